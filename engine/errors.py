@@ -1,0 +1,54 @@
+"""Named exceptions raised by the core and translated into HTTP codes, flashes or bot replies at the edges."""
+from __future__ import annotations
+
+
+class HelpdeskError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class NotFound(HelpdeskError):
+    """The object does not exist or belongs to someone else (edges answer 404, never 403)."""
+
+
+class ValidationFailed(HelpdeskError):
+    """Submitted values are wrong; `errors` maps field id -> message in the customer's language."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class TransitionRefused(HelpdeskError):
+    """The ticket's state does not allow this action (e.g. replying to an archived ticket)."""
+
+    def __init__(self, message: str, code: str = "refused"):
+        super().__init__(message)
+        self.code = code
+
+
+class PermissionDenied(HelpdeskError):
+    """The actor's role does not allow this action."""
+
+
+class LinkTokenInvalid(HelpdeskError):
+    """A Telegram link token is unknown, expired, used, or presented from a group chat."""
+
+
+class RateLimited(HelpdeskError):
+    """Too many attempts; `retry_after` seconds until the next one is allowed."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"rate limited, retry after {retry_after:.0f}s")
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(HelpdeskError):
+    """A channel refused a delivery for good (Telegram 403/400 chat not found, SMTP 5xx)."""
+
+
+class TemporaryDeliveryError(HelpdeskError):
+    """A channel failed in a way worth retrying; `retry_after` if the channel said when."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,39 @@
+"""The Runtime: one object holding a process's settings, database, Redis, queue and catalog."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import Database
+from redis import Redis
+from rq import Queue
+
+from engine.catalog import Catalog, CatalogHolder
+from engine.redis_conn import connect_redis
+from engine.settings import Settings
+from engine.store.db import init_database
+
+QUEUE_NAME = "helpdesk"
+
+
+@dataclass
+class Runtime:
+    """What every edge (web app, bot runner, RQ worker, CLI) builds once and passes to engine calls."""
+
+    settings: Settings
+    db: Database
+    redis: Redis
+    catalogs: CatalogHolder
+    queue: Queue
+
+    @property
+    def catalog(self) -> Catalog:
+        """The current catalog snapshot (switches when another process published a reload)."""
+        return self.catalogs.current
+
+
+def start_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
+    """Connect the database and Redis, load the catalog; raises ConfigErrors if the config is invalid."""
+    db = init_database(settings)
+    redis = redis or connect_redis(settings)
+    catalogs = CatalogHolder(settings.config_dir, redis=redis)
+    return Runtime(settings=settings, db=db, redis=redis, catalogs=catalogs, queue=Queue(QUEUE_NAME, connection=redis))

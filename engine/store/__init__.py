@@ -1,0 +1,1 @@
+"""Persistence: the peewee models and the database binding."""

