@@ -52,3 +52,12 @@ class TemporaryDeliveryError(HelpdeskError):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidValue(HelpdeskError):
+    """One submitted value is wrong: `key` names the text in the catalog's validation section, `params` fill it."""
+
+    def __init__(self, key: str, **params):
+        super().__init__(key)
+        self.key = key
+        self.params = params
