@@ -1,8 +1,22 @@
-"""Notifications: type x customer preferences -> Notification + outbox Delivery rows (H4 extends)."""
+"""Notifications: type x customer preferences -> Notification + outbox Delivery rows, then best-effort enqueue."""
 from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from peewee import chunked
 
 from engine.catalog import Catalog
 from engine.store.models import Delivery, Notification, NotificationPreference, TelegramLink, User
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("web", "email", "telegram")
+
+
+def _explicit(user: User) -> dict[tuple[str, str], bool]:
+    query = NotificationPreference.select().where(NotificationPreference.user == user)
+    return {(p.type_id, p.channel): p.enabled for p in query}
 
 
 def enabled_channels(catalog: Catalog, user: User, type_id: str) -> set[str]:
@@ -15,19 +29,98 @@ def enabled_channels(catalog: Catalog, user: User, type_id: str) -> set[str]:
     return channels
 
 
+def preferences(catalog: Catalog, user: User) -> dict[str, dict[str, bool]]:
+    """Every notification type -> {channel: enabled} for the settings page (defaults filled in)."""
+    explicit = _explicit(user)
+    return {
+        type_id: {
+            channel: explicit.get((type_id, channel), channel in spec.default_channels) for channel in CHANNELS
+        }
+        for type_id, spec in catalog.notification_types.items()
+    }
+
+
+def set_preferences(user: User, choices: dict[str, dict[str, bool]]) -> None:
+    """Store explicit per-type, per-channel choices (unknown channels are ignored)."""
+    with NotificationPreference._meta.database.atomic():
+        for type_id, channels in choices.items():
+            for channel, enabled in channels.items():
+                if channel not in CHANNELS:
+                    continue
+                NotificationPreference.insert(user=user, type_id=type_id, channel=channel, enabled=bool(enabled)).on_conflict(
+                    conflict_target=[NotificationPreference.user, NotificationPreference.type_id, NotificationPreference.channel],
+                    update={NotificationPreference.enabled: bool(enabled)},
+                ).execute()
+
+
+def telegram_targets(catalog: Catalog, user: User, type_id: str) -> list[str]:
+    """Delivery targets 'binding:chat_id' of the user's active links whose bot delivers `type_id`."""
+    bots = catalog.bindings(kind="telegram")
+    targets = []
+    for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active):
+        binding = bots.get(link.binding)
+        if binding is None:
+            continue
+        if binding.notifications is not None:
+            wanted = type_id in binding.notifications
+        else:
+            wanted = "notifications" in binding.serves
+        if wanted:
+            targets.append(f"{link.binding}:{link.chat_id}")
+    return targets
+
+
+def email_targets(catalog: Catalog, user: User) -> list[str]:
+    """The account's address and its extra notification addresses, when an email binding exists."""
+    if not catalog.bindings(kind="email"):
+        return []
+    return [a for a in dict.fromkeys([user.email, *(user.notify_emails or [])]) if a]
+
+
 def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=None, idempotency_key: str | None = None) -> Notification:
     """Write a notification and its outbox rows; call inside the transaction of the change that caused it."""
     channels = enabled_channels(catalog, user, type_id)
-    notification = Notification.create(user=user, type_id=type_id, params=params, ticket=ticket, idempotency_key=idempotency_key)
+    notification = Notification.create(
+        user=user, type_id=type_id, params=params, ticket=ticket, idempotency_key=idempotency_key,
+        in_app="web" in channels,  # the web channel is the row itself, hidden when switched off
+    )
+    rows = []
     if "email" in channels:
-        for address in dict.fromkeys([user.email, *(user.notify_emails or [])]):
-            Delivery.create(notification=notification, channel="email", target=address)
+        rows += [{"channel": "email", "target": a} for a in email_targets(catalog, user)]
     if "telegram" in channels:
-        bots = catalog.bindings(kind="telegram")
-        for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active):
-            binding = bots.get(link.binding)
-            if binding and (binding.notifications is None or type_id in binding.notifications) and (
-                "notifications" in binding.serves or binding.notifications
-            ):
-                Delivery.create(notification=notification, channel="telegram", target=link.binding)
+        rows += [{"channel": "telegram", "target": t} for t in telegram_targets(catalog, user, type_id)]
+    if rows:
+        Delivery.insert_many([{**row, "notification": notification.id} for row in rows]).execute()
     return notification
+
+
+def enqueue_deliveries(rt, notification_ids) -> int:
+    """After commit: enqueue the pending deliveries of these notifications; Redis down is logged, the sweeper catches up."""
+    from engine import jobs  # jobs imports the delivery machinery; keep notify() importable on its own
+
+    count = 0
+    for chunk in chunked(list(notification_ids), 500):
+        rows = list(Delivery.select().where(Delivery.notification.in_(chunk) & (Delivery.status == "pending")))
+        count += jobs.enqueue_delivery_rows(rt, rows)
+    return count
+
+
+def user_notifications(user: User, limit: int = 50) -> list[Notification]:
+    """The in-app list (web channel), newest first."""
+    query = Notification.select().where((Notification.user == user) & Notification.in_app)
+    return list(query.order_by(Notification.id.desc()).limit(limit))
+
+
+def unread_count(user: User) -> int:
+    query = Notification.select().where((Notification.user == user) & Notification.in_app & Notification.read_at.is_null())
+    return query.count()
+
+
+def mark_read(user: User, notification_ids=None) -> int:
+    """Mark the user's notifications read (all unread ones when no ids are given)."""
+    query = Notification.update(read_at=datetime.now(timezone.utc)).where(
+        (Notification.user == user) & Notification.read_at.is_null()
+    )
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(list(notification_ids)))
+    return query.execute()

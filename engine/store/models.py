@@ -179,6 +179,7 @@ class Notification(BaseModel):
     idempotency_key = CharField(max_length=200, null=True, unique=True)
     created_at = UTCDateTimeField(default=utcnow)
     read_at = UTCDateTimeField(null=True)  # web channel: in-app list
+    in_app = BooleanField(default=True)  # false when the customer switched the web channel off for this type
 
 
 class Delivery(BaseModel):

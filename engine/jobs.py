@@ -1,0 +1,124 @@
+"""RQ job functions (plain ids in) and the helpers that enqueue them: nothing else enqueues raw work."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# RQ imports jobs by dotted name, so a worker process binds its Runtime here once (engine.worker does).
+_bound = {}
+
+# Job states in which a job id is already on its way; anything else (finished, failed, lost) may be enqueued again.
+_LIVE_STATES = {b"queued", b"scheduled", b"started", b"deferred"}
+FAILURE_TTL = 7 * 24 * 3600
+
+
+def bind_runtime(rt) -> None:
+    """Make `rt` the Runtime job functions of this process use."""
+    _bound["rt"] = rt
+
+
+def runtime():
+    """The bound Runtime, or one built from the environment on first use."""
+    if "rt" not in _bound:
+        from engine.runtime import start_runtime
+        from engine.settings import from_env
+
+        _bound["rt"] = start_runtime(from_env())
+    return _bound["rt"]
+
+
+# --- job functions ---------------------------------------------------------------------------------------
+
+
+def deliver(delivery_id: int) -> str:
+    """Send one outbox row (claimed with a lease, so a second run of a sent row sends nothing)."""
+    from engine.delivery import process
+
+    return process(runtime(), delivery_id)
+
+
+def auto_close(ticket_id: int) -> bool:
+    """Close the ticket if it is still waiting for the customer past its deadline (no-op otherwise)."""
+    from engine.tickets import auto_close_if_due
+
+    return auto_close_if_due(runtime(), ticket_id)
+
+
+def remind(ticket_id: int) -> bool:
+    """Send the auto-close reminder if it is still due (no-op after a customer reply)."""
+    from engine.timeouts import send_reminder_if_due
+
+    return send_reminder_if_due(runtime(), ticket_id)
+
+
+# --- enqueueing ------------------------------------------------------------------------------------------
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def delivery_job_id(row) -> str:
+    """One id per (row, attempt, due time): re-enqueueing the same state is a no-op, a new state a new job."""
+    return f"deliver-{row.id}-{row.attempts}-{_ms(row.next_attempt_at)}"
+
+
+def _live(rt, job_ids: list[str]) -> set[str]:
+    pipe = rt.redis.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.hget(f"rq:job:{job_id}", "status")
+    return {job_id for job_id, status in zip(job_ids, pipe.execute()) if status in _LIVE_STATES}
+
+
+def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
+    """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at); returns how many; never raises on Redis errors."""
+    now = now or datetime.now(timezone.utc)
+    rows = list(rows)
+    if not rows:
+        return 0
+    try:
+        ids = [delivery_job_id(row) for row in rows]
+        live = _live(rt, ids)
+        due, later = [], []
+        for row, job_id in zip(rows, ids):
+            if job_id in live:
+                continue
+            (due if row.next_attempt_at <= now else later).append((row, job_id))
+        if due:
+            with rt.redis.pipeline() as pipe:
+                rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
+                pipe.execute()
+        for row, job_id in later:
+            rt.queue.enqueue_at(row.next_attempt_at, deliver, row.id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+        return len(due) + len(later)
+    except RedisError as exc:
+        log.warning("Redis unavailable, %d deliveries left for the sweeper: %s", len(rows), exc)
+        return 0
+
+
+def _job_data(row, job_id: str):
+    from rq import Queue
+
+    return Queue.prepare_data(deliver, (row.id,), job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+
+
+def _schedule(rt, when: datetime, func, ticket_id: int, prefix: str) -> None:
+    job_id = f"{prefix}-{ticket_id}-{_ms(when)}"
+    if _live(rt, [job_id]):
+        return
+    rt.queue.enqueue_at(when, func, ticket_id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+
+
+def schedule_ticket_timeouts(rt, ticket) -> None:
+    """After commit of a staff reply: delayed jobs for the ticket's reminder and auto-close (sweeper covers Redis loss)."""
+    try:
+        if ticket.reminder_at is not None and ticket.reminder_sent_at is None:
+            _schedule(rt, ticket.reminder_at, remind, ticket.id, "remind")
+        if ticket.auto_close_at is not None:
+            _schedule(rt, ticket.auto_close_at, auto_close, ticket.id, "autoclose")
+    except RedisError as exc:
+        log.warning("Redis unavailable, timeouts of ticket %s left for the sweeper: %s", ticket.id, exc)
