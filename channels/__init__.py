@@ -1,0 +1,1 @@
+"""Delivery and conversation channels (Telegram, email); they import engine, never the reverse."""

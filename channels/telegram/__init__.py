@@ -1,0 +1,1 @@
+"""Telegram bots generated from the catalog: support conversations, notification delivery, runner."""

@@ -1,0 +1,25 @@
+"""Telegram fixtures: a fake Bot API server per test and settings pointing the bots at it."""
+from __future__ import annotations
+
+import pytest
+
+from tests.telegram.fake_bot_api import FakeBotAPI
+
+SUPPORT_TOKEN = "1001:SUPPORT-test-token"
+NOTIFY_TOKEN = "1002:NOTIFY-test-token"
+
+
+@pytest.fixture
+def fake_api():
+    """A running fake Bot API knowing the support and notification bot tokens."""
+    with FakeBotAPI({SUPPORT_TOKEN: "sup_test_bot", NOTIFY_TOKEN: "notify_test_bot"}) as api:
+        yield api
+
+
+@pytest.fixture
+def settings(settings, fake_api):
+    """The shared settings with TELEGRAM_API_URL at the fake server and both bot tokens set."""
+    return settings.with_overrides(
+        telegram_api_url=fake_api.url,
+        env={**settings.env, "SUPPORT_BOT_TOKEN": SUPPORT_TOKEN, "NOTIFY_BOT_TOKEN": NOTIFY_TOKEN},
+    )
