@@ -61,3 +61,7 @@ class InvalidValue(HelpdeskError):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class Conflict(HelpdeskError):
+    """The object already exists (e.g. an account with this email); the validation text `email_taken` explains it."""

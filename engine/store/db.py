@@ -23,7 +23,9 @@ def init_database(settings: Settings):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{settings.sqlite_path}"
     if url.startswith("sqlite"):
-        db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10)
+        # BEGIN IMMEDIATE: a transaction that reads then writes takes the write lock up front, so a
+        # concurrent writer makes it wait (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT.
+        db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
     else:
         db = connect(url, autorollback=True)
     database.initialize(db)

@@ -1,0 +1,200 @@
+"""Accounts: argon2 passwords, extra notification emails, Telegram usernames and one-time link tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from peewee import IntegrityError
+
+from engine.catalog.durations import parse_duration
+from engine.catalog.catalog import Field
+from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
+from engine.forms import clean_field
+from engine.runtime import Runtime
+from engine.store.models import LinkToken, TelegramLink, User
+
+ROLES = ("customer", "agent", "admin")
+MAX_NOTIFY_EMAILS = 10
+TELEGRAM_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
+EMAIL_FIELD = Field(id="email", label="email", type="email", required=True)
+
+_hasher = PasswordHasher()
+# Verified when the email is unknown, so a missing account costs as much time as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def normalize_email(email: str) -> str:
+    return str(email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(email: str, password: str | None, role: str = "customer", name: str = "", locale: str = "ru") -> User:
+    """Create an account; an empty password makes one that cannot log in. Raises Conflict for a taken email."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ValueError(f"not an email address: {email!r}")
+    try:
+        return User.create(email=email, name=name.strip()[:200], role=role, locale=locale,
+                           password_hash=hash_password(password) if password else "")
+    except IntegrityError:
+        raise Conflict(f"a user with email {email} exists") from None
+
+
+def set_password(user: User, password: str) -> None:
+    User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
+    user.password_hash = User.get_by_id(user.id).password_hash
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same cost whether or not the email exists)."""
+    user = User.get_or_none(User.email == normalize_email(email))
+    stored = user.password_hash if user and user.password_hash and user.is_active else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if stored is _DUMMY_HASH:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        set_password(user, password)
+    return user
+
+
+def set_notify_emails(rt: Runtime, user: User, emails: list[str], locale: str | None = None) -> list[str]:
+    """Replace the extra notification addresses (a team sharing one account); ValidationFailed names the bad one."""
+    catalog = rt.catalog
+    locale = locale or user.locale or catalog.policies.default_locale
+    clean: list[str] = []
+    for raw in emails:
+        if not str(raw or "").strip():
+            continue
+        value, error = clean_field(catalog, EMAIL_FIELD, raw, locale)
+        if error:
+            raise ValidationFailed({"notify_emails": f"{str(raw)[:254]}: {error}"})
+        if value.lower() != user.email and value.lower() not in clean:
+            clean.append(value.lower())
+    if len(clean) > MAX_NOTIFY_EMAILS:
+        raise ValidationFailed({"notify_emails": catalog.text(locale, "validation", "too_many_emails", max=MAX_NOTIFY_EMAILS)})
+    User.update(notify_emails=clean).where(User.id == user.id).execute()
+    user.notify_emails = clean
+    return clean
+
+
+def normalize_telegram_username(username: str | None) -> str:
+    return str(username or "").strip().lstrip("@").lower()
+
+
+def set_telegram_username(rt: Runtime, user: User, username: str | None, enabled: bool | None = None,
+                          locale: str | None = None) -> User:
+    """Settings: the customer's Telegram username (entered without @) and "support in Telegram" switch."""
+    value = normalize_telegram_username(username)
+    if value and not TELEGRAM_USERNAME_RE.match(value):
+        locale = locale or user.locale or rt.catalog.policies.default_locale
+        raise ValidationFailed({"telegram_username": rt.catalog.text(locale, "validation", "not_telegram_username")})
+    changes = {"telegram_username": value or None}
+    if enabled is not None:
+        changes["support_in_telegram"] = enabled
+    User.update(**changes).where(User.id == user.id).execute()
+    for key, val in changes.items():
+        setattr(user, key, val)
+    return user
+
+
+# --- Telegram linking ---------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def _telegram_binding(rt: Runtime, binding: str):
+    spec = rt.catalog.bindings(kind="telegram").get(binding)
+    if spec is None:
+        raise NotFound(f"telegram binding {binding!r}")
+    return spec
+
+
+def issue_link_token(rt: Runtime, user: User, binding: str) -> str:
+    """A one-time token for t.me/<bot>?start=<token>; only its SHA-256 is stored, valid for policies.link_token_ttl."""
+    _telegram_binding(rt, binding)
+    token = secrets.token_urlsafe(32)
+    LinkToken.create(token_hash=_token_hash(token), user=user, binding=binding,
+                     expires_at=utcnow() + parse_duration(rt.catalog.policies.link_token_ttl))
+    return token
+
+
+def _link(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: int, username: str | None) -> TelegramLink:
+    """Create or re-point the link of this bot's chat to `user`, bound to the numeric Telegram user id."""
+    fields = {"user": user, "tg_user_id": int(tg_user_id), "tg_username": normalize_telegram_username(username) or None,
+              "active": True, "deactivated_reason": None, "linked_at": utcnow()}
+    with rt.db.atomic():
+        updated = TelegramLink.update(**fields).where(
+            (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id))
+        ).execute()
+        if not updated:
+            TelegramLink.create(binding=binding, chat_id=int(chat_id), **fields)
+    return TelegramLink.get((TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)))
+
+
+def consume_link_token(rt: Runtime, token: str, binding: str, chat_id: int, tg_user_id: int, username: str | None,
+                       chat_type: str) -> TelegramLink:
+    """Link a private chat with the token's owner; the token works once (conditional UPDATE), then never again."""
+    if chat_type != "private":
+        raise LinkTokenInvalid("link tokens are accepted in private chats only")
+    _telegram_binding(rt, binding)
+    digest = _token_hash(token)
+    now = utcnow()
+    with rt.db.atomic():
+        used = LinkToken.update(used_at=now).where(
+            (LinkToken.token_hash == digest) & LinkToken.used_at.is_null() & (LinkToken.expires_at > now)
+            & ((LinkToken.binding == binding) | LinkToken.binding.is_null())
+        ).execute()
+        if not used:
+            raise LinkTokenInvalid("unknown, expired or used token")
+        user = LinkToken.get(LinkToken.token_hash == digest).user
+        if not user.is_active:
+            raise LinkTokenInvalid("account disabled")
+        return _link(rt, user, binding, chat_id, tg_user_id, username)
+
+
+def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, username: str | None,
+                     chat_type: str) -> TelegramLink | None:
+    """Seed flow: /start from @name links the one customer who entered `name` in settings; None if nobody or ambiguous."""
+    spec = _telegram_binding(rt, binding)
+    name = normalize_telegram_username(username)
+    if chat_type != "private" or not spec.link_by_username or not name:
+        return None
+    users = list(User.select().where((User.telegram_username == name) & User.is_active & (User.role == "customer")).limit(2))
+    if len(users) != 1:
+        return None
+    return _link(rt, users[0], binding, chat_id, tg_user_id, username)
+
+
+def linked_user(binding: str, chat_id: int, tg_user_id: int) -> User | None:
+    """The customer an active link of this chat belongs to, only if the message comes from the linked Telegram user."""
+    link = TelegramLink.get_or_none(
+        (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
+    )
+    if link is None or link.tg_user_id != int(tg_user_id) or not link.user.is_active:
+        return None
+    return link.user
+
+
+def unlink(binding: str, chat_id: int, reason: str) -> bool:
+    """Deactivate a chat's link (the customer asked, or Telegram said the bot is blocked)."""
+    return bool(TelegramLink.update(active=False, deactivated_reason=reason[:200]).where(
+        (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
+    ).execute())

@@ -1,0 +1,336 @@
+"""Ticket lifecycle: create, reply, archive, priority, auto-close; every change writes its outbox rows in one transaction."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from peewee import IntegrityError, fn
+
+from engine import notify as notify_module
+from engine.attachments import Upload, store_blob
+from engine.catalog import Catalog
+from engine.catalog.catalog import Field, Topic
+from engine.catalog.durations import parse_duration
+from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
+from engine.forms import TEXT_CAP, clean_field, validate_submission
+from engine.runtime import Runtime
+from engine.store.models import Attachment, AuditLog, Message, Ticket, TicketEvent, User
+# The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
+from engine.ticket_queries import (  # noqa: F401
+    customer_ticket, customer_tickets, field_rows, require_staff, staff_ticket, staff_tickets, ticket_attachment, ticket_messages,
+)
+from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
+
+FIRST_TICKET_NUMBER = 1001
+CREATE_ATTEMPTS = 5  # retries when two creators pick the same number (PostgreSQL; SQLite serializes)
+UPDATE_ATTEMPTS = 3  # retries when the status changed between our read and our conditional update
+RESERVED = ("subject", "message")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Raced(Exception):
+    """A conditional update matched no row: someone changed the ticket first; decide again."""
+
+
+# --- outbox -------------------------------------------------------------------------------
+
+
+def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str, sent: list[int], **params) -> None:
+    """Write a notification if the catalog defines `type_id`; only the params the type declares are passed."""
+    spec = catalog.notification_types.get(type_id)
+    if spec is None:
+        return
+    base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": ticket.snapshot.get("topic_title", ""),
+            "category": ticket.snapshot.get("category_title", ""), **params}
+    declared = {k: v for k, v in base.items() if k in spec.params}
+    sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key).id)
+
+
+def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:
+    """Hand committed outbox rows to the delivery queue (the sweep covers a Redis outage)."""
+    # enqueue_deliveries is being written by the notifications area; until then the sweep delivers.
+    if notification_ids and hasattr(notify_module, "enqueue_deliveries"):
+        notify_module.enqueue_deliveries(rt, notification_ids)
+
+
+# --- creation -----------------------------------------------------------------------------
+
+
+def snapshot_for(catalog: Catalog, topic: Topic) -> dict:
+    """What a ticket needs to render after its topic is renamed or removed from the config."""
+    category = catalog.category(topic.category_id)
+    fields = []
+    for f in catalog.form_for(topic).fields:
+        entry = {"id": f.id, "label": f.label, "type": f.type}
+        if f.options:
+            entry["options"] = {o.value: o.label or o.value for o in f.options}
+        fields.append(entry)
+    return {
+        "catalog_version": catalog.version,
+        "category_title": category.title if category else topic.category_id,
+        "topic_title": topic.title,
+        "priority_hint": topic.priority,
+        "form_id": topic.form_id,
+        "fields": fields,
+    }
+
+
+def _next_number() -> int:
+    top = Ticket.select(fn.MAX(Ticket.number)).scalar()
+    return (top or FIRST_TICKET_NUMBER - 1) + 1
+
+
+def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]:
+    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless)."""
+    return [(u, store_blob(rt.settings, u.data)) for u in uploads]
+
+
+def _attach(ticket: Ticket, message: Message, stored: list[tuple[Upload, str]]) -> None:
+    for upload, sha in stored:
+        Attachment.create(ticket=ticket, message=message, sha256=sha, original_name=upload.filename,
+                          content_type=upload.content_type or "application/octet-stream", size=upload.size)
+
+
+def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, uploads, channel: str,
+                  idempotency_key: str | None = None, locale: str | None = None) -> Ticket:
+    """Validate and create a ticket with its first message, files and outbox rows; a repeated key returns the first."""
+    if customer.is_staff or not customer.is_active:
+        raise PermissionDenied("only an active customer account can create tickets")
+    if idempotency_key:
+        existing = Ticket.get_or_none((Ticket.customer == customer) & (Ticket.idempotency_key == idempotency_key))
+        if existing:
+            return existing
+    catalog = rt.catalog
+    topic = catalog.topic(topic_key)
+    if topic is None or (channel in ("web", "telegram") and channel not in topic.channels):
+        raise NotFound(f"topic {topic_key!r}")
+    locale = locale or customer.locale or catalog.policies.default_locale
+    form = catalog.form_for(topic)
+    clean, errors = validate_submission(catalog, form, values, uploads, locale)
+    if errors:
+        raise ValidationFailed(errors)
+    files = [u for f in form.fields if f.type == "attachments" for u in clean.get(f.id, [])]
+    stored = _store_files(rt, files)
+    field_values = {k: v for k, v in clean.items() if k not in RESERVED and form.field(k).type != "attachments"}
+    snapshot = snapshot_for(catalog, topic)
+    for attempt in range(CREATE_ATTEMPTS):
+        sent: list[int] = []
+        try:
+            with rt.db.atomic():
+                now = utcnow()
+                ticket = Ticket.create(
+                    number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
+                    priority=topic.priority, status=NEW, subject=clean.get("subject") or topic.title, fields=field_values,
+                    snapshot=snapshot, channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now,
+                )
+                message = Message.create(ticket=ticket, author=customer, author_kind="customer", channel=channel,
+                                         body=clean.get("message", ""), created_at=now)
+                _attach(ticket, message, stored)
+                TicketEvent.create(ticket=ticket, actor=customer, kind="status", old=None, new=NEW, reason="created", at=now)
+                _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent)
+            break
+        except IntegrityError:
+            if idempotency_key:
+                existing = Ticket.get_or_none((Ticket.customer == customer) & (Ticket.idempotency_key == idempotency_key))
+                if existing:
+                    return existing
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+    _enqueue(rt, sent)
+    return ticket
+
+
+# --- replies and transitions --------------------------------------------------------------
+
+
+def _reply_fields(catalog: Catalog) -> tuple[Field, Field]:
+    """The implicit form of a reply: a body and files under the attachment policy."""
+    att = catalog.policies.attachments
+    body = Field(id="message", label="message", type="text", max_length=TEXT_CAP)
+    files = Field(id="attachments", label="attachments", type="attachments", max_files=att.max_files,
+                  max_file_size_mb=att.max_file_size_mb, allowed_types=tuple(att.allowed_types))
+    return body, files
+
+
+def _move(ticket: Ticket, old: str, new: str, **changes) -> None:
+    """Conditional UPDATE: applies only if the ticket is still in `old`; otherwise raises _Raced."""
+    changes["updated_at"] = changes.get("updated_at") or utcnow()
+    updated = Ticket.update(status=new, **changes).where((Ticket.id == ticket.id) & (Ticket.status == old)).execute()
+    if updated != 1:
+        raise _Raced()
+
+
+def _timers(catalog: Catalog, now: datetime) -> dict:
+    """auto_close_at and reminder_at for a ticket that starts waiting for the customer now."""
+    policy = catalog.policies.auto_close
+    if not policy.after:
+        return {"waiting_since": now, "auto_close_at": None, "reminder_at": None, "reminder_sent_at": None}
+    close_at = now + parse_duration(policy.after)
+    remind_at = close_at - parse_duration(policy.reminder_before) if policy.reminder_before else None
+    return {"waiting_since": now, "auto_close_at": close_at, "reminder_at": remind_at if remind_at and remind_at > now else None,
+            "reminder_sent_at": None}
+
+
+NO_TIMERS = {"waiting_since": None, "auto_close_at": None, "reminder_at": None, "reminder_sent_at": None}
+
+
+def _event(ticket: Ticket, actor: User | None, old: str, new: str, reason: str, now: datetime) -> None:
+    if old != new:
+        TicketEvent.create(ticket=ticket, actor=actor, kind="status", old=old, new=new, reason=reason[:32], at=now)
+
+
+def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, channel: str) -> Message:
+    """Add a customer or staff message (by the author's role); moves the status and writes the outbox."""
+    staff = author.is_staff
+    if not staff and ticket.customer_id != author.id:
+        raise NotFound(f"ticket #{ticket.number}")
+    catalog = rt.catalog
+    locale = author.locale or catalog.policies.default_locale
+    body_field, files_field = _reply_fields(catalog)
+    text, body_error = clean_field(catalog, body_field, body, locale)
+    files, files_error = clean_field(catalog, files_field, list(uploads or []), locale)
+    errors = {k: v for k, v in (("message", body_error), ("attachments", files_error)) if v}
+    if not errors and not text and not files:
+        errors["message"] = catalog.text(locale, "validation", "required")
+    if errors:
+        raise ValidationFailed(errors)
+    stored = _store_files(rt, files)
+    action = "staff_reply" if staff else "customer_reply"
+    for attempt in range(UPDATE_ATTEMPTS):
+        current = Ticket.get_by_id(ticket.id)
+        new = next_status(catalog, current.status, action, locale)
+        sent: list[int] = []
+        try:
+            with rt.db.atomic():
+                now = utcnow()
+                _move(current, current.status, new, updated_at=now,
+                      **(_timers(catalog, now) if staff else NO_TIMERS))
+                message = Message.create(ticket=current, author=author, author_kind="agent" if staff else "customer",
+                                         channel=channel, body=text or "", created_at=now)
+                _attach(current, message, stored)
+                _event(current, author, current.status, new, action, now)
+                if staff:
+                    current.status = new
+                    _notify(catalog, current.customer, "support_reply", current, f"message:{message.id}", sent,
+                            reply=message.body)
+                    AuditLog.create(actor=author, action="staff_reply", detail={"ticket": current.number, "message": message.id})
+            break
+        except _Raced:
+            if attempt == UPDATE_ATTEMPTS - 1:
+                raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced")
+    _enqueue(rt, sent)
+    _refresh(ticket)
+    return message
+
+
+def _refresh(ticket: Ticket) -> None:
+    """Bring the caller's Ticket object up to date after a change made through a conditional UPDATE."""
+    fresh = Ticket.get_by_id(ticket.id)
+    ticket.__data__.update(fresh.__data__)
+
+
+def take_ticket(rt: Runtime, ticket: Ticket, agent: User) -> Ticket:
+    """Staff acknowledges a new ticket: new -> waiting_support."""
+    require_staff(agent)
+    locale = agent.locale or rt.catalog.policies.default_locale
+    new = next_status(rt.catalog, ticket.status, "take", locale)
+    try:
+        with rt.db.atomic():
+            now = utcnow()
+            _move(ticket, ticket.status, new, updated_at=now)
+            _event(ticket, agent, ticket.status, new, "take", now)
+    except _Raced:
+        raise TransitionRefused(rt.catalog.text(locale, "validation", "transition_refused"), code="raced") from None
+    _refresh(ticket)
+    return ticket
+
+
+def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -> Ticket:
+    """Archive by the customer (own ticket) or staff; staff archiving notifies the customer."""
+    staff = actor.is_staff
+    if not staff and ticket.customer_id != actor.id:
+        raise NotFound(f"ticket #{ticket.number}")
+    catalog = rt.catalog
+    locale = actor.locale or catalog.policies.default_locale
+    current = Ticket.get_by_id(ticket.id)
+    new = next_status(catalog, current.status, "archive", locale)
+    sent: list[int] = []
+    try:
+        with rt.db.atomic():
+            now = utcnow()
+            _move(current, current.status, new, updated_at=now, closed_reason="staff" if staff else "customer", **NO_TIMERS)
+            _event(current, actor, current.status, new, reason or ("staff" if staff else "customer"), now)
+            if staff:
+                current.status = new
+                _notify(catalog, current.customer, "ticket_archived", current, f"ticket:{current.id}:archived", sent,
+                        reason=reason)
+                AuditLog.create(actor=actor, action="archive", detail={"ticket": current.number, "reason": reason})
+    except _Raced:
+        raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced") from None
+    _enqueue(rt, sent)
+    _refresh(ticket)
+    return ticket
+
+
+def set_priority(rt: Runtime, ticket: Ticket, agent: User, priority: str) -> Ticket:
+    """Staff changes the priority; recorded as an event and in the audit log."""
+    require_staff(agent)
+    if priority not in PRIORITIES:
+        locale = agent.locale or rt.catalog.policies.default_locale
+        raise ValidationFailed({"priority": rt.catalog.text(locale, "validation", "not_priority")})
+    with rt.db.atomic():
+        old = Ticket.get_by_id(ticket.id).priority
+        if old != priority:
+            Ticket.update(priority=priority, updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
+            TicketEvent.create(ticket=ticket, actor=agent, kind="priority", old=old, new=priority, reason="staff")
+            AuditLog.create(actor=agent, action="priority", detail={"ticket": ticket.number, "old": old, "new": priority})
+    _refresh(ticket)
+    return ticket
+
+
+# --- timers: auto-close and its reminder ---------------------------------------------------
+
+
+def auto_close_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) -> bool:
+    """Archive a ticket still waiting for the customer past its deadline; ONE conditional UPDATE, so a reply wins."""
+    now = now or utcnow()
+    sent: list[int] = []
+    with rt.db.atomic():
+        closed = Ticket.update(status=ARCHIVED, closed_reason="auto", updated_at=now, **NO_TIMERS).where(
+            (Ticket.id == ticket_id) & (Ticket.status == WAITING_CUSTOMER) & (Ticket.auto_close_at <= now)
+        ).execute()
+        if closed:
+            ticket = Ticket.get_by_id(ticket_id)
+            TicketEvent.create(ticket=ticket, actor=None, kind="status", old=WAITING_CUSTOMER, new=ARCHIVED, reason="auto_close", at=now)
+            _notify(rt.catalog, ticket.customer, "ticket_auto_closed", ticket, f"ticket:{ticket.id}:auto_closed", sent)
+    _enqueue(rt, sent)
+    return bool(closed)
+
+
+def send_reminder_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) -> bool:
+    """Remind the customer once before auto-close; the conditional UPDATE makes a second call a no-op."""
+    now = now or utcnow()
+    sent: list[int] = []
+    with rt.db.atomic():
+        marked = Ticket.update(reminder_sent_at=now).where(
+            (Ticket.id == ticket_id) & (Ticket.status == WAITING_CUSTOMER) & (Ticket.reminder_at <= now)
+            & Ticket.reminder_sent_at.is_null() & (Ticket.auto_close_at > now)
+        ).execute()
+        if marked:
+            ticket = Ticket.get_by_id(ticket_id)
+            _notify(rt.catalog, ticket.customer, "auto_close_reminder", ticket,
+                    f"ticket:{ticket.id}:reminder:{ticket.auto_close_at.isoformat()}", sent,
+                    auto_close_at=ticket.auto_close_at.isoformat())
+    _enqueue(rt, sent)
+    return bool(marked)
+
+
+def due_ticket_ids(now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """(ids due for auto-close, ids due for a reminder): what the periodic sweep acts on."""
+    now = now or utcnow()
+    waiting = Ticket.select(Ticket.id).where(Ticket.status == WAITING_CUSTOMER)
+    close = [t.id for t in waiting.where(Ticket.auto_close_at <= now)]
+    remind = [t.id for t in waiting.where((Ticket.reminder_at <= now) & Ticket.reminder_sent_at.is_null() & (Ticket.auto_close_at > now))]
+    return close, remind
