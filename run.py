@@ -10,6 +10,8 @@ import sys
 COMMAND_MODULES = [
     "engine.catalog.commands",
     "engine.dev",
+    "engine.worker",
+    "engine.token_commands",
 ]
 
 

@@ -65,3 +65,11 @@ class InvalidValue(HelpdeskError):
 
 class Conflict(HelpdeskError):
     """The object already exists (e.g. an account with this email); the validation text `email_taken` explains it."""
+
+
+class Unauthenticated(HelpdeskError):
+    """No credentials, or credentials nobody issued (edges answer 401)."""
+
+
+class CredentialRevoked(HelpdeskError):
+    """Credentials that were valid once and have been revoked (edges answer 403)."""

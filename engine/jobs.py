@@ -50,7 +50,7 @@ def auto_close(ticket_id: int) -> bool:
 
 def remind(ticket_id: int) -> bool:
     """Send the auto-close reminder if it is still due (no-op after a customer reply)."""
-    from engine.timeouts import send_reminder_if_due
+    from engine.tickets import send_reminder_if_due
 
     return send_reminder_if_due(runtime(), ticket_id)
 

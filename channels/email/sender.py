@@ -1,0 +1,78 @@
+"""SMTP delivery: plain text + HTML multipart to SMTP_URL (smtp://, smtps://, ?starttls=1), registered on import."""
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.render import one_line
+from engine.senders import Outgoing, register_sender
+
+SMTP_TIMEOUT = 30  # seconds; shorter than the delivery lease so a hung server becomes a retry, not a double send
+
+
+def smtp_url(rt, binding) -> str:
+    """The binding's SMTP URL from settings.env (falling back to the process environment)."""
+    name = binding.smtp_url_env or "SMTP_URL"
+    url = (rt.settings.env.get(name) or os.environ.get(name) or "").strip()
+    if not url:
+        raise TemporaryDeliveryError(f"environment variable {name} is not set")
+    return url
+
+
+def build_message(outgoing: Outgoing) -> EmailMessage:
+    """The multipart/alternative message; every header value is forced to one line."""
+    message = EmailMessage()
+    message["Subject"] = one_line(outgoing.subject)
+    sender = one_line(outgoing.binding.from_address or "helpdesk@localhost")
+    name = one_line(outgoing.binding.title or "")
+    message["From"] = Address(display_name=name, addr_spec=sender) if name else sender
+    message["To"] = one_line(outgoing.address)
+    message["Message-ID"] = make_msgid(idstring=f"delivery-{outgoing.delivery_id}")
+    message.set_content(outgoing.text)
+    if outgoing.html:
+        message.add_alternative(outgoing.html, subtype="html")
+    return message
+
+
+def _connect(url: str) -> smtplib.SMTP:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise PermanentDeliveryError(f"SMTP URL scheme must be smtp or smtps, not {parts.scheme!r}")
+    host = parts.hostname or "localhost"
+    if parts.scheme == "smtps":
+        client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, parts.port or 25, timeout=SMTP_TIMEOUT)
+        if parse_qs(parts.query).get("starttls", ["0"])[0] in ("1", "true", "yes"):
+            client.starttls(context=ssl.create_default_context())
+    if parts.username:
+        client.login(unquote(parts.username), unquote(parts.password or ""))
+    return client
+
+
+def send_email(rt, outgoing: Outgoing) -> None:
+    """Send one rendered notification; SMTP 5xx -> PermanentDeliveryError, 4xx/network -> TemporaryDeliveryError."""
+    if "@" not in outgoing.address or any(c in outgoing.address for c in "\r\n"):
+        raise PermanentDeliveryError(f"invalid email address {outgoing.address!r}")
+    message = build_message(outgoing)
+    try:
+        with _connect(smtp_url(rt, outgoing.binding)) as client:
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code = min(code for code, _ in exc.recipients.values())
+        raise (PermanentDeliveryError if code >= 500 else TemporaryDeliveryError)(f"SMTP refused recipient: {exc.recipients}") from exc
+    except smtplib.SMTPResponseException as exc:
+        error = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+        raise (PermanentDeliveryError if exc.smtp_code >= 500 else TemporaryDeliveryError)(error) from exc
+    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+register_sender("email", send_email)

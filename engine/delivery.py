@@ -1,0 +1,183 @@
+"""The outbox state machine: claim a Delivery with a lease, send it through its channel, record the outcome."""
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta, timezone
+
+from engine.catalog.durations import parse_duration
+from engine.errors import NotFound, PermanentDeliveryError, TemporaryDeliveryError
+from engine.jobs import enqueue_delivery_rows
+from engine.ratelimit import RateLimiter, telegram_buckets
+from engine.render import render
+from engine.senders import Outgoing, sender_for
+from engine.store.models import Delivery, Notification, TelegramLink, User
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """A telegram target 'binding:chat_id' -> (binding, chat_id)."""
+    binding_id, _, chat_id = target.rpartition(":")
+    return binding_id, chat_id
+
+
+def claimable(now: datetime):
+    """Rows a worker may take: pending, or sending under a lease that expired (its worker died); and due."""
+    leased_out = (Delivery.status == "sending") & (Delivery.claimed_until < now)
+    return ((Delivery.status == "pending") | leased_out) & (Delivery.next_attempt_at <= now)
+
+
+def _owned(row: Delivery, attempt: int):
+    """The row as this worker claimed it: a worker whose lease was taken over cannot overwrite the new owner."""
+    return (Delivery.id == row.id) & (Delivery.status == "sending") & (Delivery.attempts == attempt)
+
+
+def process(rt, delivery_id: int, now: datetime | None = None) -> str:
+    """Deliver one outbox row; returns sent, failed, retry, postponed or skipped (not due, gone, or owned by another)."""
+    now = now or _now()
+    row = Delivery.get_or_none(Delivery.id == delivery_id)
+    if row is None or not Delivery.select().where((Delivery.id == row.id) & claimable(now)).exists():
+        return "skipped"
+    policies = rt.catalog.policies
+    if row.channel == "telegram":
+        binding_id, chat_id = split_target(row.target)
+        wait = RateLimiter(rt.redis).take(telegram_buckets(policies.telegram_rate, binding_id, chat_id))
+        if wait > 0:
+            return _postpone(rt, row, now, wait)
+    lease = parse_duration(policies.delivery.lease)
+    attempt = row.attempts + 1
+    claimed = Delivery.update(status="sending", attempts=attempt, claimed_until=now + lease).where(
+        (Delivery.id == row.id) & (Delivery.attempts == row.attempts) & claimable(now)
+    ).execute()
+    if not claimed:
+        return "skipped"
+    try:
+        outgoing = build_outgoing(rt.catalog, row)
+        sender = sender_for(row.channel)
+        if sender is None:
+            raise TemporaryDeliveryError(f"no sender registered for channel {row.channel!r} in this worker")
+        sender(rt, outgoing)
+    except PermanentDeliveryError as exc:
+        return _fail(rt, row, attempt, str(exc))
+    except TemporaryDeliveryError as exc:
+        return _retry(rt, row, attempt, str(exc), exc.retry_after)
+    except Exception as exc:  # a sender bug or an unexpected outage must not lose the row
+        log.exception("delivery %s: unexpected error", row.id)
+        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
+    Delivery.update(status="sent", sent_at=_now(), claimed_until=None, last_error=None).where(_owned(row, attempt)).execute()
+    return "sent"
+
+
+def build_outgoing(catalog, row: Delivery) -> Outgoing:
+    """Resolve the row's binding and address and render its message; PermanentDeliveryError if it cannot be."""
+    notification = Notification.get_by_id(row.notification_id)
+    user = User.get_by_id(notification.user_id)
+    if notification.type_id not in catalog.notification_types:
+        raise PermanentDeliveryError(f"notification type {notification.type_id!r} is no longer configured")
+    if row.channel == "telegram":
+        binding_id, address = split_target(row.target)
+        binding = catalog.channels.get(binding_id)
+        if binding is None or binding.kind != "telegram":
+            raise PermanentDeliveryError(f"telegram binding {binding_id!r} is no longer configured")
+        link = TelegramLink.get_or_none((TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(address)))
+        if link is None or not link.active:
+            raise PermanentDeliveryError("the Telegram chat is no longer linked")
+    else:
+        bindings = catalog.bindings(kind=row.channel)
+        if not bindings:
+            raise PermanentDeliveryError(f"no {row.channel} binding is configured")
+        binding_id, binding = next(iter(bindings.items()))
+        address = row.target
+    message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    return Outgoing(
+        delivery_id=row.id, notification_id=notification.id, channel=row.channel, binding_id=binding_id, binding=binding, address=address,
+        subject=message.subject, text=message.text, html=message.html, locale=user.locale,
+    )
+
+
+def _postpone(rt, row: Delivery, now: datetime, wait: float) -> str:
+    """No rate-limit token: move the row to when one will be free, without counting an attempt."""
+    later = now + timedelta(seconds=wait)
+    moved = Delivery.update(status="pending", claimed_until=None, next_attempt_at=later).where(
+        (Delivery.id == row.id) & (Delivery.attempts == row.attempts) & claimable(now)
+    ).execute()
+    if moved:
+        enqueue_delivery_rows(rt, [Delivery.get_by_id(row.id)])
+    return "postponed"
+
+
+def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | None) -> str:
+    """Schedule the next attempt with backoff (or the channel's retry_after), or fail for good after max_attempts."""
+    policy = rt.catalog.policies.delivery
+    if retry_after is not None:
+        # The channel asked us to slow down (Telegram 429): wait exactly as told, without spending an attempt.
+        delay, attempts = math.ceil(retry_after), attempt - 1
+    elif attempt >= policy.max_attempts:
+        return _fail(rt, row, attempt, f"gave up after {attempt} attempts: {error}")
+    else:
+        delay, attempts = policy.retry_backoff[min(attempt, len(policy.retry_backoff)) - 1], attempt
+    updated = Delivery.update(
+        status="pending", attempts=attempts, claimed_until=None, last_error=error[:2000],
+        next_attempt_at=_now() + timedelta(seconds=delay),
+    ).where(_owned(row, attempt)).execute()
+    if updated:
+        enqueue_delivery_rows(rt, [Delivery.get_by_id(row.id)])
+    log.info("delivery %s: attempt %s failed, retry in %ss: %s", row.id, attempt, delay, error)
+    return "retry"
+
+
+def _fail(rt, row: Delivery, attempt: int, error: str) -> str:
+    """Record a final failure (visible to staff); a refused Telegram chat is unlinked and email used instead."""
+    fallback = None
+    with rt.db.atomic():
+        updated = Delivery.update(status="failed", claimed_until=None, last_error=error[:2000]).where(
+            _owned(row, attempt)
+        ).execute()
+        if updated and row.channel == "telegram":
+            fallback = _telegram_refused(rt, row, error)
+    log.warning("delivery %s failed for good: %s", row.id, error)
+    if fallback is not None:
+        enqueue_delivery_rows(rt, [fallback])
+    return "failed"
+
+
+def _telegram_refused(rt, row: Delivery, error: str) -> Delivery | None:
+    binding_id, chat_id = split_target(row.target)
+    TelegramLink.update(active=False, deactivated_reason=error[:200]).where(
+        (TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
+    ).execute()
+    notification = Notification.get_by_id(row.notification_id)
+    user = User.get_by_id(notification.user_id)
+    has_email = Delivery.select().where(
+        (Delivery.notification == notification) & (Delivery.channel == "email")
+    ).exists()
+    if has_email or not user.email or not rt.catalog.bindings(kind="email"):
+        return None
+    return Delivery.create(notification=notification, channel="email", target=user.email)
+
+
+def failed_deliveries(limit: int = 100) -> list[Delivery]:
+    """Final failures, newest first, with their notification and user (the admin page lists them)."""
+    query = (
+        Delivery.select(Delivery, Notification, User)
+        .join(Notification).join(User)
+        .where(Delivery.status == "failed")
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return list(query)
+
+
+def retry_delivery(rt, delivery_id: int) -> None:
+    """Staff action: give a failed delivery a fresh set of attempts now."""
+    updated = Delivery.update(status="pending", attempts=0, claimed_until=None, next_attempt_at=_now()).where(
+        (Delivery.id == delivery_id) & (Delivery.status == "failed")
+    ).execute()
+    if not updated:
+        raise NotFound(f"no failed delivery {delivery_id}")
+    enqueue_delivery_rows(rt, [Delivery.get_by_id(delivery_id)])

@@ -1,0 +1,65 @@
+"""Token buckets in Redis shared by every worker: take one token from several buckets at once, or learn the wait."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# KEYS: bucket keys; ARGV: per bucket (rate per second, capacity). Time comes from the Redis server, so workers on
+# machines with skewed clocks still share one budget. All buckets are charged together or none is.
+_TAKE = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = 0
+local levels = {}
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  levels[i] = tokens
+  if tokens < 1 then
+    wait = math.max(wait, (1 - tokens) / rate)
+  end
+end
+if wait > 0 then
+  return tostring(wait)
+end
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  redis.call('HSET', key, 'tokens', levels[i] - 1, 'at', now)
+  redis.call('EXPIRE', key, math.ceil(capacity / rate) + 1)
+end
+return '0'
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    rate: float  # tokens per second
+    capacity: float  # burst size
+
+
+class RateLimiter:
+    """Atomic multi-bucket token taking on one Redis (the Lua script is loaded once per client)."""
+
+    def __init__(self, redis):
+        self._script = redis.register_script(_TAKE)
+
+    def take(self, buckets: list[Bucket]) -> float:
+        """Take one token from every bucket and return 0, or take none and return the seconds to wait."""
+        args = []
+        for bucket in buckets:
+            args += [bucket.rate, max(1.0, bucket.capacity)]
+        return float(self._script(keys=[b.key for b in buckets], args=args))
+
+
+def telegram_buckets(policy, binding_id: str, chat_id: str) -> list[Bucket]:
+    """Per-bot and per-chat buckets from policies.telegram_rate (bursts of one second's worth per bot, one per chat)."""
+    return [
+        Bucket(f"ratelimit:tg:bot:{binding_id}", policy.per_bot_per_second, policy.per_bot_per_second),
+        Bucket(f"ratelimit:tg:chat:{binding_id}:{chat_id}", policy.per_chat_per_second, 1),
+    ]

@@ -1,0 +1,87 @@
+"""The periodic sweep over the database: what Redis lost (or never got) is enqueued or done again."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from redis.exceptions import RedisError
+
+from engine.catalog.durations import parse_duration
+from engine.delivery import claimable
+from engine.jobs import enqueue_delivery_rows
+from engine.store.models import Delivery
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+LOCK_KEY = "helpdesk:sweep-lock"
+
+
+@dataclass
+class SweepReport:
+    deliveries: int = 0
+    closed: int = 0
+    reminded: int = 0
+
+
+def sweep(rt, now: datetime | None = None) -> SweepReport:
+    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders."""
+    from engine import tickets  # the domain module imports notify; import late to keep this module light
+
+    now = now or datetime.now(timezone.utc)
+    report = SweepReport()
+    last_id = 0
+    while True:
+        rows = list(Delivery.select().where(claimable(now) & (Delivery.id > last_id)).order_by(Delivery.id).limit(BATCH))
+        if not rows:
+            break
+        report.deliveries += enqueue_delivery_rows(rt, rows, now=now)
+        last_id = rows[-1].id
+    close_ids, remind_ids = tickets.due_ticket_ids(now)
+    for ticket_id in remind_ids:
+        report.reminded += bool(tickets.send_reminder_if_due(rt, ticket_id, now=now))
+    for ticket_id in close_ids:
+        report.closed += bool(tickets.auto_close_if_due(rt, ticket_id, now=now))
+    return report
+
+
+def _take_turn(rt, seconds: float) -> bool:
+    """One sweep per interval across all workers (a Redis lock); with Redis down, sweep anyway: it is idempotent."""
+    try:
+        return bool(rt.redis.set(LOCK_KEY, "1", nx=True, px=max(1, int(seconds * 1000 * 0.9))))
+    except RedisError:
+        return True
+
+
+class SweeperThread(threading.Thread):
+    """Runs `sweep` every policies.delivery.sweep_every seconds until stopped; errors are logged, never fatal."""
+
+    def __init__(self, rt, interval: float | None = None):
+        super().__init__(name="helpdesk-sweeper", daemon=True)
+        self.rt = rt
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def current_interval(self) -> float:
+        if self.interval is not None:
+            return self.interval
+        return parse_duration(self.rt.catalog.policies.delivery.sweep_every).total_seconds()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            interval = self.current_interval()
+            try:
+                if _take_turn(self.rt, interval):
+                    report = sweep(self.rt)
+                    if report.deliveries or report.closed or report.reminded:
+                        log.info("sweep: %s", report)
+            except Exception:  # the next sweep tries again; a crashed thread would silently stop all recovery
+                log.exception("sweep failed")
+            finally:
+                self.rt.db.close()
+            self.stopped.wait(interval)
+
+    def stop(self) -> None:
+        self.stopped.set()

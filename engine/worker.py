@@ -1,0 +1,56 @@
+"""`run.py worker`: an RQ worker with its scheduler, the channel senders and the periodic database sweep."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+
+from rq import SimpleWorker, Worker
+
+from engine import jobs
+from engine.sweeper import SweeperThread
+
+# Channel modules register their senders on import (engine never imports them itself).
+CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
+
+
+def load_channels(extra: tuple[str, ...] = ()) -> None:
+    """Import every channel sender module (and `extra` modules, e.g. a test's fake channel)."""
+    for name in (*CHANNEL_MODULES, *extra):
+        importlib.import_module(name)
+
+
+def run_worker(rt, *, burst: bool = False, simple: bool = False, sweep_every: float | None = None,
+               extra_modules: tuple[str, ...] = (), name: str | None = None) -> bool:
+    """Work the helpdesk queue (scheduler included) with a sweeper thread beside it, until stopped or, in burst, drained."""
+    load_channels(extra_modules)
+    jobs.bind_runtime(rt)
+    worker_class = SimpleWorker if simple else Worker
+    worker = worker_class([rt.queue], connection=rt.redis, name=name)
+    sweeper = SweeperThread(rt, interval=sweep_every)
+    sweeper.start()
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    finally:
+        sweeper.stop()
+
+
+def _worker_command(args: argparse.Namespace) -> int:
+    from engine.runtime import start_runtime
+    from engine.settings import from_env
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    rt = start_runtime(from_env())
+    run_worker(rt, burst=args.burst, simple=args.simple, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
+    return 0
+
+
+def register(subparsers) -> None:
+    worker = subparsers.add_parser("worker", help="run an RQ worker: deliveries, timeouts, periodic sweep")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--simple", action="store_true", help="run jobs in the worker process (no fork per job)")
+    worker.add_argument("--sweep-every", type=float, default=None, metavar="SECONDS",
+                        help="sweep interval (default: policies.delivery.sweep_every)")
+    worker.add_argument("--load", action="append", default=[], metavar="MODULE",
+                        help="import an extra module that registers a channel sender (repeatable)")
+    worker.set_defaults(func=_worker_command)
