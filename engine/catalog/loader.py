@@ -1,93 +1,184 @@
-"""Load config/ YAML files into a validated Catalog (first version: H1 extends with line numbers and checks)."""
+"""Load a config folder into a validated Catalog, reporting every problem as `file:line: key.path: message`."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
 import yaml
-from pydantic import ValidationError
 
-from engine.catalog import schema
-from engine.catalog.catalog import Catalog, Category, Field, Form, Topic
+from engine.catalog import checks, schema
+from engine.catalog.catalog import Catalog, Category, Topic
+from engine.catalog.errors import ConfigError, ConfigErrors, Source
+from engine.catalog.resolve import FormDecl, LibraryDecl, build_form, resolve_forms
+from engine.catalog.validation import validate
+from engine.catalog.yaml_positions import parse_yaml
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
 ALL_CHANNELS = ("web", "telegram")
+KINDS = ("categories", "forms", "notifications/types.yaml", "notifications/channels.yaml", "policies.yaml", "ui")
+
+# What a missing single-file kind means: no types, no bindings, default policies.
+_ABSENT = {schema.NotificationTypesFile: {"types": {}}, schema.ChannelsFile: {"channels": {}}, schema.PoliciesFile: {}}
+
+__all__ = ["ConfigError", "ConfigErrors", "load_catalog"]
 
 
-@dataclass(frozen=True)
-class ConfigError:
-    file: str
-    line: int
-    path: str
-    message: str
+@dataclass
+class _Load:
+    """The state of one load: the files read, their hash, the errors found."""
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+    config_dir: Path
+    errors: list[ConfigError] = field(default_factory=list)
+    digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    files: list[str] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)  # folders/files with a syntax or schema error
 
+    def fail(self, rel: str, errors: list[ConfigError]) -> None:
+        """Record errors of one file; references into its folder are then not checked (no cascades)."""
+        self.errors += errors
+        if errors:
+            self.broken.add(rel.split("/")[0] if not rel.startswith("notifications/") else rel)
 
-class ConfigErrors(Exception):
-    def __init__(self, errors: list[ConfigError]):
-        self.errors = sorted(errors, key=lambda e: (e.file, e.line, e.path))
-        super().__init__("\n".join(str(e) for e in self.errors))
+    def read(self, path: Path) -> Source | None:
+        """Parse one file (hashing its bytes); None after recording a YAML syntax error."""
+        rel = path.relative_to(self.config_dir).as_posix()
+        display = (self.config_dir / rel).as_posix()
+        text = path.read_bytes()
+        self.files.append(rel)
+        self.digest.update(rel.encode() + b"\0" + text + b"\0")
+        try:
+            positioned = parse_yaml(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.fail(rel, [ConfigError(display, mark.line + 1 if mark else 1, "", f"YAML syntax error: {problem}")])
+            return None
+        source = Source(display, positioned.data, positioned, rel)
+        self.fail(rel, [source.error(d.path, f"duplicate key '{d.path[-1]}' (also at line {d.first_line})") for d in positioned.duplicates])
+        return source
+
+    def model(self, path: Path, model: type[schema.Strict]):
+        """(validated model, source), or (None, source) after recording its errors."""
+        source = self.read(path)
+        if source is None:
+            return None, None
+        value, errors = validate(model, source)
+        self.fail(source.rel, errors)
+        return value, source
 
 
 def load_catalog(config_dir: Path | str) -> Catalog:
-    config_dir = Path(config_dir)
-    errors: list[ConfigError] = []
-    digest = hashlib.sha256()
-    files: list[str] = []
+    """Read, validate and resolve every file under `config_dir`; raise ConfigErrors listing all problems."""
+    load = _Load(Path(config_dir))
+    if not load.config_dir.is_dir():
+        raise ConfigErrors([ConfigError(load.config_dir.as_posix(), 1, "", "config folder not found")])
+    categories = [checks.CategoryDecl(c, s) for c, s in _each(load, "categories", schema.CategoryFile) if c]
+    if not categories and not load.errors:
+        load.errors.append(ConfigError((load.config_dir / "categories").as_posix(), 1, "", "no category files (*.yaml)"))
+    library, forms = _read_forms(load)
+    types, types_src = _optional(load, "notifications/types.yaml", schema.NotificationTypesFile)
+    channels, channels_src = _optional(load, "notifications/channels.yaml", schema.ChannelsFile)
+    policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile)
+    ui = _ui_texts(load)
 
-    def parse(path: Path, model):
-        rel = str(path.relative_to(config_dir))
-        files.append(rel)
-        text = path.read_bytes()
-        digest.update(rel.encode() + b"\0" + text + b"\0")
-        try:
-            data = yaml.safe_load(text) or {}
-            return model.model_validate(data)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            errors.append(ConfigError(rel, (mark.line + 1) if mark else 1, "", f"YAML syntax: {exc}"))
-        except ValidationError as exc:
-            for err in exc.errors():
-                errors.append(ConfigError(rel, 1, ".".join(str(p) for p in err["loc"]), err["msg"]))
-        return None
+    # References into a broken folder are not checked: the first error explains them.
+    resolved = {} if "forms" in load.broken else resolve_forms(forms, library, load.errors)
+    for form_id, fields in resolved.items():
+        load.errors += checks.check_form(form_id, fields, forms[form_id].source)
+    bound = None if channels is None else {b.kind for b in channels.channels.values()}
+    load.errors += checks.check_categories(categories, None if "forms" in load.broken else forms, bound)
+    if types:
+        load.errors += checks.check_notification_types(types, types_src, bound)
+    if channels:
+        load.errors += checks.check_channels(channels, channels_src, types.types if types else None)
+    if policies:
+        load.errors += checks.check_policies(policies.policies, policies_src)
+    if load.errors:
+        raise ConfigErrors(load.errors)
+    return _build(load, categories, forms, resolved, types, channels, policies, ui)
 
-    categories = [c for p in sorted((config_dir / "categories").glob("*.yaml")) if (c := parse(p, schema.CategoryFile))]
-    library: dict[str, schema.FieldSpec] = {}
-    form_files: dict[str, schema.FormFile] = {}
-    for p in sorted((config_dir / "forms").glob("*.yaml")):
-        raw = yaml.safe_load(p.read_text()) or {}
-        if isinstance(raw, dict) and "id" not in raw:
-            lib = parse(p, schema.FieldLibraryFile)
-            library.update(lib.fields if lib else {})
+
+def _each(load: _Load, folder: str, model):
+    for path in sorted((load.config_dir / folder).glob("*.yaml")):
+        yield load.model(path, model)
+
+
+def _optional(load: _Load, rel: str, model):
+    """A single-file kind: absent means empty (defaults)."""
+    path = load.config_dir / rel
+    if not path.exists():
+        return model.model_validate(_ABSENT[model]), None
+    return load.model(path, model)
+
+
+def _read_forms(load: _Load) -> tuple[dict[str, LibraryDecl], dict[str, FormDecl]]:
+    """config/forms/: a file with a `fields` mapping and no `id` is a field library, anything else one form."""
+    library: dict[str, LibraryDecl] = {}
+    forms: dict[str, FormDecl] = {}
+    for path in sorted((load.config_dir / "forms").glob("*.yaml")):
+        source = load.read(path)
+        if source is None:
+            continue
+        data = source.data
+        is_library = isinstance(data, dict) and "id" not in data and isinstance(data.get("fields"), dict)
+        value, errors = validate(schema.FieldLibraryFile if is_library else schema.FormFile, source)
+        load.fail(source.rel, errors)
+        if value is None:
+            continue
+        if is_library:
+            for field_id, spec in value.fields.items():
+                if field_id in library:
+                    other = library[field_id]
+                    load.errors.append(source.error(("fields", field_id), f"duplicate library field '{field_id}' (also in {other.source.display}:{other.source.line(other.path)})"))
+                    continue
+                library[field_id] = LibraryDecl(spec, source, ("fields", field_id))
+                load.errors += checks.check_field_spec(spec, source, ("fields", field_id))
+        elif value.id in forms:
+            other = forms[value.id].source
+            load.errors.append(source.error(("id",), f"duplicate form id '{value.id}' (also in {other.display}:{other.line(('id',))})"))
         else:
-            form = parse(p, schema.FormFile)
-            if form:
-                form_files[form.id] = form
-    types = parse(config_dir / "notifications" / "types.yaml", schema.NotificationTypesFile)
-    channels = parse(config_dir / "notifications" / "channels.yaml", schema.ChannelsFile)
-    policies_path = config_dir / "policies.yaml"
-    policies = (parse(policies_path, schema.PoliciesFile) if policies_path.exists() else schema.PoliciesFile()) or schema.PoliciesFile()
-    ui = {}
-    for p in sorted(UI_DEFAULTS_DIR.glob("*.yaml")):
-        d = schema.UITextsFile.model_validate(yaml.safe_load(p.read_text()))
-        ui[d.locale] = {"web": dict(d.web), "telegram": dict(d.telegram), "email": dict(d.email), "validation": dict(d.validation)}
-    for p in sorted((config_dir / "ui").glob("*.yaml")):
-        d = parse(p, schema.UITextsFile)
-        if d:
-            for section in ("web", "telegram", "email", "validation"):
-                ui.setdefault(d.locale, {}).setdefault(section, {}).update(getattr(d, section))
-    if errors:
-        raise ConfigErrors(errors)
+            forms[value.id] = FormDecl(value, source)
+            for i, entry in enumerate(value.fields):
+                load.errors += checks.check_field_spec(entry, source, ("fields", i))
+    return library, forms
 
+
+@lru_cache(maxsize=1)
+def builtin_ui_texts() -> tuple[bytes, dict[str, dict[str, dict[str, str]]]]:
+    """The built-in UI texts (locale -> section -> key -> text) and their bytes, for the version hash."""
+    raw, texts = b"", {}
+    for path in sorted(UI_DEFAULTS_DIR.glob("*.yaml")):
+        data = path.read_bytes()
+        raw += data
+        parsed = schema.UITextsFile.model_validate(yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        texts[parsed.locale] = {section: dict(getattr(parsed, section)) for section in checks.UI_SECTIONS}
+    return raw, texts
+
+
+def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
+    """Built-in texts with config/ui/<locale>.yaml overrides applied."""
+    raw, defaults = builtin_ui_texts()
+    load.digest.update(raw)
+    texts = {loc: {section: dict(keys) for section, keys in sections.items()} for loc, sections in defaults.items()}
+    for override, source in _each(load, "ui", schema.UITextsFile):
+        if override is None:
+            continue
+        load.errors += checks.check_ui_texts(override, source, defaults)
+        for section in checks.UI_SECTIONS:
+            texts.setdefault(override.locale, {}).setdefault(section, {}).update(getattr(override, section))
+    return texts
+
+
+def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui) -> Catalog:
     pol = policies.policies
-    forms = {fid: _resolve_form(fid, form_files, library, pol) for fid in form_files}
+    built_forms = {fid: build_form(fid, forms[fid].form.title, fields, pol) for fid, fields in resolved.items()}
     cats, topics = [], {}
-    for c in categories:
+    for decl in categories:
+        c = decl.category
         c_channels = tuple(c.channels or ALL_CHANNELS)
         ts = tuple(
             Topic(c.id, t.id, t.title, t.description, t.priority, t.form, tuple(t.keywords), tuple(t.channels or c_channels))
@@ -96,59 +187,20 @@ def load_catalog(config_dir: Path | str) -> Catalog:
         topics.update({t.key: t for t in ts})
         cats.append(Category(c.id, c.title, c.description, c.order, c.icon, tuple(c.keywords), c_channels, ts))
     cats.sort(key=lambda c: (c.order, c.title))
+    frozen_ui = MappingProxyType({
+        loc: MappingProxyType({section: MappingProxyType(keys) for section, keys in sections.items()})
+        for loc, sections in ui.items()
+    })
     return Catalog(
-        version=digest.hexdigest()[:12],
+        version=load.digest.hexdigest()[:12],
         loaded_at=datetime.now(timezone.utc),
-        config_dir=str(config_dir),
-        files=tuple(files),
+        config_dir=load.config_dir.as_posix(),
+        files=tuple(load.files),
         categories=tuple(cats),
-        forms=MappingProxyType(forms),
+        forms=MappingProxyType(built_forms),
         notification_types=MappingProxyType(dict(types.types)),
         channels=MappingProxyType(dict(channels.channels)),
         policies=pol,
-        ui=MappingProxyType(ui),
+        ui=frozen_ui,
         _topics=MappingProxyType(topics),
-    )
-
-
-def _resolve_form(form_id, form_files, library, policies) -> Form:
-    form = form_files[form_id]
-    own = [_resolve_field(f, library, policies) for f in form.fields]
-    parent = list(_resolve_form(form.extends, form_files, library, policies).fields) if form.extends else []
-    own_ids = {f.id for f in own}
-    merged = [next(o for o in own if o.id == p.id) if p.id in own_ids else p for p in parent]
-    fields = [f for f in own if f.id not in {p.id for p in parent}] + merged
-    return Form(form.id, form.title, tuple(fields))
-
-
-def _resolve_field(entry: schema.FormField, library, policies) -> Field:
-    base = library[entry.use].model_dump(exclude_none=True) if entry.use else {}
-    base.update(entry.model_dump(exclude_none=True, exclude={"id", "use"}))
-    fid = entry.id or entry.use
-    required = base.get("required", False)
-    options = tuple(o if isinstance(o, schema.SelectOption) else schema.SelectOption(value=o) for o in (entry.options or (library[entry.use].options if entry.use else None) or ()))
-    vw = entry.visible_when or (library[entry.use].visible_when if entry.use else None)
-    visible_when = None
-    if vw:
-        visible_when = (vw.field, tuple(vw.in_) if vw.in_ is not None else (vw.equals,))
-    att = policies.attachments
-    return Field(
-        id=fid,
-        label=base.get("label", fid),
-        type=base.get("type", "string"),
-        help=base.get("help"),
-        placeholder=base.get("placeholder"),
-        required=required,
-        pattern=base.get("pattern"),
-        pattern_message=base.get("pattern_message"),
-        min_length=base.get("min_length"),
-        max_length=base.get("max_length"),
-        min=base.get("min"),
-        max=base.get("max"),
-        options=options,
-        skippable=base.get("skippable", not required),
-        visible_when=visible_when,
-        max_files=base.get("max_files", att.max_files),
-        max_file_size_mb=base.get("max_file_size_mb", att.max_file_size_mb),
-        allowed_types=tuple(base.get("allowed_types", att.allowed_types)),
     )

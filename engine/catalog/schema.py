@@ -11,12 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="Lowercase id: letters, digits, '-', '_' (max 40)")]
+IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+DURATION_PATTERN = r"^\d+\s*[smhd]$"
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description="Lowercase id: letters, digits, '-', '_' (max 40)")]
 Priority = Literal["low", "normal", "high", "urgent"]
 ChannelKind = Literal["web", "email", "telegram"]
 FieldType = Literal["string", "text", "integer", "select", "boolean", "email", "phone", "date", "attachments"]
 ParamType = Literal["string", "number", "integer", "boolean", "date"]
-Duration = Annotated[str, Field(pattern=r"^\d+\s*[smhd]$", description="A duration: 30s, 15m, 36h, 2d")]
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN, description="A duration: 30s, 15m, 36h, 2d")]
 
 
 class Strict(BaseModel):
@@ -183,6 +186,8 @@ class RateLimitPolicy(Strict):
 class DeliveryPolicy(Strict):
     max_attempts: int = Field(6, ge=1, le=50)
     retry_backoff: list[int] = Field(default_factory=lambda: [5, 30, 120, 600, 1800], description="Seconds between attempts")
+    lease: Duration = Field("2m", description="How long a worker owns a delivery it is sending; a killed worker's rows are retried after it")
+    sweep_every: Duration = Field("30s", description="How often workers re-enqueue due deliveries and close overdue tickets from the database")
 
 
 class Policies(Strict):

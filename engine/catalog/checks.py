@@ -1,0 +1,142 @@
+"""Cross-reference checks that pydantic cannot do alone: ids, references, regexes, templates, reserved fields."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.catalog import schema
+from engine.catalog.durations import parse_duration
+from engine.catalog.errors import ConfigError, Source, did_you_mean
+from engine.catalog.resolve import LayeredField
+from engine.catalog.templates import template_problems
+from engine.catalog.yaml_positions import Path_
+
+REQUIRED_FIELDS = {"subject": "the ticket subject", "message": "the first message"}
+UI_SECTIONS = ("web", "telegram", "email", "validation")
+
+
+@dataclass(frozen=True)
+class CategoryDecl:
+    category: schema.CategoryFile
+    source: Source
+
+
+def check_field_spec(spec: schema.FieldSpec, source: Source, path: Path_) -> list[ConfigError]:
+    """Problems visible in one field declaration alone (library entry or form entry)."""
+    errors = []
+    if spec.pattern is not None:
+        try:
+            re.compile(spec.pattern)
+        except re.error as exc:
+            errors.append(source.error(path + ("pattern",), f"invalid regular expression: {exc}"))
+    vw = spec.visible_when
+    if vw is not None and (vw.equals is None) == (vw.in_ is None):
+        errors.append(source.error(path + ("visible_when",), "visible_when needs exactly one of `equals` or `in`"))
+    return errors
+
+
+def check_form(form_id: str, fields: list[LayeredField], source: Source) -> list[ConfigError]:
+    """Problems of a resolved form: reserved fields, select options, visible_when references."""
+    errors = []
+    ids = [f.id for f in fields]
+    for reserved, meaning in REQUIRED_FIELDS.items():
+        if reserved not in ids:
+            errors.append(source.error(("fields",), f"form '{form_id}' has no '{reserved}' field ({meaning}); add it or extend a form that has it"))
+    for position, f in enumerate(fields):
+        kind = f.spec.get("type", "string")
+        if kind == "select" and not f.spec.get("options"):
+            errors.append(f.error("type", f"select field '{f.id}' has no options"))
+        if f.id == "attachments" and kind != "attachments":
+            errors.append(f.error("type", "the reserved field 'attachments' must have type attachments"))
+        target = (f.spec.get("visible_when") or {}).get("field")
+        if target is None:
+            continue
+        if target not in ids:
+            errors.append(f.error("visible_when", f"visible_when refers to unknown field '{target}' of form '{form_id}'" + did_you_mean(target, ids)))
+        elif ids.index(target) >= position:
+            errors.append(f.error("visible_when", f"visible_when refers to field '{target}', which does not come before '{f.id}' in form '{form_id}'"))
+    return errors
+
+
+def check_categories(decls: list[CategoryDecl], form_ids, bound_kinds: set[str] | None) -> list[ConfigError]:
+    """Duplicate category and topic ids, unknown forms, channels without a binding (None: not checkable)."""
+    errors = []
+    first_file: dict[str, Source] = {}
+    for decl in decls:
+        cat, src = decl.category, decl.source
+        if cat.id in first_file:
+            other = first_file[cat.id]
+            errors.append(src.error(("id",), f"duplicate category id '{cat.id}' (also in {other.display}:{other.line(('id',))})"))
+        first_file.setdefault(cat.id, src)
+        errors += _unbound_channels(cat.channels, src, ("channels",), bound_kinds)
+        seen_topics: dict[str, int] = {}
+        for i, topic in enumerate(cat.topics):
+            path = ("topics", i)
+            if topic.id in seen_topics:
+                errors.append(src.error(path + ("id",), f"duplicate topic id '{topic.id}' (also at line {src.line(('topics', seen_topics[topic.id], 'id'))})"))
+            seen_topics.setdefault(topic.id, i)
+            if form_ids is not None and topic.form not in form_ids:
+                errors.append(src.error(path + ("form",), f"unknown form '{topic.form}'" + did_you_mean(topic.form, form_ids)))
+            errors += _unbound_channels(topic.channels, src, path + ("channels",), bound_kinds)
+    return errors
+
+
+def _unbound_channels(kinds, src: Source, path: Path_, bound_kinds: set[str] | None) -> list[ConfigError]:
+    if bound_kinds is None:
+        return []
+    return [
+        src.error(path + (i,), f"no channel binding of kind '{kind}' in notifications/channels.yaml")
+        for i, kind in enumerate(kinds or ()) if kind not in bound_kinds
+    ]
+
+
+def check_notification_types(types: schema.NotificationTypesFile, src: Source, bound_kinds: set[str] | None) -> list[ConfigError]:
+    """Template syntax, undeclared params, a template for every default channel, channels that are bound."""
+    errors = []
+    for type_id, spec in types.types.items():
+        base = ("types", type_id)
+        declared = tuple(spec.params)
+        texts = {("web",): spec.templates.web, ("telegram",): spec.templates.telegram}
+        if spec.templates.email:
+            texts.update({("email", key): getattr(spec.templates.email, key) for key in ("subject", "body", "html")})
+        for sub, text in texts.items():
+            if text is not None:
+                errors += [src.error(base + ("templates",) + sub, m) for m in template_problems(text, declared)]
+        for i, kind in enumerate(spec.default_channels):
+            if getattr(spec.templates, kind) is None:
+                errors.append(src.error(base + ("default_channels", i), f"default channel '{kind}' has no template under templates.{kind}"))
+        errors += _unbound_channels(spec.default_channels, src, base + ("default_channels",), bound_kinds)
+    return errors
+
+
+def check_channels(channels: schema.ChannelsFile, src: Source, type_ids) -> list[ConfigError]:
+    """Each binding's notifications name known types (unless types.yaml is broken); telegram and email say where their secret is."""
+    errors = []
+    for binding_id, binding in channels.channels.items():
+        base = ("channels", binding_id)
+        for i, type_id in enumerate(binding.notifications or ()):
+            if type_ids is not None and type_id not in type_ids:
+                errors.append(src.error(base + ("notifications", i), f"unknown notification type '{type_id}'" + did_you_mean(type_id, type_ids)))
+        if binding.kind == "telegram" and not binding.token_env:
+            errors.append(src.error(base, "a telegram binding needs token_env (the variable holding the bot token)"))
+        if binding.kind == "email" and not binding.smtp_url_env:
+            errors.append(src.error(base, "an email binding needs smtp_url_env (the variable holding the SMTP URL)"))
+    return errors
+
+
+def check_policies(policies: schema.Policies, src: Source) -> list[ConfigError]:
+    auto = policies.auto_close
+    if auto.after and auto.reminder_before and parse_duration(auto.reminder_before) >= parse_duration(auto.after):
+        return [src.error(("policies", "auto_close", "reminder_before"), f"reminder_before ({auto.reminder_before}) must be shorter than after ({auto.after})")]
+    return []
+
+
+def check_ui_texts(texts: schema.UITextsFile, src: Source, defaults: dict[str, dict[str, dict[str, str]]]) -> list[ConfigError]:
+    """Every overridden key exists in the built-in texts (a typo would otherwise be silently ignored)."""
+    errors = []
+    known = defaults.get("ru", {})
+    for section in UI_SECTIONS:
+        for key in getattr(texts, section):
+            if key not in known.get(section, {}):
+                errors.append(src.error((section, key), f"unknown UI text '{section}.{key}' (not in the built-in texts)" + did_you_mean(key, known.get(section, {}))))
+    return errors

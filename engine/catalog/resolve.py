@@ -1,0 +1,148 @@
+"""Resolve forms: parent form (`extends`), library fields (`use`) and overrides -> catalog Fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.catalog import schema
+from engine.catalog.catalog import Field, Form
+from engine.catalog.errors import ConfigError, Source, did_you_mean
+from engine.catalog.yaml_positions import Path_
+
+Where = tuple[Source, Path_]
+
+
+@dataclass
+class LayeredField:
+    """A field's explicitly set keys merged over its layers, remembering where each key was set."""
+
+    id: str
+    entry: Where  # where the field appears in its form
+    spec: dict = field(default_factory=dict)
+    origins: dict[str, Where] = field(default_factory=dict)
+
+    def add_layer(self, spec: schema.FieldSpec, source: Source, path: Path_) -> None:
+        explicit = spec.model_dump(exclude_none=True, exclude={"id", "use"})
+        self.spec.update(explicit)
+        self.origins.update({key: (source, path + (key,)) for key in explicit})
+
+    def where(self, key: str | None = None) -> Where:
+        """The place that set `key` (or the field's entry), for an error message."""
+        return self.origins.get(key, self.entry) if key else self.entry
+
+    def error(self, key: str | None, message: str) -> ConfigError:
+        source, path = self.where(key)
+        return source.error(path, message)
+
+
+@dataclass(frozen=True)
+class FormDecl:
+    form: schema.FormFile
+    source: Source
+
+
+@dataclass(frozen=True)
+class LibraryDecl:
+    spec: schema.FieldSpec
+    source: Source
+    path: Path_
+
+
+def resolve_forms(forms: dict[str, FormDecl], library: dict[str, LibraryDecl], errors: list[ConfigError]) -> dict[str, list[LayeredField]]:
+    """Every form whose parents resolve, as its ordered layered fields; problems go to `errors`."""
+    resolved: dict[str, list[LayeredField] | None] = {}
+
+    def resolve(form_id: str, chain: tuple[str, ...]) -> list[LayeredField] | None:
+        if form_id in resolved:
+            return resolved[form_id]
+        decl = forms[form_id]
+        parent: list[LayeredField] = []
+        parent_id = decl.form.extends
+        if parent_id in chain + (form_id,):
+            cycle = chain[chain.index(parent_id):] if parent_id in chain else ()
+            errors.append(decl.source.error(("extends",), "extends cycle: " + " -> ".join(cycle + (form_id, parent_id))))
+            resolved[form_id] = None
+            return None
+        if parent_id and parent_id not in forms:
+            errors.append(decl.source.error(("extends",), f"unknown parent form '{parent_id}'" + did_you_mean(parent_id, forms)))
+        elif parent_id:
+            parent = resolve(parent_id, chain + (form_id,))
+            if parent is None:
+                resolved[form_id] = None
+                return None
+        resolved[form_id] = _merge(parent, _own_fields(decl, library, errors))
+        return resolved[form_id]
+
+    for form_id in forms:
+        resolve(form_id, ())
+    return {form_id: fields for form_id, fields in resolved.items() if fields is not None}
+
+
+def _own_fields(decl: FormDecl, library: dict[str, LibraryDecl], errors: list[ConfigError]) -> list[LayeredField]:
+    own: dict[str, LayeredField] = {}
+    for i, entry in enumerate(decl.form.fields):
+        path = ("fields", i)
+        if not entry.id and not entry.use:
+            errors.append(decl.source.error(path, "a field needs `id` (inline field) or `use` (library field)"))
+            continue
+        if entry.use and entry.use not in library:
+            errors.append(decl.source.error(path + ("use",), f"unknown library field '{entry.use}'" + did_you_mean(entry.use, library)))
+            continue
+        key = "id" if entry.id else "use"
+        field_id = entry.id or entry.use
+        if field_id in own:
+            first = own[field_id].entry
+            errors.append(decl.source.error(path + (key,), f"duplicate field id '{field_id}' (also at line {first[0].line(first[1])})"))
+            continue
+        layered = LayeredField(field_id, (decl.source, path))
+        if entry.use:
+            lib = library[entry.use]
+            layered.add_layer(lib.spec, lib.source, lib.path)
+        layered.add_layer(entry, decl.source, path)
+        own[field_id] = layered
+    return list(own.values())
+
+
+def _merge(parent: list[LayeredField], own: list[LayeredField]) -> list[LayeredField]:
+    """Own fields first, then the parent's; an own field with a parent's id overrides the keys it sets, in place."""
+    by_id = {f.id: f for f in own}
+    merged = []
+    for p in parent:
+        o = by_id.pop(p.id, None)
+        merged.append(p if o is None else LayeredField(p.id, o.entry, {**p.spec, **o.spec}, {**p.origins, **o.origins}))
+    return [f for f in own if f.id in by_id] + merged
+
+
+def build_form(form_id: str, title: str | None, fields: list[LayeredField], policies: schema.Policies) -> Form:
+    return Form(form_id, title, tuple(_build_field(f, policies.attachments) for f in fields))
+
+
+def _build_field(layered: LayeredField, attachments: schema.AttachmentPolicy) -> Field:
+    spec = layered.spec
+    required = spec.get("required", False)
+    vw = spec.get("visible_when")
+    visible_when = None
+    if vw:
+        visible_when = (vw["field"], tuple(vw["in_"]) if vw.get("in_") is not None else (vw.get("equals"),))
+    options = tuple(
+        schema.SelectOption(value=o) if isinstance(o, str) else schema.SelectOption(**o) for o in spec.get("options") or ()
+    )
+    return Field(
+        id=layered.id,
+        label=spec.get("label", layered.id),
+        type=spec.get("type", "string"),
+        help=spec.get("help"),
+        placeholder=spec.get("placeholder"),
+        required=required,
+        pattern=spec.get("pattern"),
+        pattern_message=spec.get("pattern_message"),
+        min_length=spec.get("min_length"),
+        max_length=spec.get("max_length"),
+        min=spec.get("min"),
+        max=spec.get("max"),
+        options=options,
+        skippable=spec.get("skippable", not required),
+        visible_when=visible_when,
+        max_files=spec.get("max_files", attachments.max_files),
+        max_file_size_mb=spec.get("max_file_size_mb", attachments.max_file_size_mb),
+        allowed_types=tuple(spec.get("allowed_types", attachments.allowed_types)),
+    )
