@@ -43,8 +43,11 @@ def customer_ticket(customer: User, number) -> Ticket:
 
 def customer_tickets(customer: User, active: bool = True) -> list[Ticket]:
     """The customer's open tickets (active=True) or the archive, most recently updated first."""
-    status = Ticket.status.in_(ACTIVE_STATUSES) if active else (Ticket.status == ARCHIVED)
-    return list(Ticket.select().where((Ticket.customer == customer) & status).order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
+    if active:
+        query = Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(ACTIVE_STATUSES))
+        return list(query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
+    query = Ticket.select().where((Ticket.customer == customer) & (Ticket.status == ARCHIVED))
+    return list(query.order_by(Ticket.closed_at.desc(), Ticket.id.desc()))
 
 
 def staff_ticket(staff: User, number) -> Ticket:

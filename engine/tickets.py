@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import notify as notify_module
+from engine import jobs, notify as notify_module
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Topic
@@ -50,8 +50,7 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
 
 def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:
     """Hand committed outbox rows to the delivery queue (the sweep covers a Redis outage)."""
-    # enqueue_deliveries is being written by the notifications area; until then the sweep delivers.
-    if notification_ids and hasattr(notify_module, "enqueue_deliveries"):
+    if notification_ids:
         notify_module.enqueue_deliveries(rt, notification_ids)
 
 
@@ -222,6 +221,8 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
                 raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced")
     _enqueue(rt, sent)
     _refresh(ticket)
+    if staff:
+        jobs.schedule_ticket_timeouts(rt, ticket)
     return message
 
 
@@ -260,7 +261,8 @@ def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -
     try:
         with rt.db.atomic():
             now = utcnow()
-            _move(current, current.status, new, updated_at=now, closed_reason="staff" if staff else "customer", **NO_TIMERS)
+            _move(current, current.status, new, updated_at=now, closed_reason="staff" if staff else "customer",
+                  closed_at=now, **NO_TIMERS)
             _event(current, actor, current.status, new, reason or ("staff" if staff else "customer"), now)
             if staff:
                 current.status = new
@@ -298,7 +300,7 @@ def auto_close_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) 
     now = now or utcnow()
     sent: list[int] = []
     with rt.db.atomic():
-        closed = Ticket.update(status=ARCHIVED, closed_reason="auto", updated_at=now, **NO_TIMERS).where(
+        closed = Ticket.update(status=ARCHIVED, closed_reason="auto", closed_at=now, updated_at=now, **NO_TIMERS).where(
             (Ticket.id == ticket_id) & (Ticket.status == WAITING_CUSTOMER) & (Ticket.auto_close_at <= now)
         ).execute()
         if closed:

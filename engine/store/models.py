@@ -1,4 +1,7 @@
-"""peewee models: the engine's whole schema. Times are timezone-aware UTC; JSON is stored as text."""
+"""peewee models: the engine's whole schema. Times are timezone-aware UTC; JSON is stored as text.
+
+A column or table added after schema version 1 needs a migration in engine/store/migrations.py.
+"""
 from __future__ import annotations
 
 import json
@@ -79,6 +82,7 @@ class Ticket(BaseModel):
     channel = CharField(max_length=16)  # web | telegram | api
     idempotency_key = CharField(max_length=100, null=True)
     closed_reason = CharField(max_length=16, null=True)  # customer | staff | auto
+    closed_at = UTCDateTimeField(null=True, index=True)  # added by migration 2 (the archive is sorted by it)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
