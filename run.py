@@ -9,6 +9,7 @@ import sys
 # Each module exposes register(subparsers); a subcommand sets `func(args) -> int` as its default.
 COMMAND_MODULES = [
     "engine.catalog.commands",
+    "engine.store.commands",
     "engine.dev",
     "engine.worker",
     "engine.token_commands",
