@@ -1,0 +1,221 @@
+"""Rank topics for a free-text phrase: the "Не знаете, что выбрать?" search of the portal and the bots.
+
+Words of the catalog (titles, descriptions, keywords of topics and their categories) are stemmed
+into an inverted index built once per catalog version. A query word matches index terms exactly,
+by prefix or, for typos, by edit similarity; Latin words typed on the wrong keyboard layout or in
+transliteration are read as the Russian words they stand for.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cyrtranslit
+import Stemmer
+from rapidfuzz import fuzz, process
+
+from engine.catalog.catalog import Catalog, Category, Topic
+
+# How much a word says about a topic, by where the catalog mentions it.
+FIELD_WEIGHTS = (
+    ("topic_title", 3.0),
+    ("topic_keywords", 2.5),
+    ("topic_description", 1.0),
+    ("category_title", 2.0),
+    ("category_keywords", 1.5),
+    ("category_description", 0.7),
+)
+MAX_PHRASE_CHARS = 300  # a search box, not a document: bounds the work per keystroke
+MAX_QUERY_WORDS = 24
+FUZZY_CUTOFF = 75  # rapidfuzz ratio; below it two stems are different words
+FUZZY_MIN_LEN = 4  # shorter stems ("лк", "аон", "sms") must match exactly
+FUZZY_DISCOUNT = 0.8
+PREFIX_SIM = 0.85
+CACHE_SIZE = 4
+
+# Function words carry no topic; "не" is in almost every complaint.
+STOPWORDS = frozenset("""
+    а без бы в во вам вас весь все всё вы где да для до если есть еще ещё же за и из или им их к как
+    ко когда кто ли либо мне мы на над не нет ни но ну о об обо однако от по под при про с со так
+    также там те то того тоже у уже хочу хотим хотел хотела что чтобы чем это эта этот я мой моя мои
+    наш наша наши нас ваш ваша ваши он она оно они его ее её пожалуйста очень просто можно нужно
+    нужен нужна надо через после перед почему зачем уже раз
+""".split())
+
+_LAYOUT = str.maketrans(
+    "qwertyuiop[]asdfghjkl;'zxcvbnm,.`",
+    "йцукенгшщзхъфывапролджэячсмитьбюё",
+)
+_WORD_RE = re.compile(r"[0-9a-zа-я]+")
+_LATIN_RE = re.compile(r"[a-z]")
+_stemmers = threading.local()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A topic offered for a phrase, with its category and a relevance score (higher is better)."""
+
+    topic: Topic
+    score: float
+    category: Category
+
+
+def _stem(words: list[str]) -> list[str]:
+    """Snowball stems; one stemmer per thread because PyStemmer objects are not thread-safe."""
+    stemmer = getattr(_stemmers, "russian", None)
+    if stemmer is None:
+        stemmer = _stemmers.russian = Stemmer.Stemmer("russian")
+    return stemmer.stemWords(words)
+
+
+def _words(text: str) -> list[str]:
+    """Lowercase words without punctuation and stopwords; ё is е, as customers type it."""
+    return [w for w in _WORD_RE.findall(text.lower().replace("ё", "е")) if w not in STOPWORDS]
+
+
+def _terms(text: str) -> list[str]:
+    return _stem(_words(text))
+
+
+class SearchIndex:
+    """An inverted index of one catalog: stems and stem bigrams -> (topic number, weight)."""
+
+    def __init__(self, catalog: Catalog):
+        self.topics: list[tuple[Topic, Category]] = [(t, c) for c in catalog.categories for t in c.topics]
+        postings: dict[str, dict[int, float]] = {}
+        for number, (topic, category) in enumerate(self.topics):
+            for field, weight in FIELD_WEIGHTS:
+                for text in _field_texts(field, topic, category):
+                    stems = _terms(text)
+                    grams = stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
+                    for term in grams:
+                        slot = postings.setdefault(term, {})
+                        slot[number] = max(slot.get(number, 0.0), weight)
+        total = len(self.topics)
+        self.idf = {term: math.log(1 + total / len(slot)) for term, slot in postings.items()}
+        self.postings = {term: tuple(slot.items()) for term, slot in postings.items()}
+        self.vocabulary = [term for term in postings if " " not in term]
+        self._by_channel: dict[str, frozenset[int]] = {}
+
+    def offered(self, channel: str) -> frozenset[int]:
+        """Numbers of the topics offered on a channel (computed once per channel)."""
+        found = self._by_channel.get(channel)
+        if found is None:
+            found = self._by_channel[channel] = frozenset(
+                n for n, (topic, _category) in enumerate(self.topics) if channel in topic.channels
+            )
+        return found
+
+    def matches(self, stem: str) -> list[tuple[str, float]]:
+        """Index terms a query stem stands for, with a similarity in (0, 1]."""
+        if stem in self.postings:
+            return [(stem, 1.0)]
+        if len(stem) < FUZZY_MIN_LEN:
+            return []
+        found: dict[str, float] = {}
+        for term in self.vocabulary:
+            if len(term) >= FUZZY_MIN_LEN and (term.startswith(stem) or stem.startswith(term)):
+                found[term] = PREFIX_SIM
+        for term, ratio, _ in process.extract(stem, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3):
+            found[term] = max(found.get(term, 0.0), ratio / 100 * FUZZY_DISCOUNT)
+        return sorted(found.items(), key=lambda item: -item[1])
+
+    def read(self, phrase: str) -> list[str]:
+        """The phrase as stems, reading Latin words as a wrong keyboard layout or transliteration when that makes sense."""
+        stems: list[str] = []
+        for raw in phrase.lower()[:MAX_PHRASE_CHARS].split()[:MAX_QUERY_WORDS]:
+            variants = [raw]
+            if _LATIN_RE.search(raw):
+                variants += [raw.translate(_LAYOUT), cyrtranslit.to_cyrillic(raw, "ru")]
+            best = max(variants, key=self._known_share)  # ties keep the word as typed
+            stems += _terms(best)
+        return stems
+
+    def _known_share(self, text: str) -> float:
+        words = _WORD_RE.findall(text.replace("ё", "е"))
+        if not words:
+            return 0.0
+        known = sum(1 for w in words if w in STOPWORDS or self.matches(_stem([w])[0]))
+        return known / len(words)
+
+
+def _field_texts(field: str, topic: Topic, category: Category) -> tuple[str, ...]:
+    owner, _, part = field.partition("_")
+    source = topic if owner == "topic" else category
+    value = getattr(source, part)
+    return tuple(value) if isinstance(value, tuple) else (value,)
+
+
+class _IndexCache:
+    """The last few indexes by catalog version: a catalog never changes, so neither does its index."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.lock = threading.Lock()
+        self.indexes: OrderedDict[str, SearchIndex] = OrderedDict()
+
+    def get(self, catalog: Catalog) -> SearchIndex:
+        with self.lock:
+            index = self.indexes.get(catalog.version)
+            if index is not None:
+                self.indexes.move_to_end(catalog.version)
+                return index
+        index = SearchIndex(catalog)  # built outside the lock: a slow build must not stall other catalogs
+        with self.lock:
+            self.indexes[catalog.version] = index
+            while len(self.indexes) > self.size:
+                self.indexes.popitem(last=False)
+        return index
+
+
+_cache = _IndexCache(CACHE_SIZE)
+
+
+def index_for(catalog: Catalog) -> SearchIndex:
+    """The search index of a catalog, built on first use of its version."""
+    return _cache.get(catalog)
+
+
+def suggest(catalog: Catalog, phrase: str, channel: str = "web", limit: int = 5) -> list[Suggestion]:
+    """Topics offered on `channel` that best match a customer's free-text phrase, best first."""
+    if not isinstance(phrase, str) or limit <= 0:
+        return []
+    index = index_for(catalog)
+    stems = list(dict.fromkeys(index.read(phrase)))
+    if not stems:
+        return []
+    offered = index.offered(channel)
+    scores: dict[int, float] = {}
+    matched: dict[int, int] = {}
+    best_terms: list[str | None] = []
+    for stem in stems:
+        candidates = index.matches(stem)
+        best_terms.append(candidates[0][0] if candidates else None)
+        per_topic: dict[int, float] = {}
+        for term, similarity in candidates:
+            idf = index.idf[term]
+            for number, weight in index.postings[term]:
+                value = similarity * idf * weight
+                if number in offered and value > per_topic.get(number, 0.0):
+                    per_topic[number] = value
+        for number, value in per_topic.items():
+            scores[number] = scores.get(number, 0.0) + value
+            matched[number] = matched.get(number, 0) + 1
+    for first, second in zip(best_terms, best_terms[1:]):
+        bigram = f"{first} {second}"
+        if first and second and bigram in index.postings:
+            for number, weight in index.postings[bigram]:
+                if number in scores:
+                    scores[number] += index.idf[bigram] * weight
+    # Topics that explain more of the phrase beat topics that match one word very well.
+    ranked = sorted(
+        ((value * (0.5 + 0.5 * matched[number] / len(stems)), number) for number, value in scores.items()),
+        key=lambda item: (-item[0], item[1]),
+    )
+    return [
+        Suggestion(topic=index.topics[number][0], score=round(score, 4), category=index.topics[number][1])
+        for score, number in ranked[:limit]
+    ]
