@@ -64,7 +64,9 @@ def resolve_forms(forms: dict[str, FormDecl], library: dict[str, LibraryDecl], e
             return None
         if parent_id and parent_id not in forms:
             errors.append(decl.source.error(("extends",), f"unknown parent form '{parent_id}'" + did_you_mean(parent_id, forms)))
-        elif parent_id:
+            resolved[form_id] = None
+            return None
+        if parent_id:
             parent = resolve(parent_id, chain + (form_id,))
             if parent is None:
                 resolved[form_id] = None
