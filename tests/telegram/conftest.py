@@ -23,3 +23,20 @@ def settings(settings, fake_api):
         telegram_api_url=fake_api.url,
         env={**settings.env, "SUPPORT_BOT_TOKEN": SUPPORT_TOKEN, "NOTIFY_BOT_TOKEN": NOTIFY_TOKEN},
     )
+
+
+@pytest.fixture
+def bots(rt, fake_api):
+    """Every configured bot polling the fake server (1 s long polls), stopped after the test."""
+    from channels.telegram.runner import BotRunner, apps_for
+
+    runner = BotRunner(rt, apps_for(rt), poll_timeout=1)
+    runner.prepare()
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+def text(rt, key: str, locale: str = "ru", **params) -> str:
+    """A telegram UI text of the current catalog, for exact assertions."""
+    return rt.catalog.text(locale, "telegram", key, **params)

@@ -1,0 +1,70 @@
+"""What a user did, independent of telebot: the conversation modules read these and return Replies."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from engine.catalog import Catalog
+from engine.store.models import User
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file the user sent; downloaded only when needed (its file_id stays valid across restarts)."""
+
+    file_id: str
+    name: str
+    mime: str | None
+    size: int | None
+    media_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: str  # command | text | file | button | other
+    text: str = ""  # message text or caption
+    command: str = ""  # lower-case, without "/" and "@bot"
+    payload: str = ""  # what follows the command
+    data: str = ""  # callback data of a pressed button
+    file: FileRef | None = None
+
+
+@dataclass
+class Reply:
+    """A message to send; edit=True replaces the message whose button was pressed."""
+
+    text: str
+    buttons: list | None = None
+    edit: bool = False
+    alert: str | None = None  # callback answer text instead of (or with) a message
+
+
+@dataclass
+class Ctx:
+    """Everything a conversation step needs about the bot, the chat and the person."""
+
+    rt: object
+    binding_id: str  # the binding that owns conversations (the ticket-serving one of this token)
+    binding_ids: tuple[str, ...]  # every binding served by this token
+    chat_id: int
+    chat_type: str
+    tg_user_id: int
+    tg_username: str | None
+    locale: str
+    user: User | None
+    serves_tickets: bool  # the support role: tickets; otherwise notifications only
+    fetch: Callable[[FileRef], bytes]  # downloads a file from the Bot API
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.rt.catalog
+
+    def t(self, key: str, **params) -> str:
+        return self.catalog.text(self.locale, "telegram", key, **params)
+
+    def say(self, text: str, buttons: list | None = None, edit: bool = False) -> None:
+        self.replies.append(Reply(text, buttons, edit))
+
+    def alert(self, text: str) -> None:
+        self.replies.append(Reply("", alert=text))

@@ -1,0 +1,51 @@
+"""/start: link the chat to a customer by a one-time token or, where the binding allows, by Telegram username."""
+from __future__ import annotations
+
+from engine import accounts
+from engine.errors import LinkTokenInvalid, RateLimited
+from engine.ratelimit import Bucket, RateLimiter
+
+from channels.telegram.events import Ctx
+
+LINK_ATTEMPTS = 5  # token guesses per Telegram user ...
+LINK_WINDOW = 600  # ... per this many seconds
+
+
+def _limited(ctx: Ctx) -> float:
+    """Seconds to wait before this Telegram user may try another token (brute force protection)."""
+    bucket = Bucket(f"tg:link:{ctx.tg_user_id}", rate=LINK_ATTEMPTS / LINK_WINDOW, capacity=LINK_ATTEMPTS)
+    return RateLimiter(ctx.rt.redis).take([bucket])
+
+
+def start(ctx: Ctx, payload: str, serves_tickets: bool) -> None:
+    """Link on /start; the notification-only bot stays silent on success, as in the seed."""
+    payload = payload.strip()
+    if payload:
+        return _with_token(ctx, payload, serves_tickets)
+    if ctx.user is not None:
+        return ctx.say(ctx.t("start_already")) if serves_tickets else None
+    if ctx.chat_type != "private":
+        return ctx.say(ctx.t("link_private_only"))
+    linked = [accounts.link_by_username(ctx.rt, b, ctx.chat_id, ctx.tg_user_id, ctx.tg_username, ctx.chat_type)
+              for b in ctx.binding_ids]
+    if any(linked):
+        ctx.user = next(link.user for link in linked if link)
+        return ctx.say(ctx.t("start_linked")) if serves_tickets else None
+    ctx.say(ctx.t("start_unlinked" if serves_tickets else "notify_unlinked"))
+
+
+def _with_token(ctx: Ctx, token: str, serves_tickets: bool) -> None:
+    if ctx.chat_type != "private":
+        return ctx.say(ctx.t("link_private_only"))
+    wait = _limited(ctx)
+    if wait > 0:
+        return ctx.say(ctx.t("link_rate_limited", seconds=int(wait) + 1))
+    for binding in ctx.binding_ids:  # a token shared by several bindings: the code names one of them
+        try:
+            link = accounts.consume_link_token(ctx.rt, token, binding, ctx.chat_id, ctx.tg_user_id, ctx.tg_username,
+                                               ctx.chat_type)
+        except (LinkTokenInvalid, RateLimited):
+            continue
+        ctx.user = link.user
+        return ctx.say(ctx.t("start_linked")) if serves_tickets else None
+    ctx.say(ctx.t("link_invalid"))
