@@ -71,11 +71,13 @@ def clean_text(field: Field, raw: object) -> str:
 
 
 def clean_integer(field: Field, raw: object) -> int:
-    if isinstance(raw, bool):
+    if isinstance(raw, (bool, float)):
         raise InvalidValue("not_integer")
     if isinstance(raw, int):
         value = raw
     else:
+        if isinstance(raw, str) and len(raw.strip()) > INTEGER_DIGITS_CAP + 8:
+            raise InvalidValue("not_integer")
         text = _text(raw, multiline=False, cap=INTEGER_DIGITS_CAP + 8).replace(" ", "").replace("\u00a0", "")
         if not INTEGER_RE.match(text):
             raise InvalidValue("not_integer")

@@ -1,0 +1,89 @@
+"""Attachments: names sanitized for display, types decided by content, files stored under their hash."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from engine.attachments import attachment_path, blob_path, detect_type, is_text, sanitize_filename, store_blob
+from tests.engine.samples import EXE, PDF, PNG
+
+LONG_UNICODE = "отчёт-" * 50 + ".pdf"  # 304 characters
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("../x", "x"),
+    ("..\\x", "x"),
+    ("/etc/passwd", "passwd"),
+    ("C:\\Windows\\system32\\cmd.exe", "cmd.exe"),
+    ("a\x00b.png", "ab.png"),
+    ("evil\u202egnp.exe", "evilgnp.exe"),
+    ("line\r\nbreak.txt", "linebreak.txt"),
+    ('<script>alert(1)</script>.png', "script_.png"),
+    ('"><img src=x onerror=alert(1)>.png', "___img src=x onerror=alert(1)_.png"),
+    ("..", "file"),
+    ("", "file"),
+    (".htaccess", "htaccess"),
+    (LONG_UNICODE, ("отчёт-" * 50)[:116] + ".pdf"),
+    ("x" * 300, "x" * 120),
+])
+def test_sanitize_filename(raw, shown):
+    assert sanitize_filename(raw) == shown
+    assert len(sanitize_filename(raw)) <= 120
+
+
+def test_sanitized_long_name_keeps_its_extension():
+    name = sanitize_filename("я" * 300 + ".docx")
+    assert len(name) == 120 and name.endswith(".docx")
+
+
+def test_empty_name_gets_the_detected_extension():
+    assert sanitize_filename("../", fallback_extension="png") == "file.png"
+
+
+@pytest.mark.parametrize("name, data, content_type, mismatch", [
+    ("a.png", PNG, "image/png", False),
+    ("a.PNG", PNG, "image/png", False),
+    ("a.pdf", PDF, "application/pdf", False),
+    ("photo.jpg", PNG, "image/png", True),
+    ("setup.png", EXE, "application/x-msdownload", True),
+    ("setup.exe", EXE, "application/x-msdownload", False),
+    ("noext", EXE, "application/x-msdownload", False),
+    ("notes.txt", "привет, мир".encode(), "text/plain", False),
+    ("table.csv", b"a;b\n1;2\n", "text/csv", False),
+    ("image.svg", b"<svg onload=alert(1)></svg>", "image/svg+xml", False),
+    ("notes.png", b"just text", "text/plain", True),
+    ("notes.txt", b"text\x00with NUL", "application/octet-stream", True),
+    ("blob.bin", b"\xff\xfe\xfd\x00", "application/octet-stream", False),
+])
+def test_type_is_detected_by_content(name, data, content_type, mismatch):
+    assert detect_type(name, data) == (content_type, mismatch)
+
+
+def test_text_cut_inside_a_multibyte_character_is_still_text():
+    data = ("я" * 40_000).encode()  # 80 KB: the 64 KB sniff window ends mid-character or not; both are text
+    assert is_text(data) and is_text(data[:65_537])
+    assert not is_text(b"\xff" * 10)
+
+
+def test_blob_is_stored_under_its_hash_atomically(settings):
+    sha = store_blob(settings, PNG)
+    path = blob_path(settings, sha)
+    assert path.read_bytes() == PNG
+    assert path.parent.parent == settings.attachments_dir and path.name == sha and path.parent.name == sha[:2]
+    assert store_blob(settings, PNG) == sha  # idempotent: the same content is one file
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_attachment_path_refuses_anything_but_a_digest(settings):
+    class Row:
+        sha256 = "../../etc/passwd"
+    with pytest.raises(ValueError):
+        attachment_path(settings, Row())
+
+
+def test_blob_store_is_outside_any_web_root(settings):
+    """Files live under the data folder, never under web/static."""
+    sha = store_blob(settings, PDF)
+    assert "static" not in blob_path(settings, sha).parts
+    assert os.path.commonpath([blob_path(settings, sha), settings.data_dir]) == str(settings.data_dir)
