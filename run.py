@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "engine.dev",
     "engine.worker",
     "engine.token_commands",
+    "web.commands",
 ]
 
 

@@ -1,0 +1,6 @@
+"""The admin page: the running catalog, reloads with their errors and changes, failed deliveries."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from web.admin import views  # noqa: E402,F401  (views register on bp)

@@ -1,0 +1,39 @@
+"""Catalog version, files and last errors; the Reload button; failed deliveries with a retry."""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from engine.delivery import failed_deliveries, retry_delivery
+from engine.store.models import AuditLog
+from web.admin import bp
+from web.auth import admin_required
+from web.context import current_user, runtime
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return _render_index()
+
+
+@bp.post("/reload")
+@admin_required
+def reload():
+    """Reload the config from disk; an invalid one keeps the running catalog and shows file:line errors."""
+    result = runtime().catalogs.reload()
+    AuditLog.create(actor=current_user(), action="config_reload",
+                    detail={"ok": result.ok, "version": result.version, "errors": len(result.errors)})
+    if request.htmx:
+        return render_template("admin/_reload_result.html", result=result, holder=runtime().catalogs)
+    return _render_index(result=result)
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@admin_required
+def retry(delivery_id: int):
+    retry_delivery(runtime(), delivery_id)
+    return redirect(url_for("admin.index", _anchor="deliveries"), 303)
+
+
+def _render_index(result=None):
+    return render_template("admin/index.html", holder=runtime().catalogs, result=result, failed=failed_deliveries(limit=50))

@@ -1,0 +1,109 @@
+"""Queue with whitelisted filters; ticket view; staff reply, take, priority and archive."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+
+from engine import tickets
+from engine.errors import TransitionRefused, ValidationFailed
+from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, WAITING_SUPPORT
+from web.agent import bp
+from web.auth import staff_required
+from web.context import catalog, current_user, runtime
+from web.conversation import poll_response
+from web.downloads import send_attachment
+from web.uploads import uploads_from
+
+CHANNEL = "web"
+CONVERSATION = {"poll_endpoint": "agent.messages", "download_endpoint": "agent.download"}
+# Filter values map to fixed status tuples: nothing from the query string reaches a query unchecked.
+STATUS_FILTERS = {"open": (NEW, WAITING_SUPPORT), "all": ACTIVE_STATUSES, **{s: (s,) for s in ACTIVE_STATUSES}}
+QUEUE_LIMIT = 500
+
+
+@bp.get("/")
+@staff_required
+def queue():
+    status = request.args.get("status") or "open"
+    category_id = request.args.get("category") or ""
+    topic_id = request.args.get("topic") or ""
+    if status not in STATUS_FILTERS or (category_id and catalog().category(category_id) is None):
+        abort(400)
+    if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
+        abort(400)
+    rows = tickets.staff_tickets(current_user(), statuses=STATUS_FILTERS[status], limit=QUEUE_LIMIT)
+    rows = [r for r in rows if (not category_id or r.category_id == category_id) and (not topic_id or r.topic_id == topic_id)]
+    filters = {"status": status, "category": category_id, "topic": topic_id}
+    template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
+    return render_template(template, tickets=rows, filters=filters, status_filters=STATUS_FILTERS)
+
+
+@bp.get("/tickets/<number>")
+@staff_required
+def ticket(number):
+    return _render_ticket(tickets.staff_ticket(current_user(), number))
+
+
+@bp.get("/tickets/<number>/messages")
+@staff_required
+def messages(number):
+    found = tickets.staff_ticket(current_user(), number)
+    return poll_response(found, CONVERSATION)
+
+
+@bp.post("/tickets/<number>/reply")
+@staff_required
+def reply(number):
+    found = tickets.staff_ticket(current_user(), number)
+    body = request.form.get("message", "")
+    try:
+        tickets.add_reply(runtime(), found, current_user(), body, uploads_from("attachments"), CHANNEL)
+    except ValidationFailed as exc:
+        return _render_ticket(found, errors=exc.errors, body=body), 422
+    except TransitionRefused as exc:
+        return _render_ticket(found, refused=str(exc)), 409
+    return redirect(url_for("agent.ticket", number=found.number), 303)
+
+
+@bp.post("/tickets/<number>/take")
+@staff_required
+def take(number):
+    found = tickets.staff_ticket(current_user(), number)
+    return _transition(found, lambda: tickets.take_ticket(runtime(), found, current_user()))
+
+
+@bp.post("/tickets/<number>/priority")
+@staff_required
+def priority(number):
+    found = tickets.staff_ticket(current_user(), number)
+    value = request.form.get("priority", "")
+    if value not in PRIORITIES:
+        abort(400)
+    return _transition(found, lambda: tickets.set_priority(runtime(), found, current_user(), value))
+
+
+@bp.post("/tickets/<number>/archive")
+@staff_required
+def archive(number):
+    found = tickets.staff_ticket(current_user(), number)
+    return _transition(found, lambda: tickets.archive_ticket(runtime(), found, current_user(), "staff"))
+
+
+@bp.get("/tickets/<number>/files/<attachment_id>")
+@staff_required
+def download(number, attachment_id):
+    found = tickets.staff_ticket(current_user(), number)
+    return send_attachment(tickets.ticket_attachment(found, attachment_id))
+
+
+def _transition(found, action):
+    try:
+        action()
+    except TransitionRefused as exc:
+        return _render_ticket(found, refused=str(exc)), 409
+    return redirect(url_for("agent.ticket", number=found.number), 303)
+
+
+def _render_ticket(found, errors=None, body="", refused=None):
+    return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
+                           conversation=tickets.ticket_messages(found), errors=errors or {}, body=body, refused=refused,
+                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number), **CONVERSATION)

@@ -1,0 +1,101 @@
+"""Sign-in, sign-out, the language switch, and the role guards every other blueprint uses."""
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+
+from engine import accounts
+from web.context import LOCALES, current_user, runtime
+
+bp = Blueprint("auth", __name__)
+
+
+def login_required(view):
+    """Anonymous visitors go to the sign-in page and come back afterwards."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def role_required(*roles: str):
+    """Only these roles may pass; everyone else signed in gets 404, so staff pages are not even revealed."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user().role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+staff_required = role_required("agent", "admin")
+admin_required = role_required("admin")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths: `next` must never send a user to another host."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
+def home_for(user) -> str:
+    return url_for("agent.queue") if user.is_staff else url_for("portal.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(home_for(current_user()))
+        return render_template("auth/login.html", next=safe_next(request.args.get("next")))
+    email = request.form.get("email", "").strip().lower()[:254]
+    password = request.form.get("password", "")[:1024]
+    if _attempts_exceeded(email):
+        return render_template("auth/login.html", email=email, error_key="login_rate_limited"), 429
+    user = accounts.authenticate(email, password)
+    if user is None:
+        return render_template("auth/login.html", email=email, error_key="login_failed",
+                               next=safe_next(request.form.get("next"))), 401
+    session.clear()  # a fresh session on sign-in: no fixation of a pre-login cookie
+    session["uid"] = user.id
+    session.permanent = True
+    return redirect(safe_next(request.form.get("next")) or home_for(user), 303)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.post("/locale")
+def switch_locale():
+    chosen = request.form.get("locale")
+    if chosen in LOCALES:
+        session["locale"] = chosen
+    return redirect(safe_next(request.form.get("next")) or url_for("portal.home"), 303)
+
+
+def _attempts_exceeded(email: str) -> bool:
+    """Count sign-in attempts per client address and email in Redis (fixed window shared by all processes)."""
+    digest = hashlib.sha256(f"{request.remote_addr}|{email}".encode()).hexdigest()[:32]
+    key = f"web:login:{digest}"
+    redis = runtime().redis
+    pipe = redis.pipeline()
+    pipe.set(key, 0, ex=current_app.config["LOGIN_WINDOW"], nx=True)  # starts the window (EXPIRE NX needs Redis 7)
+    pipe.incr(key)
+    _, count = pipe.execute()
+    return count > current_app.config["LOGIN_ATTEMPTS"]

@@ -1,0 +1,36 @@
+"""`run.py web`: serve the portal with waitress (production WSGI server); Flask's debug server only with --debug."""
+from __future__ import annotations
+
+import argparse
+
+from engine.settings import from_env
+
+SLOW_BODY_TIMEOUT = 30  # seconds a client may stay silent: a very slow body gets its connection closed
+
+
+def register(subparsers) -> None:
+    web = subparsers.add_parser("web", help="serve the web portal, agent console and admin page")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--threads", type=int, default=8)
+    web.add_argument("--debug", action="store_true", help="Flask's reloading debug server (never in production)")
+    web.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from web import create_app
+
+    app = create_app(from_env())
+    if args.debug:
+        app.run(host=args.host, port=args.port, debug=True)
+        return 0
+    serve(app, args.host, args.port, threads=args.threads)
+    return 0
+
+
+def serve(app, host: str, port: int, threads: int = 8) -> None:
+    """Serve with limits that hold before Flask sees a byte: waitress refuses oversized bodies itself."""
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="helpdesk",
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"], channel_timeout=SLOW_BODY_TIMEOUT)

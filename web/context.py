@@ -1,0 +1,70 @@
+"""Per-request state: the Runtime, one catalog snapshot, the signed-in user and the UI locale; the `t` helper."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, session
+
+from engine import notify
+from engine.catalog import Catalog
+from engine.runtime import Runtime
+from engine.store.models import User
+
+LOCALES = ("ru", "en")
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["helpdesk_runtime"]
+
+
+def catalog() -> Catalog:
+    """The snapshot taken at the start of this request: a reload mid-request never mixes two versions."""
+    if "catalog" not in g:
+        g.catalog = runtime().catalog
+    return g.catalog
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        uid = session.get("uid")
+        g.user = User.get_or_none((User.id == uid) & (User.is_active == True)) if uid else None  # noqa: E712
+    return g.user
+
+
+def locale() -> str:
+    """The UI language: the session's switch, else the user's, else the catalog's default."""
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    user = current_user()
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    return catalog().policies.default_locale
+
+
+def t(key: str, **params) -> str:
+    """A web UI text from the catalog in the current locale."""
+    return catalog().text(locale(), "web", key, **params)
+
+
+def init_app(app: Flask) -> None:
+    """Open the database per request and give templates the catalog, user and `t`."""
+
+    @app.before_request
+    def _open_db() -> None:
+        runtime().db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close_db(_exc) -> None:
+        db = runtime().db
+        if not db.is_closed() and not db.in_transaction():
+            db.close()
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"t": t, "catalog": catalog(), "current_user": current_user(), "locale": locale(), "LOCALES": LOCALES,
+                "unread_count": _unread_count}
+
+
+def _unread_count() -> int:
+    """Unread in-app notifications of the signed-in user, for the header badge (queried only when rendered)."""
+    user = current_user()
+    return notify.unread_count(user) if user is not None else 0

@@ -1,0 +1,45 @@
+"""Translate HTTP errors and the engine's named exceptions into pages (or htmx fragments) with catalog texts."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import NotFound, PermissionDenied
+
+# status -> UI text key; anything else falls back to the generic message.
+MESSAGES = {400: "error_400", 403: "error_403", 404: "error_404", 405: "error_400", 408: "error_408",
+            413: "error_413", 429: "error_429"}
+# Other areas' blueprints (events API, Telegram webhook) answer machines: they keep werkzeug's own errors.
+HTML_BLUEPRINTS = {None, "auth", "portal", "agent", "admin", "assets"}
+
+
+def render_error(status: int, key: str | None = None):
+    """An error page, or just its message when htmx asked for a fragment."""
+    key = key or MESSAGES.get(status, "error_500")
+    template = "errors/_error.html" if getattr(request, "htmx", False) else "errors/error.html"
+    return render_template(template, status=status, message_key=key), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return render_error(400, "error_csrf")
+
+    @app.errorhandler(NotFound)
+    def _engine_not_found(_exc):
+        return render_error(404)
+
+    @app.errorhandler(PermissionDenied)
+    def _engine_denied(_exc):
+        return render_error(403)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code is None or exc.code < 400 or request.blueprint not in HTML_BLUEPRINTS:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(500)
+    def _internal(_exc):
+        return render_error(500)

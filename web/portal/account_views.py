@@ -1,0 +1,101 @@
+"""Notification settings (types x channels, extra emails, Telegram) and the in-app notification list."""
+from __future__ import annotations
+
+import segno
+from flask import abort, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from engine import accounts, notify
+from engine.errors import NotFound, ValidationFailed
+from engine.render import render
+from engine.store.models import TelegramLink
+from web.auth import login_required
+from web.context import catalog, current_user, locale, runtime
+from web.portal import bp
+
+MAX_EMAILS_TEXT = 4000
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    return _render_settings()
+
+
+@bp.post("/settings")
+@login_required
+def save_settings():
+    user = current_user()
+    choices = {type_id: {channel: request.form.get(f"pref:{type_id}:{channel}") == "on" for channel in notify.CHANNELS}
+               for type_id in catalog().notification_types}
+    emails = request.form.get("notify_emails", "")[:MAX_EMAILS_TEXT].replace(",", "\n").splitlines()
+    username = request.form.get("telegram_username", "")
+    support = request.form.get("support_in_telegram") == "on"
+    try:
+        with runtime().db.atomic():  # all or nothing: a bad email keeps the old preferences too
+            accounts.set_notify_emails(runtime(), user, emails, locale())
+            accounts.set_telegram_username(runtime(), user, username, enabled=support, locale=locale())
+            notify.set_preferences(user, choices)
+    except ValidationFailed as exc:
+        form = {"choices": choices, "emails": "\n".join(e.strip() for e in emails if e.strip()), "username": username,
+                "support": support}
+        return _render_settings(errors=exc.errors, form=form), 422
+    return redirect(url_for("portal.settings", saved=1), 303)
+
+
+@bp.post("/settings/telegram/<binding>")
+@login_required
+def telegram_link(binding: str):
+    """Issue a one-time deep link for one bot (a POST: a token is created), shown with a QR code."""
+    try:
+        token = accounts.issue_link_token(runtime(), current_user(), binding)
+    except NotFound:
+        abort(404)
+    spec = catalog().bindings(kind="telegram")[binding]
+    link = {"binding": binding, "url": f"https://t.me/{spec.username}?start={token}" if spec.username else None,
+            "command": f"/start {token}"}
+    if link["url"]:
+        link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=4, border=2))
+    if request.htmx:
+        return render_template("portal/_telegram_link.html", link=link, spec=spec)
+    return _render_settings(issued=link)
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    items = []
+    for item in notify.user_notifications(current_user()):
+        try:
+            text = render(catalog(), item.type_id, "web", item.params or {}, locale()).text
+        except (KeyError, ValueError):  # the type was removed from the config since
+            text = item.type_id
+        items.append({"n": item, "text": text, "ticket_number": item.ticket.number if item.ticket_id else None})
+    return render_template("portal/notifications.html", items=items, unread=notify.unread_count(current_user()))
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    notify.mark_read(current_user())
+    if request.htmx:
+        return render_template("portal/_notif_badge.html")
+    return redirect(url_for("portal.notifications"), 303)
+
+
+@bp.get("/notifications/badge")
+@login_required
+def notifications_badge():
+    return render_template("portal/_notif_badge.html")
+
+
+def _render_settings(errors=None, form=None, issued=None):
+    user = current_user()
+    bots = catalog().bindings(kind="telegram")
+    links = {}
+    for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active):
+        links.setdefault(link.binding, []).append(link)
+    form = form or {"choices": notify.preferences(catalog(), user), "emails": "\n".join(user.notify_emails or []),
+                    "username": user.telegram_username or "", "support": user.support_in_telegram}
+    return render_template("portal/settings.html", form=form, errors=errors or {}, bots=bots, links=links, issued=issued,
+                           types=catalog().notification_types, channels=notify.CHANNELS, saved=request.args.get("saved"))

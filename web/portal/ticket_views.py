@@ -1,0 +1,80 @@
+"""The customer's tickets: lists, the ticket page with its conversation, replies, archiving, file downloads."""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from engine import tickets
+from engine.errors import TransitionRefused, ValidationFailed
+from web.auth import login_required
+from web.context import current_user, runtime
+from web.conversation import poll_response
+from web.downloads import send_attachment
+from web.portal import bp
+from web.uploads import uploads_from
+
+CHANNEL = "web"
+CONVERSATION = {"poll_endpoint": "portal.messages", "download_endpoint": "portal.download"}
+
+
+@bp.get("/tickets", endpoint="tickets")
+@login_required
+def tickets_list():
+    return render_template("portal/tickets.html", tickets=tickets.customer_tickets(current_user(), active=True), archive=False)
+
+
+@bp.get("/tickets/archive")
+@login_required
+def archive():
+    return render_template("portal/tickets.html", tickets=tickets.customer_tickets(current_user(), active=False), archive=True)
+
+
+@bp.get("/tickets/<number>")
+@login_required
+def ticket(number):
+    found = tickets.customer_ticket(current_user(), number)
+    return _render_ticket(found)
+
+
+@bp.get("/tickets/<number>/messages")
+@login_required
+def messages(number):
+    """htmx polling: the conversation when it has news since `after`, else 204 (nothing to swap)."""
+    found = tickets.customer_ticket(current_user(), number)
+    return poll_response(found, CONVERSATION)
+
+
+@bp.post("/tickets/<number>/reply")
+@login_required
+def reply(number):
+    found = tickets.customer_ticket(current_user(), number)
+    try:
+        tickets.add_reply(runtime(), found, current_user(), request.form.get("message", ""), uploads_from("attachments"), CHANNEL)
+    except ValidationFailed as exc:
+        return _render_ticket(found, errors=exc.errors, body=request.form.get("message", "")), 422
+    except TransitionRefused as exc:
+        return _render_ticket(found, refused=str(exc)), 409
+    return redirect(url_for("portal.ticket", number=found.number, _anchor="reply"), 303)
+
+
+@bp.post("/tickets/<number>/archive")
+@login_required
+def archive_ticket(number):
+    found = tickets.customer_ticket(current_user(), number)
+    try:
+        tickets.archive_ticket(runtime(), found, current_user(), "customer")
+    except TransitionRefused as exc:
+        return _render_ticket(found, refused=str(exc)), 409
+    return redirect(url_for("portal.ticket", number=found.number), 303)
+
+
+@bp.get("/tickets/<number>/files/<attachment_id>")
+@login_required
+def download(number, attachment_id):
+    found = tickets.customer_ticket(current_user(), number)
+    return send_attachment(tickets.ticket_attachment(found, attachment_id))
+
+
+def _render_ticket(found, errors=None, body="", refused=None):
+    return render_template("portal/ticket.html", ticket=found, fields=tickets.field_rows(found),
+                           conversation=tickets.ticket_messages(found), errors=errors or {}, body=body, refused=refused,
+                           **CONVERSATION)

@@ -1,0 +1,86 @@
+"""Security settings of the web app: secret key, cookies, body limits, response headers."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+from engine.catalog import Catalog
+from engine.settings import Settings
+
+UPLOAD_MARGIN_BYTES = 1024 * 1024  # room for the text fields and multipart framing next to the files
+MAX_FORM_PARTS = 100  # a form has tens of fields and at most 20 files; 10,000 parts is an attack
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+def defaults(settings: Settings, catalog: Catalog) -> dict:
+    """Flask config for this deployment; `create_app(overrides=...)` may replace any key."""
+    return {
+        "SECRET_KEY": settings.secret_key or persisted_secret_key(settings.data_dir),
+        "SESSION_COOKIE_NAME": "helpdesk_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.public_url.startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "MAX_CONTENT_LENGTH": max_body_size(catalog),
+        "MAX_FORM_PARTS": MAX_FORM_PARTS,
+        "WTF_CSRF_FIELD_NAME": "_csrf",  # leading underscore: cannot clash with a config field id
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        "TEMPLATES_AUTO_RELOAD": False,
+        "LOGIN_ATTEMPTS": 10,  # per IP and email in LOGIN_WINDOW seconds
+        "LOGIN_WINDOW": 15 * 60,
+    }
+
+
+def persisted_secret_key(data_dir: Path) -> str:
+    """A random key created once under data_dir, so sessions survive restarts and all local processes agree."""
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting together keep whichever key was written first.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def max_body_size(catalog: Catalog) -> int:
+    """The largest legitimate request: the biggest attachment field's files at their size limit, plus a margin."""
+    policy = catalog.policies.attachments
+    largest = policy.max_files * policy.max_file_size_mb
+    for form in catalog.forms.values():
+        for field in form.fields:
+            if field.type == "attachments":
+                largest = max(largest, field.max_files * field.max_file_size_mb)
+    return int(largest * 1024 * 1024) + UPLOAD_MARGIN_BYTES
+
+
+def init_app(app: Flask) -> None:
+    """Follow the running catalog's limits per request and add security headers to every response."""
+
+    @app.before_request
+    def _body_limit() -> None:
+        from web.context import catalog  # the catalog may have been reloaded since the app started
+
+        request.max_content_length = max_body_size(catalog())
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Content-Security-Policy", CSP)
+        if request.endpoint and not request.endpoint.startswith("assets."):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
