@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from redis.exceptions import RedisError
 
@@ -62,6 +62,11 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _not_before(moment: datetime) -> datetime:
+    """RQ's scheduler stores whole seconds (truncated): round up so a job never runs before its row is due."""
+    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
 def delivery_job_id(row) -> str:
     """One id per (row, attempt, due time): re-enqueueing the same state is a no-op, a new state a new job."""
     return f"deliver-{row.id}-{row.attempts}-{_ms(row.next_attempt_at)}"
@@ -93,7 +98,7 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
                 rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
                 pipe.execute()
         for row, job_id in later:
-            rt.queue.enqueue_at(row.next_attempt_at, deliver, row.id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+            rt.queue.enqueue_at(_not_before(row.next_attempt_at), deliver, row.id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
         return len(due) + len(later)
     except RedisError as exc:
         log.warning("Redis unavailable, %d deliveries left for the sweeper: %s", len(rows), exc)
@@ -110,7 +115,7 @@ def _schedule(rt, when: datetime, func, ticket_id: int, prefix: str) -> None:
     job_id = f"{prefix}-{ticket_id}-{_ms(when)}"
     if _live(rt, [job_id]):
         return
-    rt.queue.enqueue_at(when, func, ticket_id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+    rt.queue.enqueue_at(_not_before(when), func, ticket_id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
 
 
 def schedule_ticket_timeouts(rt, ticket) -> None:

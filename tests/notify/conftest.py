@@ -1,0 +1,130 @@
+"""Notification fixtures: fast policies, a real SMTP server (aiosmtpd), the fake Bot API, customers, workers."""
+from __future__ import annotations
+
+import time
+from email import message_from_bytes, policy
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from rq import SimpleWorker
+
+from engine import jobs
+from engine.store.models import TelegramLink, User
+from engine.worker import load_channels
+from tests.telegram.fake_bot_api import FakeBotAPI
+
+NOTIFY_TOKEN = "2002:NOTIFY-notify-tests"
+SUPPORT_TOKEN = "2001:SUPPORT-notify-tests"
+FAST_POLICIES = {
+    "default_locale": "ru",
+    "auto_close": {"after": "4s", "reminder_before": "2s"},
+    "delivery": {"max_attempts": 3, "retry_backoff": [1, 1], "lease": "2s", "sweep_every": "1s"},
+    "telegram_rate": {"per_bot_per_second": 30, "per_chat_per_second": 1},
+}
+
+
+class _Port0Controller(Controller):
+    """aiosmtpd's Controller on a port chosen by the OS (it connects to itself once started)."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every received message, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = {}  # address -> SMTP reply to RCPT TO
+        self.refuse_times = {}  # address -> how many times to refuse (default: always)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse and self.refuse_times.get(address, 1) > 0:
+            if address in self.refuse_times:
+                self.refuse_times[address] -= 1
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"
+
+    def wait(self, n: int, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on 127.0.0.1 collecting messages."""
+    box = Mailbox()
+    controller = _Port0Controller(box, hostname="127.0.0.1", port=0)
+    controller.start()
+    box.url = f"smtp://127.0.0.1:{controller.port}"
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def fake_api():
+    with FakeBotAPI({NOTIFY_TOKEN: "notify_test_bot", SUPPORT_TOKEN: "sup_test_bot"}) as api:
+        yield api
+
+
+def write_policies(config_dir, **overrides) -> None:
+    """Replace config/policies.yaml with the fast test policies (plus overrides per section)."""
+    policies = {**FAST_POLICIES, **overrides}
+    (config_dir / "policies.yaml").write_text(yaml.safe_dump({"policies": policies}, allow_unicode=True))
+
+
+@pytest.fixture
+def config_dir(config_dir):
+    write_policies(config_dir)
+    return config_dir
+
+
+@pytest.fixture
+def settings(settings, mailbox, fake_api):
+    return settings.with_overrides(
+        telegram_api_url=fake_api.url,
+        env={"SMTP_URL": mailbox.url, "NOTIFY_BOT_TOKEN": NOTIFY_TOKEN, "SUPPORT_BOT_TOKEN": SUPPORT_TOKEN},
+    )
+
+
+@pytest.fixture
+def bound(rt):
+    """The test's Runtime bound for in-process job runs, with the real channel senders loaded."""
+    load_channels()
+    jobs.bind_runtime(rt)
+    yield rt
+    jobs._bound.clear()
+
+
+def make_customer(email="anna@example.com", **fields) -> User:
+    return User.create(email=email, name=fields.pop("name", "Анна"), role="customer", **fields)
+
+
+def link(user: User, chat_id: int, binding: str = "notify_bot") -> TelegramLink:
+    return TelegramLink.create(user=user, binding=binding, chat_id=chat_id, tg_user_id=chat_id)
+
+
+def work(rt) -> None:
+    """Run every job that is due now in this process (RQ SimpleWorker, burst, with the scheduler)."""
+    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True, logging_level="ERROR")
+
+
+def work_until(rt, predicate, timeout: float = 15.0, pause: float = 0.2):
+    """Burst-run the worker repeatedly (delayed jobs become due) until `predicate()` is truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        work(rt)
+        result = predicate()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(pause)
