@@ -35,6 +35,9 @@ class ReloadResult:
     changes: CatalogChanges = CatalogChanges()
     version: str = ""
 
+    def __bool__(self) -> bool:
+        return self.ok
+
 
 def publish(redis, catalog: Catalog) -> bool:
     """Announce `catalog` as the version every process should serve; False when Redis is unreachable."""

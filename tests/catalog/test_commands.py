@@ -1,0 +1,101 @@
+"""`run.py config check | schema | reload` as a user runs them."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from engine.catalog import load_catalog
+from engine.catalog.holder import VERSION_KEY
+from engine.catalog.json_schema import schema_texts
+from engine.redis_conn import redis_url_of
+from engine.settings import PROJECT_ROOT
+from run import main
+
+SCHEMA_COMMENT = re.compile(r"^# yaml-language-server: \$schema=(\S+)", re.M)
+SUMMARY = re.compile(r"^OK: \d+ categories, \d+ topics, \d+ forms, \d+ fields, \d+ notification types, version [0-9a-f]{12}$")
+
+
+def test_check_prints_a_summary(mini, capsys):
+    """A valid config exits 0 with one summary line."""
+    assert main(["config", "check", "--config", "config"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"OK: 1 categories, 2 topics, 2 forms, 5 fields, 1 notification types, version {_version()}"
+    ]
+
+
+def test_check_lists_every_error(mini, capsys):
+    """An invalid config exits 1 and prints each error, then the count."""
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты\ntopics: [{id: x, title: X, form: nope}]\n")
+    mini.write("forms/fields.yaml", "fields:\n  account_id: {label: ЛК, pattern: '('}\n")
+    assert main(["config", "check", "--config", "config"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "config/categories/chats.yaml:3: topics.0.form: unknown form 'nope'",
+        "config/forms/fields.yaml:2: fields.account_id.pattern: invalid regular expression: missing ), unterminated subpattern at position 0",
+        "2 error(s)",
+    ]
+
+
+@pytest.mark.parametrize("config", ["config", "examples/planetahost"])
+def test_shipped_configs_pass(config, capsys, monkeypatch):
+    """Both shipped configurations load cleanly."""
+    monkeypatch.chdir(PROJECT_ROOT)
+    assert main(["config", "check", "--config", config]) == 0
+    assert SUMMARY.match(capsys.readouterr().out.strip())
+
+
+def test_committed_schemas_are_current():
+    """config/schema/*.json are what `config schema` generates now (rerun it after changing schema.py)."""
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "config" / "schema").glob("*.schema.json")}
+    assert committed == schema_texts(), "stale JSON Schemas: run `python run.py config schema`"
+
+
+def test_schema_command_writes_every_kind(tmp_path, capsys):
+    """One schema per file kind, at the names the shipped files reference."""
+    assert main(["config", "schema", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(schema_texts())
+
+
+def _shipped_yaml_files():
+    for folder in ("config", "examples/planetahost"):
+        yield from sorted((PROJECT_ROOT / folder).rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", list(_shipped_yaml_files()), ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
+def test_shipped_files_reference_a_schema_that_accepts_them(path: Path):
+    """Editors validate each shipped file against the schema its yaml-language-server comment names."""
+    text = path.read_text(encoding="utf-8")
+    match = SCHEMA_COMMENT.search(text)
+    assert match, f"{path} has no yaml-language-server $schema comment"
+    schema_path = (path.parent / match.group(1)).resolve()
+    assert schema_path.exists(), f"{path}: {match.group(1)} does not exist"
+    jsonschema.validate(yaml.safe_load(text) or {}, yaml.safe_load(schema_path.read_text(encoding="utf-8")))
+
+
+def test_reload_publishes_and_prints_changes(mini, redis, monkeypatch, capsys):
+    """`config reload` validates, publishes the version running processes follow, and shows what changed."""
+    monkeypatch.setenv("REDIS_URL", redis_url_of(redis))
+    assert main(["config", "reload", "--config", "config"]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert first[1:] == [f"Published version {_version()}; running processes switch within a second.", "No version was published before."]
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n")
+    assert main(["config", "reload", "--config", "config"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2:] == ["~ category chats: Чаты -> Чат", "- topic chats/chat-problem"]
+    assert redis.get(VERSION_KEY).decode() == _version()
+
+
+def test_reload_refuses_an_invalid_config(mini, redis, monkeypatch, capsys):
+    """Nothing is published when the config has errors."""
+    monkeypatch.setenv("REDIS_URL", redis_url_of(redis))
+    mini.write("forms/chat-problem.yaml", "id: chat-problem\nextends: nope\n")
+    assert main(["config", "reload", "--config", "config"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "1 error(s)"
+    assert redis.get(VERSION_KEY) is None
+
+
+def _version() -> str:
+    return load_catalog("config").version
