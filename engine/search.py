@@ -33,6 +33,7 @@ MAX_QUERY_WORDS = 24
 FUZZY_CUTOFF = 75  # rapidfuzz ratio; below it two stems are different words
 FUZZY_MIN_LEN = 4  # shorter stems ("лк", "аон", "sms") must match exactly
 FUZZY_DISCOUNT = 0.8
+TYPED_MIN_LEN = 3  # a word being typed finds the terms it begins from three letters on
 PREFIX_SIM = 0.85
 CACHE_SIZE = 4
 
@@ -109,30 +110,43 @@ class SearchIndex:
             )
         return found
 
-    def matches(self, stem: str) -> list[tuple[str, float]]:
-        """Index terms a query stem stands for, with a similarity in (0, 1]."""
-        if stem in self.postings:
-            return [(stem, 1.0)]
-        if len(stem) < FUZZY_MIN_LEN:
-            return []
+    def matches(self, stem: str, typed: str | None = None) -> list[tuple[str, float]]:
+        """Index terms a query stem stands for, with a similarity in (0, 1].
+
+        `typed` is the phrase's last word while the customer is still typing it: terms starting
+        with it count too, so "отч" already finds "отчет".
+        """
         found: dict[str, float] = {}
-        for term in self.vocabulary:
-            if len(term) >= FUZZY_MIN_LEN and (term.startswith(stem) or stem.startswith(term)):
-                found[term] = PREFIX_SIM
-        for term, ratio, _ in process.extract(stem, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3):
-            found[term] = max(found.get(term, 0.0), ratio / 100 * FUZZY_DISCOUNT)
+        if typed and len(typed) >= TYPED_MIN_LEN:
+            found.update((term, PREFIX_SIM) for term in self.vocabulary if term.startswith(typed))
+        if stem in self.postings:
+            found[stem] = 1.0
+        elif len(stem) >= FUZZY_MIN_LEN:
+            for term in self.vocabulary:
+                if len(term) >= FUZZY_MIN_LEN and (term.startswith(stem) or stem.startswith(term)):
+                    found[term] = PREFIX_SIM
+            for term, ratio, _ in process.extract(stem, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3):
+                found[term] = max(found.get(term, 0.0), ratio / 100 * FUZZY_DISCOUNT)
         return sorted(found.items(), key=lambda item: -item[1])
 
-    def read(self, phrase: str) -> list[str]:
-        """The phrase as stems, reading Latin words as a wrong keyboard layout or transliteration when that makes sense."""
+    def read(self, phrase: str) -> tuple[list[str], str | None]:
+        """The phrase as stems, reading Latin words as a wrong keyboard layout or transliteration when that makes sense.
+
+        Also returns the last word as typed when the phrase does not end with a space (still being typed).
+        """
+        phrase = phrase.lower()[:MAX_PHRASE_CHARS]
         stems: list[str] = []
-        for raw in phrase.lower()[:MAX_PHRASE_CHARS].split()[:MAX_QUERY_WORDS]:
+        word = ""
+        for raw in phrase.split()[:MAX_QUERY_WORDS]:
             variants = [raw]
             if _LATIN_RE.search(raw):
                 variants += [raw.translate(_LAYOUT), cyrtranslit.to_cyrillic(raw, "ru")]
             best = max(variants, key=self._known_share)  # ties keep the word as typed
-            stems += _terms(best)
-        return stems
+            words = _words(best)
+            stems += _stem(words)
+            word = words[-1] if words else ""
+        typed = word if word and stems and not phrase[-1:].isspace() else None
+        return stems, typed
 
     def _known_share(self, text: str) -> float:
         words = _WORD_RE.findall(text.replace("ё", "е"))
@@ -184,15 +198,17 @@ def suggest(catalog: Catalog, phrase: str, channel: str = "web", limit: int = 5)
     if not isinstance(phrase, str) or limit <= 0:
         return []
     index = index_for(catalog)
-    stems = list(dict.fromkeys(index.read(phrase)))
+    read, typed = index.read(phrase)
+    stems = list(dict.fromkeys(read))
     if not stems:
         return []
+    last = read[-1]
     offered = index.offered(channel)
     scores: dict[int, float] = {}
     matched: dict[int, int] = {}
     best_terms: list[str | None] = []
     for stem in stems:
-        candidates = index.matches(stem)
+        candidates = index.matches(stem, typed if stem == last else None)
         best_terms.append(candidates[0][0] if candidates else None)
         per_topic: dict[int, float] = {}
         for term, similarity in candidates:

@@ -35,6 +35,25 @@ def test_top_suggestion(catalog, phrase, expected):
 
 
 @pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("не формируется отч", "reports/report-export"),
+        ("кред", "finance/credit-limit"),
+        ("отключить ват", "chats/whatsapp-disable"),
+        ("не работает обз", "telephony/telephony-problem"),
+    ],
+)
+def test_the_word_being_typed_counts_as_a_prefix(catalog, phrase, expected):
+    """Live search: the unfinished last word already finds the words it begins."""
+    assert suggest(catalog, phrase)[0].topic.key == expected
+
+
+def test_a_finished_short_word_is_not_a_prefix(catalog):
+    """After a space the word is complete: "отч " is no known word."""
+    assert suggest(catalog, "отч ") == []
+
+
+@pytest.mark.parametrize(
     "phrase",
     ["", "   ", "!!!", "и в на не", "zzzzzzzz qqqqqqq", None, 42],
 )
