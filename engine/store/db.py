@@ -27,6 +27,6 @@ def init_database(settings: Settings):
         # concurrent writer makes it wait (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT.
         db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
     else:
-        db = connect(url, autorollback=True)
+        db = connect(url)  # peewee 4 runs in autocommit mode: a failed statement never leaves the connection aborted
     database.initialize(db)
     return db
