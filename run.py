@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "engine.worker",
     "engine.token_commands",
     "web.commands",
+    "channels.telegram.commands",
 ]
 
 
