@@ -1,0 +1,56 @@
+"""`run.py bot`: run every configured Telegram bot by long polling; `run.py bot webhook`: point them at the web app."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from engine.catalog.errors import ConfigErrors
+
+from channels.telegram.client import BotConfigError
+from channels.telegram.runner import BotRunner, apps_for
+from channels.telegram.webhook import set_webhooks
+
+
+def register(subparsers) -> None:
+    bot = subparsers.add_parser("bot", help="run the Telegram bots by long polling (or set their webhooks)")
+    bot.add_argument("--binding", action="append", default=[], metavar="ID",
+                     help="run only this telegram binding (repeatable; default: all of config/notifications/channels.yaml)")
+    bot.add_argument("--set-webhook", action="store_true",
+                     help="instead of polling, register PUBLIC_URL/telegram/<binding>/webhook with Telegram and exit")
+    bot.set_defaults(func=_bot)
+
+
+def _bot(args: argparse.Namespace) -> int:
+    from engine.runtime import start_runtime
+    from engine.settings import from_env
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        rt = start_runtime(from_env())
+        apps = apps_for(rt, args.binding or None)
+        if not apps:
+            print("no telegram bindings in config/notifications/channels.yaml", file=sys.stderr)
+            return 1
+        if args.set_webhook:
+            for line in set_webhooks(rt, apps):
+                print(line)
+            return 0
+        runner = BotRunner(rt, apps)
+        runner.prepare()
+    except (BotConfigError, ConfigErrors) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    runner.start()
+    print(f"polling {len(apps)} bot(s): {', '.join(app.names for app in apps)}", flush=True)
+    while not done.wait(1):
+        if not any(t.is_alive() for t in runner.threads):
+            print("error: every bot stopped polling", file=sys.stderr)
+            return 1
+    runner.stop()
+    return 0
