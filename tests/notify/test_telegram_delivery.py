@@ -1,0 +1,130 @@
+"""Telegram deliveries against the fake Bot API: rate limits, 429 retry_after, 403/400 fallback to email."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.notify import enqueue_deliveries, notify
+from engine.store.models import Delivery, TelegramLink
+from tests.notify.conftest import NOTIFY_TOKEN, link, make_customer, work, work_until, write_policies
+
+BALANCE = {"balance": 42.5, "currency": "RUB"}
+
+
+def send_many(rt, user, n=1, type_id="low_balance", params=BALANCE):
+    with rt.db.atomic():
+        ids = [notify(rt.catalog, user, type_id, params).id for _ in range(n)]
+    enqueue_deliveries(rt, ids)
+    return ids
+
+
+def telegram_rows():
+    return list(Delivery.select().where(Delivery.channel == "telegram").order_by(Delivery.id))
+
+
+@pytest.fixture
+def customer(bound):
+    user = make_customer()
+    link(user, 5001)
+    return user
+
+
+def test_notification_reaches_the_linked_chat_as_plain_text(bound, customer, fake_api):
+    """The rendered template goes to the linked chat through the notification bot, without parse_mode."""
+    send_many(bound, customer, params={"balance": 3, "currency": "<b>RUB</b>"})
+    work(bound)
+    [message] = fake_api.wait_sent(5001, 1, token=NOTIFY_TOKEN)
+    assert message["text"] == "⚠️ Баланс вашего счёта: 3 <b>RUB</b>.\nПополните счёт, чтобы услуги не остановились."
+    [call] = fake_api.calls_of("sendMessage")
+    assert "parse_mode" not in call.params
+    assert telegram_rows()[0].status == "sent"
+
+
+def test_429_retry_after_is_honoured(bound, customer, fake_api):
+    """After 429 with retry_after=2 the next attempt comes at least 2 s later, and it is not counted against max_attempts."""
+    fake_api.fail("sendMessage", "429", retry_after=2, times=1)
+    send_many(bound, customer)
+    work(bound)
+    row = telegram_rows()[0]
+    assert row.status == "pending" and row.attempts == 0 and "429" in row.last_error
+    assert work_until(bound, lambda: fake_api.sent_to(5001))
+    first, second = fake_api.calls_of("sendMessage")
+    assert first.status == 429 and second.status == 200
+    assert second.at - first.at >= 2.0
+
+
+@pytest.mark.parametrize("refusal, reason", [("403", "blocked"), ("400", "chat not found")])
+def test_refused_chat_stops_retries_unlinks_and_falls_back_to_email(bound, fake_api, mailbox, refusal, reason):
+    """403 blocked / 400 chat not found: one call only, link deactivated with the reason, email sent instead."""
+    user = make_customer()
+    link(user, 5002)
+    from engine.notify import set_preferences
+
+    set_preferences(user, {"low_balance": {"email": False}})  # email was not chosen: the fallback adds it
+    fake_api.fail("sendMessage", refusal, times=100)
+    send_many(bound, user)
+    work(bound)
+    [row] = telegram_rows()
+    assert row.status == "failed" and reason in row.last_error
+    assert not TelegramLink.get().active and reason in TelegramLink.get().deactivated_reason
+    [(rcpt, message)] = mailbox.wait(1)
+    assert rcpt == ["anna@example.com"] and message["Subject"] == "Низкий баланс: 42.5 RUB"
+    work_until(bound, lambda: True, timeout=0)
+    time.sleep(1.2)
+    work(bound)
+    assert len(fake_api.calls_of("sendMessage")) == 1
+    send_many(bound, user)  # the next notification does not try the dead chat at all
+    assert len(telegram_rows()) == 1
+
+
+def test_no_second_email_when_email_was_already_chosen(bound, customer, fake_api, mailbox):
+    """A refused chat does not duplicate an email the customer already gets."""
+    fake_api.blocked.add(5001)
+    send_many(bound, customer)
+    work(bound)
+    assert len(mailbox.wait(1)) == 1
+    time.sleep(0.3)
+    assert len(mailbox.messages) == 1
+    assert Delivery.select().where(Delivery.channel == "email").count() == 1
+
+
+def test_200_notifications_to_one_chat_never_exceed_one_per_second(bound, customer, fake_api):
+    """A burst of 200 to one chat is paced by the per-chat bucket: never two messages within a second."""
+    send_many(bound, customer, n=200)
+    deadline = time.monotonic() + 4.5
+    while time.monotonic() < deadline:
+        work(bound)
+        time.sleep(0.1)
+    times = [c.at for c in fake_api.calls_of("sendMessage")]
+    assert 3 <= len(times) <= int(time.monotonic() - times[0]) + 1
+    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    rows = telegram_rows()
+    assert sum(r.status == "sent" for r in rows) == len(times)
+    assert {r.attempts for r in rows if r.status == "pending"} == {0}  # waiting for a token is not an attempt
+
+
+def test_a_paced_burst_is_delivered_completely(bound, config_dir, fake_api):
+    """With a faster per-chat rate, 60 messages all arrive, each once, paced by the bucket."""
+    write_policies(config_dir, telegram_rate={"per_bot_per_second": 30, "per_chat_per_second": 10})
+    assert bound.catalogs.reload()
+    user = make_customer()
+    link(user, 5003)
+    send_many(bound, user, n=60)
+    assert work_until(bound, lambda: len(fake_api.sent_to(5003)) >= 60, timeout=30, pause=0.05)
+    times = [c.at for c in fake_api.calls_of("sendMessage")]
+    assert len(times) == 60
+    # A bucket of 10/s with a one-second burst: any 21 sends span over a second, and 60 take at least 5 s.
+    assert all(b - a > 0.95 for a, b in zip(times, times[20:]))
+    assert times[-1] - times[0] >= 4.5
+    assert all(r.status == "sent" and r.attempts == 1 for r in telegram_rows())
+
+
+def test_support_bot_delivers_only_its_types(bound, fake_api):
+    """A chat linked to the support bot gets support replies but not billing events."""
+    user = make_customer()
+    link(user, 5004, binding="support_bot")
+    send_many(bound, user)  # low_balance: not the support bot's
+    assert telegram_rows() == []
+    send_many(bound, user, type_id="support_reply", params={"ticket_number": 1, "subject": "S", "reply": "R"})
+    assert [r.target for r in telegram_rows()] == ["support_bot:5004"]
