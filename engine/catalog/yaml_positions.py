@@ -38,15 +38,22 @@ class DuplicateKey:
 
 @dataclass
 class PositionedYAML:
-    """Plain data plus the node tree it came from; lines are looked up lazily (only errors need them)."""
+    """Plain data plus the text it came from; the node tree is rebuilt only when a line is asked for.
+
+    Keeping every file's nodes alive would cost memory and, through the garbage collector, most of
+    the load time; lines are only needed for errors.
+    """
 
     data: object
-    root: Node | None
+    text: str | bytes
     duplicates: list[DuplicateKey] = field(default_factory=list)
+    _root: Node | None = field(default=None, repr=False)
 
     def line(self, path: Path_) -> int:
         """1-based line of the deepest existing node along `path` (the parent for a missing key)."""
-        node = self.root
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=_Loader)
+        node = self._root
         if node is None:
             return 1
         line = node.start_mark.line + 1
@@ -71,7 +78,7 @@ def parse_yaml(text: str | bytes) -> PositionedYAML:
         ]
     finally:
         loader.dispose()
-    return PositionedYAML(data, root, duplicates)
+    return PositionedYAML(data, text, duplicates)
 
 
 def _child(node: Node, part) -> tuple[Node, Node] | None:
