@@ -12,7 +12,7 @@ from engine.settings import Settings, from_env
 from web import assets, context, errors, security
 
 # Blueprints other areas own; registered when their module exists, CSRF-exempt (they authenticate otherwise).
-EXTERNAL_BLUEPRINTS = (("web.api", "api"), ("web.telegram_webhook", "bp"))
+EXTERNAL_BLUEPRINTS = (("web.telegram_webhook", "bp"),)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
@@ -34,11 +34,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     from web.admin import bp as admin_bp
     from web.agent import bp as agent_bp
+    from web.api import api as api_bp
     from web.auth import bp as auth_bp
     from web.portal import bp as portal_bp
 
     for blueprint in (auth_bp, portal_bp, agent_bp, admin_bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # machine clients authenticate with a Bearer token, not a session cookie
+    app.register_blueprint(api_bp)
     for module_name, attr in EXTERNAL_BLUEPRINTS:
         blueprint = _optional_blueprint(module_name, attr)
         if blueprint is not None:

@@ -58,9 +58,11 @@ def init_app(app: Flask) -> None:
         if not db.is_closed() and not db.in_transaction():
             db.close()
 
+    app.jinja_env.globals["t"] = t  # a global, so imported macros see it too
+
     @app.context_processor
     def _globals() -> dict:
-        return {"t": t, "catalog": catalog(), "current_user": current_user(), "locale": locale(), "LOCALES": LOCALES,
+        return {"catalog": catalog(), "current_user": current_user(), "locale": locale(), "LOCALES": LOCALES,
                 "unread_count": _unread_count}
 
 

@@ -5,6 +5,7 @@ import re
 import threading
 
 import pytest
+from argon2 import PasswordHasher
 from waitress.server import create_server
 
 from engine import accounts
@@ -20,6 +21,12 @@ CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: Playwright cannot download its own browser here."""
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Production argon2 costs ~0.3 s a hash; tests sign in dozens of times, so they use minimal parameters."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ class WebClient:
 
     def csrf(self) -> str:
         if self.token is None:
-            page = self.client.get("/login").get_data(as_text=True)
+            page = self.client.get("/login", follow_redirects=True).get_data(as_text=True)
             self.token = CSRF_RE.search(page).group(1)
         return self.token
 

@@ -8,7 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from engine import search, tickets
 from engine.errors import ValidationFailed
-from engine.forms import validate_field
+from engine.forms import clean_field, validate_field
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
 from web.portal import bp
@@ -71,9 +71,15 @@ def check_field(category_id: str, topic_id: str, field_id: str):
     field = catalog().form_for(current).field(field_id)
     if field is None or field.type == "attachments":
         abort(404)
+    form = catalog().form_for(current)
     raw = request.form.get(field.id, "")
     error = validate_field(catalog(), field, raw, locale())
-    return render_template("portal/_field_row.html", field=field, value=raw, error=error, check_url=request.path)
+    hidden = _hidden_fields(form, request.form)
+    dependents = [{"field": dep, "value": request.form.get(dep.id, ""), "hidden": dep.id in hidden,
+                   "check_url": url_for("portal.check_field", category_id=category_id, topic_id=topic_id, field_id=dep.id)}
+                  for dep in _dependents(form).get(field.id, ())]
+    return render_template("portal/_field_row.html", field=field, value=raw, error=error, check_url=request.path,
+                           params=_params(form).get(field.id), dependents=dependents)
 
 
 def _web_topic(category_id: str, topic_id: str):
@@ -83,6 +89,28 @@ def _web_topic(category_id: str, topic_id: str):
     return found
 
 
+def _dependents(form) -> dict[str, list]:
+    """Controlling field id -> the fields whose visible_when looks at it."""
+    out: dict[str, list] = {}
+    for field in form.fields:
+        if field.visible_when:
+            out.setdefault(field.visible_when[0], []).append(field)
+    return out
+
+
+def _params(form) -> dict[str, str]:
+    """hx-params of controlling fields: their own value plus their dependents' (kept when those are re-rendered)."""
+    return {fid: ",".join([fid, *(d.id for d in deps)]) for fid, deps in _dependents(form).items()}
+
+
+def _hidden_fields(form, raw_values) -> set[str]:
+    """Fields visible_when hides for these raw values (judged on clean values, as the engine does)."""
+    cleaned = {f.id: clean_field(catalog(), f, raw_values.get(f.id, ""), locale())[0]
+               for f in form.fields if f.type != "attachments"}
+    return {f.id for f in form.fields if not f.is_visible(cleaned)}
+
+
 def _render_topic(current, form, values, errors, key):
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
-                           form=form, values=values, errors=errors, idempotency_key=key)
+                           form=form, values=values, errors=errors, idempotency_key=key,
+                           hidden=_hidden_fields(form, values), params=_params(form))
