@@ -34,6 +34,8 @@ def bots(rt, fake_api):
     runner.prepare()
     runner.start()
     yield runner
+    runner.stopping.set()
+    fake_api.interrupt_polls()
     runner.stop()
 
 

@@ -85,6 +85,7 @@ class Bot:
     updates: list = field(default_factory=list)
     webhook_url: str = ""
     commands: list = field(default_factory=list)
+    interrupted: bool = False  # the next (or current) long poll returns at once
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -167,6 +168,13 @@ class FakeBotAPI:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def interrupt_polls(self) -> None:
+        """End every pending long poll now (lets a test stop its bots without waiting out the poll timeout)."""
+        for bot in self.bots.values():
+            with bot.cond:
+                bot.interrupted = True
+                bot.cond.notify_all()
 
     def add_bot(self, token: str, username: str | None = None) -> Bot:
         with self._lock:
@@ -486,8 +494,9 @@ class FakeBotAPI:
         with bot.cond:
             if offset:
                 bot.updates = [u for u in bot.updates if u["update_id"] >= offset]  # confirmed ones are gone
-            while not bot.updates and not self._stopping.is_set() and time.monotonic() < deadline:
+            while not bot.updates and not bot.interrupted and not self._stopping.is_set() and time.monotonic() < deadline:
                 bot.cond.wait(min(0.5, deadline - time.monotonic()))
+            bot.interrupted = False
             return list(bot.updates[:limit])
 
     def _m_deleteWebhook(self, bot, params, files):
