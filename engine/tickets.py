@@ -13,15 +13,15 @@ from engine.catalog.durations import parse_duration
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from engine.forms import TEXT_CAP, clean_field, validate_submission
 from engine.runtime import Runtime
-from engine.store.models import Attachment, AuditLog, Message, Ticket, TicketEvent, User
+from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
+from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, User
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_tickets, field_rows, require_staff, staff_ticket, staff_tickets, ticket_attachment, ticket_messages,
 )
 from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
 
-FIRST_TICKET_NUMBER = 1001
-CREATE_ATTEMPTS = 5  # retries when two creators pick the same number (PostgreSQL; SQLite serializes)
+CREATE_ATTEMPTS = 3  # retries when a concurrent creator of the same idempotency key or counter row won
 UPDATE_ATTEMPTS = 3  # retries when the status changed between our read and our conditional update
 RESERVED = ("subject", "message")
 
@@ -77,8 +77,12 @@ def snapshot_for(catalog: Catalog, topic: Topic) -> dict:
 
 
 def _next_number() -> int:
-    top = Ticket.select(fn.MAX(Ticket.number)).scalar()
-    return (top or FIRST_TICKET_NUMBER - 1) + 1
+    """Increment the counter row; inside the creating transaction its lock makes concurrent creators take turns."""
+    if not Counter.update(value=Counter.value + 1).where(Counter.name == TICKET_COUNTER).execute():
+        # A database built without migrations (create_tables): start the counter from the tickets present.
+        top = Ticket.select(fn.MAX(Ticket.number)).scalar()
+        Counter.create(name=TICKET_COUNTER, value=(top or FIRST_TICKET_NUMBER - 1) + 1)
+    return Counter.get_by_id(TICKET_COUNTER).value
 
 
 def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]:

@@ -4,20 +4,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from peewee import Database, EnclosedNodeList, ForeignKeyField, IntegrityError, Model, SqliteDatabase, sort_models
+from peewee import Database, EnclosedNodeList, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from engine.store.models import ALL_MODELS, SchemaVersion, Ticket
+from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket
+
+TICKET_COUNTER = "ticket_number"
+FIRST_TICKET_NUMBER = 1001
 
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step; `adds` names the model fields it introduces, so version 1 is built without them."""
+    """One schema step; `adds` (fields) and `creates` (tables) name what it introduces, so version 1 is built without them."""
 
     version: int
     description: str
     apply: Callable[[Database], None]
     adds: dict[type[Model], frozenset[str]] = field(default_factory=dict)
+    creates: tuple[type[Model], ...] = ()
 
 
 def _migrator(db: Database):
@@ -42,8 +46,10 @@ def _create_table(db: Database, model: type[Model], skip: frozenset[str]) -> Non
 
 
 def _v1_initial(db: Database) -> None:
+    later_tables = {model for m in MIGRATIONS if m.version > 1 for model in m.creates}
     for model in sort_models(ALL_MODELS):
-        _create_table(db, model, _later_fields(model))
+        if model not in later_tables:
+            _create_table(db, model, _later_fields(model))
 
 
 def _v2_ticket_closed_at(db: Database) -> None:
@@ -53,9 +59,18 @@ def _v2_ticket_closed_at(db: Database) -> None:
     Ticket.update(closed_at=Ticket.updated_at).where((Ticket.status == "archived") & Ticket.closed_at.is_null()).execute()
 
 
+def _v3_ticket_counter(db: Database) -> None:
+    """Ticket numbers from a counter row: its row lock serializes creators on PostgreSQL, where max+1 collided."""
+    _create_table(db, Counter, frozenset())
+    if not Counter.select().where(Counter.name == TICKET_COUNTER).exists():
+        top = Ticket.select(fn.MAX(Ticket.number)).scalar()
+        Counter.create(name=TICKET_COUNTER, value=top or FIRST_TICKET_NUMBER - 1)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
+    Migration(3, "ticket number counter", _v3_ticket_counter, creates=(Counter,)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -255,6 +255,13 @@ class AuditLog(BaseModel):
     detail = JSONField(default=dict)
 
 
+class Counter(BaseModel):
+    """A named sequence (ticket numbers): one row, incremented under its row lock inside the creating transaction."""
+
+    name = CharField(max_length=40, primary_key=True)
+    value = BigIntegerField()
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField(primary_key=True)
     applied_at = UTCDateTimeField(default=utcnow)
@@ -262,5 +269,5 @@ class SchemaVersion(BaseModel):
 
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
-    Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, SchemaVersion,
+    Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
 )

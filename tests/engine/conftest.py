@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-from engine.accounts import create_user
+from engine.accounts import hash_password
 from engine.catalog import load_catalog
+from engine.store.models import User
 
 ENGINE_CONFIG = Path(__file__).parent / "config"
 
@@ -25,17 +27,26 @@ def catalog(config_dir):
     return load_catalog(config_dir)
 
 
+@lru_cache(maxsize=None)
+def _hash(password: str) -> str:
+    """argon2 is deliberately slow: hash each fixture password once per session."""
+    return hash_password(password)
+
+
+def make_user(email: str, password: str, role: str = "customer", name: str = "") -> User:
+    return User.create(email=email, password_hash=_hash(password), role=role, name=name)
+
+
 @pytest.fixture
 def customer(rt):
-    return create_user("customer@example.com", "customer-password", name="Клиент")
+    return make_user("customer@example.com", "customer-password", name="Клиент")
 
 
 @pytest.fixture
 def other_customer(rt):
-    return create_user("other@example.com", "other-password", name="Другой")
+    return make_user("other@example.com", "other-password", name="Другой")
 
 
 @pytest.fixture
 def agent(rt):
-    return create_user("agent@example.com", "agent-password", role="agent", name="Агент")
-
+    return make_user("agent@example.com", "agent-password", role="agent", name="Агент")

@@ -1,0 +1,133 @@
+"""Storage: versioned migrations keep rows, concurrent creators get unique numbers, the CLI commands."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from peewee import SqliteDatabase
+
+import run
+from engine import tickets
+from engine.store.migrations import LATEST, current_version, upgrade
+from engine.store.models import ALL_MODELS, Message, SchemaVersion, Ticket, User
+from tests.engine.conftest import make_user
+
+pytestmark = pytest.mark.postgres
+
+SITE = {"subject": "Сайт не открывается", "message": "С утра 502", "account_id": "12345"}
+
+
+def empty(db) -> None:
+    if isinstance(db, SqliteDatabase):
+        db.drop_tables(ALL_MODELS)
+    else:
+        db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
+def columns(db, table: str) -> set[str]:
+    return {c.name for c in db.get_columns(table)}
+
+
+def test_fresh_database_is_at_the_latest_version(rt):
+    assert current_version(rt.db) == LATEST == 3
+    assert upgrade(rt.db) == []
+
+
+def test_version_1_database_upgrades_without_losing_rows(rt):
+    """Build a real v1 schema, fill it, upgrade: rows survive and the new column is backfilled."""
+    empty(rt.db)
+    assert upgrade(rt.db, target=1) == [1]
+    assert "closed_at" not in columns(rt.db, "ticket")
+    customer = make_user("old@example.com", "old-password")
+    row = {"customer": customer, "category_id": "hosting", "topic_id": "site-down", "priority": "urgent",
+           "subject": "old", "channel": "web", "snapshot": {"topic_title": "Сайт не открывается"}}
+    open_ticket = Ticket.create(number=1001, status="new", fields={"account_id": "1"}, **row)
+    done = Ticket.create(number=1002, status="archived", closed_reason="customer", **row)
+    Message.create(ticket=open_ticket, author=customer, author_kind="customer", channel="web", body="v1 body")
+
+    assert upgrade(rt.db) == [2, 3]
+    assert "closed_at" in columns(rt.db, "ticket")
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3]
+    assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
+    assert [m.body for m in Message.select()] == ["v1 body"]
+    assert Ticket.get_by_id(open_ticket.id).closed_at is None and Ticket.get_by_id(open_ticket.id).fields == {"account_id": "1"}
+    archived = Ticket.get_by_id(done.id)
+    assert archived.closed_at == archived.updated_at
+    assert tickets.create_ticket(rt, customer, "hosting/site-down", SITE, [], "web").number == 1003  # the counter continues
+
+
+def test_database_made_before_migrations_is_adopted(rt):
+    """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
+    empty(rt.db)
+    rt.db.create_tables(ALL_MODELS)
+    assert upgrade(rt.db) == [1, 2, 3]
+    assert current_version(rt.db) == LATEST
+
+
+def test_concurrent_creators_get_unique_sequential_numbers(rt, customer):
+    """Eight threads, each with its own connection, create tickets at once (SQLite WAL, or PostgreSQL)."""
+    per_thread, threads, errors = 5, 8, []
+    barrier = threading.Barrier(threads)
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                tickets.create_ticket(rt, customer, "hosting/site-down", {**SITE, "subject": f"t{n}-{i}"}, [], "web",
+                                      idempotency_key=f"{n}-{i}")
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            rt.db.close()
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=120)
+    assert errors == []
+    numbers = sorted(t.number for t in Ticket.select(Ticket.number))
+    assert numbers == list(range(1001, 1001 + per_thread * threads))
+
+
+def test_concurrent_double_submit_creates_one_ticket(rt, customer):
+    """The same idempotency key from four threads at once (a retried htmx request): one ticket."""
+    barrier, results = threading.Barrier(4), []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(tickets.create_ticket(rt, customer, "hosting/site-down", SITE, [], "web", idempotency_key="dup").id)
+        finally:
+            rt.db.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=60)
+    assert len(results) == 4 and len(set(results)) == 1
+    assert Ticket.select().count() == 1
+
+
+@pytest.fixture
+def cli_env(monkeypatch, settings, redis_server):
+    """run.py commands read the environment: point them at the test database, config and Redis."""
+    monkeypatch.setenv("HELPDESK_DATA", str(settings.data_dir))
+    monkeypatch.setenv("HELPDESK_CONFIG", str(settings.config_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", f"unix://{redis_server.socket_file}")
+
+
+def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
+    assert run.main(["db", "upgrade"]) == 0
+    assert "schema version 3 (up to date)" in capsys.readouterr().out
+    assert run.main(["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password", "s3cret-pass"]) == 0
+    assert User.get(User.email == "boss@example.com").role == "admin"
+    assert run.main(["user", "add", "--email", "boss@example.com"]) == 1
+    assert run.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "demo@example.com" in out and "password: demo-password" in out
+    assert "#1001 new, #1002 waiting_customer, #1003 waiting_support, #1004 archived" in out
+    assert run.main(["demo"]) == 0  # idempotent
+    assert Ticket.select().count() == 4 and User.select().count() == 4
