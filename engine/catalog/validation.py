@@ -73,10 +73,19 @@ def _message(model, err: dict) -> str:
                 parse_duration(value)
             except ValueError as exc:
                 return str(exc)
+    if kind in ("model_type", "dict_type"):
+        return f"must be a mapping (key: value), got {_kind_of(value)}"
     msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
     if kind in ("literal_error", "enum") or (not isinstance(value, (dict, list)) and kind.endswith(("_type", "_parsing"))):
         msg += f", got {value!r}"
     return msg
+
+
+def _kind_of(value) -> str:
+    """How a YAML author would name the value they wrote."""
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else repr(value)
 
 
 def _keys_at(model, loc: tuple) -> list[str]:

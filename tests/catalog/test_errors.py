@@ -37,7 +37,7 @@ CASES = [
     ),
     pytest.param(
         {"categories/chats.yaml": "- just\n- a list\n"},
-        ["config/categories/chats.yaml:1: must be a valid dictionary or instance of CategoryFile"],
+        ["config/categories/chats.yaml:1: must be a mapping (key: value), got a list"],
         id="not-a-mapping",
     ),
     pytest.param(
@@ -46,12 +46,13 @@ CASES = [
         id="invalid-id",
     ),
     pytest.param(
-        {"forms/fields.yaml": "fields:\n  Account: {label: ЛК}\n  kind:\n    type: select\n    options: [a, {valu: b}, 1.5]\n"},
+        {"forms/fields.yaml": "fields:\n  Account: {label: ЛК}\n  kind:\n    type: select\n    options: [a, {valu: b}, 1.5]\n  lone: Поле\n"},
         [
             "config/forms/fields.yaml:2: fields.Account: invalid id 'Account': use lowercase latin letters, digits, '-' and '_' (at most 40)",
             "config/forms/fields.yaml:5: fields.kind.options.1.valu: unknown key (did you mean 'value'?)",
             "config/forms/fields.yaml:5: fields.kind.options.1.value: missing required key",
             "config/forms/fields.yaml:5: fields.kind.options.2: must be a valid string, got 1.5",
+            "config/forms/fields.yaml:6: fields.lone: must be a mapping (key: value), got 'Поле'",
         ],
         id="union-and-dict-key",
     ),
