@@ -106,7 +106,7 @@ class SearchIndex:
         found = self._by_channel.get(channel)
         if found is None:
             found = self._by_channel[channel] = frozenset(
-                n for n, (topic, _category) in enumerate(self.topics) if channel in topic.channels
+                n for n, (topic, category) in enumerate(self.topics) if channel in topic.channels and channel in category.channels
             )
         return found
 

@@ -90,6 +90,16 @@ def test_channel_filter_offers_only_that_channels_topics(planetahost):
     assert suggest(planetahost, "вопрос по оплате", channel="email") == []
 
 
+def test_a_category_closed_to_a_channel_hides_its_topics(config_dir):
+    """A web-only category keeps its topics out of the bot even if a topic lists telegram."""
+    path = config_dir / "categories" / "finance.yaml"
+    text = path.read_text(encoding="utf-8").replace("order: 80\n", "order: 80\nchannels: [web]\n", 1)
+    path.write_text(text.replace("    form: credit-limit\n", "    form: credit-limit\n    channels: [web, telegram]\n", 1), encoding="utf-8")
+    catalog = load_catalog(config_dir)
+    assert suggest(catalog, "кредитный лимит", channel="web")[0].topic.key == "finance/credit-limit"
+    assert all(s.category.id != "finance" for s in suggest(catalog, "кредитный лимит", channel="telegram"))
+
+
 def test_a_long_phrase_is_answered_quickly(catalog):
     """A pasted wall of text is cut to the search box's size, so one query stays cheap."""
     suggest(catalog, "warm up")
