@@ -7,6 +7,7 @@ import time
 import pytest
 
 from engine import accounts, delivery, tickets
+from engine import notify as notify_module
 from engine.settings import PROJECT_ROOT
 from engine.store.models import Attachment, Delivery, Notification, TelegramLink, Ticket
 from tests.telegram.chat import JPEG, PDF, Chat
@@ -120,6 +121,17 @@ def test_notification_bot_links_silently_by_username(rt, fake_api, bots, custome
     chat.send("/start")
     assert chat.messages == []
     assert TelegramLink.get(TelegramLink.binding == "notify_bot").user_id == customer.id
+
+
+def test_notification_bot_delivers_its_types_without_buttons(rt, fake_api, bots, customer):
+    """Low balance reaches PlanetaHost_bot's chat as the config's template; only ticket bots add ticket buttons."""
+    accounts.set_telegram_username(rt, customer, "client_tg", enabled=True)
+    Chat(fake_api, NOTIFY_TOKEN, 778, username="client_tg").send("/start")
+    notify_module.notify(rt.catalog, customer, "low_balance", {"balance": 12.5, "currency": "RUB"})
+    deliver_telegram(rt, "low_balance")
+    [message] = fake_api.sent_to(778, NOTIFY_TOKEN)
+    assert message["text"].startswith("Уведомление о низком балансе: на счёте 12.5 RUB.")
+    assert "reply_markup" not in message
 
 
 def test_tickets_list_and_open(rt, fake_api, bots, customer):
