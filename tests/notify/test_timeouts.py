@@ -1,0 +1,66 @@
+"""Auto-close and its reminder: delayed RQ jobs after a staff reply, the sweep as a backstop, a reply cancels both."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from engine.store.models import Ticket, User
+from engine.sweeper import sweep
+from engine.tickets import add_reply, create_ticket
+from tests.notify.conftest import make_customer, work, work_until
+from tests.notify.test_redis_outage import VALUES
+
+
+@pytest.fixture
+def waiting(bound):
+    """A ticket the agent answered: waiting for the customer, reminder in 2 s, auto-close in 4 s."""
+    customer = make_customer()
+    agent = User.create(email="agent@example.com", role="agent", name="Агент")
+    ticket = create_ticket(bound, customer, "chats/chat-problem", VALUES, [], "web")
+    add_reply(bound, ticket, agent, "Пришлите, пожалуйста, скриншот.", [], "web")
+    return Ticket.get_by_id(ticket.id)
+
+
+def subjects(mailbox):
+    return [m["Subject"] for _, m in mailbox.messages]
+
+
+def test_staff_reply_schedules_reminder_and_auto_close_jobs(bound, waiting):
+    """Both deadlines become delayed jobs in RQ's scheduled registry."""
+    assert waiting.status == "waiting_customer"
+    assert waiting.auto_close_at - waiting.waiting_since == timedelta(seconds=4)
+    ids = bound.queue.scheduled_job_registry.get_job_ids()
+    assert sorted(i.split("-")[0] for i in ids) == ["autoclose", "remind"]
+
+
+def test_reminder_then_auto_close_reach_the_customer(bound, waiting, mailbox):
+    """The reminder goes out first, then the ticket is archived as auto-closed and the customer told."""
+    number = waiting.number
+    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).reminder_sent_at, timeout=10)
+    assert Ticket.get_by_id(waiting.id).status == "waiting_customer"
+    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).status == "archived", timeout=10)
+    assert Ticket.get_by_id(waiting.id).closed_reason == "auto"
+    work_until(bound, lambda: f"Запрос #{number} закрыт" in subjects(mailbox), timeout=5)
+    assert f"Запрос #{number} ждет вашего ответа" in subjects(mailbox)
+    assert subjects(mailbox).index(f"Запрос #{number} ждет вашего ответа") < subjects(mailbox).index(f"Запрос #{number} закрыт")
+
+
+def test_customer_reply_cancels_reminder_and_auto_close(bound, waiting, mailbox):
+    """A reply before the deadlines: the delayed jobs run and do nothing."""
+    add_reply(bound, waiting, waiting.customer, "Вот скриншот.", [], "web")
+    assert work_until(bound, lambda: not bound.queue.scheduled_job_registry.get_job_ids(), timeout=10)
+    ticket = Ticket.get_by_id(waiting.id)
+    assert ticket.status == "waiting_support" and ticket.reminder_sent_at is None
+    assert not any("закрыт" in s or "ждет" in s for s in subjects(mailbox))
+
+
+def test_sweep_closes_overdue_tickets_when_redis_lost_the_jobs(bound, waiting):
+    """After FLUSHALL the database sweep still reminds and then closes, once each."""
+    bound.redis.flushall()
+    now = datetime.now(timezone.utc)
+    assert sweep(bound, now=now + timedelta(seconds=3)).reminded == 1
+    assert sweep(bound, now=now + timedelta(seconds=3)).reminded == 0
+    report = sweep(bound, now=now + timedelta(seconds=5))
+    assert report.closed == 1 and Ticket.get_by_id(waiting.id).status == "archived"
+    assert sweep(bound, now=now + timedelta(seconds=6)).closed == 0
