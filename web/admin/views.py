@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 
 from engine.delivery import failed_deliveries, retry_delivery
-from engine.store.models import AuditLog
 from web.admin import bp
 from web.auth import admin_required
 from web.context import current_user, runtime
@@ -20,9 +19,7 @@ def index():
 @admin_required
 def reload():
     """Reload the config from disk; an invalid one keeps the running catalog and shows file:line errors."""
-    result = runtime().catalogs.reload()
-    AuditLog.create(actor=current_user(), action="config_reload",
-                    detail={"ok": result.ok, "version": result.version, "errors": len(result.errors)})
+    result = runtime().catalogs.reload(actor=current_user())  # the holder writes the audit row
     if request.htmx:
         return render_template("admin/_reload_result.html", result=result, holder=runtime().catalogs)
     return _render_index(result=result)

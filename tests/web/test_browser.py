@@ -1,0 +1,122 @@
+"""The whole story in real headless Chromium against a real waitress server: customer, agent, admin."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from engine.settings import PROJECT_ROOT
+from tests.web.conftest import PASSWORD
+from tests.web.helpers import PNG
+from tests.web.test_admin import NEW_CATEGORY
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "web"
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.browser
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(browser, base: str, email: str, **context_args) -> Page:
+    page = browser.new_context(base_url=base, locale="ru-RU", **context_args).new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("Электронная почта").fill(email)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    return page
+
+
+def test_customer_agent_and_admin_story(browser, live_server, users, config_dir):
+    customer = sign_in(browser, live_server, users["customer"].email)
+    expect(customer.get_by_role("heading", name="Не знаете, что выбрать?")).to_be_visible()
+    shot(customer, "01-home")
+
+    # Search a phrase and pick the suggested topic.
+    customer.get_by_label("Кратко опишите вашу ситуацию").press_sequentially("ошибка в чате, диалог остановился", delay=15)
+    suggestion = customer.locator('#suggestions a[href="/c/chats/chat-problem"]')
+    expect(suggestion).to_be_visible()
+    expect(customer.locator("#suggestions")).to_contain_text("Чаты и рассылки")
+    shot(customer, "02-search")
+    suggestion.click()
+    expect(customer).to_have_url(re.compile(r"/c/chats/chat-problem$"))
+
+    # A wrong ID shows the engine's message inline as the customer leaves the field.
+    account = customer.locator("#f-account_id")
+    account.fill("12a")
+    account.press("Tab")
+    error = customer.locator("#err-account_id")
+    expect(error).not_to_be_empty()
+    customer.locator("#fw-account_id details summary").click()  # the where-to-find help opens inline
+    shot(customer, "03-inline-error")
+    customer.locator("#f-account_id").fill("12345")
+    customer.locator("#f-account_id").press("Tab")
+    expect(customer.locator("#err-account_id")).to_be_empty()
+
+    customer.locator("#f-channel").select_option("Telegram")
+    customer.locator("#f-subject").fill("Бот перестал отвечать")
+    customer.locator("#f-message").fill("После обновления сценария бот молчит в Telegram.")
+    customer.locator("#f-attachments").set_input_files([
+        {"name": "screen.png", "mimeType": "image/png", "buffer": PNG},
+        {"name": "log.txt", "mimeType": "text/plain", "buffer": "ошибка 500\n".encode()},
+    ])
+    customer.get_by_role("button", name="Создать").click()
+    expect(customer).to_have_url(re.compile(r"/tickets/\d+$"))
+    number = customer.url.rsplit("/", 1)[1]
+    expect(customer.locator(".files")).to_contain_text("screen.png")
+    expect(customer.locator(".fields-list")).to_contain_text("12345")
+    shot(customer, "04-ticket")
+
+    # The agent answers from the console.
+    agent = sign_in(browser, live_server, users["agent"].email)
+    agent.get_by_role("link", name=f"#{number}").click()
+    agent.get_by_label("Сообщение").fill("Переопубликуйте сценарий, пожалуйста.")
+    agent.get_by_role("button", name="Отправить").click()
+    expect(agent.locator(".message-agent")).to_contain_text("Переопубликуйте")
+    shot(agent, "05-agent-reply")
+
+    # The customer's open page shows the reply without a reload (htmx polling), then the notification.
+    expect(customer.locator(".message-agent")).to_contain_text("Переопубликуйте", timeout=15_000)
+    customer.reload()
+    expect(customer.locator("#notif-badge .counter")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    shot(customer, "06-customer-sees-reply")
+    customer.locator("#notif-badge").click()
+    expect(customer.locator(".notification").first).to_contain_text(f"#{number}")
+    shot(customer, "07-notifications")
+
+    customer.goto(f"/tickets/{number}")
+    customer.get_by_label("Сообщение").fill("Спасибо, заработало!")
+    customer.get_by_role("button", name="Отправить").click()
+    expect(customer.locator(".message-customer").last).to_contain_text("Спасибо")
+    customer.get_by_role("button", name="В архив").click()
+    expect(customer.locator(".ticket-meta")).to_contain_text("В архиве")
+    shot(customer, "08-archived")
+
+    # The admin adds a category file and reloads; the portal offers it without a restart.
+    (config_dir / "categories" / "security.yaml").write_text(NEW_CATEGORY)
+    admin = sign_in(browser, live_server, users["admin"].email)
+    admin.get_by_role("link", name="Администрирование").click()
+    admin.get_by_role("button", name="Перечитать конфигурацию").click()
+    expect(admin.locator(".changes")).to_contain_text("+ topic security/two-factor")
+    shot(admin, "09-admin-reload")
+    customer.goto("/")
+    customer.get_by_role("link", name=re.compile("Безопасность")).click()
+    customer.get_by_role("link", name="Двухфакторная аутентификация").click()
+    expect(customer.get_by_role("heading", name="Двухфакторная аутентификация")).to_be_visible()
+    shot(customer, "10-new-topic")
+
+
+def test_phone_layout_and_keyboard_focus(browser, live_server, users):
+    """On a phone the form is one column and readable; keyboard focus is visible."""
+    page = sign_in(browser, live_server, users["customer"].email, viewport=PHONE)
+    page.goto("/c/chats/chat-problem")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    shot(page, "11-phone-topic")
