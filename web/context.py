@@ -30,14 +30,14 @@ def current_user() -> User | None:
 
 
 def locale() -> str:
-    """The UI language: the session's switch, else the user's, else the catalog's default."""
-    chosen = session.get("locale")
-    if chosen in LOCALES:
-        return chosen
-    user = current_user()
-    if user is not None and user.locale in LOCALES:
-        return user.locale
-    return catalog().policies.default_locale
+    """The UI language: the session's switch, else the user's, else the catalog's default (once per request)."""
+    if "locale" not in g:
+        chosen = session.get("locale")
+        user = current_user()
+        if chosen not in LOCALES:
+            chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
+        g.locale = chosen
+    return g.locale
 
 
 def t(key: str, **params) -> str:

@@ -54,15 +54,26 @@ def persisted_secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+_limits_by_version: dict[str, int] = {}  # computed once per catalog version, checked on every request
+
+
 def max_body_size(catalog: Catalog) -> int:
     """The largest legitimate request: the biggest attachment field's files at their size limit, plus a margin."""
+    if catalog.version not in _limits_by_version:
+        if len(_limits_by_version) > 16:
+            _limits_by_version.clear()
+        _limits_by_version[catalog.version] = _largest_upload(catalog) + UPLOAD_MARGIN_BYTES
+    return _limits_by_version[catalog.version]
+
+
+def _largest_upload(catalog: Catalog) -> int:
     policy = catalog.policies.attachments
     largest = policy.max_files * policy.max_file_size_mb
     for form in catalog.forms.values():
         for field in form.fields:
             if field.type == "attachments":
                 largest = max(largest, field.max_files * field.max_file_size_mb)
-    return int(largest * 1024 * 1024) + UPLOAD_MARGIN_BYTES
+    return int(largest * 1024 * 1024)
 
 
 def init_app(app: Flask) -> None:
