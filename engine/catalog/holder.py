@@ -1,6 +1,7 @@
 """CatalogHolder: a process's current snapshot, swapped atomically on a valid reload and kept in step through Redis."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -10,7 +11,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from peewee import DatabaseError
+from redis import ConnectionPool, Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
@@ -24,6 +28,8 @@ log = logging.getLogger(__name__)
 VERSION_KEY = "helpdesk:catalog:version"
 TITLES_KEY = "helpdesk:catalog:titles"  # titles of the published catalog, so `config reload` can show changes
 CHANNEL = "helpdesk:catalog"
+QUICK_TIMEOUT = 0.5  # seconds: the version check runs inside requests, it must not hang when Redis is down
+RETRY_AFTER_FAILURE = 10.0  # seconds between version checks while Redis is unreachable
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class ReloadResult:
     errors: list[ConfigError] = field(default_factory=list)
     changes: CatalogChanges = CatalogChanges()
     version: str = ""
+    published: bool = False  # other processes were told (False when Redis is absent or unreachable)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -51,6 +58,13 @@ def publish(redis, catalog: Catalog) -> bool:
     except RedisError:
         log.warning("could not publish catalog version %s", catalog.version, exc_info=True)
         return False
+
+
+def quick_client(redis: Redis) -> Redis:
+    """A client on the same server with short timeouts and no retries (redis-py retries for seconds by default)."""
+    pool = redis.connection_pool
+    kwargs = dict(pool.connection_kwargs, socket_timeout=QUICK_TIMEOUT, socket_connect_timeout=QUICK_TIMEOUT, retry=Retry(NoBackoff(), 0))
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 def published_version(redis) -> str | None:
@@ -74,6 +88,7 @@ class CatalogHolder:
     def __init__(self, config_dir: Path | str, redis=None, check_interval: float = 1.0):
         self.config_dir = Path(config_dir)
         self.redis = redis
+        self._quick = quick_client(redis) if redis is not None else None
         self.check_interval = check_interval
         self._lock = threading.Lock()
         self._current = load_catalog(self.config_dir)
@@ -82,7 +97,7 @@ class CatalogHolder:
         self._next_check = time.monotonic() + check_interval
         # Follow *changes* of the published version, not differences from it: a process whose files
         # hash differently (another deploy) must not reload every second.
-        self._seen_published = published_version(redis) if redis is not None else None
+        self._seen_published = published_version(self._quick) if redis is not None else None
 
     @property
     def current(self) -> Catalog:
@@ -95,8 +110,9 @@ class CatalogHolder:
         """Load the config from disk; swap and publish if valid, else keep the old snapshot and its errors."""
         with self._lock:
             result = self._load()
-            if result.ok and self.redis is not None and publish(self.redis, self._current):
+            if result.ok and self.redis is not None and publish(self._quick, self._current):
                 self._seen_published = result.version
+                result = dataclasses.replace(result, published=True)
             self._audit(result, actor)
             return result
 
@@ -104,8 +120,14 @@ class CatalogHolder:
         if not self._lock.acquire(blocking=False):
             return  # another thread is checking or reloading; serve the current snapshot meanwhile
         try:
+            try:
+                raw = self._quick.get(VERSION_KEY)
+            except RedisError as exc:
+                log.warning("catalog version check failed, serving %s: %s", self._current.version, exc)
+                self._next_check = time.monotonic() + RETRY_AFTER_FAILURE
+                return
             self._next_check = time.monotonic() + self.check_interval
-            published = published_version(self.redis)
+            published = raw.decode() if raw else None
             if published and published != self._seen_published:
                 self._seen_published = published
                 if published != self._current.version:
@@ -130,7 +152,7 @@ class CatalogHolder:
         """Record the reload when this process has a database (`config check` has none)."""
         if database.obj is None:
             return
-        detail = {"ok": result.ok, "version": result.version, "changes": result.changes.as_dict(), "errors": [str(e) for e in result.errors]}
+        detail = {"ok": result.ok, "version": result.version, "published": result.published, "changes": result.changes.as_dict(), "errors": [str(e) for e in result.errors]}
         try:
             AuditLog.create(actor=actor, action="config_reload", detail=detail)
         except DatabaseError:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
+from redis import Redis
 
 from engine.catalog import CatalogHolder, load_catalog
 from engine.catalog.holder import CHANNEL, VERSION_KEY, published_titles
@@ -73,7 +75,7 @@ def test_reload_publishes_version_through_redis(mini, redis):
     pubsub.subscribe(CHANNEL)
     assert pubsub.get_message(timeout=1)["type"] == "subscribe"
     result = holder.reload()
-    assert redis.get(VERSION_KEY).decode() == result.version
+    assert result.published and redis.get(VERSION_KEY).decode() == result.version
     assert pubsub.get_message(timeout=1)["data"].decode() == result.version
     assert published_titles(redis)["chats/other"] == "Иное"
     mini.write("categories/chats.yaml", "id: chats\n")
@@ -110,3 +112,15 @@ def test_reload_writes_an_audit_row(rt):
     row = AuditLog.get(AuditLog.action == "config_reload")
     assert row.detail["ok"] is True and row.detail["version"] == result.version
     assert row.detail["changes"]["topics_added"] == [] and row.detail["errors"] == []
+
+
+def test_redis_down_keeps_serving_and_reloading(mini, tmp_path):
+    """With Redis unreachable, `.current` answers at once and a reload still swaps locally, saying it was not published."""
+    dead = Redis(unix_socket_path=str(tmp_path / "no-such.sock"))  # redis-py's default client retries for seconds
+    started = time.monotonic()
+    holder = CatalogHolder("config", redis=dead, check_interval=0)
+    assert holder.current.category("chats").title == "Чаты"
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты 2\ntopics:\n" + NEW_TOPIC)
+    result = holder.reload()
+    assert result.ok and not result.published and holder.current.category("chats").title == "Чаты 2"
+    assert time.monotonic() - started < 1
