@@ -14,7 +14,7 @@ import yaml
 from engine.catalog import checks, schema
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
-from engine.catalog.resolve import FormDecl, LibraryDecl, build_form, resolve_forms
+from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml
 
@@ -186,7 +186,7 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
 
 def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui) -> Catalog:
     pol = policies.policies
-    built_forms = {fid: build_form(fid, forms[fid].form.title, fields, pol) for fid, fields in resolved.items()}
+    built_forms = build_forms(forms, resolved, pol)
     cats, topics = [], {}
     for decl in categories:
         c = decl.category

@@ -114,8 +114,16 @@ def _merge(parent: list[LayeredField], own: list[LayeredField]) -> list[LayeredF
     return [f for f in own if f.id in by_id] + merged
 
 
-def build_form(form_id: str, title: str | None, fields: list[LayeredField], policies: schema.Policies) -> Form:
-    return Form(form_id, title, tuple(_build_field(f, policies.attachments) for f in fields))
+def build_forms(decls: dict[str, FormDecl], resolved: dict[str, list[LayeredField]], policies: schema.Policies) -> dict[str, Form]:
+    """Catalog Forms; a parent's field inherited unchanged by many forms becomes one shared (immutable) Field."""
+    built: dict[int, Field] = {}
+
+    def build(layered: LayeredField) -> Field:
+        if id(layered) not in built:
+            built[id(layered)] = _build_field(layered, policies.attachments)
+        return built[id(layered)]
+
+    return {fid: Form(fid, decls[fid].form.title, tuple(build(f) for f in fields)) for fid, fields in resolved.items()}
 
 
 def _build_field(layered: LayeredField, attachments: schema.AttachmentPolicy) -> Field:
