@@ -20,7 +20,6 @@ from engine.catalog.yaml_positions import parse_yaml
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
 ALL_CHANNELS = ("web", "telegram")
-KINDS = ("categories", "forms", "notifications/types.yaml", "notifications/channels.yaml", "policies.yaml", "ui")
 
 # What a missing single-file kind means: no types, no bindings, default policies.
 _ABSENT = {schema.NotificationTypesFile: {"types": {}}, schema.ChannelsFile: {"channels": {}}, schema.PoliciesFile: {}}
