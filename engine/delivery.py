@@ -41,10 +41,13 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     """Deliver one outbox row; returns sent, failed, retry, postponed or skipped (not due, gone, or owned by another)."""
     now = now or _now()
     row = Delivery.get_or_none(Delivery.id == delivery_id)
-    if row is None or not Delivery.select().where((Delivery.id == row.id) & claimable(now)).exists():
+    if row is None:
         return "skipped"
     policies = rt.catalog.policies
     if row.channel == "telegram":
+        # Only a row this worker could claim may spend a rate-limit token.
+        if not Delivery.select().where((Delivery.id == row.id) & claimable(now)).exists():
+            return "skipped"
         binding_id, chat_id = split_target(row.target)
         wait = RateLimiter(rt.redis).take(telegram_buckets(policies.telegram_rate, binding_id, chat_id))
         if wait > 0:
@@ -61,6 +64,8 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         sender = sender_for(row.channel)
         if sender is None:
             raise TemporaryDeliveryError(f"no sender registered for channel {row.channel!r} in this worker")
+        if _now() >= now + lease:
+            return "skipped"  # the lease ran out before sending: another worker may own the row by now
         sender(rt, outgoing)
     except PermanentDeliveryError as exc:
         return _fail(rt, row, attempt, str(exc))
@@ -75,8 +80,8 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
 
 def build_outgoing(catalog, row: Delivery) -> Outgoing:
     """Resolve the row's binding and address and render its message; PermanentDeliveryError if it cannot be."""
-    notification = Notification.get_by_id(row.notification_id)
-    user = User.get_by_id(notification.user_id)
+    notification = Notification.select(Notification, User).join(User).where(Notification.id == row.notification_id).get()
+    user = notification.user
     if notification.type_id not in catalog.notification_types:
         raise PermanentDeliveryError(f"notification type {notification.type_id!r} is no longer configured")
     if row.channel == "telegram":

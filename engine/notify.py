@@ -100,7 +100,10 @@ def enqueue_deliveries(rt, notification_ids) -> int:
 
     count = 0
     for chunk in chunked(list(notification_ids), 500):
-        rows = list(Delivery.select().where(Delivery.notification.in_(chunk) & (Delivery.status == "pending")))
+        query = Delivery.select(Delivery.id, Delivery.attempts, Delivery.next_attempt_at).where(
+            Delivery.notification.in_(chunk) & (Delivery.status == "pending")
+        )
+        rows = list(query.namedtuples())
         count += jobs.enqueue_delivery_rows(rt, rows)
     return count
 

@@ -34,7 +34,10 @@ def sweep(rt, now: datetime | None = None) -> SweepReport:
     report = SweepReport()
     last_id = 0
     while True:
-        rows = list(Delivery.select().where(claimable(now) & (Delivery.id > last_id)).order_by(Delivery.id).limit(BATCH))
+        query = Delivery.select(Delivery.id, Delivery.attempts, Delivery.next_attempt_at).where(
+            claimable(now) & (Delivery.id > last_id)
+        )
+        rows = list(query.order_by(Delivery.id).limit(BATCH).namedtuples())
         if not rows:
             break
         report.deliveries += enqueue_delivery_rows(rt, rows, now=now)

@@ -7,10 +7,17 @@ import pytest
 
 from engine.store.models import Delivery, Ticket, User
 from engine.tickets import add_reply, create_ticket
-from tests.notify.conftest import make_customer
+from tests.notify.conftest import make_customer, write_policies
 
 VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegram", "subject": "Бот молчит",
           "message": "После обновления бот не отвечает."}
+
+
+@pytest.fixture
+def config_dir(config_dir):
+    """Deadlines far away: only the ticket's own notifications are in play."""
+    write_policies(config_dir, auto_close={"after": "1h", "reminder_before": "30m"})
+    return config_dir
 
 
 @pytest.fixture
