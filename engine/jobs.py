@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 from redis.exceptions import RedisError
@@ -14,6 +15,18 @@ _bound = {}
 # Job states in which a job id is already on its way; anything else (finished, failed, lost) may be enqueued again.
 _LIVE_STATES = {b"queued", b"scheduled", b"started", b"deferred"}
 FAILURE_TTL = 7 * 24 * 3600
+# After a Redis error, enqueues are skipped for this long (the sweeper catches up) instead of every request paying
+# redis-py's reconnect backoff (seconds) during an outage.
+OUTAGE_PAUSE = 5.0
+
+
+def _redis_resting() -> bool:
+    return time.monotonic() < _bound.get("redis_down_until", 0.0)
+
+
+def _outage(what: str, exc: Exception) -> None:
+    _bound["redis_down_until"] = time.monotonic() + OUTAGE_PAUSE
+    log.warning("Redis unavailable, %s left for the sweeper: %s", what, exc)
 
 
 def bind_runtime(rt) -> None:
@@ -83,7 +96,7 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
     """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at); returns how many; never raises on Redis errors."""
     now = now or datetime.now(timezone.utc)
     rows = list(rows)
-    if not rows:
+    if not rows or _redis_resting():
         return 0
     try:
         ids = [delivery_job_id(row) for row in rows]
@@ -101,7 +114,7 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
             rt.queue.enqueue_at(_not_before(row.next_attempt_at), deliver, row.id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
         return len(due) + len(later)
     except RedisError as exc:
-        log.warning("Redis unavailable, %d deliveries left for the sweeper: %s", len(rows), exc)
+        _outage(f"{len(rows)} deliveries", exc)
         return 0
 
 
@@ -120,10 +133,12 @@ def _schedule(rt, when: datetime, func, ticket_id: int, prefix: str) -> None:
 
 def schedule_ticket_timeouts(rt, ticket) -> None:
     """After commit of a staff reply: delayed jobs for the ticket's reminder and auto-close (sweeper covers Redis loss)."""
+    if _redis_resting():
+        return
     try:
         if ticket.reminder_at is not None and ticket.reminder_sent_at is None:
             _schedule(rt, ticket.reminder_at, remind, ticket.id, "remind")
         if ticket.auto_close_at is not None:
             _schedule(rt, ticket.auto_close_at, auto_close, ticket.id, "autoclose")
     except RedisError as exc:
-        log.warning("Redis unavailable, timeouts of ticket %s left for the sweeper: %s", ticket.id, exc)
+        _outage(f"timeouts of ticket {ticket.id}", exc)
