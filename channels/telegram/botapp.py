@@ -125,8 +125,10 @@ class BotApp:
 
     def _context(self, chat: types.Chat, sender: types.User) -> Ctx:
         user = None
-        for binding in (self.primary, *self.binding_ids):
-            user = user or accounts.linked_user(binding, chat.id, sender.id)
+        for binding in dict.fromkeys((self.primary, *self.binding_ids)):
+            user = accounts.linked_user(binding, chat.id, sender.id)
+            if user is not None:
+                break
         catalog = self.rt.catalog
         language = (sender.language_code or "")[:2]
         locale = user.locale if user else (language if language in catalog.ui else catalog.policies.default_locale)

@@ -86,6 +86,7 @@ class Bot:
     webhook_url: str = ""
     commands: list = field(default_factory=list)
     interrupted: bool = False  # the next (or current) long poll returns at once
+    confirmed: int = 0  # the bot has handled every update with a smaller id (its last getUpdates offset)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -131,6 +132,7 @@ class FakeBotAPI:
         self.files: dict[str, StoredFile] = {}
         self.messages: dict[tuple[str, int, int], dict] = {}  # (token, chat_id, message_id) -> message
         self.callbacks: dict[str, dict] = {}  # callback query id -> {"answered": bool, "token", "data"}
+        self.latest: dict[tuple[str, int], dict] = {}  # (token, chat_id) -> the newest message the bot sent there
         self._lock = threading.RLock()
         self._ids = count(1)
         self._update_ids = count(100001)
@@ -361,6 +363,7 @@ class FakeBotAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stall
 
             def log_message(self, *args):  # keep test output quiet
                 pass
@@ -494,6 +497,7 @@ class FakeBotAPI:
         with bot.cond:
             if offset:
                 bot.updates = [u for u in bot.updates if u["update_id"] >= offset]  # confirmed ones are gone
+                bot.confirmed = max(bot.confirmed, offset)
             while not bot.updates and not bot.interrupted and not self._stopping.is_set() and time.monotonic() < deadline:
                 bot.cond.wait(min(0.5, deadline - time.monotonic()))
             bot.interrupted = False
@@ -559,6 +563,7 @@ class FakeBotAPI:
             message["reply_markup"] = markup
         with self._lock:
             self.messages[(bot.token, chat_id, message["message_id"])] = message
+            self.latest[(bot.token, chat_id)] = message
         return message
 
     def _m_sendMessage(self, bot, params, files):

