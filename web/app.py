@@ -1,8 +1,6 @@
 """One place wires the web app: defaults, Runtime, security, extensions, blueprints."""
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -10,9 +8,12 @@ from htmx_flask import Htmx
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
 from web import assets, context, errors, security
-
-# Blueprints other areas own; registered when their module exists, CSRF-exempt (they authenticate otherwise).
-EXTERNAL_BLUEPRINTS = (("web.telegram_webhook", "bp"),)
+from web.admin import bp as admin_bp
+from web.agent import bp as agent_bp
+from web.api import api as api_bp
+from web.auth import bp as auth_bp
+from web.portal import bp as portal_bp
+from web.telegram_webhook import bp as telegram_bp
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
@@ -32,30 +33,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)
 
-    from web.admin import bp as admin_bp
-    from web.agent import bp as agent_bp
-    from web.api import api as api_bp
-    from web.auth import bp as auth_bp
-    from web.portal import bp as portal_bp
-
     for blueprint in (auth_bp, portal_bp, agent_bp, admin_bp):
         app.register_blueprint(blueprint)
-    csrf.exempt(api_bp)  # machine clients authenticate with a Bearer token, not a session cookie
-    app.register_blueprint(api_bp)
-    for module_name, attr in EXTERNAL_BLUEPRINTS:
-        blueprint = _optional_blueprint(module_name, attr)
-        if blueprint is not None:
-            csrf.exempt(blueprint)
-            app.register_blueprint(blueprint)
+    # Machine clients authenticate otherwise (Bearer token, Telegram's secret header), not with a session cookie.
+    for blueprint in (api_bp, telegram_bp):
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
     return app
 
-
-def _optional_blueprint(module_name: str, attr: str):
-    """Import another area's blueprint if that area has shipped it (the app runs without it)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    return getattr(module, attr)

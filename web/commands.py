@@ -30,7 +30,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def serve(app, host: str, port: int, threads: int = 8) -> None:
     """Serve with limits that hold before Flask sees a byte: waitress refuses oversized bodies itself."""
-    import waitress
+    from waitress.server import create_server
 
-    waitress.serve(app, host=host, port=port, threads=threads, ident="helpdesk",
-                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"], channel_timeout=SLOW_BODY_TIMEOUT)
+    server = create_server(app, host=host, port=port, threads=threads, ident="helpdesk",
+                           max_request_body_size=app.config["MAX_CONTENT_LENGTH"], channel_timeout=SLOW_BODY_TIMEOUT)
+    print(f"Serving on http://{server.effective_host}:{server.effective_port}", flush=True)  # port 0: the OS's pick
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -1,0 +1,43 @@
+"""The app factory's wiring and `run.py web` serving through waitress."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+
+from engine.redis_conn import redis_url_of
+from engine.settings import PROJECT_ROOT
+from web.security import persisted_secret_key
+
+
+def test_secret_key_is_created_once_and_kept_private(tmp_path):
+    key = persisted_secret_key(tmp_path)
+    assert len(key) >= 40 and persisted_secret_key(tmp_path) == key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_body_limit_follows_the_attachment_policy(app, rt):
+    policy = rt.catalog.policies.attachments
+    assert app.config["MAX_CONTENT_LENGTH"] >= policy.max_files * policy.max_file_size_mb * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] < 200 * 1024 * 1024
+
+
+def test_run_py_web_serves_the_portal_with_waitress(tmp_path, config_dir, redis):
+    env = {**os.environ, "HELPDESK_CONFIG": str(config_dir), "HELPDESK_DATA": str(tmp_path / "data"),
+           "REDIS_URL": redis_url_of(redis), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "web", "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in process.stdout:
+            found = re.search(r"Serving on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                break
+        assert found, "run.py web exited without serving"
+        with urllib.request.urlopen(f"{found.group(1)}/login", timeout=10) as response:
+            assert response.status == 200 and response.headers["Server"] == "helpdesk"
+            assert "Вход" in response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
