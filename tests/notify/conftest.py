@@ -28,6 +28,8 @@ from tests.telegram.fake_bot_api import FakeBotAPI
 
 NOTIFY_TOKEN = "2002:NOTIFY-notify-tests"
 SUPPORT_TOKEN = "2001:SUPPORT-notify-tests"
+TICKET_VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegram", "subject": "Бот молчит",
+                 "message": "После обновления бот не отвечает."}
 FAST_POLICIES = {
     "default_locale": "ru",
     "auto_close": {"after": "4s", "reminder_before": "2s"},

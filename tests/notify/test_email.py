@@ -8,6 +8,8 @@ from engine.notify import enqueue_deliveries, notify, preferences, set_preferenc
 from engine.store.models import Delivery
 from tests.notify.conftest import make_customer, work, work_until
 
+pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
+
 REPLY = {"ticket_number": 17, "subject": "Не приходят SMS", "reply": "Проверьте имя отправителя."}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from flask import Flask
@@ -10,6 +11,8 @@ from engine.api_tokens import create_token, revoke_token
 from engine.store.models import Delivery, EventReceipt, Notification
 from tests.notify.conftest import make_customer, work
 from web.api import MAX_BODY, api
+
+pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
 URL = "/api/v1/events"
 EVENT = {"type": "low_balance", "customer": "ext-100", "params": {"balance": 12.5, "currency": "RUB"},
@@ -162,3 +165,27 @@ def test_the_web_app_serves_the_api_without_csrf(bound, token):
     app = create_app(runtime=bound, overrides={"TESTING": True, "WTF_CSRF_ENABLED": True})
     response = post(app.test_client(), token)
     assert response.status_code == 202, response.data
+
+
+def test_the_same_key_posted_concurrently_creates_one_notification(bound, token):
+    """Four billing retries racing with one key: one notification, the same answer for all."""
+    app = Flask(__name__)
+    app.extensions["helpdesk_runtime"] = bound
+    app.register_blueprint(api)
+    answers = []
+    barrier = threading.Barrier(4)
+
+    def call():
+        barrier.wait()
+        response = post(app.test_client(), token, {**EVENT, "idempotency_key": "race"})
+        answers.append((response.status_code, response.get_json()))
+        bound.db.close()
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(answers) == 4 and {status for status, _ in answers} == {202}
+    assert len({body["notification_id"] for _, body in answers}) == 1
+    assert Notification.select().count() == 1

@@ -7,11 +7,9 @@ import pytest
 
 from engine.store.models import Delivery, Ticket, User
 from engine.tickets import add_reply, create_ticket
-from tests.notify.conftest import make_customer, write_policies
+from tests.notify.conftest import TICKET_VALUES, make_customer, write_policies
 
-VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegram", "subject": "Бот молчит",
-          "message": "После обновления бот не отвечает."}
-
+pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
 @pytest.fixture
 def config_dir(config_dir):
@@ -31,7 +29,7 @@ def test_ticket_and_reply_while_redis_is_down_are_delivered_after_it_returns(bou
     customer = make_customer()
     agent = User.create(email="agent@example.com", role="agent", name="Агент")
     own_redis.crash()
-    ticket = create_ticket(bound, customer, "chats/chat-problem", VALUES, [], "web")
+    ticket = create_ticket(bound, customer, "chats/chat-problem", TICKET_VALUES, [], "web")
     add_reply(bound, ticket, agent, "Проверьте настройки бота.", [], "web")
     assert Ticket.get_by_id(ticket.id).status == "waiting_customer"
     pending = Delivery.select().where(Delivery.status == "pending").count()

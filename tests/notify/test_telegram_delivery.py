@@ -128,3 +128,16 @@ def test_support_bot_delivers_only_its_types(bound, fake_api):
     assert telegram_rows() == []
     send_many(bound, user, type_id="support_reply", params={"ticket_number": 1, "subject": "S", "reply": "R"})
     assert [r.target for r in telegram_rows()] == ["support_bot:5004"]
+
+
+def test_5xx_is_retried_with_backoff_then_delivered(bound, customer, fake_api):
+    """A Bot API 502 counts an attempt and is retried after the policy's backoff."""
+    fake_api.fail("sendMessage", "5xx", times=1)
+    send_many(bound, customer)
+    work(bound)
+    row = telegram_rows()[0]
+    assert row.status == "pending" and row.attempts == 1 and "502" in row.last_error
+    assert work_until(bound, lambda: fake_api.sent_to(5001))
+    first, second = fake_api.calls_of("sendMessage")
+    assert second.at - first.at >= 1.0
+    assert telegram_rows()[0].status == "sent" and telegram_rows()[0].attempts == 2

@@ -8,8 +8,9 @@ import pytest
 from engine.store.models import Ticket, User
 from engine.sweeper import sweep
 from engine.tickets import add_reply, create_ticket
-from tests.notify.conftest import make_customer, work, work_until
-from tests.notify.test_redis_outage import VALUES
+from tests.notify.conftest import TICKET_VALUES, make_customer, work, work_until
+
+pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def waiting(bound):
     """A ticket the agent answered: waiting for the customer, reminder in 2 s, auto-close in 4 s."""
     customer = make_customer()
     agent = User.create(email="agent@example.com", role="agent", name="Агент")
-    ticket = create_ticket(bound, customer, "chats/chat-problem", VALUES, [], "web")
+    ticket = create_ticket(bound, customer, "chats/chat-problem", TICKET_VALUES, [], "web")
     add_reply(bound, ticket, agent, "Пришлите, пожалуйста, скриншот.", [], "web")
     return Ticket.get_by_id(ticket.id)
 

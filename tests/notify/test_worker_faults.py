@@ -5,12 +5,16 @@ import signal
 import threading
 import time
 
+import pytest
+
 from engine.delivery import process
 from engine.notify import enqueue_deliveries, notify
 from engine.senders import register_sender, sender_for
 from engine.store.models import Delivery
 from engine.sweeper import sweep
 from tests.notify.conftest import make_customer, work
+
+pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
 REPLY = {"ticket_number": 7, "subject": "Звонки", "reply": "Готово."}
 HANGING = ("--simple", "--load", "tests.notify.hanging_sender", "--sweep-every", "0.5")
