@@ -1,14 +1,12 @@
 """Faults and hostile input around the bots: restarts, reloads, Telegram errors, big or too many files, bad data."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from channels.telegram.runner import BotRunner, apps_for
 from engine import accounts
 from engine.store.models import Attachment, BotConversation, ProcessedUpdate, TelegramLink, Ticket
-from tests.telegram.chat import JPEG, PDF, Chat
+from tests.telegram.chat import JPEG, Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
 
 CHAT = 6006
