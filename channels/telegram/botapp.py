@@ -120,8 +120,10 @@ class BotApp:
             self._deliver(ctx, chat.id, call)
         finally:
             if call is not None:
-                alert = next((r.alert for r in (ctx.replies if ctx else []) if r.alert), None)
-                self._answer(call, alert)
+                replies = ctx.replies if ctx else []
+                alert = next((r.alert for r in replies if r.alert), None)
+                toast = next((r.toast for r in replies if r.toast), None)
+                self._answer(call, alert or toast, show_alert=bool(alert))
 
     def _context(self, chat: types.Chat, sender: types.User) -> Ctx:
         user = None
@@ -193,10 +195,10 @@ class BotApp:
                 raise translated from exc
             return False
 
-    def _answer(self, call, alert: str | None) -> None:
+    def _answer(self, call, text: str | None, show_alert: bool = False) -> None:
         """Every callback query is answered, or the user's button keeps spinning."""
         try:
-            self.bot.answer_callback_query(call.id, text=alert[:200] if alert else None, show_alert=bool(alert))
+            self.bot.answer_callback_query(call.id, text=text[:200] if text else None, show_alert=show_alert)
         except Exception as exc:  # an expired query id is not worth more than a log line
             log.info("telegram %s: answerCallbackQuery failed: %s", self.primary, exc)
 

@@ -256,6 +256,7 @@ def finish(ctx: Ctx, state: dict) -> None:
     except ValidationFailed as failed:
         return reask_after_refusal(ctx, state, failed.errors)
     state.clear()
+    ctx.toast(ctx.t("ticket_created", number=ticket.number))
     ctx.say(ctx.t("ticket_created", number=ticket.number))
 
 

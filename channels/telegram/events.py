@@ -36,7 +36,8 @@ class Reply:
     text: str
     buttons: list | None = None
     edit: bool = False
-    alert: str | None = None  # callback answer text instead of (or with) a message
+    alert: str | None = None  # callback answer shown as a dialog (a refused or stale button)
+    toast: str | None = None  # callback answer shown briefly at the top of the chat (seed: "в верхней части чата")
 
 
 @dataclass
@@ -68,3 +69,6 @@ class Ctx:
 
     def alert(self, text: str) -> None:
         self.replies.append(Reply("", alert=text))
+
+    def toast(self, text: str) -> None:
+        self.replies.append(Reply("", toast=text))

@@ -94,6 +94,7 @@ def finish_reply(ctx: Ctx, state: dict) -> None:
         return ctx.say(str(refused))
     number = state["ticket"]
     state.clear()
+    ctx.toast(ctx.t("reply_added", number=number))
     ctx.say(ctx.t("reply_added", number=number))
 
 

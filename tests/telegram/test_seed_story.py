@@ -82,6 +82,8 @@ def test_seed_000_whole_story(rt, fake_api, bots, customer):
 
     ticket = Ticket.get()
     assert chat.last == text(rt, "ticket_created", number=ticket.number)
+    # The seed's "уведомление в верхней части чата": the answer to the «Завершить» press.
+    assert list(fake_api.callbacks.values())[-1]["text"] == text(rt, "ticket_created", number=ticket.number)
     assert (ticket.subject, ticket.channel, ticket.topic_id) == ("Не открывается сайт", "telegram", "general")
     assert "service_id" not in ticket.fields
     first = tickets.ticket_messages(ticket)[0]
