@@ -106,6 +106,7 @@ def test_reader_checks_redis_at_most_once_per_interval(mini, redis):
     assert reader.current.version != redis.get(VERSION_KEY).decode()
 
 
+@pytest.mark.postgres
 def test_reload_writes_an_audit_row(rt):
     """With a database bound, each reload leaves a config_reload audit row with its version and changes."""
     result = rt.catalogs.reload()
