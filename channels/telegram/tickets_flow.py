@@ -14,6 +14,7 @@ from channels.telegram.keyboards import Rows, ticket_rows
 CHANNEL = "telegram"
 LAST_MESSAGES = 5
 BUTTON_SUBJECT = 40  # characters of the subject shown on a ticket button
+MAX_LISTED = 30  # newest first; older ones stay reachable in the web portal
 
 
 def status_text(ctx: Ctx, status: str) -> str:
@@ -25,11 +26,14 @@ def list_tickets(ctx: Ctx, active: bool) -> None:
     if not found:
         return ctx.say(ctx.t("no_active_tickets" if active else "no_archived_tickets"))
     rows: Rows = []
-    for ticket in found[:50]:
+    lines = [ctx.t("active_tickets" if active else "archived_tickets")]
+    for ticket in found[:MAX_LISTED]:
+        status = status_text(ctx, ticket.status)
+        lines.append(ctx.t("ticket_line", number=ticket.number, topic=ticket.snapshot.get("topic_title", ""),
+                           subject=ticket.subject, status=status))
         subject = ticket.subject if len(ticket.subject) <= BUTTON_SUBJECT else ticket.subject[:BUTTON_SUBJECT - 1] + "…"
-        rows.append([(ctx.t("ticket_button", number=ticket.number, subject=subject,
-                            status=status_text(ctx, ticket.status)), f"v:{ticket.number}")])
-    ctx.say(ctx.t("active_tickets" if active else "archived_tickets"), rows)
+        rows.append([(ctx.t("ticket_button", number=ticket.number, subject=subject, status=status), f"v:{ticket.number}")])
+    ctx.say("\n".join(lines), rows)
 
 
 def show_ticket(ctx: Ctx, number: str) -> None:

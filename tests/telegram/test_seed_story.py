@@ -142,7 +142,7 @@ def test_tickets_list_and_open(rt, fake_api, bots, customer):
     chat.send(f"/start {accounts.issue_link_token(rt, customer, 'support_bot')}")
     ticket = create_seed_ticket(rt, chat)
     chat.send("/tickets")
-    assert chat.last == text(rt, "active_tickets")
+    assert chat.last == text(rt, "active_tickets") + f"\n#{ticket.number} — Запрос в техническую поддержку: Не открывается сайт (Новый)"
     assert chat.buttons() == [f"#{ticket.number} · Не открывается сайт · Новый"]
     chat.press(chat.buttons()[0])
     assert chat.last.startswith(f"Запрос #{ticket.number}: Не открывается сайт")
