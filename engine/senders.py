@@ -25,6 +25,7 @@ class Outgoing:
     text: str  # plain text (Telegram: send without parse_mode)
     html: str | None = None  # email only, autoescaped
     locale: str = "ru"
+    name: str = ""  # the recipient's display name (email To), as the customer typed it: strip before use in headers
 
 
 Sender = Callable[[object, Outgoing], None]

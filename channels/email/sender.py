@@ -5,6 +5,7 @@ import os
 import smtplib
 import socket
 import ssl
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -26,14 +27,20 @@ def smtp_url(rt, binding) -> str:
     return url
 
 
+def _address(name: str, addr_spec: str) -> Address:
+    """A header address with the display name forced to one line; PermanentDeliveryError if the address is invalid."""
+    try:
+        return Address(display_name=one_line(name), addr_spec=one_line(addr_spec))
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise PermanentDeliveryError(f"invalid email address {addr_spec!r}") from exc
+
+
 def build_message(outgoing: Outgoing) -> EmailMessage:
     """The multipart/alternative message; every header value is forced to one line."""
     message = EmailMessage()
     message["Subject"] = one_line(outgoing.subject)
-    sender = one_line(outgoing.binding.from_address or "helpdesk@localhost")
-    name = one_line(outgoing.binding.title or "")
-    message["From"] = Address(display_name=name, addr_spec=sender) if name else sender
-    message["To"] = one_line(outgoing.address)
+    message["From"] = _address(outgoing.binding.title or "", outgoing.binding.from_address or "helpdesk@localhost")
+    message["To"] = _address(outgoing.name, outgoing.address)
     message["Message-ID"] = make_msgid(idstring=f"delivery-{outgoing.delivery_id}")
     message.set_content(outgoing.text)
     if outgoing.html:

@@ -28,7 +28,7 @@ def test_email_arrives_with_subject_text_and_html(bound, mailbox):
     [(rcpt, message)] = mailbox.wait(1)
     assert rcpt == ["anna@example.com"]
     assert message["Subject"] == "Ответ в запросе #17: Не приходят SMS"
-    assert message["To"] == "anna@example.com"
+    assert message["To"].addresses[0].addr_spec == "anna@example.com" and message["To"].addresses[0].display_name == "Анна"
     assert "support@twin24.ai" in message["From"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -130,3 +130,23 @@ def test_web_switched_off_hides_the_notification_from_the_list(bound):
     set_preferences(user, {"support_reply": {"web": False}})
     send(bound, user)
     assert user_notifications(user) == [] and unread_count(user) == 0
+
+
+@pytest.mark.parametrize("name", ["Анна\r\nBcc: evil@example.com", "Anna\nCc: evil@example.com", 'Ann "<evil@example.com>"\r\n'])
+def test_header_injection_in_the_customer_name_is_stripped(bound, mailbox, name):
+    """A name with CR/LF lands in To as one display name; no header or recipient is added."""
+    send(bound, make_customer(name=name))
+    work(bound)
+    [(rcpt, message)] = mailbox.wait(1)
+    assert rcpt == ["anna@example.com"]
+    assert message["Bcc"] is None and message["Cc"] is None
+    assert message["To"].addresses[0].addr_spec == "anna@example.com"
+    assert "\n" not in str(message["To"]) and "\r" not in str(message["To"])
+
+
+def test_invalid_address_fails_for_good_without_smtp(bound, mailbox):
+    """An address that cannot be a header is refused before any SMTP conversation."""
+    send(bound, make_customer(email="not an address@@example.com"))
+    work(bound)
+    [failed] = failed_deliveries()
+    assert "invalid email address" in failed.last_error and mailbox.messages == []
