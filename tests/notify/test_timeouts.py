@@ -8,7 +8,7 @@ import pytest
 from engine.store.models import Ticket, User
 from engine.sweeper import sweep
 from engine.tickets import add_reply, create_ticket
-from tests.notify.conftest import TICKET_VALUES, make_customer, work, work_until
+from tests.notify.conftest import TICKET_VALUES, make_customer, work_until
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
