@@ -120,3 +120,16 @@ def test_phone_layout_and_keyboard_focus(browser, live_server, users):
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
     shot(page, "11-phone-topic")
+
+
+def test_settings_issue_a_telegram_link_with_a_qr_code(browser, live_server, users):
+    page = sign_in(browser, live_server, users["customer"].email)
+    page.get_by_role("link", name="Настройки").click()
+    page.get_by_label("Имя пользователя Telegram (без @)").fill("anna_tg")
+    page.get_by_label("Включить работу с поддержкой").check()
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_role("status")).to_contain_text("Настройки сохранены")
+    page.locator("#tg-slot-support_bot").locator("..").get_by_role("button", name="Получить ссылку для подключения").click()
+    expect(page.locator("#tg-slot-support_bot svg")).to_be_visible()
+    expect(page.locator("#tg-command-support_bot")).to_have_value(re.compile(r"^/start [A-Za-z0-9_-]{20,}$"))
+    shot(page, "12-settings-telegram")

@@ -21,7 +21,7 @@ LETTER = re.compile(r"[^\W\d_]")
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 # Dynamic keys built in templates as prefix ~ value, with every value they can take.
 DYNAMIC = {
-    "status_": STATUSES, "priority_": PRIORITIES, "priority_hint_": ("low", "high", "urgent"), "channel_": CHANNELS,
+    "status_": STATUSES, "staff_status_": STATUSES, "priority_": PRIORITIES, "priority_hint_": ("low", "high", "urgent"), "channel_": CHANNELS,
     "locale_": LOCALES, "via_": ("web", "telegram", "api", "email"), "filter_status_": tuple(STATUS_FILTERS),
 }
 
