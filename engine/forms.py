@@ -23,7 +23,8 @@ INTEGER_DIGITS_CAP = 18  # fits a signed 64-bit column
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "да", "д"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "нет", "н"})
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@(?=.{1,253}$)[^@\s.]+(\.[^@\s.]+)+$")
+# RFC 5322 atext in the local part (no commas, quotes or angle brackets that would split a To header).
+EMAIL_RE = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?=.{1,253}$)[\w-]+(\.[\w-]+)+$")
 PHONE_RE = re.compile(r"^\+?\d{7,15}$")
 INTEGER_RE = re.compile(rf"^[+-]?\d{{1,{INTEGER_DIGITS_CAP}}}$")
 RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -43,7 +44,10 @@ def _text(raw: object, multiline: bool, cap: int) -> str:
     """A stripped string without control characters (newline and tab allowed in multi-line text)."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise InvalidValue("wrong_type")
-    value = str(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = str(raw)
+    if len(value) > 2 * cap:  # refuse a megabyte paste before copying it around
+        raise InvalidValue("too_long", max=cap)
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(value) > cap:
         raise InvalidValue("too_long", max=cap)
     allowed = "\n\t" if multiline else ""

@@ -24,6 +24,7 @@ from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, ne
 CREATE_ATTEMPTS = 3  # retries when a concurrent creator of the same idempotency key or counter row won
 UPDATE_ATTEMPTS = 3  # retries when the status changed between our read and our conditional update
 RESERVED = ("subject", "message")
+SUBJECT_MAX = Ticket.subject.max_length  # a config may allow a longer subject field than the column
 
 
 def utcnow() -> datetime:
@@ -125,7 +126,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                 now = utcnow()
                 ticket = Ticket.create(
                     number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
-                    priority=topic.priority, status=NEW, subject=clean.get("subject") or topic.title, fields=field_values,
+                    priority=topic.priority, status=NEW, subject=(clean.get("subject") or topic.title)[:SUBJECT_MAX], fields=field_values,
                     snapshot=snapshot, channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now,
                 )
                 message = Message.create(ticket=ticket, author=customer, author_kind="customer", channel=channel,

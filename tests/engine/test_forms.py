@@ -62,6 +62,8 @@ def test_every_schema_type_has_a_validator():
     ("every-type", "refund_email", "a@b", "Введите адрес электронной почты, например name@example.com."),
     ("every-type", "refund_email", "a@example.com\r\nBcc: x@evil.com", "Поле содержит недопустимые символы."),
     ("every-type", "refund_email", "a" * 300 + "@example.com", "Слишком длинно: максимум 254 символов."),
+    ("every-type", "refund_email", "a,b@example.com", "Введите адрес электронной почты, например name@example.com."),
+    ("every-type", "refund_email", '"<x>"@example.com', "Введите адрес электронной почты, например name@example.com."),
     # phone
     ("every-type", "phone", "12345", "Введите номер телефона, например +7 900 123-45-67."),
     ("every-type", "phone", "+7 900 CALL-ME", "Введите номер телефона, например +7 900 123-45-67."),
@@ -91,6 +93,7 @@ def test_hostile_value_gets_exact_message(catalog, form_id, field_id, raw, messa
     ("refund", "No", False),
     ("refund", False, False),
     ("refund_email", "Name@EXAMPLE.com", "Name@example.com"),
+    ("refund_email", "иван.петров+hd@почта.рф", "иван.петров+hd@почта.рф"),
     ("phone", "+7 (900) 123-45-67", "+79001234567"),
     ("paid_on", "31.12.2026", "2026-12-31"),
     ("paid_on", "2026-01-05", "2026-01-05"),

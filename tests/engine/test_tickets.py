@@ -71,6 +71,13 @@ def test_validation_errors_come_per_field_in_the_customers_language(rt, customer
     assert exc.value.errors == {"subject": "This field is required.", "account_id": "Номер ЛК состоит только из цифр, например 12345."}
 
 
+def test_header_injection_in_the_subject_is_refused(rt, customer):
+    """A subject reaches email headers: CR/LF never gets in."""
+    with pytest.raises(ValidationFailed) as exc:
+        create(rt, customer, values={**SITE, "subject": "Help\r\nBcc: victim@example.com"})
+    assert exc.value.errors == {"subject": "Поле содержит недопустимые символы."}
+
+
 def test_unknown_topic_or_one_not_offered_on_the_channel_is_not_found(rt, customer):
     with pytest.raises(NotFound):
         tickets.create_ticket(rt, customer, "hosting/nope", SITE, [], "web")
