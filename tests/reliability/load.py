@@ -1,0 +1,161 @@
+"""The load scenario shared by the reliability tests and benchmarks/bench_load.py.
+
+Real parts only: the web app on a waitress server in this process, HTTP clients with their own
+sessions and CSRF tokens, the events API with a Bearer token, RQ workers in other processes.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import requests
+from waitress.server import create_server
+
+from web.commands import SLOW_BODY_TIMEOUT
+
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+IDEM_RE = re.compile(r'name="_idem" value="([^"]+)"')
+TOPIC_URL = "/c/chats/chat-problem"
+TICKET_VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegram", "subject": "Бот молчит",
+                 "message": "После обновления бот не отвечает в Telegram."}
+BALANCE_EVENT = {"type": "low_balance", "params": {"balance": 42.5, "currency": "RUB"}}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    server: object
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return "127.0.0.1", self.server.effective_port
+
+
+@contextmanager
+def live_server(app, threads: int = 8, **options):
+    """The app on waitress with the production limits of `run.py web` (options may tighten them), port 0."""
+    settings = {"max_request_body_size": app.config["MAX_CONTENT_LENGTH"], "channel_timeout": SLOW_BODY_TIMEOUT,
+                "ident": "helpdesk", **options}
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, **settings)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.effective_port}", server)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class Tally:
+    """HTTP statuses (and client-side exceptions as 'error: <name>') of one kind of request."""
+
+    statuses: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, key) -> None:
+        with self.lock:
+            self.statuses[key] += 1
+
+    def server_errors(self) -> int:
+        return sum(n for key, n in self.statuses.items() if not isinstance(key, int) or key >= 500)
+
+
+class Customer:
+    """A signed-in portal customer over real HTTP: a requests session that knows its CSRF token."""
+
+    def __init__(self, base_url: str, email: str, password: str):
+        self.base = base_url
+        self.session = requests.Session()
+        page = self.session.get(f"{self.base}/login", timeout=30)
+        token = CSRF_RE.search(page.text).group(1)
+        response = self.session.post(f"{self.base}/login", data={"_csrf": token, "email": email, "password": password},
+                                     allow_redirects=False, timeout=30)
+        if response.status_code != 303:
+            raise AssertionError(f"sign-in of {email} answered {response.status_code}")
+
+    def create_ticket(self, tally: Tally, values: dict | None = None) -> str | None:
+        """Open the topic form and submit it as a browser does (multipart); returns the ticket's URL."""
+        try:
+            form = self.session.get(f"{self.base}{TOPIC_URL}", timeout=30)
+            tally.add(form.status_code)
+            data = {**(values or TICKET_VALUES), "_csrf": CSRF_RE.search(form.text).group(1),
+                    "_idem": IDEM_RE.search(form.text).group(1)}
+            # An empty file part, as a browser sends for "no file chosen": the body is multipart.
+            response = self.session.post(f"{self.base}{TOPIC_URL}", data=data, files={"attachments": ("", b"")},
+                                         allow_redirects=False, timeout=30)
+        except (requests.RequestException, AttributeError) as exc:
+            tally.add(f"error: {type(exc).__name__}")
+            return None
+        tally.add(response.status_code)
+        return response.headers.get("Location")
+
+
+def create_tickets(base_url: str, logins: list[tuple[str, str]], per_customer: int) -> Tally:
+    """Every customer signs in, then submits `per_customer` tickets; all customers at once, one thread each."""
+    tally = Tally()
+    customers = [Customer(base_url, email, password) for email, password in logins]
+
+    def run(customer: Customer) -> None:
+        for _ in range(per_customer):
+            customer.create_ticket(tally)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(customers)) as pool:
+        list(pool.map(run, customers))
+    tally.seconds = time.monotonic() - started
+    return tally
+
+
+def post_events(base_url: str, api_token: str, customer_refs: list[str], per_customer: int, threads: int = 8,
+                event: dict = BALANCE_EVENT) -> Tally:
+    """A burst of events API posts (one idempotency key each) from `threads` concurrent clients."""
+    tally = Tally()
+    bodies = [{**event, "customer": ref, "idempotency_key": f"burst-{ref}-{i}"}
+              for i in range(per_customer) for ref in customer_refs]
+    local = threading.local()
+
+    def post(body: dict) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.headers["Authorization"] = f"Bearer {api_token}"
+        try:
+            tally.add(local.session.post(f"{base_url}/api/v1/events", json=body, timeout=30).status_code)
+        except requests.RequestException as exc:
+            tally.add(f"error: {type(exc).__name__}")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(post, bodies))
+    tally.seconds = time.monotonic() - started
+    return tally
+
+
+def wait_drained(db, timeout: float) -> float | None:
+    """Seconds until no outbox row is pending or sending (None if still busy after `timeout`)."""
+    from engine.store.models import Delivery
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with db.connection_context():
+            busy = Delivery.select().where(Delivery.status.in_(("pending", "sending"))).count()
+        if busy == 0:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    return None
+
+
+def worst_window_excess(times: list[float], rate: float, burst: float) -> float:
+    """How far the busiest stretch of sends exceeds a token bucket's allowance (burst + rate x its length); <= 0 is within."""
+    times = sorted(times)
+    worst = float("-inf")
+    for i, start in enumerate(times):
+        for j in range(i, len(times)):
+            worst = max(worst, (j - i + 1) - (burst + rate * (times[j] - start)))
+    return worst
