@@ -1,0 +1,49 @@
+"""`python run.py bot` as an operator runs it: clear failures at start, then polling every bot."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from engine.settings import PROJECT_ROOT
+from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN, text
+
+
+def run_py_env(settings, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
+    env.update(HELPDESK_CONFIG=str(settings.config_dir), HELPDESK_DATA=str(settings.data_dir), SECRET_KEY="s",
+               TELEGRAM_API_URL=settings.telegram_api_url, **extra)
+    return env
+
+
+def test_missing_token_exits_naming_the_binding(rt, settings):
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), "bot"], capture_output=True, text=True,
+                            env=run_py_env(settings, SUPPORT_BOT_TOKEN=SUPPORT_TOKEN), timeout=60)
+    assert result.returncode == 2
+    assert "error: telegram binding 'notify_bot': environment variable NOTIFY_BOT_TOKEN is not set" in result.stderr
+
+
+def test_refused_token_exits_naming_the_binding(rt, settings, fake_api):
+    env = run_py_env(settings, SUPPORT_BOT_TOKEN="1001:revoked", NOTIFY_BOT_TOKEN=NOTIFY_TOKEN)
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), "bot"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 2
+    assert "error: telegram binding 'support_bot': Telegram refused the token (401 Unauthorized)" in result.stderr
+
+
+def test_bot_process_answers_over_the_configured_server(rt, settings, fake_api):
+    """TELEGRAM_API_URL points the process at the fake server; it sets the Menu and answers /help."""
+    env = run_py_env(settings, SUPPORT_BOT_TOKEN=SUPPORT_TOKEN, NOTIFY_BOT_TOKEN=NOTIFY_TOKEN)
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "bot"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        fake_api.wait_for(lambda: fake_api.calls_of("getUpdates", SUPPORT_TOKEN) and fake_api.calls_of("getUpdates", NOTIFY_TOKEN),
+                          timeout=30)
+        fake_api.user_text(SUPPORT_TOKEN, 51, "/help")
+        [message] = fake_api.wait_sent(51, 1, SUPPORT_TOKEN, timeout=15)
+        assert message["text"] == text(rt, "help")
+        assert fake_api.bots[SUPPORT_TOKEN].commands and not fake_api.bots[NOTIFY_TOKEN].commands
+    finally:
+        process.terminate()
+        fake_api.interrupt_polls()
+        assert process.wait(20) == 0
