@@ -1,6 +1,7 @@
 """Ticket lifecycle: create, reply, archive, priority, auto-close; every change writes its outbox rows in one transaction."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
@@ -77,6 +78,18 @@ def snapshot_for(catalog: Catalog, topic: Topic) -> dict:
     }
 
 
+def _idempotency_key(key: str | None) -> str | None:
+    """Keys longer than the column are replaced by their SHA-256, never cut (two keys must not collide)."""
+    if key is None or len(key) <= Ticket.idempotency_key.max_length:
+        return key
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _require_active(user: User) -> None:
+    if not user.is_active:
+        raise PermissionDenied("account disabled")
+
+
 def _next_number() -> int:
     """Increment the counter row; inside the creating transaction its lock makes concurrent creators take turns."""
     if not Counter.update(value=Counter.value + 1).where(Counter.name == TICKET_COUNTER).execute():
@@ -102,6 +115,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
     """Validate and create a ticket with its first message, files and outbox rows; a repeated key returns the first."""
     if customer.is_staff or not customer.is_active:
         raise PermissionDenied("only an active customer account can create tickets")
+    idempotency_key = _idempotency_key(idempotency_key)
     if idempotency_key:
         existing = Ticket.get_or_none((Ticket.customer == customer) & (Ticket.idempotency_key == idempotency_key))
         if existing:
@@ -187,6 +201,7 @@ def _event(ticket: Ticket, actor: User | None, old: str, new: str, reason: str, 
 
 def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, channel: str) -> Message:
     """Add a customer or staff message (by the author's role); moves the status and writes the outbox."""
+    _require_active(author)
     staff = author.is_staff
     if not staff and ticket.customer_id != author.id:
         raise NotFound(f"ticket #{ticket.number}")
@@ -255,6 +270,7 @@ def take_ticket(rt: Runtime, ticket: Ticket, agent: User) -> Ticket:
 
 def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -> Ticket:
     """Archive by the customer (own ticket) or staff; staff archiving notifies the customer."""
+    _require_active(actor)
     staff = actor.is_staff
     if not staff and ticket.customer_id != actor.id:
         raise NotFound(f"ticket #{ticket.number}")

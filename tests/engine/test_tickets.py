@@ -46,6 +46,20 @@ def test_repeated_idempotency_key_returns_the_first_ticket(rt, customer):
     assert Ticket.select().count() == 1 and Notification.select().count() == 1
 
 
+def test_a_long_idempotency_key_is_hashed_not_cut(rt, customer):
+    prefix = "k" * 100
+    first = create(rt, customer, idempotency_key=prefix + "-1")
+    assert create(rt, customer, idempotency_key=prefix + "-2").id != first.id
+    assert create(rt, customer, idempotency_key=prefix + "-1").id == first.id
+
+
+def test_a_disabled_account_cannot_reply(rt, customer, agent):
+    ticket = create(rt, customer)
+    agent.is_active = False
+    with pytest.raises(PermissionDenied):
+        tickets.add_reply(rt, ticket, agent, "hi", [], "web")
+
+
 def test_the_same_key_from_another_customer_is_another_ticket(rt, customer, other_customer):
     assert create(rt, customer, idempotency_key="k").id != create(rt, other_customer, idempotency_key="k").id
 
