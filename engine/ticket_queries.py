@@ -69,7 +69,8 @@ def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT
 
 def ticket_messages(ticket: Ticket) -> list[Message]:
     """A ticket's messages, oldest first, with their attachments prefetched."""
-    return list(prefetch(Message.select().where(Message.ticket == ticket).order_by(Message.created_at, Message.id), Attachment.select()))
+    messages = Message.select().where(Message.ticket == ticket).order_by(Message.created_at, Message.id)
+    return list(prefetch(messages, Attachment.select().where(Attachment.ticket == ticket)))
 
 
 def ticket_attachment(ticket: Ticket, attachment_id) -> Attachment:

@@ -133,6 +133,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
     stored = _store_files(rt, files)
     field_values = {k: v for k, v in clean.items() if k not in RESERVED and form.field(k).type != "attachments"}
     snapshot = snapshot_for(catalog, topic)
+    subject = (clean.get("subject") or topic.title)[:SUBJECT_MAX]
     for attempt in range(CREATE_ATTEMPTS):
         sent: list[int] = []
         try:
@@ -140,8 +141,8 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                 now = utcnow()
                 ticket = Ticket.create(
                     number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
-                    priority=topic.priority, status=NEW, subject=(clean.get("subject") or topic.title)[:SUBJECT_MAX], fields=field_values,
-                    snapshot=snapshot, channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now,
+                    priority=topic.priority, status=NEW, subject=subject, fields=field_values, snapshot=snapshot,
+                    channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now,
                 )
                 message = Message.create(ticket=ticket, author=customer, author_kind="customer", channel=channel,
                                          body=clean.get("message", ""), created_at=now)
@@ -326,7 +327,8 @@ def auto_close_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) 
         ).execute()
         if closed:
             ticket = Ticket.get_by_id(ticket_id)
-            TicketEvent.create(ticket=ticket, actor=None, kind="status", old=WAITING_CUSTOMER, new=ARCHIVED, reason="auto_close", at=now)
+            TicketEvent.create(ticket=ticket, actor=None, kind="status", old=WAITING_CUSTOMER, new=ARCHIVED,
+                               reason="auto_close", at=now)
             _notify(rt.catalog, ticket.customer, "ticket_auto_closed", ticket, f"ticket:{ticket.id}:auto_closed", sent)
     _enqueue(rt, sent)
     return bool(closed)
@@ -355,5 +357,6 @@ def due_ticket_ids(now: datetime | None = None) -> tuple[list[int], list[int]]:
     now = now or utcnow()
     waiting = Ticket.select(Ticket.id).where(Ticket.status == WAITING_CUSTOMER)
     close = [t.id for t in waiting.where(Ticket.auto_close_at <= now)]
-    remind = [t.id for t in waiting.where((Ticket.reminder_at <= now) & Ticket.reminder_sent_at.is_null() & (Ticket.auto_close_at > now))]
+    remind_due = (Ticket.reminder_at <= now) & Ticket.reminder_sent_at.is_null() & (Ticket.auto_close_at > now)
+    remind = [t.id for t in waiting.where(remind_due)]
     return close, remind

@@ -31,6 +31,8 @@ DEMO_CANDIDATES = {
     "phone": ("+79001234567",),
     "date": (date.today().isoformat(),),
 }
+DEMO_STAFF_REPLY = "Здравствуйте! Уточните, пожалуйста, когда проблема появилась впервые?"
+DEMO_CUSTOMER_REPLY = "Вчера вечером, после обновления сценария."
 # (subject, what happens after creation) for each demo ticket.
 DEMO_TICKETS = (
     ("Не сохраняется сценарий", ()),
@@ -112,9 +114,9 @@ def load_demo(rt) -> list[Ticket]:
         ticket = tickets.create_ticket(rt, customer, choice[0].key, choice[1], [], "web", idempotency_key=key)
         for step in steps:
             if step == "staff":
-                tickets.add_reply(rt, ticket, agent, "Здравствуйте! Уточните, пожалуйста, когда проблема появилась впервые?", [], "web")
+                tickets.add_reply(rt, ticket, agent, DEMO_STAFF_REPLY, [], "web")
             elif step == "customer":
-                tickets.add_reply(rt, ticket, customer, "Вчера вечером, после обновления сценария.", [], "web")
+                tickets.add_reply(rt, ticket, customer, DEMO_CUSTOMER_REPLY, [], "web")
             elif step == "archive":
                 tickets.archive_ticket(rt, ticket, customer, "resolved")
         made.append(ticket)
