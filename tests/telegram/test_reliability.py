@@ -9,6 +9,8 @@ from engine.store.models import Attachment, BotConversation, ProcessedUpdate, Te
 from tests.telegram.chat import JPEG, Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
 
+pytestmark = pytest.mark.postgres  # conversation state, update ids and links must hold on PostgreSQL too
+
 CHAT = 6006
 
 

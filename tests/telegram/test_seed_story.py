@@ -13,6 +13,8 @@ from engine.store.models import Attachment, Delivery, Notification, TelegramLink
 from tests.telegram.chat import JPEG, PDF, Chat
 from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN, text
 
+pytestmark = pytest.mark.postgres  # conversation state, update ids and links must hold on PostgreSQL too
+
 CHAT = 424242
 
 

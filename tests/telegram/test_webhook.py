@@ -8,6 +8,8 @@ from engine.store.models import ProcessedUpdate
 from tests.telegram.conftest import SUPPORT_TOKEN, text
 from web import create_app
 
+pytestmark = pytest.mark.postgres  # conversation state, update ids and links must hold on PostgreSQL too
+
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CHAT = 3003
 
