@@ -82,6 +82,8 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
     """Resolve the row's binding and address and render its message; PermanentDeliveryError if it cannot be."""
     notification = Notification.select(Notification, User).join(User).where(Notification.id == row.notification_id).get()
     user = notification.user
+    if not user.is_active:
+        raise PermanentDeliveryError("the account is deactivated")
     if notification.type_id not in catalog.notification_types:
         raise PermanentDeliveryError(f"notification type {notification.type_id!r} is no longer configured")
     if row.channel == "telegram":

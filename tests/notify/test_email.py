@@ -150,3 +150,14 @@ def test_invalid_address_fails_for_good_without_smtp(bound, mailbox):
     work(bound)
     [failed] = failed_deliveries()
     assert "invalid email address" in failed.last_error and mailbox.messages == []
+
+
+def test_deactivated_account_gets_nothing(bound, mailbox):
+    """A notification written before the account was deactivated is not sent after it."""
+    user = make_customer()
+    send(bound, user)
+    user.is_active = False
+    user.save()
+    work(bound)
+    [failed] = failed_deliveries()
+    assert failed.last_error == "the account is deactivated" and mailbox.messages == []
