@@ -226,3 +226,17 @@ def test_wrong_token_fails_at_start_naming_the_binding(rt, settings):
     runner = BotRunner(rt, apps_for(rt))
     with pytest.raises(BotConfigError, match=r"telegram binding 'support_bot': Telegram refused the token \(401 Unauthorized\)"):
         runner.prepare()
+
+
+def test_double_press_of_finish_creates_one_ticket(rt, fake_api, chat):
+    """Two «Завершить» presses arriving together (a double tap, or a retried update): one ticket."""
+    at_message_step(chat)
+    chat.send("Описание")
+    message = chat.messages[-1]
+    data = dict(fake_api.buttons(message))["Завершить"]
+    fake_api.press(SUPPORT_TOKEN, CHAT, data, message_id=message["message_id"])
+    fake_api.press(SUPPORT_TOKEN, CHAT, data, message_id=message["message_id"])
+    fake_api.wait_idle(SUPPORT_TOKEN)
+    assert Ticket.select().count() == 1
+    assert [q.get("text") for q in fake_api.callbacks.values()][-2:] == [
+        text(rt, "ticket_created", number=Ticket.get().number), text(rt, "stale_button")]
