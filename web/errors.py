@@ -17,7 +17,9 @@ HTML_BLUEPRINTS = {None, "auth", "portal", "agent", "admin", "assets"}
 def render_error(status: int, key: str | None = None):
     """An error page, or just its message when htmx asked for a fragment."""
     key = key or MESSAGES.get(status, "error_500")
-    template = "errors/_error.html" if getattr(request, "htmx", False) else "errors/error.html"
+    htmx = getattr(request, "htmx", None)
+    # A boosted form or link swaps the whole body: it needs the full page, not the fragment.
+    template = "errors/_error.html" if htmx and not htmx.boosted else "errors/error.html"
     return render_template(template, status=status, message_key=key), status
 
 

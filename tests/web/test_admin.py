@@ -34,3 +34,17 @@ def test_invalid_reload_keeps_the_old_catalog_and_shows_file_and_line(rt, as_rol
     body = as_role("admin").post("/admin/reload").get_data(as_text=True)
     assert rt.catalog.version == version
     assert "categories/broken.yaml:" in body and 'class="errors"' in body
+
+
+def test_failed_deliveries_are_listed_and_can_be_retried(as_role, users):
+    from engine.store.models import Delivery, Notification
+
+    note = Notification.create(user=users["customer"], type_id="support_reply", params={})
+    failed = Delivery.create(notification=note, channel="telegram", target="support_bot:42", status="failed",
+                             attempts=6, last_error="403 Forbidden: bot was blocked by the user <b>")
+    admin = as_role("admin")
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert "403 Forbidden: bot was blocked by the user &lt;b&gt;" in page and users["customer"].email in page
+    assert admin.post(f"/admin/deliveries/{failed.id}/retry").status_code == 303
+    assert Delivery.get_by_id(failed.id).status in ("pending", "sending", "sent")
+    assert admin.post(f"/admin/deliveries/{failed.id}/retry").status_code == 404  # no longer failed
