@@ -35,8 +35,10 @@ def _dev(args: argparse.Namespace) -> int:
         subprocess.run(_run_py("demo"), env=env, check=True)
     catalog = load_catalog(settings.config_dir)
     roles = [("worker",)]
-    if any(env.get(b.token_env or "") for b in catalog.bindings(kind="telegram").values()):
-        roles.append(("bot",))
+    # Only the bots whose token is set: `run.py bot` alone refuses to start with a binding's token missing.
+    bots = [f"--binding={name}" for name, b in catalog.bindings(kind="telegram").items() if env.get(b.token_env or "")]
+    if bots:
+        roles.append(("bot", *bots))
     roles.append(("web", "--host", args.host, "--port", str(args.port)))
     children = [subprocess.Popen(_run_py(*role), env=env) for role in roles]
     print(f"Helpdesk running at http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
