@@ -28,13 +28,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(app, host: str, port: int, threads: int = 8) -> None:
-    """Serve with limits that hold before Flask sees a byte: waitress refuses oversized bodies itself."""
+def make_server(app, host: str, port: int, threads: int = 8, **overrides):
+    """A waitress server whose limits hold before Flask sees a byte: oversized bodies and stalled clients are cut off."""
     from waitress.server import create_server
 
-    server = create_server(app, host=host, port=port, threads=threads, ident="helpdesk",
-                           max_request_body_size=app.config["MAX_CONTENT_LENGTH"], channel_timeout=SLOW_BODY_TIMEOUT)
-    print(f"Serving on http://{server.effective_host}:{server.effective_port}", flush=True)  # port 0: the OS's pick
+    options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"],
+               "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10, **overrides}
+    return create_server(app, host=host, port=port, **options)
+
+
+def serve(app, host: str, port: int, threads: int = 8) -> None:
+    """Serve until interrupted, printing the address (with port 0 the OS picks one)."""
+    server = make_server(app, host, port, threads)
+    print(f"Serving on http://{server.effective_host}:{server.effective_port}", flush=True)
     try:
         server.run()
     finally:

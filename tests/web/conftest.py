@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from argon2 import PasswordHasher
-from waitress.server import create_server
 
 from engine import accounts
 from web import create_app
+from web.commands import make_server
 
 PASSWORD = "correct horse battery"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -96,12 +96,18 @@ def as_role(app, users):
     return make
 
 
+def start_server(app, **overrides):
+    """The app on the production waitress setup (web.commands.make_server) on a free port, in a thread."""
+    server = make_server(app, "127.0.0.1", 0, threads=4, **overrides)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return server, thread
+
+
 @pytest.fixture
 def live_server(app):
     """The app on a real waitress server on a free port, stopped after the test."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server, thread = start_server(app)
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=5)

@@ -206,3 +206,24 @@ def test_get_requests_change_nothing(rt, as_role, users, owned):
     for url in (f"/tickets/{ticket.number}/archive", f"/tickets/{ticket.number}/reply", "/notifications/read", "/logout"):
         assert client.get(url).status_code == 405
     assert Ticket.get_by_id(ticket.id).status == "new"
+
+
+def test_a_stalled_body_is_cut_off_while_others_are_served(app):
+    """A client that stops sending mid-body loses its connection; a normal request meanwhile is answered."""
+    from tests.web.conftest import start_server
+
+    server, thread = start_server(app, channel_timeout=1, cleanup_interval=1)
+    try:
+        address = ("127.0.0.1", server.effective_port)
+        with socket.create_connection(address, timeout=10) as slow:
+            slow.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: 100000\r\n\r\nemail=a")
+            with socket.create_connection(address, timeout=5) as other:
+                other.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert other.recv(100).startswith(b"HTTP/1.1 200")
+            started = time.monotonic()
+            assert slow.recv(100) == b""  # closed by the server, no body was ever handed to Flask
+            assert time.monotonic() - started < 8
+    finally:
+        server.close()
+        thread.join(timeout=5)
