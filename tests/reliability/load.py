@@ -47,8 +47,13 @@ def live_server(app, threads: int = 8, **options):
     try:
         yield LiveServer(f"http://127.0.0.1:{server.effective_port}", server)
     finally:
-        server.close()
+        # server.close() alone leaves open channels in waitress's loop: close them all, as webtest's stoppable server does.
+        while server._map:
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
         thread.join(timeout=5)
+        assert not thread.is_alive(), "waitress did not stop"
 
 
 @dataclass
