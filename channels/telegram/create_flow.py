@@ -13,6 +13,8 @@ from channels.telegram import collect
 from channels.telegram.events import Ctx
 from channels.telegram.fieldsnap import load_field, snapshot, topic_by_code, topic_code
 from channels.telegram.keyboards import Rows
+from channels.telegram.prompts import PROMPTS
+from channels.telegram.prompts import files as files_prompt
 
 CHANNEL = "telegram"
 PAGE_SIZE = 8
@@ -126,22 +128,14 @@ def advance(ctx: Ctx, state: dict) -> None:
 
 
 def ask(ctx: Ctx, state: dict) -> None:
+    """Ask the current field with its type's prompt, «Где найти?» when it has help, «Пропустить» when optional."""
     fields = _fields(state)
     field = fields[state["index"]]
     state["seq"] = seq = state.get("seq", 0) + 1
-    rows: Rows = []
     if _is_collector(field, fields):
-        text = ctx.t("ask_message", label=field.label, max_files=_files_field(ctx, fields).max_files)
-        rows.append([(ctx.t("finish"), f"f:{seq}")])
+        text, rows = files_prompt(ctx, field, seq, _files_field(ctx, fields).max_files)
     else:
-        text = field.label
-        if field.type == "select":
-            text += "\n" + ctx.t("choose_option")
-            rows += [[(o.label or o.value, f"o:{seq}:{i}")] for i, o in enumerate(field.options)]
-        elif field.type == "boolean":
-            rows.append([(ctx.t("answer_yes"), f"o:{seq}:y"), (ctx.t("answer_no"), f"o:{seq}:n")])
-        if field.placeholder:
-            text += f"\n{field.placeholder}"
+        text, rows = PROMPTS[field.type](ctx, field, seq)
         if field.skippable and not field.required:
             text += "\n" + ctx.t("optional_hint")
             rows.append([(ctx.t("skip"), f"s:{seq}")])

@@ -1,0 +1,48 @@
+"""How the bot asks each field type: one prompt per type of engine.forms.FIELD_TYPES (a test checks none is missing)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from engine.catalog.catalog import Field
+
+from channels.telegram.events import Ctx
+from channels.telegram.keyboards import Rows
+
+Prompt = Callable[[Ctx, Field, int], tuple[str, Rows]]
+
+
+def typed(hint_key: str | None = None) -> Prompt:
+    """A typed answer: the label, then the config's placeholder or a format hint from the UI texts."""
+    def prompt(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
+        hint = field.placeholder or (ctx.t(hint_key) if hint_key else "")
+        return field.label + (f"\n{hint}" if hint else ""), []
+    return prompt
+
+
+def select(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
+    """One button per option; the callback carries the option's index, never its (possibly Cyrillic) text."""
+    rows = [[(o.label or o.value, f"o:{seq}:{i}")] for i, o in enumerate(field.options)]
+    return f"{field.label}\n{ctx.t('choose_option')}", rows
+
+
+def boolean(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
+    return field.label, [[(ctx.t("answer_yes"), f"o:{seq}:y"), (ctx.t("answer_no"), f"o:{seq}:n")]]
+
+
+def files(ctx: Ctx, field: Field, seq: int, max_files: int | None = None) -> tuple[str, Rows]:
+    """The collecting step (the message with its files, or a lone attachments field): text and files, then Завершить."""
+    text = ctx.t("ask_message", label=field.label, max_files=max_files or field.max_files)
+    return text, [[(ctx.t("finish"), f"f:{seq}")]]
+
+
+PROMPTS: dict[str, Prompt] = {
+    "string": typed(),
+    "text": typed(),
+    "integer": typed("hint_integer"),
+    "select": select,
+    "boolean": boolean,
+    "email": typed("hint_email"),
+    "phone": typed("hint_phone"),
+    "date": typed("hint_date"),
+    "attachments": files,
+}
