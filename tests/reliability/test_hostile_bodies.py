@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine import accounts
 from engine.store.models import Attachment, Ticket
-from tests.reliability.conftest import PASSWORD
 from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Customer, live_server
 
 BOUNDARY = "hostile"
@@ -47,18 +45,6 @@ def wait_clean(tmp: Path, timeout: float = 3.0) -> list[str]:
     while (found := leftovers(tmp)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return found
-
-
-@pytest.fixture
-def server(app):
-    with live_server(app) as running:
-        yield running
-
-
-@pytest.fixture
-def customer(rt, server) -> Customer:
-    accounts.create_user("anna@example.com", PASSWORD)
-    return Customer(server.url, "anna@example.com", PASSWORD)
 
 
 def head(customer: Customer, extra: str, path: str = TOPIC_URL) -> bytes:

@@ -1,0 +1,92 @@
+"""Retries and outages seen from the real HTTP edge: double submits (case 9), repeated webhooks (case 12), Redis down
+while a customer submits (case 14)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from channels.telegram.webhook import webhook_secret
+from engine.store.models import Delivery, Notification, ProcessedUpdate, Ticket
+from tests.notify.conftest import SUPPORT_TOKEN, own_redis  # noqa: F401  (own_redis: a Redis this module can crash)
+from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Tally
+
+CHAT = 4242
+
+
+def at_once(calls) -> list:
+    """Run the calls in threads released together; their results in order."""
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_double_click_and_htmx_retry_make_one_ticket(server, customer):
+    """Two clicks and two retried htmx posts of one form, all at the same moment: one ticket, one notification."""
+    page = customer.session.get(server.url + TOPIC_URL).text
+    data = {**TICKET_VALUES, "_csrf": CSRF_RE.search(page).group(1), "_idem": IDEM_RE.search(page).group(1)}
+
+    def submit(htmx: bool):
+        session = requests.Session()
+        session.cookies.update(customer.session.cookies)
+        headers = {"HX-Request": "true"} if htmx else {}
+        return lambda: session.post(server.url + TOPIC_URL, data=data, files={"attachments": ("", b"")},
+                                    headers=headers, allow_redirects=False, timeout=30)
+
+    responses = at_once([submit(False), submit(False), submit(True), submit(True)])
+    assert [r.status_code for r in responses] == [303] * 4
+    assert len({r.headers["Location"] for r in responses}) == 1
+    assert Ticket.select().count() == 1
+    assert Notification.select().where(Notification.type_id == "ticket_created").count() == 1
+
+
+def update(update_id: int) -> dict:
+    return {"update_id": update_id, "message": {"message_id": 1, "date": 0, "text": "/help",
+                                                "from": {"id": CHAT, "is_bot": False, "first_name": "A"},
+                                                "chat": {"id": CHAT, "type": "private"}}}
+
+
+def test_a_webhook_update_delivered_twice_at_once_is_handled_once(app, server, fake_api):
+    """Telegram retrying an update while the first delivery is still running: one reply, one claim."""
+    url = f"{server.url}/telegram/support_bot/webhook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(app.config["SECRET_KEY"], "support_bot")}
+    requests.post(url, json=update(1), headers=headers, timeout=30)  # the first update creates the bot app
+    post = lambda: requests.post(url, json=update(77), headers=headers, timeout=30)  # noqa: E731
+    responses = at_once([post, post, post])
+    assert [r.status_code for r in responses] == [200] * 3
+    assert sorted(r.json()["handled"] for r in responses) == [False, False, True]
+    assert len(fake_api.sent_to(CHAT, SUPPORT_TOKEN)) == 2  # /help for update 1 and for update 77, once each
+    assert ProcessedUpdate.select().where(ProcessedUpdate.update_id == 77).count() == 1
+    wrong = requests.post(url, json=update(78), headers={"X-Telegram-Bot-Api-Secret-Token": "x" * 64}, timeout=30)
+    assert wrong.status_code == 401 and ProcessedUpdate.select().where(ProcessedUpdate.update_id == 78).count() == 0
+
+
+class TestRedisDown:
+    """The portal's Redis crashes after the customer signed in."""
+
+    @pytest.fixture
+    def redis(self, own_redis):  # noqa: F811
+        return own_redis.client()
+
+    def test_the_customer_sees_success_and_the_email_follows_redis_back(self, rt, server, customer, own_redis,  # noqa: F811
+                                                                          workers, mailbox):
+        own_redis.crash()
+        tally = Tally()
+        location = customer.create_ticket(tally)
+        assert tally.statuses[303] == 1 and location == f"/tickets/{Ticket.get().number}"
+        assert customer.session.get(server.url + location, timeout=30).status_code == 200
+        assert [d.status for d in Delivery.select()] == ["pending"]
+        own_redis.start()
+        workers.start("--simple", "--sweep-every", "0.5")
+        assert len(mailbox.wait(1, timeout=20)) == 1
+        assert Delivery.get().status == "sent"

@@ -1,0 +1,68 @@
+"""Case 21: times are timezone-aware UTC everywhere, and a deadline across a daylight-saving change is exact."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from peewee import DateTimeField
+
+from engine import accounts, tickets
+from engine.store.models import ALL_MODELS, Ticket, UTCDateTimeField
+from rq.registry import ScheduledJobRegistry
+from tests.notify.conftest import write_policies
+from tests.reliability.load import TICKET_VALUES
+
+# A staff reply 6 hours before clocks spring forward (EU: 2026-03-29 01:00 UTC; US: 2026-03-08 07:00 UTC).
+SPRING_FORWARD = [("Europe/Berlin", datetime(2026, 3, 28, 19, 0, tzinfo=timezone.utc)),
+                  ("America/New_York", datetime(2026, 3, 8, 1, 0, tzinfo=timezone.utc))]
+
+
+def test_every_time_column_is_stored_as_utc():
+    """A naive column would hand back local wall-clock times; every one must be a UTCDateTimeField."""
+    naive = [f"{model.__name__}.{field.name}" for model in ALL_MODELS for field in model._meta.sorted_fields
+             if isinstance(field, DateTimeField) and not isinstance(field, UTCDateTimeField)]
+    assert naive == []
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """Run the test with the process in a given time zone (as a server configured for local time would be)."""
+
+    def switch(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield switch
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("zone, replied_at", SPRING_FORWARD, ids=[z for z, _ in SPRING_FORWARD])
+def test_auto_close_deadline_across_a_dst_change_is_exactly_the_policy(rt, config_dir, local_zone, zone, replied_at):
+    """2 days after a staff reply means 48 hours, though the local clock moves 49 between them."""
+    local_zone(zone)
+    write_policies(config_dir, auto_close={"after": "2d", "reminder_before": "1d"})
+    assert rt.catalogs.reload()
+    customer = accounts.create_user("anna@example.com", "secret-password-1")
+    agent = accounts.create_user("agent@example.com", "secret-password-1", role="agent")
+    with time_machine.travel(replied_at, tick=False):
+        ticket = tickets.create_ticket(rt, customer, "chats/chat-problem", TICKET_VALUES, [], "web")
+        tickets.add_reply(rt, ticket, agent, "Проверьте, пожалуйста.", [], "web")
+    stored = Ticket.get_by_id(ticket.id)
+    assert stored.auto_close_at.tzinfo == timezone.utc and stored.waiting_since == replied_at
+    assert stored.auto_close_at - replied_at == timedelta(hours=48)
+    assert stored.reminder_at - replied_at == timedelta(hours=24)
+    local = ZoneInfo(zone)
+    wall_clock = stored.auto_close_at.astimezone(local).replace(tzinfo=None) - replied_at.astimezone(local).replace(tzinfo=None)
+    assert wall_clock == timedelta(hours=49)  # clocks jumped forward an hour in between
+    # The delayed RQ job is due at the same instant (whole seconds, never early).
+    scheduled = ScheduledJobRegistry(queue=rt.queue)
+    assert {scheduled.get_scheduled_time(job_id) for job_id in scheduled.get_job_ids() if job_id.startswith("autoclose-")} == {
+        stored.auto_close_at}
+    # And the conditional close fires at that instant, not an hour either side.
+    assert not tickets.auto_close_if_due(rt, ticket.id, now=stored.auto_close_at - timedelta(seconds=1))
+    assert tickets.auto_close_if_due(rt, ticket.id, now=stored.auto_close_at)
+    assert Ticket.get_by_id(ticket.id).closed_at == stored.auto_close_at
