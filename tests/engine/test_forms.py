@@ -8,6 +8,7 @@ import pytest
 from engine.attachments import Upload
 from engine.catalog.schema import FieldType as SchemaFieldType
 from engine.forms import FIELD_TYPES, clean_field, validate_field, validate_submission
+from engine.settings import PROJECT_ROOT
 from tests.engine.samples import EXE, PDF, PNG
 
 HUGE = "я" * 1_000_001
@@ -21,6 +22,12 @@ def test_every_schema_type_has_a_validator():
     """The registry covers exactly the field types the config schema allows."""
     assert set(FIELD_TYPES) == set(get_args(SchemaFieldType))
     assert all(t.description for t in FIELD_TYPES.values())
+
+
+def test_every_field_type_is_documented():
+    """docs/CONFIG.md names each type the registry validates."""
+    docs = (PROJECT_ROOT / "docs" / "CONFIG.md").read_text()
+    assert [name for name in FIELD_TYPES if f"`{name}`" not in docs] == []
 
 
 @pytest.mark.parametrize("form_id, field_id, raw, message", [
