@@ -80,7 +80,7 @@ def show_suggestions(ctx: Ctx, state: dict, phrase: str) -> None:
 
 def choose_topic(ctx: Ctx, state: dict, topic) -> None:
     snap = snapshot(ctx.catalog, topic)
-    state.update(step="field", snap=snap, index=-1, values={}, text="", files=[])
+    state.update(step="field", snap=snap, index=-1, values={}, done=[], text="", files=[])
     ctx.say(ctx.t("topic_chosen", topic=topic.title, description=topic.description).strip())
     advance(ctx, state)
 
@@ -118,7 +118,7 @@ def advance(ctx: Ctx, state: dict) -> None:
     while index < len(fields):
         field = fields[index]
         merged = field.type == "attachments" and _has_message(fields)
-        if not merged and field.is_visible(clean):
+        if not merged and field.id not in state.setdefault("done", []) and field.is_visible(clean):
             break
         index += 1
     state["index"] = index
@@ -152,6 +152,7 @@ def answer(ctx: Ctx, state: dict, raw: object) -> None:
         ctx.say(error)
         return ask(ctx, state)
     state["values"][field.id] = raw
+    _done(state, field.id)
     advance(ctx, state)
 
 
@@ -211,6 +212,7 @@ def on_button(ctx: Ctx, state: dict, data: str) -> bool:
         return True
     if kind == "s" and field.skippable and not field.required:
         state["values"].pop(field.id, None)
+        _done(state, field.id)
         advance(ctx, state)
         return True
     if kind == "o" and field.type == "boolean" and arg in ("y", "n"):
@@ -232,8 +234,15 @@ def finish_collector(ctx: Ctx, state: dict, field: Field) -> bool:
             ctx.say(error if state.get("text") else ctx.t("finish_first"))
             return True
         state["values"]["message"] = state["text"]
+    _done(state, field.id)
     advance(ctx, state)
     return True
+
+
+def _done(state: dict, field_id: str) -> None:
+    """Answered or skipped: not asked again when a refusal sends the customer back to an earlier field."""
+    if field_id not in state.setdefault("done", []):
+        state["done"].append(field_id)
 
 
 # --- creating the ticket --------------------------------------------------------------------
@@ -265,6 +274,7 @@ def reask_after_refusal(ctx: Ctx, state: dict, errors: dict) -> None:
     if ids[first] == "attachments" and "message" in ids:
         first = ids.index("message")
     state["values"].pop(ids[first], None)
+    state["done"] = [d for d in state.get("done", []) if d != ids[first]]
     if ids[first] in ("message", "attachments"):
         state["files"] = [] if "attachments" in errors else state.get("files", [])
     ctx.say("\n".join(errors.values()))

@@ -240,3 +240,19 @@ def test_double_press_of_finish_creates_one_ticket(rt, fake_api, chat):
     assert Ticket.select().count() == 1
     assert [q.get("text") for q in fake_api.callbacks.values()][-2:] == [
         text(rt, "ticket_created", number=Ticket.get().number), text(rt, "stale_button")]
+
+
+def test_reload_adding_a_required_field_asks_it_at_the_end(rt, chat, config_dir):
+    """The form gained a required field while the customer typed: «Завершить» asks it instead of failing."""
+    at_message_step(chat)
+    form = config_dir / "forms" / "general.yaml"
+    form.write_text(form.read_text(encoding="utf-8") + "  - {id: city, label: Ваш город, type: string, required: true}\n",
+                    encoding="utf-8")
+    assert rt.catalogs.reload()
+    chat.send("Описание").press("Завершить")
+    assert chat.texts()[-2] == rt.catalog.text("ru", "validation", "required")
+    assert chat.last.startswith("Ваш город")
+    chat.send("Казань")
+    ticket = Ticket.get()
+    assert chat.last == text(rt, "ticket_created", number=ticket.number)
+    assert (ticket.fields, ticket.subject) == ({"account_id": "12345", "city": "Казань"}, "Вопрос")
