@@ -36,15 +36,20 @@ if wait == 0 then
   end
   return '0'
 end
+-- Only the buckets that refused queue the caller: a chat's backlog must not delay other chats of the same bot.
 local slot = now + wait
 for i, key in ipairs(KEYS) do
-  slot = math.max(slot, queues[i])
+  if levels[i] < 1 then
+    slot = math.max(slot, queues[i])
+  end
 end
 for i, key in ipairs(KEYS) do
-  local rate = tonumber(ARGV[2 * i - 1])
-  local capacity = tonumber(ARGV[2 * i])
-  redis.call('HSET', key, 'tokens', levels[i], 'at', now, 'queue', slot + 1 / rate)
-  redis.call('EXPIRE', key, math.ceil(math.max(capacity / rate, slot + 1 / rate - now)) + 1)
+  if levels[i] < 1 then
+    local rate = tonumber(ARGV[2 * i - 1])
+    local capacity = tonumber(ARGV[2 * i])
+    redis.call('HSET', key, 'tokens', levels[i], 'at', now, 'queue', slot + 1 / rate)
+    redis.call('EXPIRE', key, math.ceil(math.max(capacity / rate, slot + 1 / rate - now)) + 1)
+  end
 end
 return tostring(slot - now)
 """

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from engine.delivery import process
-from engine.notify import enqueue_deliveries, notify
+from engine.notify import enqueue_deliveries, notify, set_preferences
 from engine.senders import register_sender, sender_for
 from engine.store.models import Delivery
 from engine.sweeper import sweep
-from tests.notify.conftest import make_customer, work
+from tests.notify.conftest import link, make_customer, work, write_policies
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
@@ -95,3 +95,49 @@ def test_flushed_redis_is_restored_by_the_sweep(bound, mailbox):
     assert sweep(bound).deliveries == 0  # already queued: not twice
     work(bound)
     assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"
+
+
+def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, fake_api, workers):
+    """SIGKILL while the Bot API call hangs: after the lease another worker sends it, one message in the chat."""
+    user = make_customer()
+    link(user, 6001)
+    set_preferences(user, {"support_reply": {"email": False}})
+    fake_api.fail("sendMessage", "timeout", delay=30, times=1)
+    send(bound, user)
+    first = workers.start("--simple", "--sweep-every", "0.5")
+    wait_for(lambda: fake_api.calls_of("sendMessage"))
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    workers.start("--simple", "--sweep-every", "0.5")
+    fake_api.wait_sent(6001, 1, timeout=20)
+    time.sleep(1.5)
+    assert len(fake_api.sent_to(6001)) == 1
+    row = Delivery.get()
+    assert row.status == "sent" and row.attempts == 2
+
+
+def test_rate_limits_hold_across_two_worker_processes(bound, config_dir, fake_api, workers):
+    """Two workers share the Redis buckets: the bot stays under its rate and every chat under 1/s; all arrive once."""
+    write_policies(config_dir, telegram_rate={"per_bot_per_second": 15, "per_chat_per_second": 1})
+    assert bound.catalogs.reload()
+    chats = list(range(7001, 7021))
+    with bound.db.atomic():
+        ids = []
+        for chat in chats:
+            user = make_customer(email=f"c{chat}@example.com")
+            link(user, chat)
+            set_preferences(user, {"low_balance": {"email": False}})
+            ids += [notify(bound.catalog, user, "low_balance", {"balance": n, "currency": "RUB"}).id for n in range(3)]
+    enqueue_deliveries(bound, ids)
+    for _ in range(2):
+        workers.start("--simple", "--sweep-every", "1")
+    wait_for(lambda: len(fake_api.calls_of("sendMessage")) >= 60, timeout=40)
+    time.sleep(1)
+    calls = fake_api.calls_of("sendMessage")
+    assert len(calls) == 60 and all(len(fake_api.sent_to(chat)) == 3 for chat in chats)
+    times = sorted(c.at for c in calls)
+    assert len(times) <= 15 + 15 * (times[-1] - times[0]) + 1  # burst of one second's worth, then 15/s
+    for chat in chats:
+        at = sorted(c.at for c in calls if int(c.params["chat_id"]) == chat)
+        assert all(b - a >= 0.95 for a, b in zip(at, at[1:]))
+    assert {d.status for d in Delivery.select()} == {"sent"}
