@@ -53,11 +53,15 @@ def set_preferences(user: User, choices: dict[str, dict[str, bool]]) -> None:
                 ).execute()
 
 
-def telegram_targets(catalog: Catalog, user: User, type_id: str) -> list[str]:
-    """Delivery targets 'binding:chat_id' of the user's active links whose bot delivers `type_id`."""
+def telegram_targets(catalog: Catalog, user: User, type_id: str, about_ticket: bool = False) -> list[str]:
+    """Targets 'binding:chat_id' of the user's active links whose bot delivers `type_id`, one per Telegram user.
+
+    A person who talks to both bots gets each notification once: ticket news through the bot serving tickets
+    (where the ticket's buttons work), anything else through the notification bot.
+    """
     bots = catalog.bindings(kind="telegram")
-    targets = []
-    for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active):
+    chosen: dict[int, tuple[int, str]] = {}
+    for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active).order_by(TelegramLink.id):
         binding = bots.get(link.binding)
         if binding is None:
             continue
@@ -65,9 +69,12 @@ def telegram_targets(catalog: Catalog, user: User, type_id: str) -> list[str]:
             wanted = type_id in binding.notifications
         else:
             wanted = "notifications" in binding.serves
-        if wanted:
-            targets.append(f"{link.binding}:{link.chat_id}")
-    return targets
+        if not wanted:
+            continue
+        rank = 0 if ("tickets" if about_ticket else "notifications") in binding.serves else 1
+        if link.tg_user_id not in chosen or rank < chosen[link.tg_user_id][0]:
+            chosen[link.tg_user_id] = (rank, f"{link.binding}:{link.chat_id}")
+    return [target for _, target in chosen.values()]
 
 
 def email_targets(catalog: Catalog, user: User) -> list[str]:
@@ -88,7 +95,8 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
     if "email" in channels:
         rows += [{"channel": "email", "target": a} for a in email_targets(catalog, user)]
     if "telegram" in channels:
-        rows += [{"channel": "telegram", "target": t} for t in telegram_targets(catalog, user, type_id)]
+        targets = telegram_targets(catalog, user, type_id, about_ticket=ticket is not None)
+        rows += [{"channel": "telegram", "target": t} for t in targets]
     if rows:
         Delivery.insert_many([{**row, "notification": notification.id} for row in rows]).execute()
     return notification

@@ -141,3 +141,21 @@ def test_5xx_is_retried_with_backoff_then_delivered(bound, customer, fake_api):
     first, second = fake_api.calls_of("sendMessage")
     assert second.at - first.at >= 1.0
     assert telegram_rows()[0].status == "sent" and telegram_rows()[0].attempts == 2
+
+
+def test_a_person_on_both_bots_gets_each_notification_once(bound):
+    """Ticket news goes through the support bot, other news through the notification bot; never both."""
+    from engine.store.models import Ticket
+
+    user = make_customer()
+    link(user, 5005, binding="support_bot")
+    link(user, 5005, binding="notify_bot")
+    ticket = Ticket.create(number=1, customer=user, category_id="c", topic_id="t", priority="normal",
+                           status="waiting_customer", subject="S", channel="web")
+    reply = {"ticket_number": 1, "subject": "S", "reply": "R"}
+    with bound.db.atomic():
+        about_ticket = notify(bound.catalog, user, "support_reply", reply, ticket=ticket)
+        plain = notify(bound.catalog, user, "support_reply", reply)
+        billing = notify(bound.catalog, user, "low_balance", BALANCE)
+    targets = {n.id: [d.target for d in n.deliveries if d.channel == "telegram"] for n in (about_ticket, plain, billing)}
+    assert targets == {about_ticket.id: ["support_bot:5005"], plain.id: ["notify_bot:5005"], billing.id: ["notify_bot:5005"]}
