@@ -33,13 +33,8 @@ DEMO_CANDIDATES = {
 }
 DEMO_STAFF_REPLY = "Здравствуйте! Уточните, пожалуйста, когда проблема появилась впервые?"
 DEMO_CUSTOMER_REPLY = "Вчера вечером, после обновления сценария."
-# (subject, what happens after creation) for each demo ticket.
-DEMO_TICKETS = (
-    ("Не сохраняется сценарий", ()),
-    ("Не формируется отчёт", ("staff",)),
-    ("Вопрос по рассылке", ("staff", "customer")),
-    ("Не работает обзвон", ("staff", "archive")),
-)
+# What happens after creation to each demo ticket: one ends in each status.
+DEMO_TICKETS = ((), ("staff",), ("staff", "customer"), ("staff", "archive"))
 
 
 def register(subparsers) -> None:
@@ -100,15 +95,17 @@ def load_demo(rt) -> list[Ticket]:
     for email, password, role, name in DEMO_USERS:
         users[role] = User.get_or_none(User.email == email) or accounts.create_user(email, password, role=role, name=name)
     customer, agent = users["customer"], users["agent"]
-    topics = [t for c in rt.catalog.categories_for("web") for t in c.topics_for("web")]
+    # Round-robin over categories, so the demo tickets show several of them.
+    per_category = [c.topics_for("web") for c in rt.catalog.categories_for("web")]
+    topics = [ts[i] for i in range(max(map(len, per_category), default=0)) for ts in per_category if i < len(ts)]
     made = []
-    for index, (subject, steps) in enumerate(DEMO_TICKETS):
+    for index, steps in enumerate(DEMO_TICKETS):
         key = f"demo-{index + 1}"
         existing = Ticket.get_or_none((Ticket.customer == customer) & (Ticket.idempotency_key == key))
         if existing:
             made.append(existing)
             continue
-        choice = next(((t, v) for t in topics[index:] + topics[:index] if (v := demo_values(rt.catalog, t, subject))), None)
+        choice = next(((t, v) for t in topics[index:] + topics[:index] if (v := demo_values(rt.catalog, t, t.title))), None)
         if choice is None:
             continue
         ticket = tickets.create_ticket(rt, customer, choice[0].key, choice[1], [], "web", idempotency_key=key)
