@@ -68,10 +68,10 @@ def topic(category_id: str, topic_id: str):
 def check_field(category_id: str, topic_id: str, field_id: str):
     """Inline validation of one field as the customer leaves it (htmx)."""
     current = _web_topic(category_id, topic_id)
-    field = catalog().form_for(current).field(field_id)
+    form = catalog().form_for(current)
+    field = form.field(field_id)
     if field is None or field.type == "attachments":
         abort(404)
-    form = catalog().form_for(current)
     raw = request.form.get(field.id, "")
     error = validate_field(catalog(), field, raw, locale())
     hidden = _hidden_fields(form, request.form)
