@@ -18,6 +18,7 @@ from engine.settings import Settings
 MAX_NAME_LENGTH = 120
 MAX_EXTENSION_LENGTH = 16
 TEXT_SNIFF_BYTES = 64 * 1024
+TEXT_BYTES = b"\t\n\r\f" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))  # all but C0 controls and DEL
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 # Extensions whose content is plain text: the content decides "text", the name decides which text.
@@ -80,15 +81,8 @@ def sanitize_filename(name: str, fallback_extension: str = "") -> str:
 
 
 def is_text(data: bytes) -> bool:
-    """Plain text: valid UTF-8 (a multi-byte character may be cut at the sniff limit) without NUL bytes."""
-    head = data[:TEXT_SNIFF_BYTES]
-    if b"\0" in head:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return len(data) > TEXT_SNIFF_BYTES and exc.start >= len(head) - 3
-    return True
+    """Plain text in UTF-8 or a legacy 8-bit encoding (cp1251 CSV exports): no NUL or other binary control bytes."""
+    return not data[:TEXT_SNIFF_BYTES].translate(None, TEXT_BYTES)
 
 
 def detect_type(name: str, data: bytes) -> tuple[str, bool]:

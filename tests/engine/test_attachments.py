@@ -55,15 +55,22 @@ def test_empty_name_gets_the_detected_extension():
     ("notes.png", b"just text", "text/plain", True),
     ("notes.txt", b"text\x00with NUL", "application/octet-stream", True),
     ("blob.bin", b"\xff\xfe\xfd\x00", "application/octet-stream", False),
+    ("export.csv", "Сумма;Дата\r\n".encode("cp1251"), "text/csv", False),
 ])
 def test_type_is_detected_by_content(name, data, content_type, mismatch):
     assert detect_type(name, data) == (content_type, mismatch)
 
 
-def test_text_cut_inside_a_multibyte_character_is_still_text():
-    data = ("я" * 40_000).encode()  # 80 KB: the 64 KB sniff window ends mid-character or not; both are text
-    assert is_text(data) and is_text(data[:65_537])
-    assert not is_text(b"\xff" * 10)
+@pytest.mark.parametrize("data, text", [
+    (("я" * 40_000).encode(), True),  # the 64 KB sniff window ends inside a character
+    ("Сумма;Дата\r\n100;01.12.2026\r\n".encode("cp1251"), True),  # a CSV exported by Excel in Russia
+    (b"tab\tand\nnewline", True),
+    (b"\xff\xfe" + "utf-16".encode("utf-16-le"), False),
+    (b"ESC\x1b[31m", False),
+    (b"\x7fELF", False),
+])
+def test_text_is_told_from_binary(data, text):
+    assert is_text(data) is text
 
 
 def test_blob_is_stored_under_its_hash_atomically(settings):
