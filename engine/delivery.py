@@ -104,7 +104,7 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
     return Outgoing(
         delivery_id=row.id, notification_id=notification.id, channel=row.channel, binding_id=binding_id, binding=binding, address=address,
         subject=message.subject, text=message.text, html=message.html, locale=user.locale,
-        name=user.name if address == user.email else "",
+        name=user.name if address == user.email else "", sender_name=catalog.text(user.locale, "email", "sender_name"),
     )
 
 

@@ -26,6 +26,7 @@ class Outgoing:
     html: str | None = None  # email only, autoescaped
     locale: str = "ru"
     name: str = ""  # the recipient's display name (email To), as the customer typed it: strip before use in headers
+    sender_name: str = ""  # the From display name (UI text email.sender_name in the recipient's locale)
 
 
 Sender = Callable[[object, Outgoing], None]

@@ -39,7 +39,7 @@ def build_message(outgoing: Outgoing) -> EmailMessage:
     """The multipart/alternative message; every header value is forced to one line."""
     message = EmailMessage()
     message["Subject"] = one_line(outgoing.subject)
-    message["From"] = _address(outgoing.binding.title or "", outgoing.binding.from_address or "helpdesk@localhost")
+    message["From"] = _address(outgoing.sender_name, outgoing.binding.from_address or "helpdesk@localhost")
     message["To"] = _address(outgoing.name, outgoing.address)
     message["Message-ID"] = make_msgid(idstring=f"delivery-{outgoing.delivery_id}")
     message.set_content(outgoing.text)

@@ -29,7 +29,8 @@ def test_email_arrives_with_subject_text_and_html(bound, mailbox):
     assert rcpt == ["anna@example.com"]
     assert message["Subject"] == "Ответ в запросе #17: Не приходят SMS"
     assert message["To"].addresses[0].addr_spec == "anna@example.com" and message["To"].addresses[0].display_name == "Анна"
-    assert "support@twin24.ai" in message["From"]
+    assert message["From"].addresses[0].display_name == "Служба поддержки"
+    assert message["From"].addresses[0].addr_spec == "support@twin24.ai"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "Проверьте имя отправителя." in text and "Проверьте имя отправителя." in html
