@@ -22,8 +22,22 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(browser, base: str, email: str, **context_args) -> Page:
-    page = browser.new_context(base_url=base, locale="ru-RU", **context_args).new_page()
+@pytest.fixture
+def sign_in(browser, live_server):
+    """sign_in(email) -> a page of a fresh browser context signed in as that user; contexts close after the test."""
+    contexts = []
+
+    def make(email: str, **context_args) -> Page:
+        context = browser.new_context(base_url=live_server, locale="ru-RU", **context_args)
+        contexts.append(context)
+        return _signed_in(context.new_page(), email)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _signed_in(page: Page, email: str) -> Page:
     page.set_default_timeout(10_000)
     page.goto("/login")
     page.get_by_label("Электронная почта").fill(email)
@@ -32,8 +46,8 @@ def sign_in(browser, base: str, email: str, **context_args) -> Page:
     return page
 
 
-def test_customer_agent_and_admin_story(browser, live_server, users, config_dir):
-    customer = sign_in(browser, live_server, users["customer"].email)
+def test_customer_agent_and_admin_story(sign_in, users, config_dir):
+    customer = sign_in(users["customer"].email)
     expect(customer.get_by_role("heading", name="Не знаете, что выбрать?")).to_be_visible()
     shot(customer, "01-home")
 
@@ -73,7 +87,7 @@ def test_customer_agent_and_admin_story(browser, live_server, users, config_dir)
     shot(customer, "04-ticket")
 
     # The agent answers from the console.
-    agent = sign_in(browser, live_server, users["agent"].email)
+    agent = sign_in(users["agent"].email)
     agent.get_by_role("link", name=f"#{number}").click()
     agent.get_by_label("Сообщение").fill("Переопубликуйте сценарий, пожалуйста.")
     agent.get_by_role("button", name="Отправить").click()
@@ -99,7 +113,7 @@ def test_customer_agent_and_admin_story(browser, live_server, users, config_dir)
 
     # The admin adds a category file and reloads; the portal offers it without a restart.
     (config_dir / "categories" / "security.yaml").write_text(NEW_CATEGORY)
-    admin = sign_in(browser, live_server, users["admin"].email)
+    admin = sign_in(users["admin"].email)
     admin.get_by_role("link", name="Администрирование").click()
     admin.get_by_role("button", name="Перечитать конфигурацию").click()
     expect(admin.locator(".changes")).to_contain_text("+ topic security/two-factor")
@@ -111,9 +125,9 @@ def test_customer_agent_and_admin_story(browser, live_server, users, config_dir)
     shot(customer, "10-new-topic")
 
 
-def test_phone_layout_and_keyboard_focus(browser, live_server, users):
+def test_phone_layout_and_keyboard_focus(sign_in, users):
     """On a phone the form is one column and readable; keyboard focus is visible."""
-    page = sign_in(browser, live_server, users["customer"].email, viewport=PHONE)
+    page = sign_in(users["customer"].email, viewport=PHONE)
     page.goto("/c/chats/chat-problem")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
@@ -122,8 +136,8 @@ def test_phone_layout_and_keyboard_focus(browser, live_server, users):
     shot(page, "11-phone-topic")
 
 
-def test_settings_issue_a_telegram_link_with_a_qr_code(browser, live_server, users):
-    page = sign_in(browser, live_server, users["customer"].email)
+def test_settings_issue_a_telegram_link_with_a_qr_code(sign_in, users):
+    page = sign_in(users["customer"].email)
     page.get_by_role("link", name="Настройки").click()
     page.get_by_label("Имя пользователя Telegram (без @)").fill("anna_tg")
     page.get_by_label("Включить работу с поддержкой").check()

@@ -89,7 +89,9 @@ def test_hostile_text_is_escaped_in_pages_and_fragments(rt, as_role, users, payl
     users["customer"].name = payload
     users["customer"].save()
     customer, agent = as_role("customer"), as_role("agent")
+    agent.post(f"/agent/tickets/{ticket.number}/reply", {"message": f"R{payload}"})
     pages = [customer.get(f"/tickets/{ticket.number}"), customer.get(f"/tickets/{ticket.number}/messages"),
+             customer.get("/notifications"), customer.get("/settings"),
              customer.get("/tickets"), agent.get("/agent/"), agent.get(f"/agent/tickets/{ticket.number}"),
              customer.post(f"{TOPIC_URL}/check/subject", {"subject": payload}, htmx=True),
              customer.get(f"/search?q={payload}", headers={"HX-Request": "true"})]
