@@ -1,13 +1,14 @@
 """The ticket state machine through the engine API: transitions, refusals, timers, notifications, races."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 
 from engine import tickets
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
-from engine.store.models import AuditLog, Notification, Ticket, TicketEvent
+from engine.store.models import AuditLog, Message, Notification, Ticket, TicketEvent
 from engine.ticket_states import ACTIONS, STATUSES, TRANSITIONS, next_status
 from tests.engine.samples import png
 
@@ -170,6 +171,42 @@ def test_auto_close_winning_the_race_refuses_the_late_reply(rt, ticket, agent, c
     assert tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at)
     with pytest.raises(TransitionRefused):
         tickets.add_reply(rt, stale, customer, "поздно", [], "web")
+
+
+def test_reply_and_auto_close_at_the_same_instant_never_both_win(rt, customer, agent):
+    """Threads race a customer reply against the job: either the reply lands and the ticket stays open,
+    or the ticket is auto-closed and the reply refused; never an archived ticket with a late reply in it."""
+    for round_ in range(6):
+        ticket = tickets.create_ticket(rt, customer, "hosting/site-down", {**SITE, "subject": f"race {round_}"}, [], "web")
+        tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
+        barrier, outcome = threading.Barrier(2), {}
+
+        def reply(ticket=ticket, barrier=barrier, outcome=outcome):
+            barrier.wait()
+            try:
+                tickets.add_reply(rt, Ticket.get_by_id(ticket.id), customer, "я здесь", [], "web")
+                outcome["reply"] = True
+            except TransitionRefused:
+                outcome["reply"] = False
+            finally:
+                rt.db.close()
+
+        def close(ticket=ticket, barrier=barrier, outcome=outcome):
+            barrier.wait()
+            try:
+                outcome["closed"] = tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at)
+            finally:
+                rt.db.close()
+
+        workers = [threading.Thread(target=reply), threading.Thread(target=close)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(timeout=60)
+        final = Ticket.get_by_id(ticket.id)
+        late = Message.select().where((Message.ticket == ticket) & (Message.body == "я здесь")).count()
+        assert outcome["reply"] != outcome["closed"]
+        assert (final.status, late) == (("waiting_support", 1) if outcome["reply"] else ("archived", 0))
 
 
 def test_missing_notification_types_are_skipped(rt, ticket, agent, config_dir):
