@@ -177,7 +177,11 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
     name = normalize_telegram_username(username)
     if chat_type != "private" or not spec.link_by_username or not name:
         return None
-    users = list(User.select().where((User.telegram_username == name) & User.is_active & (User.role == "customer")).limit(2))
+    query = User.select().where((User.telegram_username == name) & User.is_active & (User.role == "customer"))
+    if "tickets" in spec.serves:
+        # Seed 000: the support bot also needs "Включить работу с поддержкой" ticked in the settings.
+        query = query.where(User.support_in_telegram)
+    users = list(query.limit(2))
     if len(users) != 1:
         return None
     return _link(rt, users[0], binding, chat_id, tg_user_id, username)

@@ -116,7 +116,22 @@ def test_link_by_username_from_settings(rt, customer, other_customer):
     assert link.user_id == customer.id
     assert accounts.link_by_username(rt, "notify_bot", 556, 778, "nobody_here", "private") is None
     assert accounts.link_by_username(rt, "notify_bot", -100, 777, "vasya_p", "group") is None
-    assert accounts.link_by_username(rt, "support_bot", 555, 777, "vasya_p", "private") is None  # binding does not allow it
+
+
+def test_support_bot_links_by_username_only_with_support_enabled(rt, customer):
+    """Seed 000: the ticket bot needs "Включить работу с поддержкой"; the notification bot needs only the username."""
+    accounts.set_telegram_username(rt, customer, "vasya_p", enabled=False)
+    assert accounts.link_by_username(rt, "support_bot", 555, 777, "vasya_p", "private") is None
+    accounts.set_telegram_username(rt, customer, "vasya_p", enabled=True)
+    assert accounts.link_by_username(rt, "support_bot", 555, 777, "vasya_p", "private").user_id == customer.id
+
+
+def test_link_by_username_needs_the_binding_to_allow_it(rt, customer, config_dir):
+    channels = config_dir / "notifications" / "channels.yaml"
+    channels.write_text(channels.read_text().replace("    link_by_username: true\n", ""))
+    rt.catalogs.reload()
+    accounts.set_telegram_username(rt, customer, "vasya_p", enabled=True)
+    assert accounts.link_by_username(rt, "notify_bot", 555, 777, "vasya_p", "private") is None
 
 
 def test_link_by_username_refuses_an_ambiguous_name(rt, customer, other_customer):
