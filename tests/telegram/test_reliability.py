@@ -1,11 +1,14 @@
 """Faults and hostile input around the bots: restarts, reloads, Telegram errors, big or too many files, bad data."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
+from channels.telegram.client import BotConfigError
 from channels.telegram.runner import BotRunner, apps_for
 from engine import accounts
-from engine.store.models import Attachment, BotConversation, ProcessedUpdate, TelegramLink, Ticket
+from engine.store.models import Attachment, BotConversation, LinkToken, ProcessedUpdate, TelegramLink, Ticket
 from tests.telegram.chat import JPEG, Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
 
@@ -212,16 +215,12 @@ def test_state_lives_in_the_database(rt, chat):
 
 
 def test_missing_token_fails_at_start_naming_the_binding(rt, settings):
-    from channels.telegram.client import BotConfigError
-
     rt.settings = settings.with_overrides(env={"SUPPORT_BOT_TOKEN": "1001:SUPPORT-test-token"})
     with pytest.raises(BotConfigError, match="telegram binding 'notify_bot': environment variable NOTIFY_BOT_TOKEN is not set"):
         apps_for(rt)
 
 
 def test_wrong_token_fails_at_start_naming_the_binding(rt, settings):
-    from channels.telegram.client import BotConfigError
-
     rt.settings = settings.with_overrides(env={"SUPPORT_BOT_TOKEN": "1001:wrong", "NOTIFY_BOT_TOKEN": "1002:NOTIFY-test-token"})
     runner = BotRunner(rt, apps_for(rt))
     with pytest.raises(BotConfigError, match=r"telegram binding 'support_bot': Telegram refused the token \(401 Unauthorized\)"):
@@ -256,3 +255,12 @@ def test_reload_adding_a_required_field_asks_it_at_the_end(rt, chat, config_dir)
     ticket = Ticket.get()
     assert chat.last == text(rt, "ticket_created", number=ticket.number)
     assert (ticket.fields, ticket.subject) == ({"account_id": "12345", "city": "Казань"}, "Вопрос")
+
+
+def test_expired_token_is_refused(rt, fake_api, bots, customer):
+    token = accounts.issue_link_token(rt, customer, "support_bot")
+    LinkToken.update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)).execute()
+    stranger = Chat(fake_api, SUPPORT_TOKEN, 3131)
+    stranger.send(f"/start {token}")
+    assert stranger.last == text(rt, "link_invalid")
+    assert TelegramLink.select().count() == 0
