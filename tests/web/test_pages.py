@@ -101,3 +101,15 @@ def test_htmx_is_served_locally_and_cached(web):
     assert first.status_code == 200 and first.mimetype == "text/javascript" and b"htmx" in first.data
     again = web.get("/assets/htmx.min.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_every_shipped_category_and_topic_page_renders(as_role, rt):
+    """The whole catalog renders: each topic's form with a label per field and an accept list for files."""
+    client = as_role("customer")
+    for category in rt.catalog.categories_for("web"):
+        assert client.get(f"/c/{category.id}").status_code == 200
+        for topic in category.topics_for("web"):
+            body = client.get(f"/c/{category.id}/{topic.id}").get_data(as_text=True)
+            for field in rt.catalog.form_for(topic).fields:
+                assert f'<label for="f-{field.id}">' in body, (topic.key, field.id)
+            assert 'accept="image/png,' in body or "attachments" not in body
