@@ -163,3 +163,11 @@ def test_telegram_link_is_a_one_time_deep_link_with_a_qr_code(as_role):
     again = client.post("/settings/telegram/support_bot", htmx=True).get_data(as_text=True)
     assert token not in again  # a new token each time
     assert client.post("/settings/telegram/no_such_bot").status_code == 404
+
+
+def test_agents_can_list_archived_tickets(rt, as_role, users):
+    ticket = make_ticket(rt, users["customer"])
+    as_role("customer").post(f"/tickets/{ticket.number}/archive")
+    agent = as_role("agent")
+    assert f"#{ticket.number}" not in agent.get("/agent/").get_data(as_text=True)
+    assert f"#{ticket.number}" in agent.get("/agent/?status=archived").get_data(as_text=True)

@@ -5,7 +5,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from engine import tickets
 from engine.errors import TransitionRefused, ValidationFailed
-from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, WAITING_SUPPORT
+from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent import bp
 from web.auth import staff_required
 from web.context import catalog, current_user, runtime
@@ -16,7 +16,7 @@ from web.uploads import uploads_from
 CHANNEL = "web"
 CONVERSATION = {"poll_endpoint": "agent.messages", "download_endpoint": "agent.download"}
 # Filter values map to fixed status tuples: nothing from the query string reaches a query unchecked.
-STATUS_FILTERS = {"open": (NEW, WAITING_SUPPORT), "all": ACTIVE_STATUSES, **{s: (s,) for s in ACTIVE_STATUSES}}
+STATUS_FILTERS = {"open": (NEW, WAITING_SUPPORT), "all": ACTIVE_STATUSES, **{s: (s,) for s in STATUSES}}
 QUEUE_LIMIT = 500
 
 
