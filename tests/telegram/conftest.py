@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from channels.telegram.runner import BotRunner, apps_for
 from tests.telegram.fake_bot_api import FakeBotAPI
 
 SUPPORT_TOKEN = "1001:SUPPORT-test-token"
@@ -28,8 +29,6 @@ def settings(settings, fake_api):
 @pytest.fixture
 def bots(rt, fake_api):
     """Every configured bot polling the fake server (1 s long polls), stopped after the test."""
-    from channels.telegram.runner import BotRunner, apps_for
-
     runner = BotRunner(rt, apps_for(rt), poll_timeout=1)
     runner.prepare()
     runner.start()
