@@ -72,7 +72,11 @@ def test_customer_agent_and_admin_story(sign_in, users, config_dir):
     customer.locator("#f-account_id").press("Tab")
     expect(customer.locator("#err-account_id")).to_be_empty()
 
+    customer.locator("#f-channel").select_option("Другое")  # visible_when: "Какой канал связи?" appears
+    expect(customer.locator("#f-channel_other")).to_be_visible()
+    expect(customer.locator(".htmx-settling")).to_have_count(0)  # htmx has wired the swapped-in select
     customer.locator("#f-channel").select_option("Telegram")
+    expect(customer.locator("#f-channel_other")).to_be_hidden()
     customer.locator("#f-subject").fill("Бот перестал отвечать")
     customer.locator("#f-message").fill("После обновления сценария бот молчит в Telegram.")
     customer.locator("#f-attachments").set_input_files([
