@@ -171,3 +171,13 @@ def test_agents_can_list_archived_tickets(rt, as_role, users):
     agent = as_role("agent")
     assert f"#{ticket.number}" not in agent.get("/agent/").get_data(as_text=True)
     assert f"#{ticket.number}" in agent.get("/agent/?status=archived").get_data(as_text=True)
+
+
+def test_ticket_still_renders_after_its_topic_left_the_config(rt, as_role, users, config_dir):
+    """The snapshot keeps topic title and field labels when the category file is removed and reloaded."""
+    ticket = make_ticket(rt, users["customer"])
+    (config_dir / "categories" / "chats.yaml").unlink()
+    assert rt.catalogs.reload().ok and rt.catalog.topic("chats/chat-problem") is None
+    for client, url in ((as_role("customer"), f"/tickets/{ticket.number}"), (as_role("agent"), f"/agent/tickets/{ticket.number}")):
+        body = client.get(url).get_data(as_text=True)
+        assert "Проблема с чатами" in body and "Номер ЛК" in body
