@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,14 +44,17 @@ def persisted_secret_key(data_dir: Path) -> str:
     path = Path(data_dir) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting together keep whichever key was written first.
+        # Written aside, then hard-linked into place: the file appears complete, and if two processes start
+        # together the link fails for the second, which then reads the first one's key.
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temp)
     return path.read_text().strip()
 
 
