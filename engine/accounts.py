@@ -13,7 +13,7 @@ from peewee import IntegrityError
 from engine.catalog.durations import parse_duration
 from engine.catalog.catalog import Field
 from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
-from engine.forms import clean_field
+from engine.forms import EMAIL_RE, clean_field
 from engine.runtime import Runtime
 from engine.store.models import LinkToken, TelegramLink, User
 
@@ -44,7 +44,7 @@ def create_user(email: str, password: str | None, role: str = "customer", name: 
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     email = normalize_email(email)
-    if "@" not in email or len(email) > 254:
+    if len(email) > 254 or not EMAIL_RE.match(email):
         raise ValueError(f"not an email address: {email!r}")
     try:
         return User.create(email=email, name=name.strip()[:200], role=role, locale=locale,

@@ -24,7 +24,7 @@ INTEGER_DIGITS_CAP = 18  # fits a signed 64-bit column
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "да", "д"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "нет", "н"})
 # RFC 5322 atext in the local part (no commas, quotes or angle brackets that would split a To header).
-EMAIL_RE = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?=.{1,253}$)[\w-]+(\.[\w-]+)+$")
+EMAIL_RE = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?=.{1,253}\Z)[\w-]+(\.[\w-]+)+\Z")  # \Z: no trailing newline
 PHONE_RE = re.compile(r"^\+?\d{7,15}$")
 INTEGER_RE = re.compile(rf"^[+-]?\d{{1,{INTEGER_DIGITS_CAP}}}$")
 RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")

@@ -32,6 +32,9 @@ def test_duplicate_email_is_a_conflict(rt, customer):
         accounts.create_user("CUSTOMER@example.com", "x")
     with pytest.raises(ValueError):
         accounts.create_user("x@example.com", "x", role="root")
+    for bad in ("no-at-sign", "a,b@example.com", "x@example.com\r\nBcc: y@example.com"):
+        with pytest.raises(ValueError):
+            accounts.create_user(bad, "x")
 
 
 def test_notify_emails_for_a_team_sharing_one_account(rt, customer):
