@@ -14,9 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import requests
-from waitress.server import create_server
-
-from web.commands import SLOW_BODY_TIMEOUT
+from web.commands import make_server
 
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 IDEM_RE = re.compile(r'name="_idem" value="([^"]+)"')
@@ -38,21 +36,19 @@ class LiveServer:
 
 @contextmanager
 def live_server(app, threads: int = 8, **options):
-    """The app on waitress with the production limits of `run.py web` (options may tighten them), port 0."""
-    settings = {"max_request_body_size": app.config["MAX_CONTENT_LENGTH"], "channel_timeout": SLOW_BODY_TIMEOUT,
-                "ident": "helpdesk", **options}
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads, **settings)
+    """The app on the waitress server `run.py web` builds (options may tighten its limits), on a port the OS picks."""
+    server = make_server(app, "127.0.0.1", 0, threads, **options)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     try:
         yield LiveServer(f"http://127.0.0.1:{server.effective_port}", server)
     finally:
-        # server.close() alone leaves open channels in waitress's loop: close them all, as webtest's stoppable server does.
-        while server._map:
-            for channel in list(server._map.values()):
-                channel.handle_close()
-        server.task_dispatcher.shutdown()
+        # server.close() alone leaves open channels in waitress's loop: close every one (the listener and the wake-up
+        # trigger included) from inside the loop thread, so the loop ends with an empty map and nothing races select().
+        server.trigger.pull_trigger(lambda: [channel.handle_close() for channel in list(server._map.values())])
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "waitress did not stop"
         assert not thread.is_alive(), "waitress did not stop"
 
 
