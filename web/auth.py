@@ -90,12 +90,14 @@ def switch_locale():
 
 
 def _attempts_exceeded(email: str) -> bool:
-    """Count sign-in attempts per client address and email in Redis (fixed window shared by all processes)."""
-    digest = hashlib.sha256(f"{request.remote_addr}|{email}".encode()).hexdigest()[:32]
-    key = f"web:login:{digest}"
-    redis = runtime().redis
-    pipe = redis.pipeline()
-    pipe.set(key, 0, ex=current_app.config["LOGIN_WINDOW"], nx=True)  # starts the window (EXPIRE NX needs Redis 7)
-    pipe.incr(key)
-    _, count = pipe.execute()
-    return count > current_app.config["LOGIN_ATTEMPTS"]
+    """Count sign-in attempts per client address and email, and per address alone (fixed windows in Redis)."""
+    window = current_app.config["LOGIN_WINDOW"]
+    pair = hashlib.sha256(f"{request.remote_addr}|{email}".encode()).hexdigest()[:32]
+    limits = ((f"web:login:{pair}", current_app.config["LOGIN_ATTEMPTS"]),
+              (f"web:login-ip:{request.remote_addr}", current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]))
+    pipe = runtime().redis.pipeline()
+    for key, _ in limits:
+        pipe.set(key, 0, ex=window, nx=True)  # starts the window (EXPIRE NX needs Redis 7)
+        pipe.incr(key)
+    counts = pipe.execute()[1::2]
+    return any(count > limit for count, (_, limit) in zip(counts, limits))

@@ -35,6 +35,7 @@ def defaults(settings: Settings, catalog: Catalog) -> dict:
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
         "TEMPLATES_AUTO_RELOAD": False,
         "LOGIN_ATTEMPTS": 10,  # per IP and email in LOGIN_WINDOW seconds
+        "LOGIN_ATTEMPTS_PER_ADDRESS": 50,  # per IP, whatever the email: slows credential stuffing
         "LOGIN_WINDOW": 15 * 60,
     }
 

@@ -26,7 +26,9 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """Production argon2 costs ~0.3 s a hash; tests sign in dozens of times, so they use minimal parameters."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("unknown account"))
 
 
 @pytest.fixture
@@ -96,18 +98,35 @@ def as_role(app, users):
     return make
 
 
-def start_server(app, **overrides):
+class LiveServer:
     """The app on the production waitress setup (web.commands.make_server) on a free port, in a thread."""
-    server = make_server(app, "127.0.0.1", 0, threads=4, **overrides)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, thread
+
+    def __init__(self, app, **overrides):
+        self.server = make_server(app, "127.0.0.1", 0, threads=4, **overrides)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.server.effective_port
+
+    def _run(self):
+        try:
+            self.server.run()
+        except OSError:
+            if not self.stopping.is_set():  # closing the sockets under select() is how waitress stops
+                raise
+
+    def stop(self):
+        self.stopping.set()
+        self.server.close()
+        self.thread.join(timeout=5)
 
 
 @pytest.fixture
 def live_server(app):
     """The app on a real waitress server on a free port, stopped after the test."""
-    server, thread = start_server(app)
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    server = LiveServer(app)
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()

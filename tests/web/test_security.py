@@ -8,7 +8,7 @@ import time
 import pytest
 
 from engine.store.models import Attachment, Ticket
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, LiveServer
 from tests.web.helpers import PNG, TOPIC_URL, chat_problem, make_ticket
 
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "<svg onload=alert(1)>", 'x" hx-get="/logout',
@@ -195,6 +195,13 @@ def test_sign_in_is_rate_limited_per_address_and_email(web, users, app):
     assert web.post("/login", {"email": users["customer"].email, "password": PASSWORD}).status_code == 429
 
 
+def test_one_address_trying_many_emails_is_rate_limited(web, users, app):
+    app.config["LOGIN_ATTEMPTS_PER_ADDRESS"] = 12
+    for i in range(app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]):
+        assert web.post("/login", {"email": f"guess{i}@example.com", "password": "x"}).status_code == 401
+    assert web.post("/login", {"email": users["customer"].email, "password": PASSWORD}).status_code == 429
+
+
 @pytest.mark.parametrize("target, expected", [("/tickets", "/tickets"), ("//evil.example/x", "/"),
                                               ("https://evil.example/", "/"), ("/\\evil.example", "/")])
 def test_sign_in_redirects_only_to_this_site(web, users, target, expected):
@@ -212,11 +219,9 @@ def test_get_requests_change_nothing(rt, as_role, users, owned):
 
 def test_a_stalled_body_is_cut_off_while_others_are_served(app):
     """A client that stops sending mid-body loses its connection; a normal request meanwhile is answered."""
-    from tests.web.conftest import start_server
-
-    server, thread = start_server(app, channel_timeout=1, cleanup_interval=1)
+    server = LiveServer(app, channel_timeout=1, cleanup_interval=1)
     try:
-        address = ("127.0.0.1", server.effective_port)
+        address = ("127.0.0.1", server.port)
         with socket.create_connection(address, timeout=10) as slow:
             slow.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                          b"Content-Length: 100000\r\n\r\nemail=a")
@@ -227,5 +232,4 @@ def test_a_stalled_body_is_cut_off_while_others_are_served(app):
             assert slow.recv(100) == b""  # closed by the server, no body was ever handed to Flask
             assert time.monotonic() - started < 8
     finally:
-        server.close()
-        thread.join(timeout=5)
+        server.stop()
