@@ -32,6 +32,7 @@ def at_once(calls) -> list:
     return results
 
 
+@pytest.mark.postgres
 def test_double_click_and_htmx_retry_make_one_ticket(server, customer):
     """Two clicks and two retried htmx posts of one form, all at the same moment: one ticket, one notification."""
     page = customer.session.get(server.url + TOPIC_URL).text
@@ -57,6 +58,7 @@ def update(update_id: int) -> dict:
                                                 "chat": {"id": CHAT, "type": "private"}}}
 
 
+@pytest.mark.postgres
 def test_a_webhook_update_delivered_twice_at_once_is_handled_once(app, server, fake_api):
     """Telegram retrying an update while the first delivery is still running: one reply, one claim."""
     url = f"{server.url}/telegram/support_bot/webhook"
