@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.catalog import Catalog
 from engine.settings import Settings
@@ -37,6 +38,8 @@ def defaults(settings: Settings, catalog: Catalog) -> dict:
         "LOGIN_ATTEMPTS": 10,  # per IP and email in LOGIN_WINDOW seconds
         "LOGIN_ATTEMPTS_PER_ADDRESS": 50,  # per IP, whatever the email: slows credential stuffing
         "LOGIN_WINDOW": 15 * 60,
+        # Behind N reverse proxies the client address comes from X-Forwarded-For (sign-in limits need it).
+        "TRUSTED_PROXIES": int(settings.env.get("TRUSTED_PROXIES", "0") or 0),
     }
 
 
@@ -82,7 +85,10 @@ def _largest_upload(catalog: Catalog) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Follow the running catalog's limits per request and add security headers to every response."""
+    """Trust configured proxies, follow the running catalog's limits per request, add security headers."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
     def _body_limit() -> None:

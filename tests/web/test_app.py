@@ -41,3 +41,17 @@ def test_run_py_web_serves_the_portal_with_waitress(tmp_path, config_dir, redis)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_forwarded_client_address_is_trusted_only_behind_configured_proxies(rt, settings):
+    from flask import request
+
+    from web import create_app
+
+    seen = []
+    for hops in ("0", "1"):
+        rt.settings = settings.with_overrides(env={"TRUSTED_PROXIES": hops})
+        app = create_app(runtime=rt, overrides={"TESTING": True})
+        app.before_request(lambda: seen.append(request.remote_addr))
+        app.test_client().get("/login", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen == ["127.0.0.1", "203.0.113.7"]
