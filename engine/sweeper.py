@@ -16,6 +16,7 @@ from engine.store.models import Delivery
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+SLICE = 5000  # outbox rows one periodic sweep looks at; a backlog is walked a slice per interval
 LOCK_KEY = "helpdesk:sweep-lock"
 
 
@@ -24,24 +25,33 @@ class SweepReport:
     deliveries: int = 0
     closed: int = 0
     reminded: int = 0
+    resume_after: int = 0  # the delivery id a bounded sweep stopped at (0: it reached the end)
 
 
-def sweep(rt, now: datetime | None = None) -> SweepReport:
-    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders."""
+def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | None = None) -> SweepReport:
+    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders.
+
+    `limit` bounds how many outbox rows one sweep looks at, from `start_after` on: with a large backlog the
+    worker's periodic sweep walks the outbox a slice per interval instead of rereading all of it each time.
+    """
     from engine import tickets  # the domain module imports notify; import late to keep this module light
 
     now = now or datetime.now(timezone.utc)
     report = SweepReport()
-    last_id = 0
-    while True:
+    last_id, seen = start_after, 0
+    while limit is None or seen < limit:
         query = Delivery.select(Delivery.id, Delivery.attempts, Delivery.next_attempt_at).where(
             claimable(now) & (Delivery.id > last_id)
         )
-        rows = list(query.order_by(Delivery.id).limit(BATCH).namedtuples())
-        if not rows:
-            break
+        size = BATCH if limit is None else min(BATCH, limit - seen)
+        rows = list(query.order_by(Delivery.id).limit(size).namedtuples())
         report.deliveries += enqueue_delivery_rows(rt, rows, now=now)
+        seen += len(rows)
+        if len(rows) < size:
+            last_id = 0
+            break
         last_id = rows[-1].id
+    report.resume_after = last_id
     close_ids, remind_ids = tickets.due_ticket_ids(now)
     for ticket_id in remind_ids:
         report.reminded += bool(tickets.send_reminder_if_due(rt, ticket_id, now=now))
@@ -65,6 +75,7 @@ class SweeperThread(threading.Thread):
         super().__init__(name="helpdesk-sweeper", daemon=True)
         self.rt = rt
         self.interval = interval
+        self.cursor = 0
         self.stopped = threading.Event()
 
     def current_interval(self) -> float:
@@ -77,7 +88,8 @@ class SweeperThread(threading.Thread):
             interval = self.current_interval()
             try:
                 if _take_turn(self.rt, interval):
-                    report = sweep(self.rt)
+                    report = sweep(self.rt, start_after=self.cursor, limit=SLICE)
+                    self.cursor = report.resume_after
                     if report.deliveries or report.closed or report.reminded:
                         log.info("sweep: %s", report)
             except Exception:  # the next sweep tries again; a crashed thread would silently stop all recovery

@@ -141,3 +141,16 @@ def test_rate_limits_hold_across_two_worker_processes(bound, config_dir, fake_ap
         at = sorted(c.at for c in calls if int(c.params["chat_id"]) == chat)
         assert all(b - a >= 0.95 for a, b in zip(at, at[1:]))
     assert {d.status for d in Delivery.select()} == {"sent"}
+
+
+def test_a_bounded_sweep_walks_the_outbox_in_slices(bound):
+    """With a limit, consecutive sweeps continue where the last one stopped and wrap around at the end."""
+    for n in range(5):
+        send(bound, make_customer(email=f"c{n}@example.com"))
+    bound.redis.flushall()
+    ids = [d.id for d in Delivery.select().order_by(Delivery.id)]
+    first = sweep(bound, limit=2)
+    second = sweep(bound, start_after=first.resume_after, limit=2)
+    third = sweep(bound, start_after=second.resume_after, limit=2)
+    assert [first.deliveries, second.deliveries, third.deliveries] == [2, 2, 1]
+    assert [first.resume_after, second.resume_after, third.resume_after] == [ids[1], ids[3], 0]
