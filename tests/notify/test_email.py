@@ -162,3 +162,20 @@ def test_deactivated_account_gets_nothing(bound, mailbox):
     work(bound)
     [failed] = failed_deliveries()
     assert failed.last_error == "the account is deactivated" and mailbox.messages == []
+
+
+def test_staff_can_retry_a_failed_delivery(bound, mailbox):
+    """retry_delivery gives a failed row fresh attempts; a row that is not failed cannot be retried."""
+    from engine.delivery import retry_delivery
+    from engine.errors import NotFound
+
+    mailbox.refuse["bounce@example.com"] = "550 5.1.1 No such user"
+    send(bound, make_customer(email="bounce@example.com"))
+    work(bound)
+    [failed] = failed_deliveries()
+    del mailbox.refuse["bounce@example.com"]
+    retry_delivery(bound, failed.id)
+    work(bound)
+    assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent" and failed_deliveries() == []
+    with pytest.raises(NotFound):
+        retry_delivery(bound, failed.id)
