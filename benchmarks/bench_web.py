@@ -51,17 +51,23 @@ def bare_app(fields) -> Flask:
     return app
 
 
-def rate(label: str, seconds: float, call) -> float:
-    """Calls per second of `call` over about `seconds` (after a short warm-up)."""
-    for _ in range(5):
-        call(0)
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        call(count)
-        count += 1
-    per_second = count / (time.perf_counter() - started)
-    print(f"{label:<42} {per_second:9.1f} req/s  ({count} requests)")
-    return per_second
+def measure(cases: dict, seconds: float, rounds: int = 5) -> dict[str, float]:
+    """Requests/s of each case, interleaved in short rounds so a busy machine slows all cases alike."""
+    done = {name: 0 for name in cases}
+    spent = {name: 0.0 for name in cases}
+    for name, call in cases.items():
+        for i in range(5):  # warm-up: templates compiled, caches filled
+            call(i)
+    for _ in range(rounds):
+        for name, call in cases.items():
+            started = time.perf_counter()
+            while time.perf_counter() - started < seconds / rounds:
+                call(done[name])
+                done[name] += 1
+            spent[name] += time.perf_counter() - started
+    for name in cases:
+        print(f"{name:<42} {done[name] / spent[name]:9.1f} req/s  ({done[name]} requests)")
+    return {name: done[name] / spent[name] for name in cases}
 
 
 def main() -> int:
@@ -94,12 +100,12 @@ def main() -> int:
         def get_bare(_):
             assert bare.get("/").status_code == 200
 
-        print(f"bench_web: {args.seconds:g} s per case, Flask test client, SQLite + embedded Redis")
-        baseline = rate("bare Flask page, comparable template", args.seconds, get_bare)
-        topic = rate("topic form page (GET)", args.seconds, get_topic)
-        created = rate("ticket submission (POST -> 303)", args.seconds, submit)
-        print(f"ratio topic page / bare page: {topic / baseline:.2f}")
-        print(f"ratio ticket submission / bare page: {created / baseline:.2f}")
+        print(f"bench_web: {args.seconds:g} s per case in 5 interleaved rounds, Flask test client, SQLite + embedded Redis")
+        rates = measure({"bare Flask page, comparable template": get_bare, "topic form page (GET)": get_topic,
+                         "ticket submission (POST -> 303)": submit}, args.seconds)
+        baseline, topic, created = rates.values()
+        print(f"ratio topic page / bare page: {topic / baseline:.3f}")
+        print(f"ratio ticket submission / bare page: {created / baseline:.3f}")
     finally:
         rt.db.close()
         server = getattr(rt.redis, "embedded_server", None)
