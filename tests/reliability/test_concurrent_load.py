@@ -19,7 +19,7 @@ from tests.reliability.load import create_tickets, live_server, post_events, wai
 RATE = {"per_bot_per_second": 20, "per_chat_per_second": 1}
 
 
-def prepare(rt, web_customers: int, linked_customers: int) -> tuple[list[tuple[str, str]], list[str], str]:
+def prepare(web_customers: int, linked_customers: int) -> tuple[list[tuple[str, str]], list[str], str]:
     """Portal customers with passwords, customers linked to the notification bot (chat id = 7000 + i), an API token."""
     logins = []
     for i in range(web_customers):
@@ -52,23 +52,22 @@ def worker_logs(tmp_path) -> str:
 
 
 @pytest.fixture
-def stack(bound, app, workers, mailbox, fake_api, tmp_path, caplog):
-    """Everything a load run needs; `stack.run(...)` returns the tallies."""
+def load(bound, app, workers, mailbox, fake_api):
+    """load(web_customers, linked_customers, tickets_each, events_each) runs the scenario and returns its tallies."""
 
-    class Stack:
-        def run(self, web_customers, linked_customers, tickets_each, events_each, drain_timeout=30.0):
-            logins, refs, token = prepare(bound, web_customers, linked_customers)
-            return run_load(bound, app, workers, logins, refs, token, tickets_each, events_each, drain_timeout)
+    def run(web_customers, linked_customers, tickets_each, events_each, drain_timeout=30.0):
+        logins, refs, token = prepare(web_customers, linked_customers)
+        return run_load(bound, app, workers, logins, refs, token, tickets_each, events_each, drain_timeout)
 
-    return Stack()
+    return run
 
 
 @pytest.mark.postgres
-def test_sqlite_web_and_two_workers_writing_at_once(bound, stack, mailbox, fake_api, tmp_path, caplog):
+def test_sqlite_web_and_two_workers_writing_at_once(bound, load, mailbox, fake_api, tmp_path, caplog):
     """Case 24: portal writes, event writes and two workers' delivery updates overlap: nothing locked, nothing lost."""
     if isinstance(bound.db, SqliteDatabase):  # on PostgreSQL (TEST_DATABASE_URL) the same load runs without it
         assert bound.db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
-    result = stack.run(web_customers=6, linked_customers=10, tickets_each=5, events_each=2)
+    result = load(web_customers=6, linked_customers=10, tickets_each=5, events_each=2)
     tickets, events = result["tickets"], result["events"]
     assert tickets.statuses == Counter({200: 30, 303: 30}) and events.statuses == Counter({202: 20})
     assert result["drained_after"] is not None, "outbox not drained"
@@ -85,12 +84,12 @@ def test_sqlite_web_and_two_workers_writing_at_once(bound, stack, mailbox, fake_
 
 
 @pytest.mark.postgres
-def test_sustained_tickets_and_a_notification_burst(bound, config_dir, stack, mailbox, fake_api):
+def test_sustained_tickets_and_a_notification_burst(bound, config_dir, load, mailbox, fake_api):
     """Case 25: zero 5xx, every outbox row delivered exactly once, Telegram paced by its buckets, drained promptly."""
     write_policies(config_dir, telegram_rate=RATE)
     assert bound.catalogs.reload()
     linked, per_chat = 40, 2
-    result = stack.run(web_customers=10, linked_customers=linked, tickets_each=6, events_each=per_chat)
+    result = load(web_customers=10, linked_customers=linked, tickets_each=6, events_each=per_chat)
     tickets, events = result["tickets"], result["events"]
     assert tickets.server_errors() == 0 and events.server_errors() == 0
     assert tickets.statuses[303] == 60 and events.statuses[202] == linked * per_chat

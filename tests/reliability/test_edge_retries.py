@@ -9,9 +9,12 @@ import pytest
 import requests
 
 from channels.telegram.webhook import webhook_secret
+from engine import accounts, tickets
+from engine.api_tokens import create_token
 from engine.store.models import Delivery, Notification, ProcessedUpdate, Ticket
 from tests.notify.conftest import SUPPORT_TOKEN, own_redis  # noqa: F401  (own_redis: a Redis this module can crash)
-from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Tally
+from tests.reliability.conftest import PASSWORD
+from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Customer, Tally
 
 CHAT = 4242
 
@@ -96,3 +99,25 @@ class TestRedisDown:
         while Delivery.get().status != "sent" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert Delivery.get().status == "sent" and len(mailbox.messages) == 1
+
+    def test_agent_replies_and_billing_events_are_accepted_and_delivered_later(self, bound, server, own_redis,  # noqa: F811
+                                                                              workers, mailbox):
+        """The other writers keep working too: an agent's reply (with its auto-close timers) and an event."""
+        ticket = tickets.create_ticket(bound, accounts.create_user("anna@example.com", PASSWORD), "chats/chat-problem",
+                                       TICKET_VALUES, [], "web")
+        accounts.create_user("agent@example.com", PASSWORD, role="agent")
+        agent = Customer(server.url, "agent@example.com", PASSWORD)
+        _, token = create_token("billing")
+        own_redis.crash()
+        page = agent.session.get(f"{server.url}/agent/tickets/{ticket.number}", timeout=30).text
+        reply = agent.session.post(f"{server.url}/agent/tickets/{ticket.number}/reply", allow_redirects=False, timeout=30,
+                                   data={"_csrf": CSRF_RE.search(page).group(1), "message": "Проверьте настройки."})
+        event = requests.post(f"{server.url}/api/v1/events", headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                              json={"type": "low_balance", "customer": "anna@example.com", "params": {"balance": 1, "currency": "RUB"}})
+        assert (reply.status_code, event.status_code) == (303, 202)
+        assert Ticket.get_by_id(ticket.id).status == "waiting_customer"
+        pending = Delivery.select().where(Delivery.status == "pending").count()
+        assert pending == 3  # ticket created, support reply, low balance: one email each
+        own_redis.start()
+        workers.start("--simple", "--sweep-every", "0.5")
+        assert len(mailbox.wait(pending, timeout=20)) == pending
