@@ -11,6 +11,7 @@ from engine.store.models import Attachment, Ticket
 from tests.web.conftest import PASSWORD, LiveServer
 from tests.web.helpers import PNG, TOPIC_URL, chat_problem, make_ticket
 
+pytestmark = pytest.mark.postgres  # ownership checks and escaping must hold on both databases
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "<svg onload=alert(1)>", 'x" hx-get="/logout',
        "javascript:alert(1)"]
 

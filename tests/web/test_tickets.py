@@ -4,9 +4,12 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from engine.store.models import Notification, Ticket
 from tests.web.helpers import PNG, TOPIC_URL, chat_problem, make_ticket
 
+pytestmark = pytest.mark.postgres  # idempotent create, ownership and status moves: run on both databases
 IDEM = "k" * 24
 
 
