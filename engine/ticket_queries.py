@@ -60,11 +60,17 @@ def staff_ticket(staff: User, number) -> Ticket:
     return ticket
 
 
-def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), limit: int = 200) -> list[Ticket]:
-    """The agents' queue: tickets in `statuses`, most urgent then oldest first."""
+def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), limit: int = 200,
+                  category_id: str = "", topic_id: str = "") -> list[Ticket]:
+    """The agents' queue: tickets in `statuses` (optionally of one category/topic), most urgent then oldest first."""
     require_staff(staff)
     urgency = Case(None, [(Ticket.priority == p, i) for i, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
-    return list(Ticket.select().where(Ticket.status.in_(statuses)).order_by(urgency, Ticket.updated_at).limit(limit))
+    where = Ticket.status.in_(statuses)
+    if category_id:
+        where &= Ticket.category_id == category_id
+    if topic_id:
+        where &= Ticket.topic_id == topic_id
+    return list(Ticket.select().where(where).order_by(urgency, Ticket.updated_at).limit(limit))
 
 
 def ticket_messages(ticket: Ticket) -> list[Message]:

@@ -142,6 +142,14 @@ def test_queue_puts_urgent_first(rt, customer, agent):
     assert tickets.staff_ticket(agent, low.number).id == low.id
 
 
+def test_queue_filters_by_category_and_topic_in_the_query(rt, customer, agent):
+    other = tickets.create_ticket(rt, customer, "hosting/other", {"subject": "s", "message": "m"}, [], "web")
+    site = tickets.create_ticket(rt, customer, "hosting/site-down", SITE, [], "web")
+    assert [t.id for t in tickets.staff_tickets(agent, category_id="hosting", topic_id="other")] == [other.id]
+    assert [t.id for t in tickets.staff_tickets(agent, topic_id="site-down")] == [site.id]
+    assert tickets.staff_tickets(agent, category_id="no-such") == []
+
+
 def test_auto_close_after_the_deadline_with_one_reminder(rt, ticket, agent):
     tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
     assert tickets.due_ticket_ids(ticket.reminder_at - timedelta(seconds=1)) == ([], [])

@@ -30,8 +30,8 @@ def queue():
         abort(400)
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
-    rows = tickets.staff_tickets(current_user(), statuses=STATUS_FILTERS[status], limit=QUEUE_LIMIT)
-    rows = [r for r in rows if (not category_id or r.category_id == category_id) and (not topic_id or r.topic_id == topic_id)]
+    rows = tickets.staff_tickets(current_user(), statuses=STATUS_FILTERS[status], limit=QUEUE_LIMIT,
+                                 category_id=category_id, topic_id=topic_id)
     filters = {"status": status, "category": category_id, "topic": topic_id}
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
     return render_template(template, tickets=rows, filters=filters, status_filters=STATUS_FILTERS)
@@ -85,7 +85,7 @@ def priority(number):
 @staff_required
 def archive(number):
     found = tickets.staff_ticket(current_user(), number)
-    return _transition(found, lambda: tickets.archive_ticket(runtime(), found, current_user(), "staff"))
+    return _transition(found, lambda: tickets.archive_ticket(runtime(), found, current_user(), request.form.get("comment", "").strip()))
 
 
 @bp.get("/tickets/<number>/files/<attachment_id>")
