@@ -13,6 +13,7 @@ import requests
 
 from engine.store.models import Attachment, Ticket
 from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Customer, live_server
+from tests.web.helpers import PNG
 
 BOUNDARY = "hostile"
 
@@ -124,6 +125,18 @@ def test_upload_aborted_halfway_leaves_no_ticket_file_or_temp_file(rt, server, c
     assert wait_clean(private_tmp) == []
     assert Ticket.select().count() == 0 and Attachment.select().count() == 0
     assert not rt.settings.attachments_dir.exists() or not any(rt.settings.attachments_dir.rglob("*"))
+
+
+def test_a_large_legitimate_upload_leaves_no_temp_file_either(rt, server, customer, private_tmp):
+    """A 3 MB screenshot is spooled to temp files on its way in (waitress, then werkzeug); all are gone afterwards."""
+    page = customer.session.get(customer.base + TOPIC_URL).text
+    data = {**TICKET_VALUES, "_csrf": CSRF_RE.search(page).group(1), "_idem": IDEM_RE.search(page).group(1)}
+    png = PNG + b"\0" * (3 * 1024 * 1024)
+    response = customer.session.post(customer.base + TOPIC_URL, data=data, files={"attachments": ("shot.png", png)},
+                                     allow_redirects=False, timeout=30)
+    assert response.status_code == 303
+    assert Attachment.get().size == len(png)
+    assert wait_clean(private_tmp) == []
 
 
 def test_a_stalled_body_is_dropped_after_the_idle_timeout(app, private_tmp):
