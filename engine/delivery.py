@@ -5,6 +5,8 @@ import logging
 import math
 from datetime import datetime, timedelta, timezone
 
+from redis.exceptions import RedisError
+
 from engine.catalog.durations import parse_duration
 from engine.errors import NotFound, PermanentDeliveryError, TemporaryDeliveryError
 from engine.jobs import enqueue_delivery_rows
@@ -14,6 +16,7 @@ from engine.senders import Outgoing, sender_for
 from engine.store.models import Delivery, Notification, TelegramLink, User
 
 log = logging.getLogger(__name__)
+REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
 
 
 def _now() -> datetime:
@@ -40,25 +43,27 @@ def _owned(row: Delivery, attempt: int):
 def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     """Deliver one outbox row; returns sent, failed, retry, postponed or skipped (not due, gone, or owned by another)."""
     now = now or _now()
-    row = Delivery.get_or_none(Delivery.id == delivery_id)
-    if row is None:
-        return "skipped"
     policies = rt.catalog.policies
-    if row.channel == "telegram":
-        # Only a row this worker could claim may spend a rate-limit token.
-        if not Delivery.select().where((Delivery.id == row.id) & claimable(now)).exists():
-            return "skipped"
-        binding_id, chat_id = split_target(row.target)
-        wait = RateLimiter(rt.redis).take(telegram_buckets(policies.telegram_rate, binding_id, chat_id))
-        if wait > 0:
-            return _postpone(rt, row, now, wait)
     lease = parse_duration(policies.delivery.lease)
-    attempt = row.attempts + 1
-    claimed = Delivery.update(status="sending", attempts=attempt, claimed_until=now + lease).where(
-        (Delivery.id == row.id) & (Delivery.attempts == row.attempts) & claimable(now)
-    ).execute()
+    # One conditional UPDATE claims the row and returns it: of two workers running the same job, one gets it.
+    claimed = list(
+        Delivery.update(status="sending", attempts=Delivery.attempts + 1, claimed_until=now + lease)
+        .where((Delivery.id == delivery_id) & claimable(now))
+        .returning(Delivery)
+        .execute()
+    )
     if not claimed:
         return "skipped"
+    row = claimed[0]
+    attempt = row.attempts
+    if row.channel == "telegram":
+        binding_id, chat_id = split_target(row.target)
+        try:
+            wait = RateLimiter(rt.redis).take(telegram_buckets(policies.telegram_rate, binding_id, chat_id))
+        except RedisError:
+            wait = REDIS_WAIT  # no shared budget to check: hand the row back rather than risk a burst
+        if wait > 0:
+            return _postpone(rt, row, attempt, wait)
     try:
         outgoing = build_outgoing(rt.catalog, row)
         sender = sender_for(row.channel)
@@ -108,12 +113,11 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
     )
 
 
-def _postpone(rt, row: Delivery, now: datetime, wait: float) -> str:
-    """No rate-limit token: move the row to when one will be free, without counting an attempt."""
-    later = now + timedelta(seconds=wait)
-    moved = Delivery.update(status="pending", claimed_until=None, next_attempt_at=later).where(
-        (Delivery.id == row.id) & (Delivery.attempts == row.attempts) & claimable(now)
-    ).execute()
+def _postpone(rt, row: Delivery, attempt: int, wait: float) -> str:
+    """No rate-limit token: hand the row back for when one will be free, without counting the attempt."""
+    moved = Delivery.update(
+        status="pending", attempts=attempt - 1, claimed_until=None, next_attempt_at=_now() + timedelta(seconds=wait)
+    ).where(_owned(row, attempt)).execute()
     if moved:
         enqueue_delivery_rows(rt, [Delivery.get_by_id(row.id)])
     return "postponed"

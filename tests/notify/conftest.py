@@ -33,7 +33,8 @@ TICKET_VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegra
 FAST_POLICIES = {
     "default_locale": "ru",
     "auto_close": {"after": "4s", "reminder_before": "2s"},
-    "delivery": {"max_attempts": 3, "retry_backoff": [1, 1], "lease": "2s", "sweep_every": "1s"},
+    # A lease well above a send's duration even on a loaded machine; the kill tests shorten it (short_lease).
+    "delivery": {"max_attempts": 3, "retry_backoff": [1, 1], "lease": "15s", "sweep_every": "1s"},
     "telegram_rate": {"per_bot_per_second": 30, "per_chat_per_second": 1},
 }
 
@@ -101,6 +102,13 @@ def write_policies(config_dir, **overrides) -> None:
 def config_dir(config_dir):
     write_policies(config_dir)
     return config_dir
+
+
+@pytest.fixture
+def short_lease(config_dir, bound):
+    """A 2-second delivery lease, so a killed worker's rows are retried quickly."""
+    write_policies(config_dir, delivery={**FAST_POLICIES["delivery"], "lease": "2s"})
+    assert bound.catalogs.reload()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def wait_for(predicate, timeout=20.0):
     return value
 
 
-def test_worker_killed_mid_delivery_is_retried_and_sent_once(bound, mailbox, workers, tmp_path):
+def test_worker_killed_mid_delivery_is_retried_and_sent_once(bound, short_lease, mailbox, workers, tmp_path):
     """SIGKILL while sending: the lease expires, another worker sends it, and only once."""
     (tmp_path / "hold").touch()
     send(bound, make_customer())
@@ -97,7 +97,7 @@ def test_flushed_redis_is_restored_by_the_sweep(bound, mailbox):
     assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"
 
 
-def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, fake_api, workers):
+def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, short_lease, fake_api, workers):
     """SIGKILL while the Bot API call hangs: after the lease another worker sends it, one message in the chat."""
     user = make_customer()
     link(user, 6001)
