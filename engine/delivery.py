@@ -66,6 +66,9 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
             return _postpone(rt, row, attempt, wait)
     try:
         outgoing = build_outgoing(rt.catalog, row)
+    except PermanentDeliveryError as exc:  # our side (config, account, link) is wrong: the chat did nothing
+        return _fail(rt, row, attempt, str(exc))
+    try:
         sender = sender_for(row.channel)
         if sender is None:
             raise TemporaryDeliveryError(f"no sender registered for channel {row.channel!r} in this worker")
@@ -73,7 +76,7 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
             return "skipped"  # the lease ran out before sending: another worker may own the row by now
         sender(rt, outgoing)
     except PermanentDeliveryError as exc:
-        return _fail(rt, row, attempt, str(exc))
+        return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
         return _retry(rt, row, attempt, str(exc), exc.retry_after)
     except Exception as exc:  # a sender bug or an unexpected outage must not lose the row
@@ -143,14 +146,14 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
     return "retry"
 
 
-def _fail(rt, row: Delivery, attempt: int, error: str) -> str:
-    """Record a final failure (visible to staff); a refused Telegram chat is unlinked and email used instead."""
+def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) -> str:
+    """Record a final failure (visible to staff); a Telegram chat that `refused` is unlinked and email used instead."""
     fallback = None
     with rt.db.atomic():
         updated = Delivery.update(status="failed", claimed_until=None, last_error=error[:2000]).where(
             _owned(row, attempt)
         ).execute()
-        if updated and row.channel == "telegram":
+        if updated and refused and row.channel == "telegram":
             fallback = _telegram_refused(rt, row, error)
     log.warning("delivery %s failed for good: %s", row.id, error)
     if fallback is not None:

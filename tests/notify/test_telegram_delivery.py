@@ -159,3 +159,19 @@ def test_a_person_on_both_bots_gets_each_notification_once(bound):
         billing = notify(bound.catalog, user, "low_balance", BALANCE)
     targets = {n.id: [d.target for d in n.deliveries if d.channel == "telegram"] for n in (about_ticket, plain, billing)}
     assert targets == {about_ticket.id: ["support_bot:5005"], plain.id: ["notify_bot:5005"], billing.id: ["notify_bot:5005"]}
+
+
+def test_a_type_removed_from_the_config_fails_without_unlinking(bound, customer, config_dir, fake_api, mailbox):
+    """Our own configuration error fails the delivery but neither unlinks the chat nor falls back to email."""
+    from engine.notify import set_preferences
+
+    set_preferences(customer, {"low_balance": {"email": False}})
+    send_many(bound, customer)
+    for name in ("types.yaml", "channels.yaml"):
+        path = config_dir / "notifications" / name
+        path.write_text(path.read_text().replace("low_balance", "low_balance_renamed"))
+    assert bound.catalogs.reload(), bound.catalogs.last_errors
+    work(bound)
+    [row] = telegram_rows()
+    assert row.status == "failed" and "no longer configured" in row.last_error
+    assert TelegramLink.get().active and Delivery.select().count() == 1 and fake_api.calls_of("sendMessage") == []
