@@ -5,12 +5,15 @@ import math
 from datetime import date
 
 from peewee import IntegrityError, fn
+from redis.exceptions import RedisError
 
-from engine.errors import ValidationFailed
+from engine.errors import RateLimited, ValidationFailed
 from engine.notify import enqueue_deliveries, notify
+from engine.ratelimit import Bucket, RateLimiter
 from engine.store.models import EventReceipt, User
 
 MAX_STRING = 4000
+EVENTS_PER_SECOND = 50.0  # per API token, with a burst of one second's worth: a runaway client cannot flood customers
 
 
 def _check(kind: str, value) -> str | None:
@@ -53,6 +56,16 @@ def find_customer(reference) -> User | None:
         return None
     reference = reference.strip()
     return User.get_or_none(User.is_active & ((User.external_id == reference) | (fn.LOWER(User.email) == reference.lower())))
+
+
+def check_rate(rt, token_id: int) -> None:
+    """RateLimited when this API token exceeds EVENTS_PER_SECOND; with Redis down events are let through."""
+    try:
+        wait = RateLimiter(rt.redis).take([Bucket(f"ratelimit:events:{token_id}", EVENTS_PER_SECOND, EVENTS_PER_SECOND)])
+    except RedisError:
+        return
+    if wait > 0:
+        raise RateLimited(wait)
 
 
 def post_event(rt, type_id, customer, params, idempotency_key=None) -> tuple[dict, bool]:

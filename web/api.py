@@ -1,12 +1,14 @@
 """The events API (/api/v1): other systems post notifications with a Bearer token; JSON in, JSON out."""
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.api_tokens import verify_token
-from engine.errors import CredentialRevoked, Unauthenticated, ValidationFailed
-from engine.events import post_event
+from engine.errors import CredentialRevoked, RateLimited, Unauthenticated, ValidationFailed
+from engine.events import check_rate, post_event
 
 MAX_BODY = 64 * 1024  # an event is a few hundred bytes; refuse big bodies before reading them
 
@@ -34,6 +36,13 @@ def _revoked(exc):
     return _error(403, "forbidden", reason=str(exc))
 
 
+@api.errorhandler(RateLimited)
+def _limited(exc: RateLimited):
+    response = jsonify({"error": "too_many_requests", "retry_after": exc.retry_after})
+    response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return response, 429
+
+
 @api.errorhandler(ValidationFailed)
 def _invalid(exc: ValidationFailed):
     return _error(422, "invalid_event", reason=str(exc), errors=exc.errors)
@@ -47,13 +56,13 @@ def _bearer() -> str | None:
 @api.post("/events")
 def post_events():
     """Accept one event: {"type", "customer", "params", "idempotency_key"} -> 202 {"notification_id"}."""
-    verify_token(_bearer())
+    rt = current_app.extensions["helpdesk_runtime"]
+    check_rate(rt, verify_token(_bearer()).id)
     if request.content_length is None or request.content_length > MAX_BODY:
         status = 411 if request.content_length is None else 413
         return _error(status, "length_required" if status == 411 else "payload_too_large", limit=MAX_BODY)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, "invalid_json", reason="the body must be a JSON object")
-    rt = current_app.extensions["helpdesk_runtime"]
     response, _created = post_event(rt, body.get("type"), body.get("customer"), body.get("params", {}), body.get("idempotency_key"))
     return jsonify(response), 202

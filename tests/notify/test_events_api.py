@@ -189,3 +189,12 @@ def test_the_same_key_posted_concurrently_creates_one_notification(bound, token)
     assert len(answers) == 4 and {status for status, _ in answers} == {202}
     assert len({body["notification_id"] for _, body in answers}) == 1
     assert Notification.select().count() == 1
+
+
+def test_a_flooding_client_is_slowed_down_with_429(client, token, monkeypatch):
+    """Beyond the per-token rate the API answers 429 with Retry-After and records nothing."""
+    monkeypatch.setattr("engine.events.EVENTS_PER_SECOND", 2.0)
+    answers = [post(client, token, {**EVENT, "idempotency_key": f"flood-{n}"}) for n in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[2].headers["Retry-After"] == "1" and answers[2].get_json()["error"] == "too_many_requests"
+    assert Notification.select().count() == 2
