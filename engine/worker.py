@@ -8,7 +8,7 @@ import logging
 from rq import SimpleWorker, Worker
 
 from engine import jobs
-from engine.sweeper import SweeperThread
+from engine.sweeper import SweeperThread, sweep
 
 # Channel modules register their senders on import (engine never imports them itself).
 CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
@@ -22,15 +22,18 @@ def load_channels(extra: tuple[str, ...] = ()) -> None:
 
 def run_worker(rt, *, burst: bool = False, simple: bool = False, sweep_every: float | None = None,
                extra_modules: tuple[str, ...] = (), name: str | None = None) -> bool:
-    """Work the helpdesk queue (scheduler included) with a sweeper thread beside it, until stopped or, in burst, drained."""
+    """Work the helpdesk queue (scheduler included) with a sweeper thread beside it; in burst: sweep once, drain, exit."""
     load_channels(extra_modules)
     jobs.bind_runtime(rt)
     worker_class = SimpleWorker if simple else Worker
     worker = worker_class([rt.queue], connection=rt.redis, name=name)
+    if burst:
+        sweep(rt)  # a burst run (e.g. from cron) first enqueues what the database says is due, then drains it
+        return worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     sweeper = SweeperThread(rt, interval=sweep_every)
     sweeper.start()
     try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        return worker.work(with_scheduler=True, logging_level="WARNING")
     finally:
         sweeper.stop()
 

@@ -154,3 +154,12 @@ def test_a_bounded_sweep_walks_the_outbox_in_slices(bound):
     third = sweep(bound, start_after=second.resume_after, limit=2)
     assert [first.deliveries, second.deliveries, third.deliveries] == [2, 2, 1]
     assert [first.resume_after, second.resume_after, third.resume_after] == [ids[1], ids[3], 0]
+
+
+def test_a_burst_worker_sweeps_then_drains(bound, mailbox, workers):
+    """`run.py worker --burst` (cron style) delivers rows whose jobs Redis lost, then exits."""
+    send(bound, make_customer())
+    bound.redis.flushall()
+    proc = workers.start("--burst", "--simple")
+    assert proc.wait(30) == 0
+    assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"
