@@ -98,10 +98,13 @@ class Customer:
         return response.headers.get("Location")
 
 
-def create_tickets(base_url: str, logins: list[tuple[str, str]], per_customer: int) -> Tally:
-    """Every customer signs in, then submits `per_customer` tickets; all customers at once, one thread each."""
+def sign_in(base_url: str, logins: list[tuple[str, str]]) -> list[Customer]:
+    return [Customer(base_url, email, password) for email, password in logins]
+
+
+def submit_tickets(customers: list[Customer], per_customer: int) -> Tally:
+    """Every customer submits `per_customer` tickets; all customers at once, one thread each."""
     tally = Tally()
-    customers = [Customer(base_url, email, password) for email, password in logins]
 
     def run(customer: Customer) -> None:
         for _ in range(per_customer):
@@ -112,6 +115,11 @@ def create_tickets(base_url: str, logins: list[tuple[str, str]], per_customer: i
         list(pool.map(run, customers))
     tally.seconds = time.monotonic() - started
     return tally
+
+
+def create_tickets(base_url: str, logins: list[tuple[str, str]], per_customer: int) -> Tally:
+    """Every customer signs in, then all submit their tickets at once."""
+    return submit_tickets(sign_in(base_url, logins), per_customer)
 
 
 def post_events(base_url: str, api_token: str, customer_refs: list[str], per_customer: int, threads: int = 8,

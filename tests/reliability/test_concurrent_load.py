@@ -1,19 +1,24 @@
-"""Cases 24 and 25: the web server and two worker processes writing one SQLite file under sustained load."""
+"""Cases 24 and 25 (and 14 under load): the web server and two worker processes writing one database under sustained
+load, with and without a Redis crash in the middle."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import pytest
 from peewee import SqliteDatabase
+from rq import Worker
 from rq.registry import FailedJobRegistry
 
 from engine import accounts
 from engine.api_tokens import create_token
 from engine.store.models import Delivery, Message, Notification, Ticket
-from tests.notify.conftest import NOTIFY_TOKEN, link, make_customer, write_policies
+from tests.notify.conftest import NOTIFY_TOKEN, link, make_customer, own_redis, write_policies  # noqa: F401
 from tests.reliability.conftest import PASSWORD
-from tests.reliability.load import create_tickets, live_server, post_events, wait_drained, worst_window_excess
+from tests.reliability.load import (
+    create_tickets, live_server, post_events, sign_in, submit_tickets, wait_drained, worst_window_excess,
+)
 
 # A bot budget below what 40 chats at 1/s could take, so the per-bot bucket really binds in case 25.
 RATE = {"per_bot_per_second": 20, "per_chat_per_second": 1}
@@ -110,3 +115,51 @@ def test_sustained_tickets_and_a_notification_burst(bound, config_dir, load, mai
     # 80 messages after a burst of 20 need 3 s at 20/s; the drain takes that, plus a few scheduler turns at most.
     least = (linked * per_chat - bot_rate) / bot_rate
     assert least - 0.2 <= max(times) - min(times) < least + 6
+
+
+class TestRedisCrashUnderLoad:
+    """Redis is killed (SIGKILL, unsaved jobs lost) while customers and billing keep writing, then comes back."""
+
+    @pytest.fixture
+    def redis(self, own_redis):  # noqa: F811
+        return own_redis.client()
+
+    @pytest.mark.postgres
+    def test_nothing_is_lost_or_sent_twice(self, bound, app, own_redis, workers, mailbox, fake_api):  # noqa: F811
+        logins, refs, token = prepare(web_customers=6, linked_customers=10)
+        for _ in range(2):
+            workers.start("--simple", "--sweep-every", "1")
+        deadline = time.monotonic() + 20  # a worker that cannot reach Redis while starting exits: crash Redis after
+        while Worker.count(queue=bound.queue) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        results = {}
+
+        def chaos():
+            time.sleep(0.5)
+            own_redis.crash()
+            time.sleep(2)
+            own_redis.start()
+
+        with live_server(app) as server:
+            customers = sign_in(server.url, logins)  # signing in needs Redis (its attempt counter)
+            threads = [threading.Thread(target=chaos),
+                       threading.Thread(target=lambda: results.setdefault("events", post_events(server.url, token, refs, 3)))]
+            for thread in threads:
+                thread.start()
+            results["tickets"] = submit_tickets(customers, 8)
+            for thread in threads:
+                thread.join(60)
+            # A worker busy with a job when Redis vanished exits (RQ fails on its heartbeat): restart it, as a supervisor does.
+            for proc in list(workers.procs):
+                if proc.poll() is not None:
+                    workers.start("--simple", "--sweep-every", "1")
+            drained = wait_drained(bound.db, 60)
+        assert results["tickets"].statuses == Counter({200: 48, 303: 48}) and results["events"].statuses == Counter({202: 30})
+        assert drained is not None, "outbox not drained after Redis came back"
+        assert Ticket.select().count() == 48
+        assert Counter(d.channel for d in Delivery.select()) == Counter({"email": 78, "telegram": 30})
+        assert {d.status for d in Delivery.select()} == {"sent"}
+        time.sleep(1.5)  # a late duplicate would arrive within a sweep or two
+        assert len(mailbox.messages) == 78
+        sends = [c for c in fake_api.calls_of("sendMessage", NOTIFY_TOKEN) if c.status == 200]
+        assert Counter(int(c.params["chat_id"]) for c in sends) == Counter({7000 + i: 3 for i in range(10)})
