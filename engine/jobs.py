@@ -18,6 +18,7 @@ FAILURE_TTL = 7 * 24 * 3600
 # After a Redis error, enqueues are skipped for this long (the sweeper catches up) instead of every request paying
 # redis-py's reconnect backoff (seconds) during an outage.
 OUTAGE_PAUSE = 5.0
+SCHEDULER_GRACE = timedelta(seconds=10)  # RQ's scheduler moves due jobs every second; this late means none is running
 
 
 def _redis_resting() -> bool:
@@ -85,11 +86,15 @@ def delivery_job_id(row) -> str:
     return f"deliver-{row.id}-{row.attempts}-{_ms(row.next_attempt_at)}"
 
 
-def _live(rt, job_ids: list[str]) -> set[str]:
+def _statuses(rt, job_ids: list[str]) -> list[bytes | None]:
     pipe = rt.redis.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(f"rq:job:{job_id}", "status")
-    return {job_id for job_id, status in zip(job_ids, pipe.execute()) if status in _LIVE_STATES}
+    return pipe.execute()
+
+
+def _live(rt, job_ids: list[str]) -> set[str]:
+    return {job_id for job_id, status in zip(job_ids, _statuses(rt, job_ids)) if status in _LIVE_STATES}
 
 
 def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
@@ -100,10 +105,11 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
         return 0
     try:
         ids = [delivery_job_id(row) for row in rows]
-        live = _live(rt, ids)
+        stale = now - SCHEDULER_GRACE
         due, later = [], []
-        for row, job_id in zip(rows, ids):
-            if job_id in live:
+        for row, job_id, status in zip(rows, ids, _statuses(rt, ids)):
+            # A job still "scheduled" well past its time has no scheduler moving it (one died with Redis): enqueue it.
+            if status in _LIVE_STATES and not (status == b"scheduled" and row.next_attempt_at < stale):
                 continue
             (due if row.next_attempt_at <= now else later).append((row, job_id))
         if due:

@@ -4,11 +4,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
+import time
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
 from engine import jobs
 from engine.sweeper import SweeperThread, sweep
+
+log = logging.getLogger(__name__)
+MAX_RESTART_PAUSE = 10.0
 
 # Channel modules register their senders on import (engine never imports them itself).
 CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
@@ -32,8 +38,23 @@ def run_worker(rt, *, burst: bool = False, simple: bool = False, sweep_every: fl
         return worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     sweeper = SweeperThread(rt, interval=sweep_every)
     sweeper.start()
+    pause = 1.0
     try:
-        return worker.work(with_scheduler=True, logging_level="WARNING")
+        while True:
+            try:
+                worker.work(with_scheduler=True, logging_level="WARNING")
+                if worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT asked for this warm shutdown
+                    return True
+                reason = "the worker quit on an error"  # RQ logs it and returns, e.g. Redis lost mid-job
+            except RedisError as exc:
+                reason = f"Redis lost ({exc})"
+            log.error("%s; restarting it in %.0f s", reason, pause)
+            if worker.pubsub_thread:  # its command listener would retry Redis forever otherwise
+                worker.pubsub_thread.stop()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's handler belongs to the dead worker
+            time.sleep(pause)
+            pause = min(pause * 2, MAX_RESTART_PAUSE)
+            worker = worker_class([rt.queue], connection=rt.redis)
     finally:
         sweeper.stop()
 

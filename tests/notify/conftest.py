@@ -1,6 +1,7 @@
 """Notification fixtures: fast policies, a real SMTP server (aiosmtpd), the fake Bot API, customers, workers."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -198,18 +199,27 @@ class Workers:
             **os.environ, **settings.env,
             "HELPDESK_CONFIG": str(settings.config_dir), "HELPDESK_DATA": str(settings.data_dir),
             "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key,
-            "TELEGRAM_API_URL": settings.telegram_api_url, "PYTHONPATH": str(PROJECT_ROOT),
+            "TELEGRAM_API_URL": settings.telegram_api_url, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1",
         }
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen] = []
 
     def start(self, *args: str, **env) -> subprocess.Popen:
         log = open(self.log_dir / f"worker-{len(self.procs)}.log", "wb")
+        # Its own process group: killing it takes RQ's forked scheduler along, as a machine crash would.
         proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "worker", *args],
-                                env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+                                env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+                                start_new_session=True)
         log.close()
         self.procs.append(proc)
         return proc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen) -> None:
+        """SIGKILL the worker and its children (RQ's scheduler process)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
     def stop_all(self) -> None:
         for proc in self.procs:
@@ -219,8 +229,8 @@ class Workers:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                pass
+            self.kill(proc)  # whatever is left of its group (an orphaned scheduler) goes too
 
 
 @pytest.fixture

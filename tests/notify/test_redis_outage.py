@@ -42,3 +42,31 @@ def test_ticket_and_reply_while_redis_is_down_are_delivered_after_it_returns(bou
     time.sleep(1)
     assert len(mailbox.messages) == pending
     assert {d.status for d in Delivery.select()} == {"sent"}
+
+
+def test_a_worker_outlives_redis_crashing_under_a_running_job(bound, own_redis, mailbox, workers, tmp_path):
+    """Redis dies while a job is sending: the job's email still goes, the worker restarts and delivers what follows."""
+    from engine.notify import enqueue_deliveries, notify
+
+    def send(user):
+        with bound.db.atomic():
+            notification = notify(bound.catalog, user, "support_reply", {"ticket_number": 1, "subject": "S", "reply": "R"})
+        enqueue_deliveries(bound, [notification.id])
+
+    (tmp_path / "hold").touch()
+    send(make_customer())
+    worker = workers.start("--simple", "--load", "tests.notify.hanging_sender", "--sweep-every", "0.5",
+                           HOLD_DIR=str(tmp_path))
+    deadline = time.monotonic() + 20
+    while not list(tmp_path.glob("started-*")):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    own_redis.crash()
+    (tmp_path / "hold").unlink()
+    mailbox.wait(1)
+    own_redis.start()
+    send(make_customer(email="second@example.com"))
+    messages = mailbox.wait(2, timeout=30)
+    assert sorted(rcpt[0] for rcpt, _ in messages) == ["anna@example.com", "second@example.com"]
+    assert worker.poll() is None
+    assert "restarting it" in (tmp_path / "worker-0.log").read_text()

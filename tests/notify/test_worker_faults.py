@@ -1,11 +1,11 @@
 """Worker faults: SIGKILL mid-delivery, the same job on two workers, a flushed Redis."""
 from __future__ import annotations
 
-import signal
 import threading
 import time
 
 import pytest
+from rq import Worker
 
 from engine.delivery import process
 from engine.notify import enqueue_deliveries, notify, set_preferences
@@ -40,8 +40,7 @@ def test_worker_killed_mid_delivery_is_retried_and_sent_once(bound, short_lease,
     send(bound, make_customer())
     first = workers.start(*HANGING, HOLD_DIR=str(tmp_path))
     wait_for(lambda: list(tmp_path.glob("started-*")))
-    first.send_signal(signal.SIGKILL)
-    first.wait(10)
+    workers.kill(first)
     row = Delivery.get()
     assert row.status == "sending" and row.attempts == 1 and mailbox.messages == []
     (tmp_path / "hold").unlink()
@@ -106,8 +105,7 @@ def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, short_l
     send(bound, user)
     first = workers.start("--simple", "--sweep-every", "0.5")
     wait_for(lambda: fake_api.calls_of("sendMessage"))
-    first.send_signal(signal.SIGKILL)
-    first.wait(10)
+    workers.kill(first)
     workers.start("--simple", "--sweep-every", "0.5")
     fake_api.wait_sent(6001, 1, timeout=20)
     time.sleep(1.5)
@@ -163,3 +161,11 @@ def test_a_burst_worker_sweeps_then_drains(bound, mailbox, workers):
     proc = workers.start("--burst", "--simple")
     assert proc.wait(30) == 0
     assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"
+
+
+def test_sigterm_stops_an_idle_worker_promptly(bound, workers):
+    """A warm shutdown request ends the worker (it is not mistaken for a crash and restarted)."""
+    proc = workers.start("--simple", "--sweep-every", "0.5")
+    wait_for(lambda: Worker.count(queue=bound.queue) == 1)
+    proc.terminate()
+    assert proc.wait(10) == 0
