@@ -169,3 +169,19 @@ def test_sigterm_stops_an_idle_worker_promptly(bound, workers):
     wait_for(lambda: Worker.count(queue=bound.queue) == 1)
     proc.terminate()
     assert proc.wait(10) == 0
+
+
+def test_a_job_left_scheduled_without_a_scheduler_is_enqueued_by_the_sweep(bound):
+    """A retry whose delayed job nobody moved (its scheduler died) is queued directly once overdue."""
+    from datetime import datetime, timedelta, timezone
+
+    from engine.jobs import enqueue_delivery_rows
+
+    send(bound, make_customer())
+    bound.redis.flushall()
+    overdue = datetime.now(timezone.utc) - timedelta(seconds=30)
+    Delivery.update(next_attempt_at=overdue).execute()
+    enqueue_delivery_rows(bound, [Delivery.get()], now=overdue - timedelta(seconds=1))  # scheduled for "later"
+    assert len(bound.queue.scheduled_job_registry) == 1 and len(bound.queue) == 0
+    assert sweep(bound).deliveries == 1
+    assert len(bound.queue) == 1
