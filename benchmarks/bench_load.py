@@ -161,7 +161,8 @@ def main() -> int:
         print(f"{'baseline: bare Flask form GET + POST with one SQLite insert':<62} {base_rate:8.1f} submissions/s")
         print(f"{'tickets: form GET + POST (validate, 5 rows + outbox, enqueue)':<62} {ticket_rate:8.1f} tickets/s"
               f"   ratio {ticket_rate / base_rate:.2f}")
-        print(f"{'events API posts (concurrently with the tickets)':<62} {events.statuses[202] / events.seconds:8.1f} events/s")
+        print(f"{'events API posts (concurrently with the tickets)':<62} {events.statuses[202] / events.seconds:8.1f} events/s"
+              f"   ({events.throttled} answered 429 and retried after Retry-After)")
         print(f"{'notifications delivered (start to drained)':<62} {sent / total:8.1f} deliveries/s"
               f"   ({sent}/{created} sent, {telegram} via Telegram, drained {drained:.1f} s after the last request)")
         print(f"{'Telegram floor at 30/s per bot (burst 30)':<62} {max(0.0, (telegram - 30) / 30):8.1f} s minimum for its rows")

@@ -58,6 +58,7 @@ class Tally:
 
     statuses: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    throttled: int = 0  # 429 answers a client waited out (Retry-After) and retried
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, key) -> None:
@@ -124,7 +125,7 @@ def create_tickets(base_url: str, logins: list[tuple[str, str]], per_customer: i
 
 def post_events(base_url: str, api_token: str, customer_refs: list[str], per_customer: int, threads: int = 8,
                 event: dict = BALANCE_EVENT) -> Tally:
-    """A burst of events API posts (one idempotency key each) from `threads` concurrent clients."""
+    """A burst of events API posts (one idempotency key each) from `threads` concurrent clients honouring 429s."""
     tally = Tally()
     bodies = [{**event, "customer": ref, "idempotency_key": f"burst-{ref}-{i}"}
               for i in range(per_customer) for ref in customer_refs]
@@ -135,7 +136,12 @@ def post_events(base_url: str, api_token: str, customer_refs: list[str], per_cus
             local.session = requests.Session()
             local.session.headers["Authorization"] = f"Bearer {api_token}"
         try:
-            tally.add(local.session.post(f"{base_url}/api/v1/events", json=body, timeout=30).status_code)
+            # A well-behaved billing client: the API limits each token and says when to come back.
+            while (response := local.session.post(f"{base_url}/api/v1/events", json=body, timeout=30)).status_code == 429:
+                with tally.lock:
+                    tally.throttled += 1
+                time.sleep(float(response.headers.get("Retry-After", "1")))
+            tally.add(response.status_code)
         except requests.RequestException as exc:
             tally.add(f"error: {type(exc).__name__}")
 
