@@ -5,6 +5,7 @@ import argparse
 
 from engine.settings import from_env
 
+CONNECTION_LIMIT = 1000  # waitress's default of 100 let ~100 stalled uploads lock everyone out
 SLOW_BODY_TIMEOUT = 30  # seconds a client may stay silent: a very slow body gets its connection closed
 
 
@@ -33,7 +34,9 @@ def make_server(app, host: str, port: int, threads: int = 8, **overrides):
     from waitress.server import create_server
 
     options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"],
-               "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10, **overrides}
+               "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10,
+               # Idle/slow connections cost a socket, not a thread: allow many before new clients wait.
+               "connection_limit": CONNECTION_LIMIT, **overrides}
     return create_server(app, host=host, port=port, **options)
 
 

@@ -203,6 +203,12 @@ def test_one_address_trying_many_emails_is_rate_limited(web, users, app):
     assert web.post("/login", {"email": users["customer"].email, "password": PASSWORD}).status_code == 429
 
 
+def test_sign_in_still_works_while_redis_is_down(web, users, rt, tmp_path, monkeypatch):
+    from redis import Redis
+    monkeypatch.setattr(rt, "redis", Redis(unix_socket_path=str(tmp_path / "no-redis.sock"), socket_connect_timeout=0.2))
+    assert web.post("/login", {"email": users["customer"].email, "password": PASSWORD}).status_code == 303
+
+
 @pytest.mark.parametrize("target, expected", [("/tickets", "/tickets"), ("//evil.example/x", "/"),
                                               ("https://evil.example/", "/"), ("/\\evil.example", "/")])
 def test_sign_in_redirects_only_to_this_site(web, users, target, expected):
