@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 # Each module exposes register(subparsers); a subcommand sets `func(args) -> int` as its default.
@@ -27,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM exits like Ctrl-C: atexit hooks run, so an embedded Redis started here is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 

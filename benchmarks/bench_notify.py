@@ -29,6 +29,7 @@ from rq import Queue, SimpleWorker  # noqa: E402
 
 from engine import jobs  # noqa: E402
 from engine.notify import enqueue_deliveries, notify  # noqa: E402
+from engine.redis_conn import stop_embedded_redis  # noqa: E402
 from engine.runtime import start_runtime  # noqa: E402
 from engine.senders import register_sender  # noqa: E402
 from engine.settings import PROJECT_ROOT, Settings  # noqa: E402
@@ -146,9 +147,7 @@ def main() -> int:
               f"trivial jobs {raw:,.0f}/s; ratio engine/raw {ours / raw:.2f}")
         assert len(sent) == len(set(sent)) == n, "every deliver job sends exactly once"
     finally:
-        server = getattr(rt.redis, "embedded_server", None)
-        if server is not None:
-            server.shutdown()
+        stop_embedded_redis(rt.redis)
         rt.db.close()
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -18,6 +18,7 @@ from flask import Flask, render_template, request  # noqa: E402
 from jinja2 import DictLoader  # noqa: E402
 
 from engine import accounts  # noqa: E402
+from engine.redis_conn import stop_embedded_redis  # noqa: E402
 from engine.runtime import start_runtime  # noqa: E402
 from engine.settings import PROJECT_ROOT, Settings  # noqa: E402
 from engine.store.models import ALL_MODELS  # noqa: E402
@@ -108,9 +109,7 @@ def main() -> int:
         print(f"ratio ticket submission / bare page: {created / baseline:.3f}")
     finally:
         rt.db.close()
-        server = getattr(rt.redis, "embedded_server", None)
-        if server is not None:
-            server.shutdown()
+        stop_embedded_redis(rt.redis)
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

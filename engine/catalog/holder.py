@@ -11,15 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from peewee import DatabaseError
-from redis import ConnectionPool, Redis
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigError, ConfigErrors
 from engine.catalog.loader import load_catalog
+from engine.redis_conn import quick_client
 from engine.store.db import database
 from engine.store.models import AuditLog
 
@@ -60,13 +58,6 @@ def publish(redis, catalog: Catalog) -> bool:
         return False
 
 
-def quick_client(redis: Redis) -> Redis:
-    """A client on the same server with short timeouts and no retries (redis-py retries for seconds by default)."""
-    pool = redis.connection_pool
-    kwargs = dict(pool.connection_kwargs, socket_timeout=QUICK_TIMEOUT, socket_connect_timeout=QUICK_TIMEOUT, retry=Retry(NoBackoff(), 0))
-    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
-
-
 def published_version(redis) -> str | None:
     try:
         value = redis.get(VERSION_KEY)
@@ -88,7 +79,7 @@ class CatalogHolder:
     def __init__(self, config_dir: Path | str, redis=None, check_interval: float = 1.0):
         self.config_dir = Path(config_dir)
         self.redis = redis
-        self._quick = quick_client(redis) if redis is not None else None
+        self._quick = quick_client(redis, QUICK_TIMEOUT) if redis is not None else None
         self.check_interval = check_interval
         self._lock = threading.Lock()
         self._current = load_catalog(self.config_dir)
