@@ -5,7 +5,7 @@
 Everything is real and on loopback: the web app on the waitress server `run.py web` builds (in this
 process, 8 threads), `--customers` signed-in HTTP clients each opening the topic form and submitting
 `--tickets` tickets (CSRF token and idempotency key from the form), while 8 billing clients post
-`--linked` x `--events` low-balance events through the events API; `--workers` `run.py worker --simple`
+`--linked` x `--events` low-balance events through the events API; `--workers` `run.py worker`
 processes deliver every outbox row (email to a local aiosmtpd server, Telegram to the fake Bot API)
 under the shipped rate limits (30 messages/s per bot, 1/s per chat). SQLite (WAL) and an embedded Redis.
 
@@ -138,7 +138,7 @@ def main() -> int:
         base_rate, base = bare_rate(workdir / "bare.sqlite3", args.customers, args.tickets)
 
         for _ in range(args.workers):
-            workers.start("--simple")
+            workers.start()
         app = create_app(runtime=rt)
         results = {}
         with live_server(app) as server:

@@ -5,6 +5,7 @@ import argparse
 import importlib
 import logging
 import signal
+import sys
 import time
 
 from redis.exceptions import RedisError
@@ -26,12 +27,14 @@ def load_channels(extra: tuple[str, ...] = ()) -> None:
         importlib.import_module(name)
 
 
-def run_worker(rt, *, burst: bool = False, simple: bool = False, sweep_every: float | None = None,
+def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: float | None = None,
                extra_modules: tuple[str, ...] = (), name: str | None = None) -> bool:
     """Work the helpdesk queue (scheduler included) with a sweeper thread beside it; in burst: sweep once, drain, exit."""
     load_channels(extra_modules)
     jobs.bind_runtime(rt)
-    worker_class = SimpleWorker if simple else Worker
+    # Jobs run in the worker process by default: a work horse forked while the sweeper thread holds
+    # SQLite's or peewee's locks can hang for good (SQLite connections are not fork-safe).
+    worker_class = Worker if fork else SimpleWorker
     worker = worker_class([rt.queue], connection=rt.redis, name=name)
     if burst:
         sweep(rt)  # a burst run (e.g. from cron) first enqueues what the database says is due, then drains it
@@ -64,15 +67,20 @@ def _worker_command(args: argparse.Namespace) -> int:
     from engine.settings import from_env
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    rt = start_runtime(from_env())
-    run_worker(rt, burst=args.burst, simple=args.simple, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
+    settings = from_env()
+    if args.fork and not settings.database_url.startswith("postgres"):
+        print("error: --fork needs PostgreSQL (DATABASE_URL); SQLite connections do not survive a fork", file=sys.stderr)
+        return 2
+    rt = start_runtime(settings)
+    run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0
 
 
 def register(subparsers) -> None:
     worker = subparsers.add_parser("worker", help="run an RQ worker: deliveries, timeouts, periodic sweep")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
-    worker.add_argument("--simple", action="store_true", help="run jobs in the worker process (no fork per job)")
+    worker.add_argument("--fork", action="store_true",
+                        help="fork a work horse per job, isolating crashes (PostgreSQL only)")
     worker.add_argument("--sweep-every", type=float, default=None, metavar="SECONDS",
                         help="sweep interval (default: policies.delivery.sweep_every)")
     worker.add_argument("--load", action="append", default=[], metavar="MODULE",

@@ -55,7 +55,7 @@ def test_a_worker_outlives_redis_crashing_under_a_running_job(bound, own_redis, 
 
     (tmp_path / "hold").touch()
     send(make_customer())
-    worker = workers.start("--simple", "--load", "tests.notify.hanging_sender", "--sweep-every", "0.5",
+    worker = workers.start("--load", "tests.notify.hanging_sender", "--sweep-every", "0.5",
                            HOLD_DIR=str(tmp_path))
     deadline = time.monotonic() + 20
     while not list(tmp_path.glob("started-*")):

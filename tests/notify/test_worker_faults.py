@@ -17,7 +17,7 @@ from tests.notify.conftest import link, make_customer, work, write_policies
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
 REPLY = {"ticket_number": 7, "subject": "Звонки", "reply": "Готово."}
-HANGING = ("--simple", "--load", "tests.notify.hanging_sender", "--sweep-every", "0.5")
+HANGING = ("--load", "tests.notify.hanging_sender", "--sweep-every", "0.5")
 
 
 def send(rt, user):
@@ -103,10 +103,10 @@ def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, short_l
     set_preferences(user, {"support_reply": {"email": False}})
     fake_api.fail("sendMessage", "timeout", delay=30, times=1)
     send(bound, user)
-    first = workers.start("--simple", "--sweep-every", "0.5")
+    first = workers.start("--sweep-every", "0.5")
     wait_for(lambda: fake_api.calls_of("sendMessage"))
     workers.kill(first)
-    workers.start("--simple", "--sweep-every", "0.5")
+    workers.start("--sweep-every", "0.5")
     fake_api.wait_sent(6001, 1, timeout=20)
     time.sleep(1.5)
     assert len(fake_api.sent_to(6001)) == 1
@@ -128,7 +128,7 @@ def test_rate_limits_hold_across_two_worker_processes(bound, config_dir, fake_ap
             ids += [notify(bound.catalog, user, "low_balance", {"balance": n, "currency": "RUB"}).id for n in range(3)]
     enqueue_deliveries(bound, ids)
     for _ in range(2):
-        workers.start("--simple", "--sweep-every", "1")
+        workers.start("--sweep-every", "1")
     wait_for(lambda: len(fake_api.calls_of("sendMessage")) >= 60, timeout=40)
     time.sleep(1)
     calls = fake_api.calls_of("sendMessage")
@@ -158,14 +158,14 @@ def test_a_burst_worker_sweeps_then_drains(bound, mailbox, workers):
     """`run.py worker --burst` (cron style) delivers rows whose jobs Redis lost, then exits."""
     send(bound, make_customer())
     bound.redis.flushall()
-    proc = workers.start("--burst", "--simple")
+    proc = workers.start("--burst")
     assert proc.wait(30) == 0
     assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"
 
 
 def test_sigterm_stops_an_idle_worker_promptly(bound, workers):
     """A warm shutdown request ends the worker (it is not mistaken for a crash and restarted)."""
-    proc = workers.start("--simple", "--sweep-every", "0.5")
+    proc = workers.start("--sweep-every", "0.5")
     wait_for(lambda: Worker.count(queue=bound.queue) == 1)
     proc.terminate()
     assert proc.wait(10) == 0

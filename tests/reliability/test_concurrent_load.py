@@ -40,7 +40,7 @@ def prepare(web_customers: int, linked_customers: int) -> tuple[list[tuple[str, 
 def run_load(rt, app, workers, logins, refs, token, tickets_each: int, events_each: int, drain_timeout: float):
     """Two worker processes; tickets from every portal customer and an event burst at the same time; wait for the drain."""
     for _ in range(2):
-        workers.start("--simple", "--sweep-every", "1")
+        workers.start("--sweep-every", "1")
     results = {}
     with live_server(app) as server:
         burst = threading.Thread(target=lambda: results.setdefault("events", post_events(server.url, token, refs, events_each)))
@@ -128,7 +128,7 @@ class TestRedisCrashUnderLoad:
     def test_nothing_is_lost_or_sent_twice(self, bound, app, own_redis, workers, mailbox, fake_api):  # noqa: F811
         logins, refs, token = prepare(web_customers=6, linked_customers=10)
         for _ in range(2):
-            workers.start("--simple", "--sweep-every", "1")
+            workers.start("--sweep-every", "1")
         deadline = time.monotonic() + 20  # a worker that cannot reach Redis while starting exits: crash Redis after
         while Worker.count(queue=bound.queue) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -152,7 +152,7 @@ class TestRedisCrashUnderLoad:
             # A worker busy with a job when Redis vanished exits (RQ fails on its heartbeat): restart it, as a supervisor does.
             for proc in list(workers.procs):
                 if proc.poll() is not None:
-                    workers.start("--simple", "--sweep-every", "1")
+                    workers.start("--sweep-every", "1")
             drained = wait_drained(bound.db, 60)
         assert results["tickets"].statuses == Counter({200: 48, 303: 48}) and results["events"].statuses == Counter({202: 30})
         assert drained is not None, "outbox not drained after Redis came back"

@@ -93,7 +93,7 @@ class TestRedisDown:
         assert customer.session.get(server.url + location, timeout=30).status_code == 200
         assert [d.status for d in Delivery.select()] == ["pending"]
         own_redis.start()
-        workers.start("--simple", "--sweep-every", "0.5")
+        workers.start("--sweep-every", "0.5")
         assert len(mailbox.wait(1, timeout=20)) == 1
         deadline = time.monotonic() + 10  # the worker records "sent" right after the SMTP server accepted the message
         while Delivery.get().status != "sent" and time.monotonic() < deadline:
@@ -119,5 +119,5 @@ class TestRedisDown:
         pending = Delivery.select().where(Delivery.status == "pending").count()
         assert pending == 3  # ticket created, support reply, low balance: one email each
         own_redis.start()
-        workers.start("--simple", "--sweep-every", "0.5")
+        workers.start("--sweep-every", "0.5")
         assert len(mailbox.wait(pending, timeout=20)) == pending
