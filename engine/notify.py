@@ -84,9 +84,13 @@ def email_targets(catalog: Catalog, user: User) -> list[str]:
     return [a for a in dict.fromkeys([user.email, *(user.notify_emails or [])]) if a]
 
 
-def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=None, idempotency_key: str | None = None) -> Notification:
-    """Write a notification and its outbox rows; call inside the transaction of the change that caused it."""
-    channels = enabled_channels(catalog, user, type_id)
+def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=None, idempotency_key: str | None = None,
+           skip_channels: tuple[str, ...] = ()) -> Notification:
+    """Write a notification and its outbox rows; call inside the transaction of the change that caused it.
+
+    `skip_channels`: channels that already told the person (the bot that just confirmed their ticket).
+    """
+    channels = enabled_channels(catalog, user, type_id) - set(skip_channels)
     notification = Notification.create(
         user=user, type_id=type_id, params=params, ticket=ticket, idempotency_key=idempotency_key,
         in_app="web" in channels,  # the web channel is the row itself, hidden when switched off

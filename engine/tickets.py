@@ -39,7 +39,8 @@ class _Raced(Exception):
 # --- outbox -------------------------------------------------------------------------------
 
 
-def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str, sent: list[int], **params) -> None:
+def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str, sent: list[int],
+            skip_channels: tuple[str, ...] = (), **params) -> None:
     """Write a notification if the catalog defines `type_id`; only the params the type declares are passed."""
     spec = catalog.notification_types.get(type_id)
     if spec is None:
@@ -47,7 +48,8 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
     base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": ticket.snapshot.get("topic_title", ""),
             "category": ticket.snapshot.get("category_title", ""), **params}
     declared = {k: v for k, v in base.items() if k in spec.params}
-    sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key).id)
+    sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,
+                                     skip_channels=skip_channels).id)
 
 
 def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:
@@ -148,7 +150,9 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                                          body=clean.get("message", ""), created_at=now)
                 _attach(ticket, message, stored)
                 TicketEvent.create(ticket=ticket, actor=customer, kind="status", old=None, new=NEW, reason="created", at=now)
-                _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent)
+                # The bot confirms a ticket made in Telegram itself: a second Telegram message would echo it.
+                _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent,
+                        skip_channels=("telegram",) if channel == "telegram" else ())
             break
         except IntegrityError:
             if idempotency_key:

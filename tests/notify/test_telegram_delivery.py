@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from engine.notify import enqueue_deliveries, notify
+from engine.notify import enqueue_deliveries, notify, set_preferences
 from engine.store.models import Delivery, TelegramLink
 from tests.notify.conftest import NOTIFY_TOKEN, link, make_customer, work, work_until, write_policies
 
@@ -175,3 +175,19 @@ def test_a_type_removed_from_the_config_fails_without_unlinking(bound, customer,
     [row] = telegram_rows()
     assert row.status == "failed" and "no longer configured" in row.last_error
     assert TelegramLink.get().active and Delivery.select().count() == 1 and fake_api.calls_of("sendMessage") == []
+
+
+@pytest.mark.parametrize("channel, telegram_targets", [("web", ["support_bot:5001"]), ("telegram", [])])
+def test_ticket_created_in_telegram_is_not_echoed_back_to_telegram(bound, channel, telegram_targets):
+    """The support bot confirms a ticket made in the chat itself; a web ticket is announced in Telegram."""
+    from engine import tickets
+
+    user = make_customer()
+    link(user, 5001, binding="support_bot")
+    set_preferences(user, {"ticket_created": {"telegram": True}})
+    values = {"account_id": "12345", "subject": "Бот молчит", "message": "Не отвечает с утра"}
+    ticket = tickets.create_ticket(bound, user, "account/other", values, [], channel)
+    created = [d for d in Delivery.select() if d.notification.type_id == "ticket_created"]
+    assert [d.target for d in created if d.channel == "telegram"] == telegram_targets
+    assert ticket.channel == channel
+
