@@ -68,6 +68,9 @@ def _take_turn(rt, seconds: float) -> bool:
         return True
 
 
+STARTUP_DELAY = 1.0  # seconds before the first sweep
+
+
 class SweeperThread(threading.Thread):
     """Runs `sweep` every policies.delivery.sweep_every seconds until stopped; errors are logged, never fatal."""
 
@@ -84,6 +87,10 @@ class SweeperThread(threading.Thread):
         return parse_duration(self.rt.catalog.policies.delivery.sweep_every).total_seconds()
 
     def run(self) -> None:
+        # Let RQ fork its scheduler process first: a fork while this thread holds a lock (logging, peewee,
+        # SQLite) can leave the child deadlocked, and the worker then hangs joining it at shutdown.
+        if self.stopped.wait(STARTUP_DELAY):
+            return
         while not self.stopped.is_set():
             interval = self.current_interval()
             try:
