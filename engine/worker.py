@@ -60,6 +60,10 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
             worker = worker_class([rt.queue], connection=rt.redis)
     finally:
         sweeper.stop()
+        if worker.scheduler is not None:
+            # A SIGTERM before RQ installs its handlers exits here with the scheduler child still running;
+            # multiprocessing would wait for it at exit forever.
+            worker.stop_scheduler()
 
 
 def _worker_command(args: argparse.Namespace) -> int:
