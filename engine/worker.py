@@ -4,18 +4,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import signal
 import sys
 import time
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
+from rq.exceptions import StopRequested
 
 from engine import jobs
 from engine.sweeper import SweeperThread, sweep
 
 log = logging.getLogger(__name__)
 MAX_RESTART_PAUSE = 10.0
+SCHEDULER_STOP_TIMEOUT = 3.0  # seconds
 
 # Channel modules register their senders on import (engine never imports them itself).
 CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
@@ -27,18 +30,74 @@ def load_channels(extra: tuple[str, ...] = ()) -> None:
         importlib.import_module(name)
 
 
+class EarlySignal:
+    """Remembers a SIGTERM/SIGINT that comes before RQ listens: it may land inside RQ's fork of its
+    scheduler, where an exception raised by a handler is swallowed and the request would be lost."""
+
+    _fork_hook = False
+
+    def __init__(self):
+        self.signum: int | None = None
+
+    def __call__(self, signum, frame) -> None:
+        self.signum = signum
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self)
+        signal.signal(signal.SIGINT, self)
+        if not EarlySignal._fork_hook:
+            # RQ's scheduler child must not inherit this handler: a stop sent before it installs its own
+            # would be remembered here and ignored, and the worker would wait for the child forever.
+            os.register_at_fork(after_in_child=_default_signals)
+            EarlySignal._fork_hook = True
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
+    """`base` that hands a signal remembered by `early` to RQ's warm shutdown as soon as RQ listens."""
+
+    class HelpdeskWorker(base):
+        def _install_signal_handlers(self):
+            super()._install_signal_handlers()
+            if early.signum is not None:
+                self.request_stop(early.signum, None)  # idle: stops the scheduler, raises StopRequested
+
+        def stop_scheduler(self):
+            """RQ's version waits forever for a scheduler child that missed its SIGTERM (sent while it was
+            still starting); give it a few seconds, then kill it (its Redis locks expire by themselves)."""
+            process = self.scheduler._process if self.scheduler else None
+            if process is None or not process.pid:
+                return
+            process.terminate()
+            process.join(SCHEDULER_STOP_TIMEOUT)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+    return HelpdeskWorker
+
+
 def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: float | None = None,
                extra_modules: tuple[str, ...] = (), name: str | None = None) -> bool:
     """Work the helpdesk queue (scheduler included) with a sweeper thread beside it; in burst: sweep once, drain, exit."""
     load_channels(extra_modules)
     jobs.bind_runtime(rt)
+    early = EarlySignal()
+    early.install()
     # Jobs run in the worker process by default: a work horse forked while the sweeper thread holds
     # SQLite's or peewee's locks can hang for good (SQLite connections are not fork-safe).
-    worker_class = Worker if fork else SimpleWorker
+    worker_class = listening_class(Worker if fork else SimpleWorker, early)
     worker = worker_class([rt.queue], connection=rt.redis, name=name)
     if burst:
         sweep(rt)  # a burst run (e.g. from cron) first enqueues what the database says is due, then drains it
-        return worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        try:
+            return worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        except StopRequested:
+            return True
     sweeper = SweeperThread(rt, interval=sweep_every)
     sweeper.start()
     pause = 1.0
@@ -49,20 +108,23 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
                 if worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT asked for this warm shutdown
                     return True
                 reason = "the worker quit on an error"  # RQ logs it and returns, e.g. Redis lost mid-job
+            except StopRequested:  # a signal that came before RQ listened
+                return True
             except RedisError as exc:
                 reason = f"Redis lost ({exc})"
             log.error("%s; restarting it in %.0f s", reason, pause)
             if worker.pubsub_thread:  # its command listener would retry Redis forever otherwise
                 worker.pubsub_thread.stop()
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's handler belongs to the dead worker
+            early.install()  # RQ's handlers belong to the dead worker
             time.sleep(pause)
+            if early.signum is not None:
+                return True
             pause = min(pause * 2, MAX_RESTART_PAUSE)
             worker = worker_class([rt.queue], connection=rt.redis)
     finally:
         sweeper.stop()
         if worker.scheduler is not None:
-            # A SIGTERM before RQ installs its handlers exits here with the scheduler child still running;
-            # multiprocessing would wait for it at exit forever.
+            # Whatever ended the loop, a scheduler child left running would make multiprocessing wait at exit.
             worker.stop_scheduler()
 
 
