@@ -204,14 +204,18 @@ def _event(ticket: Ticket, actor: User | None, old: str, new: str, reason: str, 
         TicketEvent.create(ticket=ticket, actor=actor, kind="status", old=old, new=new, reason=reason[:32], at=now)
 
 
-def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, channel: str) -> Message:
-    """Add a customer or staff message (by the author's role); moves the status and writes the outbox."""
-    _require_active(author)
-    staff = author.is_staff
-    if not staff and ticket.customer_id != author.id:
+def _acting_on(rt: Runtime, ticket: Ticket, actor: User) -> tuple[bool, Catalog, str]:
+    """Check `actor` may act on `ticket` (staff, or its own customer); return (is staff, catalog, locale)."""
+    _require_active(actor)
+    if not actor.is_staff and ticket.customer_id != actor.id:
         raise NotFound(f"ticket #{ticket.number}")
     catalog = rt.catalog
-    locale = author.locale or catalog.policies.default_locale
+    return actor.is_staff, catalog, actor.locale or catalog.policies.default_locale
+
+
+def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, channel: str) -> Message:
+    """Add a customer or staff message (by the author's role); moves the status and writes the outbox."""
+    staff, catalog, locale = _acting_on(rt, ticket, author)
     body_field, files_field = _reply_fields(catalog)
     text, body_error = clean_field(catalog, body_field, body, locale)
     files, files_error = clean_field(catalog, files_field, list(uploads or []), locale)
@@ -275,12 +279,7 @@ def take_ticket(rt: Runtime, ticket: Ticket, agent: User) -> Ticket:
 
 def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -> Ticket:
     """Archive by the customer (own ticket) or staff; staff archiving notifies the customer."""
-    _require_active(actor)
-    staff = actor.is_staff
-    if not staff and ticket.customer_id != actor.id:
-        raise NotFound(f"ticket #{ticket.number}")
-    catalog = rt.catalog
-    locale = actor.locale or catalog.policies.default_locale
+    staff, catalog, locale = _acting_on(rt, ticket, actor)
     current = Ticket.get_by_id(ticket.id)
     new = next_status(catalog, current.status, "archive", locale)
     sent: list[int] = []
