@@ -7,7 +7,7 @@ from htmx_flask import Htmx
 
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, converters, errors, security
+from web import assets, context, converters, errors, health, security
 from web.admin import bp as admin_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     Htmx(app)
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)
+    health.init_app(app)  # /healthz, /readyz
 
     for blueprint in (auth_bp, portal_bp, agent_bp, admin_bp):
         app.register_blueprint(blueprint)
