@@ -11,6 +11,7 @@ import time
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
+from rq.worker import WorkerStatus
 from rq.exceptions import StopRequested
 
 from engine import jobs
@@ -24,7 +25,7 @@ SCHEDULER_STOP_TIMEOUT = 1.0  # seconds: its locks expire by themselves, so it m
 PUBSUB_POLL = 0.5  # seconds
 # A stop that finds a job running waits this long for it, then stops cold: the job's delivery keeps its lease
 # and is claimed again when the lease runs out.
-BUSY_STOP_GRACE = 3.0  # seconds
+BUSY_STOP_GRACE = 2.5  # seconds
 
 # Channel modules register their senders on import (engine never imports them itself).
 CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
@@ -81,10 +82,10 @@ def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
                 self.request_stop(early.signum, None)  # idle: stops the scheduler, raises StopRequested
 
         def _shutdown(self):
-            super()._shutdown()
-            if self._stop_requested:  # busy: RQ would wait for the job however long it takes
+            if self.get_state() == WorkerStatus.BUSY:  # RQ would wait for the job however long it takes
                 signal.signal(signal.SIGALRM, self._stop_cold)
-                signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)
+                signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)  # armed first: stopping the scheduler takes time too
+            super()._shutdown()
 
         def _stop_cold(self, signum, frame):
             log.warning("a job is still running %.0f s after the stop request; stopping without it", BUSY_STOP_GRACE)
