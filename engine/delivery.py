@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 from redis.exceptions import RedisError
 
 from engine.catalog.durations import parse_duration
-from engine.errors import NotFound, PermanentDeliveryError, TemporaryDeliveryError
+from engine.channel_setup import binding_setting
+from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
 from engine.jobs import enqueue_delivery_rows
 from engine.ratelimit import RateLimiter, telegram_buckets
 from engine.render import render
@@ -17,6 +18,7 @@ from engine.store.models import Delivery, Notification, TelegramLink, User
 
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
+UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
 
 
 def _now() -> datetime:
@@ -41,7 +43,8 @@ def _owned(row: Delivery, attempt: int):
 
 
 def process(rt, delivery_id: int, now: datetime | None = None) -> str:
-    """Deliver one outbox row; returns sent, failed, retry, postponed or skipped (not due, gone, or owned by another)."""
+    """Deliver one outbox row; returns sent, failed, retry, postponed, not_configured (the row is `skipped`)
+    or skipped (not due, gone, or owned by another)."""
     now = now or _now()
     policies = rt.catalog.policies
     lease = parse_duration(policies.delivery.lease)
@@ -69,12 +72,15 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     except PermanentDeliveryError as exc:  # our side (config, account, link) is wrong: the chat did nothing
         return _fail(rt, row, attempt, str(exc))
     try:
+        binding_setting(rt.settings.env, outgoing.binding_id, outgoing.binding)  # ChannelNotConfigured if unset
         sender = sender_for(row.channel)
         if sender is None:
             raise TemporaryDeliveryError(f"no sender registered for channel {row.channel!r} in this worker")
         if _now() >= now + lease:
             return "skipped"  # the lease ran out before sending: another worker may own the row by now
         sender(rt, outgoing)
+    except ChannelNotConfigured as exc:
+        return _skip(row, attempt, str(exc))
     except PermanentDeliveryError as exc:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
@@ -146,6 +152,13 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
     return "retry"
 
 
+def _skip(row: Delivery, attempt: int, reason: str) -> str:
+    """The channel is not configured: a final `skipped` (reported once at process start, not per row)."""
+    Delivery.update(status="skipped", claimed_until=None, last_error=reason[:2000]).where(_owned(row, attempt)).execute()
+    log.debug("delivery %s skipped: %s", row.id, reason)
+    return "not_configured"
+
+
 def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) -> str:
     """Record a final failure (visible to staff); a Telegram chat that `refused` is unlinked and email used instead."""
     fallback = None
@@ -177,11 +190,11 @@ def _telegram_refused(rt, row: Delivery, error: str) -> Delivery | None:
 
 
 def failed_deliveries(limit: int = 100) -> list[Delivery]:
-    """Final failures, newest first, with their notification and user (the admin page lists them)."""
+    """Final failures and skipped rows, newest first, with their notification and user (the admin page lists them)."""
     query = (
         Delivery.select(Delivery, Notification, User)
         .join(Notification).join(User)
-        .where(Delivery.status == "failed")
+        .where(Delivery.status.in_(UNDELIVERED))
         .order_by(Delivery.id.desc())
         .limit(limit)
     )
@@ -189,10 +202,10 @@ def failed_deliveries(limit: int = 100) -> list[Delivery]:
 
 
 def retry_delivery(rt, delivery_id: int) -> None:
-    """Staff action: give a failed delivery a fresh set of attempts now."""
+    """Staff action: give a failed or skipped delivery a fresh set of attempts now."""
     updated = Delivery.update(status="pending", attempts=0, claimed_until=None, next_attempt_at=_now()).where(
-        (Delivery.id == delivery_id) & (Delivery.status == "failed")
+        (Delivery.id == delivery_id) & Delivery.status.in_(UNDELIVERED)
     ).execute()
     if not updated:
-        raise NotFound(f"no failed delivery {delivery_id}")
+        raise NotFound(f"no failed or skipped delivery {delivery_id}")
     enqueue_delivery_rows(rt, [Delivery.get_by_id(delivery_id)])

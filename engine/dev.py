@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
 
 from engine.catalog import load_catalog
+from engine.channel_setup import REPORTED_ENV, report_unconfigured
 from engine.redis_conn import connect_redis, redis_url_of, stop_embedded_redis
 from engine.settings import PROJECT_ROOT, from_env
 
@@ -24,6 +26,7 @@ def _run_py(*args: str) -> list[str]:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
     env = dict(os.environ)
     redis = None
@@ -34,9 +37,11 @@ def _dev(args: argparse.Namespace) -> int:
     if not args.no_demo:
         subprocess.run(_run_py("demo"), env=env, check=True)
     catalog = load_catalog(settings.config_dir)
+    unconfigured = {u.binding_id for u in report_unconfigured(catalog, env)}
+    env[REPORTED_ENV] = "1"  # said once here, not again by each process started below
     roles = [("worker",)]
     # Only the bots whose token is set: `run.py bot` alone refuses to start with a binding's token missing.
-    bots = [f"--binding={name}" for name, b in catalog.bindings(kind="telegram").items() if env.get(b.token_env or "")]
+    bots = [f"--binding={name}" for name in catalog.bindings(kind="telegram") if name not in unconfigured]
     if bots:
         roles.append(("bot", *bots))
     roles.append(("web", "--host", args.host, "--port", str(args.port)))

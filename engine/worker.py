@@ -163,6 +163,7 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
 
 
 def _worker_command(args: argparse.Namespace) -> int:
+    from engine.channel_setup import report_unconfigured
     from engine.runtime import start_runtime
     from engine.settings import from_env
 
@@ -172,6 +173,7 @@ def _worker_command(args: argparse.Namespace) -> int:
         print("error: --fork needs PostgreSQL (DATABASE_URL); SQLite connections do not survive a fork", file=sys.stderr)
         return 2
     rt = start_runtime(settings)
+    report_unconfigured(rt.catalog, settings.env)
     run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0
 

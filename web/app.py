@@ -5,6 +5,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
+from engine.channel_setup import report_unconfigured
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
 from web import assets, context, converters, errors, health, security
@@ -17,9 +18,10 @@ from web.telegram_webhook import bp as telegram_bp
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
-    """Build the Flask app around a Runtime (started here unless one is given)."""
+    """Build the Flask app around a Runtime (started here unless one is given); warns of unconfigured channels."""
     if runtime is None:
         runtime = start_runtime(settings or from_env())
+    report_unconfigured(runtime.catalog, runtime.settings.env)
     app = Flask(__name__, static_folder=None)  # our assets blueprint serves /static
     app.config.update(security.defaults(runtime.settings, runtime.catalog))
     app.config.update(overrides or {})
