@@ -7,6 +7,8 @@ import importlib
 import signal
 import sys
 
+from engine.logsafe import configure_logging
+
 # Each module exposes register(subparsers); a subcommand sets `func(args) -> int` as its default.
 COMMAND_MODULES = [
     "engine.catalog.commands",
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM exits like Ctrl-C: atexit hooks run, so an embedded Redis started here is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     args = build_parser().parse_args(argv)
+    configure_logging()  # every process: web, worker, bot, dev and one-shot commands
     return args.func(args) or 0
 
 

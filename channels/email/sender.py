@@ -12,6 +12,7 @@ from email.utils import make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.logsafe import add_secret
 from engine.render import one_line
 from engine.senders import Outgoing, register_sender
 
@@ -24,6 +25,9 @@ def smtp_url(rt, binding) -> str:
     url = (rt.settings.env.get(name) or os.environ.get(name) or "").strip()
     if not url:
         raise TemporaryDeliveryError(f"environment variable {name} is not set")
+    password = urlsplit(url).password or ""  # whatever the variable's name, its password never reaches a log
+    add_secret(password)
+    add_secret(unquote(password))
     return url
 
 

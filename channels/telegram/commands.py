@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -27,7 +26,6 @@ def _bot(args: argparse.Namespace) -> int:
     from engine.runtime import start_runtime
     from engine.settings import from_env
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         rt = start_runtime(from_env())
         apps = apps_for(rt, args.binding or None)
