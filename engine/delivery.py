@@ -56,6 +56,21 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         return "skipped"
     row = claimed[0]
     attempt = row.attempts
+    if attempt > policies.delivery.max_attempts:
+        # Claimed again after a lease ran out: the worker died (or was stopped) during the last allowed attempt.
+        Delivery.update(attempts=attempt - 1).where(_owned(row, attempt)).execute()
+        reason = row.last_error or "the worker stopped while sending"
+        return _fail(rt, row, attempt - 1, f"gave up after {attempt - 1} attempts: {reason}")
+    try:
+        return _attempt(rt, row, attempt, now, lease)
+    except Exception as exc:  # whatever broke, the row is retried (and counted), never left in `sending`
+        log.exception("delivery %s: unexpected error", row.id)
+        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
+
+
+def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -> str:
+    """One claimed attempt: rate limit, build the message, send it; each outcome recorded on the row."""
+    policies = rt.catalog.policies
     if row.channel == "telegram":
         binding_id, chat_id = split_target(row.target)
         try:
@@ -79,9 +94,6 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
         return _retry(rt, row, attempt, str(exc), exc.retry_after)
-    except Exception as exc:  # a sender bug or an unexpected outage must not lose the row
-        log.exception("delivery %s: unexpected error", row.id)
-        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
     Delivery.update(status="sent", sent_at=_now(), claimed_until=None, last_error=None).where(_owned(row, attempt)).execute()
     return "sent"
 
@@ -108,7 +120,11 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
             raise PermanentDeliveryError(f"no {row.channel} binding is configured")
         binding_id, binding = next(iter(bindings.items()))
         address = row.target
-    message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    try:
+        message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
+        raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
+                                     f"{type(exc).__name__}: {exc}") from exc
     return Outgoing(
         delivery_id=row.id, notification_id=notification.id, channel=row.channel, binding_id=binding_id, binding=binding, address=address,
         subject=message.subject, text=message.text, html=message.html, locale=user.locale,
