@@ -21,7 +21,7 @@ _PATTERNS = (
     (re.compile(r"(\bBearer\s+)[^\s'\",;]+", re.IGNORECASE), rf"\g<1>{MARKER}"),  # Authorization headers
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+@", re.IGNORECASE), rf"\g<1>{MARKER}@"),  # URL passwords
 )
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # longest first; replaced as a whole, so readers never need the lock
 _lock = threading.Lock()
 _installed = False
 
@@ -30,8 +30,9 @@ def add_secret(value: str | None) -> None:
     """Redact `value` (and its URL-quoted form) from every log record from now on."""
     if not value or len(value) < MIN_SECRET:
         return
+    global _secrets
     with _lock:
-        _secrets.update({value, quote(value, safe="")})
+        _secrets = tuple(sorted(set(_secrets) | {value, quote(value, safe="")}, key=len, reverse=True))
 
 
 def secrets_in_env(environ) -> list[str]:
@@ -52,7 +53,7 @@ def secrets_in_env(environ) -> list[str]:
 
 def redact(text: str) -> str:
     """`text` with every known secret and every secret-looking pattern replaced by MARKER."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         text = text.replace(secret, MARKER)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
