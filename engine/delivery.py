@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from engine.catalog.durations import parse_duration
 from engine.errors import NotFound, PermanentDeliveryError, TemporaryDeliveryError
 from engine.jobs import enqueue_delivery_rows
+from engine.logsafe import redact
 from engine.ratelimit import RateLimiter, telegram_buckets
 from engine.render import render
 from engine.senders import Outgoing, sender_for
@@ -153,7 +154,7 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
     else:
         delay, attempts = policy.retry_backoff[min(attempt, len(policy.retry_backoff)) - 1], attempt
     updated = Delivery.update(
-        status="pending", attempts=attempts, claimed_until=None, last_error=error[:2000],
+        status="pending", attempts=attempts, claimed_until=None, last_error=redact(error)[:2000],
         next_attempt_at=_now() + timedelta(seconds=delay),
     ).where(_owned(row, attempt)).execute()
     if updated:
@@ -166,7 +167,7 @@ def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) ->
     """Record a final failure (visible to staff); a Telegram chat that `refused` is unlinked and email used instead."""
     fallback = None
     with rt.db.atomic():
-        updated = Delivery.update(status="failed", claimed_until=None, last_error=error[:2000]).where(
+        updated = Delivery.update(status="failed", claimed_until=None, last_error=redact(error)[:2000]).where(
             _owned(row, attempt)
         ).execute()
         if updated and refused and row.channel == "telegram":

@@ -198,3 +198,22 @@ def test_a_row_whose_worker_died_in_its_last_attempt_fails_without_another(bound
     row = Delivery.get_by_id(row_id)
     assert (row.status, row.attempts, row.last_error) == ("failed", 3, "gave up after 3 attempts: the worker stopped while sending")
     assert mailbox.messages == [] and process(bound, row_id) == "skipped"
+
+
+def test_an_unexpected_sender_error_is_a_counted_retry_without_secrets(bound):
+    """An exception no sender should raise is recorded (redacted) and retried; the row never stays `sending`."""
+    original = sender_for("email")
+
+    def broken_sender(rt, outgoing):
+        raise RuntimeError("POST https://api.telegram.org/bot123:SECRET-part/sendMessage failed")
+
+    register_sender("email", broken_sender)
+    try:
+        send(bound, make_customer())
+        row_id = Delivery.get().id
+        assert process(bound, row_id) == "retry"
+    finally:
+        register_sender("email", original)
+    row = Delivery.get_by_id(row_id)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "RuntimeError: POST https://api.telegram.org/bot123:[REDACTED]/sendMessage failed"
