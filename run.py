@@ -7,6 +7,8 @@ import importlib
 import signal
 import sys
 
+from engine.logsafe import configure_logging
+
 # Each module exposes register(subparsers) for the commands listed with it; a subcommand sets `func(args) -> int`
 # as its default. Only the named command's module is imported, so a command fails fast without loading the rest.
 COMMAND_MODULES = {
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
+    configure_logging()  # every process: web, worker, bot, dev and one-shot commands
     return args.func(args) or 0
 
 

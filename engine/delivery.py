@@ -11,6 +11,7 @@ from engine.catalog.durations import parse_duration
 from engine.channel_setup import binding_setting
 from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
 from engine.jobs import enqueue_delivery_rows
+from engine.logsafe import redact
 from engine.ratelimit import RateLimiter, telegram_buckets
 from engine.render import render
 from engine.senders import Outgoing, sender_for
@@ -59,6 +60,21 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         return "skipped"
     row = claimed[0]
     attempt = row.attempts
+    if attempt > policies.delivery.max_attempts:
+        # Claimed again after a lease ran out: the worker died (or was stopped) during the last allowed attempt.
+        Delivery.update(attempts=attempt - 1).where(_owned(row, attempt)).execute()
+        reason = row.last_error or "the worker stopped while sending"
+        return _fail(rt, row, attempt - 1, f"gave up after {attempt - 1} attempts: {reason}")
+    try:
+        return _attempt(rt, row, attempt, now, lease)
+    except Exception as exc:  # whatever broke, the row is retried (and counted), never left in `sending`
+        log.exception("delivery %s: unexpected error", row.id)
+        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
+
+
+def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -> str:
+    """One claimed attempt: rate limit, build the message, send it; each outcome recorded on the row."""
+    policies = rt.catalog.policies
     if row.channel == "telegram":
         binding_id, chat_id = split_target(row.target)
         try:
@@ -85,9 +101,6 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
         return _retry(rt, row, attempt, str(exc), exc.retry_after)
-    except Exception as exc:  # a sender bug or an unexpected outage must not lose the row
-        log.exception("delivery %s: unexpected error", row.id)
-        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
     Delivery.update(status="sent", sent_at=_now(), claimed_until=None, last_error=None).where(_owned(row, attempt)).execute()
     return "sent"
 
@@ -114,7 +127,11 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
             raise PermanentDeliveryError(f"no {row.channel} binding is configured")
         binding_id, binding = next(iter(bindings.items()))
         address = row.target
-    message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    try:
+        message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
+        raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
+                                     f"{type(exc).__name__}: {exc}") from exc
     return Outgoing(
         delivery_id=row.id, notification_id=notification.id, channel=row.channel, binding_id=binding_id, binding=binding, address=address,
         subject=message.subject, text=message.text, html=message.html, locale=user.locale,
@@ -143,7 +160,7 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
     else:
         delay, attempts = policy.retry_backoff[min(attempt, len(policy.retry_backoff)) - 1], attempt
     updated = Delivery.update(
-        status="pending", attempts=attempts, claimed_until=None, last_error=error[:2000],
+        status="pending", attempts=attempts, claimed_until=None, last_error=redact(error)[:2000],
         next_attempt_at=_now() + timedelta(seconds=delay),
     ).where(_owned(row, attempt)).execute()
     if updated:
@@ -163,7 +180,7 @@ def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) ->
     """Record a final failure (visible to staff); a Telegram chat that `refused` is unlinked and email used instead."""
     fallback = None
     with rt.db.atomic():
-        updated = Delivery.update(status="failed", claimed_until=None, last_error=error[:2000]).where(
+        updated = Delivery.update(status="failed", claimed_until=None, last_error=redact(error)[:2000]).where(
             _owned(row, attempt)
         ).execute()
         if updated and refused and row.channel == "telegram":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import subprocess
 import sys
@@ -26,7 +25,6 @@ def _run_py(*args: str) -> list[str]:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
     env = dict(os.environ)
     redis = None

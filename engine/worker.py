@@ -167,7 +167,6 @@ def _worker_command(args: argparse.Namespace) -> int:
     from engine.runtime import start_runtime
     from engine.settings import from_env
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
     if args.fork and not settings.database_url.startswith("postgres"):
         print("error: --fork needs PostgreSQL (DATABASE_URL); SQLite connections do not survive a fork", file=sys.stderr)

@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from engine.channel_setup import report_unconfigured
+from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
 from web import assets, context, converters, errors, health, security
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app = Flask(__name__, static_folder=None)  # our assets blueprint serves /static
     app.config.update(security.defaults(runtime.settings, runtime.catalog))
     app.config.update(overrides or {})
+    add_secret(app.config["SECRET_KEY"])  # also a key generated and persisted in the data folder
     app.extensions["helpdesk_runtime"] = runtime
 
     # Order matters: the body limit (security) must be set before CSRFProtect parses the form.

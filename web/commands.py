@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from engine.settings import from_env
 
@@ -25,7 +24,6 @@ def register(subparsers) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from web import create_app
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(from_env())
     if args.debug:
         app.run(host=args.host, port=args.port, debug=True)

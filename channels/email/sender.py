@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from engine.channel_setup import binding_setting
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.logsafe import add_secret
 from engine.render import one_line
 from engine.senders import Outgoing, register_sender
 
@@ -61,6 +62,9 @@ def send_email(rt, outgoing: Outgoing) -> None:
     if "@" not in outgoing.address or any(c in outgoing.address for c in "\r\n"):
         raise PermanentDeliveryError(f"invalid email address {outgoing.address!r}")
     url = binding_setting(rt.settings.env, outgoing.binding_id, outgoing.binding)
+    password = urlsplit(url).password or ""  # whatever the variable's name, its password never reaches a log
+    add_secret(password)
+    add_secret(unquote(password))
     message = build_message(outgoing)
     try:
         with _connect(url) as client:

@@ -14,6 +14,7 @@ from telebot import apihelper
 
 from engine.catalog.schema import ChannelBinding
 from engine.channel_setup import env_value
+from engine.logsafe import add_secret
 from engine.settings import Settings
 
 DEFAULT_ROOT = "https://api.telegram.org"
@@ -50,6 +51,7 @@ def token_for(settings: Settings, binding_id: str, binding: ChannelBinding) -> s
         raise BotConfigError(f"telegram binding '{binding_id}': environment variable {binding.token_env} is not set")
     if ":" not in token or not token.split(":", 1)[0].isdigit():
         raise BotConfigError(f"telegram binding '{binding_id}': {binding.token_env} does not look like a bot token")
+    add_secret(token)
     return token
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -32,7 +31,6 @@ def _bot(args: argparse.Namespace) -> int:
     from engine.catalog.loader import ConfigErrors, load_catalog
     from engine.settings import from_env
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
     try:
         problem = missing_tokens(load_catalog(settings.config_dir), settings.env, args.binding)
