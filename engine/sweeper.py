@@ -73,6 +73,7 @@ def _take_turn(rt, seconds: float) -> bool:
 
 
 STARTUP_DELAY = 1.0  # seconds before the first sweep
+STOP_WAIT = 2.0  # seconds a stop waits for a sweep in progress
 
 
 class SweeperThread(threading.Thread):
@@ -109,5 +110,9 @@ class SweeperThread(threading.Thread):
                 self.rt.db.close()
             self.stopped.wait(interval)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_WAIT) -> None:
+        """Ask the thread to stop and wait for a sweep in progress (it would reconnect to Redis after the
+        process closed its connections, and keep an embedded server it should stop alive)."""
         self.stopped.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)
