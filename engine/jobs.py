@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 
@@ -99,7 +99,7 @@ def _live(rt, job_ids: list[str]) -> set[str]:
 
 def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
     """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at); returns how many; never raises on Redis errors."""
-    now = now or datetime.now(timezone.utc)
+    now = now or rt.clock()
     rows = list(rows)
     if not rows or _redis_resting():
         return 0

@@ -8,6 +8,7 @@ from redis import Redis
 from rq import Queue
 
 from engine.catalog import Catalog, CatalogHolder
+from engine.clock import Clock, utcnow
 from engine.redis_conn import connect_redis
 from engine.settings import Settings
 from engine.store.db import init_database
@@ -24,6 +25,7 @@ class Runtime:
     redis: Redis
     catalogs: CatalogHolder
     queue: Queue
+    clock: Clock = utcnow  # the wall clock deadlines are computed from (engine.clock)
 
     @property
     def catalog(self) -> Catalog:

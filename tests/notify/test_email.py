@@ -1,7 +1,7 @@
 """Email notifications reach a real SMTP server: subject, text, HTML, escaping, retries and permanent failures."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -102,6 +102,24 @@ def test_smtp_4xx_is_retried_with_backoff(clock, bound, mailbox):
     assert Delivery.get().status == "pending" and mailbox.messages == []  # not before the backoff
     assert work_until(bound, lambda: Delivery.get().status == "sent", clock=clock)
     assert Delivery.get().attempts == 2
+
+
+def test_a_delivery_keeps_its_times_on_the_runtime_clock(bound, mailbox):
+    """Claim, backoff and sent_at all come from rt.clock: a retry is not due until that clock reaches it."""
+    mailbox.refuse["later@example.com"] = "451 4.3.0 Try again later"
+    mailbox.refuse_times["later@example.com"] = 1
+    send(bound, make_customer(email="later@example.com"))
+    moment = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    bound.clock = lambda: moment
+    row_id = Delivery.get().id
+    assert process(bound, row_id) == "retry"
+    assert Delivery.get().next_attempt_at == moment + timedelta(seconds=1)
+    moment += timedelta(seconds=0.9)
+    assert process(bound, row_id) == "skipped"  # not due yet on this clock
+    moment += timedelta(seconds=0.1)
+    assert process(bound, row_id) == "sent"
+    row = Delivery.get()
+    assert row.sent_at == moment and row.attempts == 2 and len(mailbox.wait(1)) == 1
 
 
 def test_smtp_down_gives_up_after_max_attempts(clock, bound, settings, mailbox):
