@@ -19,6 +19,7 @@ from tests.reliability.conftest import PASSWORD
 from tests.reliability.load import (
     create_tickets, live_server, post_events, sign_in, submit_tickets, wait_drained, worst_window_excess,
 )
+from tests.waiting import HANG_CAP, wait_for
 
 # A bot budget below what 40 chats at 1/s could take, so the per-bot bucket really binds in case 25.
 RATE = {"per_bot_per_second": 20, "per_chat_per_second": 1}
@@ -60,7 +61,7 @@ def worker_logs(tmp_path) -> str:
 def load(bound, app, workers, mailbox, fake_api):
     """load(web_customers, linked_customers, tickets_each, events_each) runs the scenario and returns its tallies."""
 
-    def run(web_customers, linked_customers, tickets_each, events_each, drain_timeout=30.0):
+    def run(web_customers, linked_customers, tickets_each, events_each, drain_timeout=HANG_CAP):
         logins, refs, token = prepare(web_customers, linked_customers)
         return run_load(bound, app, workers, logins, refs, token, tickets_each, events_each, drain_timeout)
 
@@ -129,9 +130,8 @@ class TestRedisCrashUnderLoad:
         logins, refs, token = prepare(web_customers=6, linked_customers=10)
         for _ in range(2):
             workers.start("--sweep-every", "1")
-        deadline = time.monotonic() + 20  # a worker that cannot reach Redis while starting exits: crash Redis after
-        while Worker.count(queue=bound.queue) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # A worker that cannot reach Redis while starting exits: crash Redis after both registered.
+        wait_for(lambda: Worker.count(queue=bound.queue) >= 2, interval=0.1, message="two workers registered")
         results = {}
 
         def chaos():
@@ -153,7 +153,7 @@ class TestRedisCrashUnderLoad:
             for proc in list(workers.procs):
                 if proc.poll() is not None:
                     workers.start("--sweep-every", "1")
-            drained = wait_drained(bound.db, 60)
+            drained = wait_drained(bound.db, HANG_CAP)
         assert results["tickets"].statuses == Counter({200: 48, 303: 48}) and results["events"].statuses == Counter({202: 30})
         assert drained is not None, "outbox not drained after Redis came back"
         assert Ticket.select().count() == 48
