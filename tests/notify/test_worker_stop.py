@@ -1,0 +1,44 @@
+"""A worker asked to stop while a send hangs stops within 5 s; the send it abandoned is made once, later."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.notify import enqueue_deliveries, notify
+from engine.store.models import Delivery
+from tests.notify.conftest import make_customer
+
+pytestmark = pytest.mark.postgres
+
+HANGING = ("--load", "tests.notify.hanging_sender", "--sweep-every", "0.5")
+STOP_LIMIT = 5.0  # seconds from SIGTERM to exit
+
+
+def wait_for(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value
+
+
+def test_a_busy_worker_stops_within_5s_and_its_delivery_is_sent_once_later(bound, short_lease, mailbox, workers,
+                                                                          tmp_path):
+    (tmp_path / "hold").touch()
+    with bound.db.atomic():
+        notification = notify(bound.catalog, make_customer(), "support_reply",
+                              {"ticket_number": 7, "subject": "Звонки", "reply": "Готово."})
+    enqueue_deliveries(bound, [notification.id])
+    busy = workers.start(*HANGING, HOLD_DIR=str(tmp_path))
+    wait_for(lambda: list(tmp_path.glob("started-*")))
+    sent = time.monotonic()
+    busy.terminate()
+    busy.wait(120)
+    assert time.monotonic() - sent < STOP_LIMIT
+    assert Delivery.get().status == "sending" and mailbox.messages == []
+    (tmp_path / "hold").unlink()
+    workers.start(*HANGING, HOLD_DIR=str(tmp_path))
+    mailbox.wait(1, timeout=120)
+    wait_for(lambda: Delivery.get().status == "sent")
+    assert len(mailbox.messages) == 1
