@@ -15,6 +15,7 @@ from engine.catalog.catalog import Field
 from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
 from engine.forms import EMAIL_RE, clean_field
 from engine.runtime import Runtime
+from engine.sessions import end_user_sessions
 from engine.store.models import LinkToken, TelegramLink, User
 
 ROLES = ("customer", "agent", "admin")
@@ -53,9 +54,24 @@ def create_user(email: str, password: str | None, role: str = "customer", name: 
         raise Conflict(f"a user with email {email} exists") from None
 
 
-def set_password(user: User, password: str) -> None:
-    User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
-    user.password_hash = User.get_by_id(user.id).password_hash
+def set_password(user: User, password: str, keep_session: str | None = None) -> None:
+    """A new password; every web session of the user ends except `keep_session` (the one that changed it)."""
+    _store_hash(user, hash_password(password))
+    end_user_sessions(user, keep=keep_session)
+
+
+def set_role(user: User, role: str) -> None:
+    """Change the account's role; its web sessions end, so no page keeps acting with the old one."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    User.update(role=role).where(User.id == user.id).execute()
+    user.role = role
+    end_user_sessions(user)
+
+
+def _store_hash(user: User, password_hash: str) -> None:
+    User.update(password_hash=password_hash).where(User.id == user.id).execute()
+    user.password_hash = password_hash
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -69,7 +85,7 @@ def authenticate(email: str, password: str) -> User | None:
     if stored is _DUMMY_HASH:
         return None
     if _hasher.check_needs_rehash(stored):
-        set_password(user, password)
+        _store_hash(user, hash_password(password))  # same password, stronger hash: sessions stay
     return user
 
 

@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from engine.catalog.durations import parse_duration
 from engine.delivery import claimable
 from engine.jobs import enqueue_delivery_rows
+from engine.sessions import delete_expired
 from engine.store.models import Delivery
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,13 @@ class SweepReport:
     deliveries: int = 0
     closed: int = 0
     reminded: int = 0
+    sessions: int = 0  # expired web sessions deleted
     resume_after: int = 0  # the delivery id a bounded sweep stopped at (0: it reached the end)
 
 
 def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | None = None) -> SweepReport:
-    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders.
+    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders;
+    delete expired web sessions.
 
     `limit` bounds how many outbox rows one sweep looks at, from `start_after` on: with a large backlog the
     worker's periodic sweep walks the outbox a slice per interval instead of rereading all of it each time.
@@ -57,6 +60,7 @@ def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | No
         report.reminded += bool(tickets.send_reminder_if_due(rt, ticket_id, now=now))
     for ticket_id in close_ids:
         report.closed += bool(tickets.auto_close_if_due(rt, ticket_id, now=now))
+    report.sessions = delete_expired(rt.catalog.policies.sessions, now)
     return report
 
 
@@ -97,7 +101,7 @@ class SweeperThread(threading.Thread):
                 if _take_turn(self.rt, interval):
                     report = sweep(self.rt, start_after=self.cursor, limit=SLICE)
                     self.cursor = report.resume_after
-                    if report.deliveries or report.closed or report.reminded:
+                    if report.deliveries or report.closed or report.reminded or report.sessions:
                         log.info("sweep: %s", report)
             except Exception:  # the next sweep tries again; a crashed thread would silently stop all recovery
                 log.exception("sweep failed")

@@ -168,7 +168,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
 # --- replies and transitions --------------------------------------------------------------
 
 
-def _reply_fields(catalog: Catalog) -> tuple[Field, Field]:
+def reply_fields(catalog: Catalog) -> tuple[Field, Field]:
     """The implicit form of a reply: a body and files under the attachment policy."""
     att = catalog.policies.attachments
     body = Field(id="message", label="message", type="text", max_length=TEXT_CAP)
@@ -216,7 +216,7 @@ def _acting_on(rt: Runtime, ticket: Ticket, actor: User) -> tuple[bool, Catalog,
 def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, channel: str) -> Message:
     """Add a customer or staff message (by the author's role); moves the status and writes the outbox."""
     staff, catalog, locale = _acting_on(rt, ticket, author)
-    body_field, files_field = _reply_fields(catalog)
+    body_field, files_field = reply_fields(catalog)
     text, body_error = clean_field(catalog, body_field, body, locale)
     files, files_error = clean_field(catalog, files_field, list(uploads or []), locale)
     errors = {k: v for k, v in (("message", body_error), ("attachments", files_error)) if v}

@@ -7,7 +7,7 @@ from htmx_flask import Htmx
 
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, errors, security
+from web import assets, context, converters, errors, security
 from web.admin import bp as admin_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     # Order matters: the body limit (security) must be set before CSRFProtect parses the form.
     context.init_app(app)
+    converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     security.init_app(app)
     csrf = CSRFProtect(app)
     Htmx(app)

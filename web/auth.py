@@ -9,8 +9,10 @@ from redis.exceptions import RedisError
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from engine import accounts
+from engine import accounts, sessions
+from web import pending
 from web.context import LOCALES, current_user, runtime
+from web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -48,13 +50,6 @@ staff_required = role_required("agent", "admin")
 admin_required = role_required("admin")
 
 
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: `next` must never send a user to another host."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
-
-
 def home_for(user) -> str:
     return url_for("agent.queue") if user.is_staff else url_for("portal.home")
 
@@ -74,15 +69,25 @@ def login():
         return render_template("auth/login.html", email=email, error_key="login_failed",
                                next=safe_next(request.form.get("next"))), 401
     session.clear()  # a fresh session on sign-in: no fixation of a pre-login cookie
-    session["uid"] = user.id
+    session["sid"] = sessions.start_session(user)
     session.permanent = True
     return redirect(safe_next(request.form.get("next")) or home_for(user), 303)
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    """End this session on the server: a copy of the cookie taken before is worthless afterwards."""
+    end_web_session()
     return redirect(url_for("auth.login"), 303)
+
+
+def end_web_session() -> None:
+    """Forget this browser's server-side session, its pending uploads and its cookie contents."""
+    token = session.get("sid")
+    if token:
+        pending.discard_all(token)
+        sessions.end_session(token)
+    session.clear()
 
 
 @bp.post("/locale")

@@ -7,6 +7,9 @@ from engine.settings import from_env
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let ~100 stalled uploads lock everyone out
 SLOW_BODY_TIMEOUT = 30  # seconds a client may stay silent: a very slow body gets its connection closed
+# waitress's own limit sits above Flask's: a body a little too large still gets the portal's localized 413 page;
+# only far larger ones are cut off by waitress (plain text) before the app reads a byte.
+SERVER_BODY_MARGIN = 16 * 1024 * 1024
 
 
 def register(subparsers) -> None:
@@ -33,7 +36,7 @@ def make_server(app, host: str, port: int, threads: int = 8, **overrides):
     """A waitress server whose limits hold before Flask sees a byte: oversized bodies and stalled clients are cut off."""
     from waitress.server import create_server
 
-    options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"],
+    options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + SERVER_BODY_MARGIN,
                "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10,
                # Idle/slow connections cost a socket, not a thread: allow many before new clients wait.
                "connection_limit": CONNECTION_LIMIT, **overrides}

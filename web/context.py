@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, session
 from peewee import SqliteDatabase
 
-from engine import notify
+from engine import notify, sessions
 from engine.catalog import Catalog
 from engine.runtime import Runtime
 from engine.store.models import User
@@ -24,9 +24,12 @@ def catalog() -> Catalog:
 
 
 def current_user() -> User | None:
+    """The user of this request's live server-side session (one query); an ended session's token is dropped."""
     if "user" not in g:
-        uid = session.get("uid")
-        g.user = User.get_or_none((User.id == uid) & (User.is_active == True)) if uid else None  # noqa: E712
+        token = session.get("sid")
+        g.user = sessions.session_user(token, catalog().policies.sessions) if token else None
+        if token and g.user is None:
+            session.pop("sid")
     return g.user
 
 
@@ -46,6 +49,11 @@ def t(key: str, **params) -> str:
     return catalog().text(locale(), "web", key, **params)
 
 
+def validation_text(key: str, **params) -> str:
+    """A validation message from the catalog, as the engine words it (the browser's checks repeat them)."""
+    return catalog().text(locale(), "validation", key, **params)
+
+
 def init_app(app: Flask) -> None:
     """Open the database per request and give templates the catalog, user and `t`."""
 
@@ -62,6 +70,7 @@ def init_app(app: Flask) -> None:
             db.close()
 
     app.jinja_env.globals["t"] = t  # a global, so imported macros see it too
+    app.jinja_env.globals["validation_text"] = validation_text
 
     @app.context_processor
     def _globals() -> dict:

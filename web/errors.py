@@ -1,11 +1,14 @@
 """Translate HTTP errors and the engine's named exceptions into pages (or htmx fragments) with catalog texts."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import NotFound, PermissionDenied
+from web.redirects import safe_next
 
 # status -> UI text key; anything else falls back to the generic message.
 MESSAGES = {400: "error_400", 403: "error_403", 404: "error_404", 405: "error_400", 408: "error_408",
@@ -20,7 +23,15 @@ def render_error(status: int, key: str | None = None):
     htmx = getattr(request, "htmx", None)
     # A boosted form or link swaps the whole body: it needs the full page, not the fragment.
     template = "errors/_error.html" if htmx and not htmx.boosted else "errors/error.html"
-    return render_template(template, status=status, message_key=key), status
+    return render_template(template, status=status, message_key=key, back_url=_form_page() if status == 413 else None), status
+
+
+def _form_page() -> str | None:
+    """The page whose form was refused as too large (from Referer, this site only), to go back to it."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
 
 
 def init_app(app: Flask) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.catalog import Catalog
+from engine.catalog.durations import parse_duration
 from engine.settings import Settings
 
 UPLOAD_MARGIN_BYTES = 1024 * 1024  # room for the text fields and multipart framing next to the files
@@ -29,7 +29,8 @@ def defaults(settings: Settings, catalog: Catalog) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": settings.public_url.startswith("https://"),
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # The cookie's own expiry; the server-side session (engine.sessions) enforces the policy on every request.
+        "PERMANENT_SESSION_LIFETIME": parse_duration(catalog.policies.sessions.lifetime),
         "MAX_CONTENT_LENGTH": max_body_size(catalog),
         "MAX_FORM_PARTS": MAX_FORM_PARTS,
         "WTF_CSRF_FIELD_NAME": "_csrf",  # leading underscore: cannot clash with a config field id
@@ -90,11 +91,13 @@ def init_app(app: Flask) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from web.context import catalog  # the catalog may have been reloaded since the app started
+
     @app.before_request
     def _body_limit() -> None:
-        from web.context import catalog  # the catalog may have been reloaded since the app started
-
         request.max_content_length = max_body_size(catalog())
+
+    app.jinja_env.globals["max_body"] = lambda: max_body_size(catalog())  # for the browser's own pre-check
 
     @app.after_request
     def _headers(response: Response) -> Response:

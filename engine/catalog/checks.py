@@ -125,10 +125,17 @@ def check_channels(channels: schema.ChannelsFile, src: Source, type_ids) -> list
 
 
 def check_policies(policies: schema.Policies, src: Source) -> list[ConfigError]:
+    errors = []
     auto = policies.auto_close
     if auto.after and auto.reminder_before and parse_duration(auto.reminder_before) >= parse_duration(auto.after):
-        return [src.error(("policies", "auto_close", "reminder_before"), f"reminder_before ({auto.reminder_before}) must be shorter than after ({auto.after})")]
-    return []
+        errors.append(src.error(("policies", "auto_close", "reminder_before"), f"reminder_before ({auto.reminder_before}) must be shorter than after ({auto.after})"))
+    sessions = policies.sessions
+    if parse_duration(sessions.idle) > parse_duration(sessions.lifetime):
+        errors.append(src.error(("policies", "sessions", "idle"), f"idle ({sessions.idle}) must not be longer than lifetime ({sessions.lifetime})"))
+    for key in ("idle", "lifetime"):
+        if parse_duration(getattr(sessions, key)).total_seconds() < 60:
+            errors.append(src.error(("policies", "sessions", key), f"{key} must be at least 1m"))
+    return errors
 
 
 def check_ui_texts(texts: schema.UITextsFile, src: Source, defaults: dict[str, dict[str, dict[str, str]]]) -> list[ConfigError]:

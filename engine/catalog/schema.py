@@ -190,6 +190,11 @@ class DeliveryPolicy(Strict):
     sweep_every: Duration = Field("30s", description="How often workers re-enqueue due deliveries and close overdue tickets from the database")
 
 
+class SessionPolicy(Strict):
+    idle: Duration = Field("1d", description="A web session unused this long ends")
+    lifetime: Duration = Field("14d", description="A web session ends this long after sign-in, however active")
+
+
 class Policies(Strict):
     default_locale: Literal["ru", "en"] = "ru"
     attachments: AttachmentPolicy = AttachmentPolicy()
@@ -197,6 +202,7 @@ class Policies(Strict):
     telegram_rate: RateLimitPolicy = RateLimitPolicy()
     delivery: DeliveryPolicy = DeliveryPolicy()
     link_token_ttl: Duration = "15m"
+    sessions: SessionPolicy = SessionPolicy()
 
 
 class PoliciesFile(Strict):

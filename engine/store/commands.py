@@ -50,6 +50,14 @@ def register(subparsers) -> None:
     add.add_argument("--password", help="default: a random password, printed once")
     add.add_argument("--name", default="")
     add.set_defaults(func=_user_add)
+    password = user_sub.add_parser("set-password", help="a new password; the account's web sessions end")
+    password.add_argument("--email", required=True)
+    password.add_argument("--password", help="default: a random password, printed once")
+    password.set_defaults(func=_user_set_password)
+    role = user_sub.add_parser("set-role", help="change the role; the account's web sessions end")
+    role.add_argument("--email", required=True)
+    role.add_argument("--role", choices=accounts.ROLES, required=True)
+    role.set_defaults(func=_user_set_role)
 
     subparsers.add_parser("demo", help="load demo accounts and tickets (idempotent)").set_defaults(func=_demo)
 
@@ -71,6 +79,33 @@ def _user_add(args: argparse.Namespace) -> int:
         print(f"error: {exc}")
         return 1
     print(f"created {user.role} {user.email}" + ("" if args.password else f" with password {password}"))
+    return 0
+
+
+def _existing_user(email: str) -> User | None:
+    init_database(from_env())
+    user = User.get_or_none(User.email == accounts.normalize_email(email))
+    if user is None:
+        print(f"error: no account {email}")
+    return user
+
+
+def _user_set_password(args: argparse.Namespace) -> int:
+    user = _existing_user(args.email)
+    if user is None:
+        return 1
+    password = args.password or secrets.token_urlsafe(12)
+    accounts.set_password(user, password)
+    print(f"password of {user.email} changed" + ("" if args.password else f" to {password}") + "; its sessions ended")
+    return 0
+
+
+def _user_set_role(args: argparse.Namespace) -> int:
+    user = _existing_user(args.email)
+    if user is None:
+        return 1
+    accounts.set_role(user, args.role)
+    print(f"{user.email} is now {user.role}; its sessions ended")
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 from peewee import Database, EnclosedNodeList, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket
+from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket, WebSession
 
 TICKET_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -67,10 +67,16 @@ def _v3_ticket_counter(db: Database) -> None:
         Counter.create(name=TICKET_COUNTER, value=top or FIRST_TICKET_NUMBER - 1)
 
 
+def _v4_web_sessions(db: Database) -> None:
+    """Server-side web sessions: signing out ends a session even where its cookie was copied."""
+    _create_table(db, WebSession, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
     Migration(3, "ticket number counter", _v3_ticket_counter, creates=(Counter,)),
+    Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -68,6 +68,15 @@ class User(BaseModel):
         return self.role in ("agent", "admin")
 
 
+class WebSession(BaseModel):
+    """A signed-in browser session; the cookie holds a random token, only its SHA-256 is stored here."""
+
+    key = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, backref="web_sessions", on_delete="CASCADE")
+    created_at = UTCDateTimeField(default=utcnow)
+    seen_at = UTCDateTimeField(default=utcnow, index=True)
+
+
 class Ticket(BaseModel):
     id = AutoField()
     number = IntegerField(unique=True)  # human-friendly, shown as #number
@@ -270,4 +279,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
+    WebSession,
 )

@@ -29,7 +29,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 3
+    assert current_version(rt.db) == LATEST == 4
     assert upgrade(rt.db) == []
 
 
@@ -45,9 +45,10 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     done = Ticket.create(number=1002, status="archived", closed_reason="customer", **row)
     Message.create(ticket=open_ticket, author=customer, author_kind="customer", channel="web", body="v1 body")
 
-    assert upgrade(rt.db) == [2, 3]
+    assert upgrade(rt.db) == [2, 3, 4]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4]
+    assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert [m.body for m in Message.select()] == ["v1 body"]
     assert Ticket.get_by_id(open_ticket.id).closed_at is None and Ticket.get_by_id(open_ticket.id).fields == {"account_id": "1"}
@@ -60,7 +61,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3]
+    assert upgrade(rt.db) == [1, 2, 3, 4]
     assert current_version(rt.db) == LATEST
 
 
@@ -121,7 +122,7 @@ def cli_env(monkeypatch, settings, redis_server):
 
 def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
     assert run.main(["db", "upgrade"]) == 0
-    assert "schema version 3 (up to date)" in capsys.readouterr().out
+    assert "schema version 4 (up to date)" in capsys.readouterr().out
     assert run.main(["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password", "s3cret-pass"]) == 0
     assert User.get(User.email == "boss@example.com").role == "admin"
     assert run.main(["user", "add", "--email", "boss@example.com"]) == 1

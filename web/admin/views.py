@@ -25,7 +25,7 @@ def reload():
     return _render_index(result=result)
 
 
-@bp.post("/deliveries/<int:delivery_id>/retry")
+@bp.post("/deliveries/<id:delivery_id>/retry")
 @admin_required
 def retry(delivery_id: int):
     retry_delivery(runtime(), delivery_id)

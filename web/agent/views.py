@@ -37,20 +37,20 @@ def queue():
     return render_template(template, tickets=rows, filters=filters, status_filters=STATUS_FILTERS)
 
 
-@bp.get("/tickets/<number>")
+@bp.get("/tickets/<id:number>")
 @staff_required
 def ticket(number):
     return _render_ticket(tickets.staff_ticket(current_user(), number))
 
 
-@bp.get("/tickets/<number>/messages")
+@bp.get("/tickets/<id:number>/messages")
 @staff_required
 def messages(number):
     found = tickets.staff_ticket(current_user(), number)
     return poll_response(found, CONVERSATION)
 
 
-@bp.post("/tickets/<number>/reply")
+@bp.post("/tickets/<id:number>/reply")
 @staff_required
 def reply(number):
     found = tickets.staff_ticket(current_user(), number)
@@ -64,14 +64,14 @@ def reply(number):
     return redirect(url_for("agent.ticket", number=found.number), 303)
 
 
-@bp.post("/tickets/<number>/take")
+@bp.post("/tickets/<id:number>/take")
 @staff_required
 def take(number):
     found = tickets.staff_ticket(current_user(), number)
     return _transition(found, lambda: tickets.take_ticket(runtime(), found, current_user()))
 
 
-@bp.post("/tickets/<number>/priority")
+@bp.post("/tickets/<id:number>/priority")
 @staff_required
 def priority(number):
     found = tickets.staff_ticket(current_user(), number)
@@ -81,14 +81,14 @@ def priority(number):
     return _transition(found, lambda: tickets.set_priority(runtime(), found, current_user(), value))
 
 
-@bp.post("/tickets/<number>/archive")
+@bp.post("/tickets/<id:number>/archive")
 @staff_required
 def archive(number):
     found = tickets.staff_ticket(current_user(), number)
     return _transition(found, lambda: tickets.archive_ticket(runtime(), found, current_user(), request.form.get("comment", "").strip()))
 
 
-@bp.get("/tickets/<number>/files/<attachment_id>")
+@bp.get("/tickets/<id:number>/files/<id:attachment_id>")
 @staff_required
 def download(number, attachment_id):
     found = tickets.staff_ticket(current_user(), number)

@@ -5,11 +5,11 @@ import segno
 from flask import abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from engine import accounts, notify
+from engine import accounts, notify, sessions
 from engine.errors import NotFound, ValidationFailed
 from engine.render import render
 from engine.store.models import TelegramLink
-from web.auth import login_required
+from web.auth import end_web_session, login_required
 from web.context import catalog, current_user, locale, runtime
 from web.portal import bp
 
@@ -59,6 +59,15 @@ def telegram_link(binding: str):
     if request.htmx:
         return render_template("portal/_telegram_link.html", link=link, spec=spec)
     return _render_settings(issued=link)
+
+
+@bp.post("/settings/sessions/end")
+@login_required
+def end_all_sessions():
+    """Sign out of every device, this one included (a lost phone, a shared computer)."""
+    sessions.end_user_sessions(current_user())
+    end_web_session()
+    return redirect(url_for("auth.login"), 303)
 
 
 @bp.get("/notifications")

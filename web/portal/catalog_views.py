@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 
 from engine import search, tickets
 from engine.errors import ValidationFailed
 from engine.forms import clean_field, validate_field
+from web import pending
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
 from web.portal import bp
@@ -54,12 +55,18 @@ def topic(category_id: str, topic_id: str):
     key = request.form.get("_idem", "")
     key = key if IDEMPOTENCY_RE.match(key) else None
     values = {f.id: request.form.get(f.id, "") for f in form.fields if f.type != "attachments"}
-    uploads = {f.id: uploads_from(f.id) for f in form.fields if f.type == "attachments"}
+    sid, wanted = session.get("sid"), request.form.getlist(pending.KEPT_FIELD)
+    files = [f for f in form.fields if f.type == "attachments"]
+    # Files kept from an earlier failed attempt come first, then the ones chosen now.
+    uploads = {f.id: pending.take(sid, _scope(current, f), wanted) + uploads_from(f.id) for f in files}
     try:
         ticket = tickets.create_ticket(runtime(), current_user(), current.key, values, uploads, CHANNEL,
                                        idempotency_key=key, locale=locale())
     except ValidationFailed as exc:
+        for field in files:  # so the customer need not choose them again
+            pending.keep(sid, _scope(current, field), field, uploads[field.id])
         return _render_topic(current, form, values, exc.errors, key or secrets.token_urlsafe(18)), 422
+    pending.discard_all(sid)
     return redirect(url_for("portal.ticket", number=ticket.number), 303)
 
 
@@ -110,7 +117,13 @@ def _hidden_fields(form, raw_values) -> set[str]:
     return {f.id for f in form.fields if not f.is_visible(cleaned)}
 
 
+def _scope(current, field) -> str:
+    return f"{current.key}#{field.id}"
+
+
 def _render_topic(current, form, values, errors, key):
+    sid = session.get("sid")
+    kept = {f.id: pending.kept_files(sid, _scope(current, f)) for f in form.fields if f.type == "attachments"}
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
-                           form=form, values=values, errors=errors, idempotency_key=key,
+                           form=form, values=values, errors=errors, idempotency_key=key, kept=kept,
                            hidden=_hidden_fields(form, values), params=_params(form))

@@ -1,12 +1,13 @@
 """The customer's tickets: lists, the ticket page with its conversation, replies, archiving, file downloads."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 
 from engine import tickets
 from engine.errors import TransitionRefused, ValidationFailed
 from web.auth import login_required
-from web.context import current_user, runtime
+from web import pending
+from web.context import catalog, current_user, runtime
 from web.conversation import poll_response
 from web.downloads import send_attachment
 from web.portal import bp
@@ -28,14 +29,14 @@ def archive():
     return render_template("portal/tickets.html", tickets=tickets.customer_tickets(current_user(), active=False), archive=True)
 
 
-@bp.get("/tickets/<number>")
+@bp.get("/tickets/<id:number>")
 @login_required
 def ticket(number):
     found = tickets.customer_ticket(current_user(), number)
     return _render_ticket(found)
 
 
-@bp.get("/tickets/<number>/messages")
+@bp.get("/tickets/<id:number>/messages")
 @login_required
 def messages(number):
     """htmx polling: the conversation when it has news since `after`, else 204 (nothing to swap)."""
@@ -43,20 +44,25 @@ def messages(number):
     return poll_response(found, CONVERSATION)
 
 
-@bp.post("/tickets/<number>/reply")
+@bp.post("/tickets/<id:number>/reply")
 @login_required
 def reply(number):
     found = tickets.customer_ticket(current_user(), number)
+    sid, scope = session.get("sid"), _scope(found)
+    # Files kept from an earlier failed attempt come first, then the ones chosen now.
+    uploads = pending.take(sid, scope, request.form.getlist(pending.KEPT_FIELD)) + uploads_from("attachments")
     try:
-        tickets.add_reply(runtime(), found, current_user(), request.form.get("message", ""), uploads_from("attachments"), CHANNEL)
+        tickets.add_reply(runtime(), found, current_user(), request.form.get("message", ""), uploads, CHANNEL)
     except ValidationFailed as exc:
+        pending.keep(sid, scope, tickets.reply_fields(catalog())[1], uploads)  # not to be chosen again
         return _render_ticket(found, errors=exc.errors, body=request.form.get("message", "")), 422
     except TransitionRefused as exc:
         return _render_ticket(found, refused=str(exc)), 409
+    pending.discard_all(sid)
     return redirect(url_for("portal.ticket", number=found.number, _anchor="reply"), 303)
 
 
-@bp.post("/tickets/<number>/archive")
+@bp.post("/tickets/<id:number>/archive")
 @login_required
 def archive_ticket(number):
     found = tickets.customer_ticket(current_user(), number)
@@ -67,14 +73,19 @@ def archive_ticket(number):
     return redirect(url_for("portal.ticket", number=found.number), 303)
 
 
-@bp.get("/tickets/<number>/files/<attachment_id>")
+@bp.get("/tickets/<id:number>/files/<id:attachment_id>")
 @login_required
 def download(number, attachment_id):
     found = tickets.customer_ticket(current_user(), number)
     return send_attachment(tickets.ticket_attachment(found, attachment_id))
 
 
+def _scope(found) -> str:
+    return f"reply:{found.id}"
+
+
 def _render_ticket(found, errors=None, body="", refused=None):
+    kept = pending.kept_files(session.get("sid"), _scope(found))
     return render_template("portal/ticket.html", ticket=found, fields=tickets.field_rows(found),
                            conversation=tickets.ticket_messages(found), errors=errors or {}, body=body, refused=refused,
-                           **CONVERSATION)
+                           kept=kept, **CONVERSATION)

@@ -1,0 +1,113 @@
+"""Files chosen with a form that failed validation, kept for this browser session so they need not be chosen again.
+
+Contents go to the attachments store (content-addressed, as ticket files); what belongs to whom lives in one Redis
+hash per session (`web:pending:<session key>`, field = file token), expiring after PENDING_TTL. A file belongs to a
+scope (one form's field, e.g. `chats/chat-problem#attachments`). The form sends back the tokens it still wants
+(`_kept` checkboxes); tokens of another session are simply not found.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from engine.attachments import Upload, blob_path, check_uploads, store_blob
+from engine.errors import InvalidValue
+from engine.sessions import session_key
+from web.context import runtime
+
+log = logging.getLogger(__name__)
+
+PENDING_TTL = 3600  # seconds a kept file waits for the form to be sent again
+KEPT_FIELD = "_kept"  # form field carrying the tokens of kept files the customer still wants
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    token: str
+    scope: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _key(session_token: str) -> str:
+    return f"web:pending:{session_key(session_token)}"
+
+
+def kept_files(session_token: str | None, scope: str | None = None) -> list[PendingFile]:
+    """This session's kept files (of one scope), oldest first; [] when there are none or Redis is away."""
+    if not session_token:
+        return []
+    try:
+        raw = runtime().redis.hgetall(_key(session_token))
+    except RedisError as exc:
+        log.warning("kept uploads unavailable: %s", exc)
+        return []
+    files = [PendingFile(token=token.decode(), **json.loads(value)) for token, value in raw.items()]
+    return sorted((f for f in files if scope in (None, f.scope)), key=lambda f: f.token)
+
+
+def take(session_token: str | None, scope: str, tokens: list[str]) -> list[Upload]:
+    """The kept files of `scope` the form asked for again, as uploads; the ones not asked for are forgotten."""
+    uploads, dropped = [], []
+    settings = runtime().settings
+    for kept in kept_files(session_token, scope):
+        path = blob_path(settings, kept.sha256)
+        if kept.token in tokens and path.is_file():
+            uploads.append(Upload(kept.name, path.read_bytes(), kept.content_type))
+        else:
+            dropped.append(kept.token)
+    _forget(session_token, dropped)
+    return uploads
+
+
+def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) -> None:
+    """After a failed submission: remember the files that pass `field`'s checks on their own (up to max_files)."""
+    if not session_token:
+        return
+    _forget(session_token, [f.token for f in kept_files(session_token, scope)])
+    entries = {}
+    for upload in uploads:
+        try:
+            (clean,) = check_uploads(field, [upload])
+        except InvalidValue:
+            continue
+        sha = store_blob(runtime().settings, clean.data)
+        # Tokens sort in the order the files were kept.
+        token = f"{len(entries):02d}{secrets.token_urlsafe(12)}"
+        entries[token] = json.dumps({"scope": scope, "name": clean.filename, "content_type": clean.content_type,
+                                     "size": clean.size, "sha256": sha})
+        if len(entries) == field.max_files:
+            break
+    if not entries:
+        return
+    try:
+        pipe = runtime().redis.pipeline()
+        pipe.hset(_key(session_token), mapping=entries)
+        pipe.expire(_key(session_token), PENDING_TTL)
+        pipe.execute()
+    except RedisError as exc:
+        log.warning("could not keep uploads: %s", exc)
+
+
+def discard_all(session_token: str | None) -> None:
+    """Forget every kept file of this session (sent with a ticket, or signed out)."""
+    if session_token:
+        _forget(session_token, None)
+
+
+def _forget(session_token: str | None, tokens: list[str] | None) -> None:
+    if not session_token or tokens == []:
+        return
+    try:
+        if tokens is None:
+            runtime().redis.delete(_key(session_token))
+        else:
+            runtime().redis.hdel(_key(session_token), *tokens)
+    except RedisError as exc:
+        log.warning("could not forget kept uploads: %s", exc)
