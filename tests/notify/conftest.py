@@ -74,7 +74,7 @@ class Mailbox:
         return "250 OK"
 
     def wait(self, n: int, timeout: float = HANG_CAP):
-        """Wait until at least `n` messages arrived and return them all; AssertionError if none come (a hang)."""
+        """Wait until at least `n` messages arrived and return them all; AssertionError if they never do (a hang)."""
         wait_for(lambda: len(self.messages) >= n, timeout, interval=0.02, message=f"{n} email(s)")
         return self.messages
 
