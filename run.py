@@ -7,22 +7,27 @@ import importlib
 import signal
 import sys
 
-# Each module exposes register(subparsers); a subcommand sets `func(args) -> int` as its default.
-COMMAND_MODULES = [
-    "engine.catalog.commands",
-    "engine.store.commands",
-    "engine.dev",
-    "engine.worker",
-    "engine.token_commands",
-    "web.commands",
-    "channels.telegram.commands",
-]
+from engine.logsafe import configure_logging
+
+# Each module exposes register(subparsers) for the commands listed with it; a subcommand sets `func(args) -> int`
+# as its default. Only the named command's module is imported, so a command fails fast without loading the rest.
+COMMAND_MODULES = {
+    "engine.catalog.commands": ("config",),
+    "engine.store.commands": ("db", "user", "demo"),
+    "engine.dev": ("dev",),
+    "engine.worker": ("worker",),
+    "engine.token_commands": ("token",),
+    "web.commands": ("web",),
+    "channels.telegram.commands": ("bot",),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of `command`'s module, or of every command when it is None or unknown (help, usage errors)."""
     parser = argparse.ArgumentParser(prog="run.py", description="Config-driven helpdesk engine")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    owners = [name for name, commands in COMMAND_MODULES.items() if command in commands] or list(COMMAND_MODULES)
+    for name in owners:
         importlib.import_module(name).register(subparsers)
     return parser
 
@@ -30,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # SIGTERM exits like Ctrl-C: atexit hooks run, so an embedded Redis started here is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    configure_logging()  # every process: web, worker, bot, dev and one-shot commands
     return args.func(args) or 0
 
 

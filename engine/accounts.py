@@ -167,23 +167,26 @@ def _link(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: int, 
 
 def consume_link_token(rt: Runtime, token: str, binding: str, chat_id: int, tg_user_id: int, username: str | None,
                        chat_type: str) -> TelegramLink:
-    """Link a private chat with the token's owner; the token works once (conditional UPDATE), then never again."""
-    if chat_type != "private":
-        raise LinkTokenInvalid("link tokens are accepted in private chats only")
+    """Link a private chat with the token's owner; the token works once (conditional UPDATE), then never again.
+
+    A token sent in a group chat is spent and refused: the group's members have seen it, so none of them may use it.
+    """
     _telegram_binding(rt, binding)
     digest = _token_hash(token)
     now = utcnow()
+    usable = (LinkToken.token_hash == digest) & LinkToken.used_at.is_null() & (LinkToken.expires_at > now)
+    if chat_type == "private":  # in a group any of our bots spends it, whichever bot it was issued for
+        usable &= (LinkToken.binding == binding) | LinkToken.binding.is_null()
     with rt.db.atomic():
-        used = LinkToken.update(used_at=now).where(
-            (LinkToken.token_hash == digest) & LinkToken.used_at.is_null() & (LinkToken.expires_at > now)
-            & ((LinkToken.binding == binding) | LinkToken.binding.is_null())
-        ).execute()
-        if not used:
-            raise LinkTokenInvalid("unknown, expired or used token")
-        user = LinkToken.get(LinkToken.token_hash == digest).user
-        if not user.is_active:
-            raise LinkTokenInvalid("account disabled")
-        return _link(rt, user, binding, chat_id, tg_user_id, username)
+        used = LinkToken.update(used_at=now).where(usable).execute()
+        if used and chat_type == "private":
+            user = LinkToken.get(LinkToken.token_hash == digest).user
+            if not user.is_active:
+                raise LinkTokenInvalid("account disabled")
+            return _link(rt, user, binding, chat_id, tg_user_id, username)
+    if chat_type != "private":
+        raise LinkTokenInvalid("link tokens are accepted in private chats only; one sent to a group is spent")
+    raise LinkTokenInvalid("unknown, expired or used token")
 
 
 def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, username: str | None,

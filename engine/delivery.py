@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 
 from engine.catalog.durations import parse_duration
-from engine.errors import NotFound, PermanentDeliveryError, TemporaryDeliveryError
+from engine.channel_setup import binding_setting
+from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
 from engine.jobs import enqueue_delivery_rows
+from engine.logsafe import redact
 from engine.ratelimit import RateLimiter, telegram_buckets
 from engine.render import render
 from engine.senders import Outgoing, sender_for
@@ -17,6 +19,7 @@ from engine.store.models import Delivery, Notification, TelegramLink, User
 
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
+UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -37,7 +40,8 @@ def _owned(row: Delivery, attempt: int):
 
 
 def process(rt, delivery_id: int, now: datetime | None = None) -> str:
-    """Deliver one outbox row; returns sent, failed, retry, postponed or skipped (not due, gone, or owned by another)."""
+    """Deliver one outbox row; returns sent, failed, retry, postponed, not_configured (the row is `skipped`)
+    or skipped (not due, gone, or owned by another)."""
     now = now or rt.clock()
     policies = rt.catalog.policies
     lease = parse_duration(policies.delivery.lease)
@@ -52,6 +56,21 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         return "skipped"
     row = claimed[0]
     attempt = row.attempts
+    if attempt > policies.delivery.max_attempts:
+        # Claimed again after a lease ran out: the worker died (or was stopped) during the last allowed attempt.
+        Delivery.update(attempts=attempt - 1).where(_owned(row, attempt)).execute()
+        reason = row.last_error or "the worker stopped while sending"
+        return _fail(rt, row, attempt - 1, f"gave up after {attempt - 1} attempts: {reason}")
+    try:
+        return _attempt(rt, row, attempt, now, lease)
+    except Exception as exc:  # whatever broke, the row is retried (and counted), never left in `sending`
+        log.exception("delivery %s: unexpected error", row.id)
+        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
+
+
+def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -> str:
+    """One claimed attempt: rate limit, build the message, send it; each outcome recorded on the row."""
+    policies = rt.catalog.policies
     if row.channel == "telegram":
         binding_id, chat_id = split_target(row.target)
         try:
@@ -65,19 +84,19 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     except PermanentDeliveryError as exc:  # our side (config, account, link) is wrong: the chat did nothing
         return _fail(rt, row, attempt, str(exc))
     try:
+        binding_setting(rt.settings.env, outgoing.binding_id, outgoing.binding)  # ChannelNotConfigured if unset
         sender = sender_for(row.channel)
         if sender is None:
             raise TemporaryDeliveryError(f"no sender registered for channel {row.channel!r} in this worker")
         if rt.clock() >= now + lease:
             return "skipped"  # the lease ran out before sending: another worker may own the row by now
         sender(rt, outgoing)
+    except ChannelNotConfigured as exc:
+        return _skip(row, attempt, str(exc))
     except PermanentDeliveryError as exc:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
         return _retry(rt, row, attempt, str(exc), exc.retry_after)
-    except Exception as exc:  # a sender bug or an unexpected outage must not lose the row
-        log.exception("delivery %s: unexpected error", row.id)
-        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
     Delivery.update(status="sent", sent_at=rt.clock(), claimed_until=None, last_error=None).where(_owned(row, attempt)).execute()
     return "sent"
 
@@ -104,7 +123,11 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
             raise PermanentDeliveryError(f"no {row.channel} binding is configured")
         binding_id, binding = next(iter(bindings.items()))
         address = row.target
-    message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    try:
+        message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+    except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
+        raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
+                                     f"{type(exc).__name__}: {exc}") from exc
     return Outgoing(
         delivery_id=row.id, notification_id=notification.id, channel=row.channel, binding_id=binding_id, binding=binding, address=address,
         subject=message.subject, text=message.text, html=message.html, locale=user.locale,
@@ -133,7 +156,7 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
     else:
         delay, attempts = policy.retry_backoff[min(attempt, len(policy.retry_backoff)) - 1], attempt
     updated = Delivery.update(
-        status="pending", attempts=attempts, claimed_until=None, last_error=error[:2000],
+        status="pending", attempts=attempts, claimed_until=None, last_error=redact(error)[:2000],
         next_attempt_at=rt.clock() + timedelta(seconds=delay),
     ).where(_owned(row, attempt)).execute()
     if updated:
@@ -142,11 +165,18 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
     return "retry"
 
 
+def _skip(row: Delivery, attempt: int, reason: str) -> str:
+    """The channel is not configured: a final `skipped` (reported once at process start, not per row)."""
+    Delivery.update(status="skipped", claimed_until=None, last_error=reason[:2000]).where(_owned(row, attempt)).execute()
+    log.debug("delivery %s skipped: %s", row.id, reason)
+    return "not_configured"
+
+
 def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) -> str:
     """Record a final failure (visible to staff); a Telegram chat that `refused` is unlinked and email used instead."""
     fallback = None
     with rt.db.atomic():
-        updated = Delivery.update(status="failed", claimed_until=None, last_error=error[:2000]).where(
+        updated = Delivery.update(status="failed", claimed_until=None, last_error=redact(error)[:2000]).where(
             _owned(row, attempt)
         ).execute()
         if updated and refused and row.channel == "telegram":
@@ -173,11 +203,11 @@ def _telegram_refused(rt, row: Delivery, error: str) -> Delivery | None:
 
 
 def failed_deliveries(limit: int = 100) -> list[Delivery]:
-    """Final failures, newest first, with their notification and user (the admin page lists them)."""
+    """Final failures and skipped rows, newest first, with their notification and user (the admin page lists them)."""
     query = (
         Delivery.select(Delivery, Notification, User)
         .join(Notification).join(User)
-        .where(Delivery.status == "failed")
+        .where(Delivery.status.in_(UNDELIVERED))
         .order_by(Delivery.id.desc())
         .limit(limit)
     )
@@ -185,10 +215,10 @@ def failed_deliveries(limit: int = 100) -> list[Delivery]:
 
 
 def retry_delivery(rt, delivery_id: int) -> None:
-    """Staff action: give a failed delivery a fresh set of attempts now."""
+    """Staff action: give a failed or skipped delivery a fresh set of attempts now."""
     updated = Delivery.update(status="pending", attempts=0, claimed_until=None, next_attempt_at=rt.clock()).where(
-        (Delivery.id == delivery_id) & (Delivery.status == "failed")
+        (Delivery.id == delivery_id) & Delivery.status.in_(UNDELIVERED)
     ).execute()
     if not updated:
-        raise NotFound(f"no failed delivery {delivery_id}")
+        raise NotFound(f"no failed or skipped delivery {delivery_id}")
     enqueue_delivery_rows(rt, [Delivery.get_by_id(delivery_id)])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from engine.catalog import load_catalog
+from engine.channel_setup import REPORTED_ENV, report_unconfigured
 from engine.redis_conn import connect_redis, redis_url_of, stop_embedded_redis
 from engine.settings import PROJECT_ROOT, from_env
 
@@ -34,9 +35,11 @@ def _dev(args: argparse.Namespace) -> int:
     if not args.no_demo:
         subprocess.run(_run_py("demo"), env=env, check=True)
     catalog = load_catalog(settings.config_dir)
+    unconfigured = {u.binding_id for u in report_unconfigured(catalog, env)}
+    env[REPORTED_ENV] = "1"  # said once here, not again by each process started below
     roles = [("worker",)]
     # Only the bots whose token is set: `run.py bot` alone refuses to start with a binding's token missing.
-    bots = [f"--binding={name}" for name, b in catalog.bindings(kind="telegram").items() if env.get(b.token_env or "")]
+    bots = [f"--binding={name}" for name in catalog.bindings(kind="telegram") if name not in unconfigured]
     if bots:
         roles.append(("bot", *bots))
     roles.append(("web", "--host", args.host, "--port", str(args.port)))

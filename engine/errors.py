@@ -54,6 +54,10 @@ class TemporaryDeliveryError(HelpdeskError):
         self.retry_after = retry_after
 
 
+class ChannelNotConfigured(HelpdeskError):
+    """A channel binding's environment variable (token_env, smtp_url_env) is unset: its deliveries are skipped."""
+
+
 class InvalidValue(HelpdeskError):
     """One submitted value is wrong: `key` names the text in the catalog's validation section, `params` fill it."""
 

@@ -9,6 +9,7 @@ from rq import Queue
 
 from engine.catalog import Catalog, CatalogHolder
 from engine.clock import Clock, utcnow
+from engine.logsafe import install_redaction
 from engine.redis_conn import connect_redis
 from engine.settings import Settings
 from engine.store.db import init_database
@@ -35,6 +36,7 @@ class Runtime:
 
 def start_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
     """Connect the database and Redis, load the catalog; raises ConfigErrors if the config is invalid."""
+    install_redaction(settings.env)  # secrets known to this process never reach a log
     db = init_database(settings)
     redis = redis or connect_redis(settings)
     catalogs = CatalogHolder(settings.config_dir, redis=redis)

@@ -12,7 +12,8 @@ class Outgoing:
     """One rendered message for one target, handed to a channel's sender.
 
     A sender is `send(rt, outgoing) -> None`; it raises TemporaryDeliveryError (worth retrying; retry_after when the
-    channel said when) or PermanentDeliveryError (never retry), and nothing else on purpose.
+    channel said when), PermanentDeliveryError (never retry) or ChannelNotConfigured (a setting is missing: the row
+    is `skipped`, not retried), and nothing else on purpose.
     """
 
     delivery_id: int

@@ -11,6 +11,7 @@ import time
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
+from rq.worker import WorkerStatus
 from rq.exceptions import StopRequested
 
 from engine import jobs
@@ -24,7 +25,7 @@ SCHEDULER_STOP_TIMEOUT = 1.0  # seconds: its locks expire by themselves, so it m
 PUBSUB_POLL = 0.5  # seconds
 # A stop that finds a job running waits this long for it, then stops cold: the job's delivery keeps its lease
 # and is claimed again when the lease runs out.
-BUSY_STOP_GRACE = 3.0  # seconds
+BUSY_STOP_GRACE = 2.5  # seconds
 
 # Channel modules register their senders on import (engine never imports them itself).
 CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
@@ -81,10 +82,10 @@ def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
                 self.request_stop(early.signum, None)  # idle: stops the scheduler, raises StopRequested
 
         def _shutdown(self):
-            super()._shutdown()
-            if self._stop_requested:  # busy: RQ would wait for the job however long it takes
+            if self.get_state() == WorkerStatus.BUSY:  # RQ would wait for the job however long it takes
                 signal.signal(signal.SIGALRM, self._stop_cold)
-                signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)
+                signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)  # armed first: stopping the scheduler takes time too
+            super()._shutdown()
 
         def _stop_cold(self, signum, frame):
             log.warning("a job is still running %.0f s after the stop request; stopping without it", BUSY_STOP_GRACE)
@@ -162,15 +163,16 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
 
 
 def _worker_command(args: argparse.Namespace) -> int:
+    from engine.channel_setup import report_unconfigured
     from engine.runtime import start_runtime
     from engine.settings import from_env
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
     if args.fork and not settings.database_url.startswith("postgres"):
         print("error: --fork needs PostgreSQL (DATABASE_URL); SQLite connections do not survive a fork", file=sys.stderr)
         return 2
     rt = start_runtime(settings)
+    report_unconfigured(rt.catalog, settings.env)
     run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0
 

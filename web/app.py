@@ -5,9 +5,11 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
+from engine.channel_setup import report_unconfigured
+from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, converters, errors, security
+from web import assets, context, converters, errors, health, security
 from web.admin import bp as admin_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
@@ -17,12 +19,14 @@ from web.telegram_webhook import bp as telegram_bp
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
-    """Build the Flask app around a Runtime (started here unless one is given)."""
+    """Build the Flask app around a Runtime (started here unless one is given); warns of unconfigured channels."""
     if runtime is None:
         runtime = start_runtime(settings or from_env())
+    report_unconfigured(runtime.catalog, runtime.settings.env)
     app = Flask(__name__, static_folder=None)  # our assets blueprint serves /static
     app.config.update(security.defaults(runtime.settings, runtime.catalog))
     app.config.update(overrides or {})
+    add_secret(app.config["SECRET_KEY"])  # also a key generated and persisted in the data folder
     app.extensions["helpdesk_runtime"] = runtime
 
     # Order matters: the body limit (security) must be set before CSRFProtect parses the form.
@@ -33,6 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     Htmx(app)
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)
+    health.init_app(app)  # /healthz, /readyz
 
     for blueprint in (auth_bp, portal_bp, agent_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -1,7 +1,7 @@
 """Per-request state: the Runtime, one catalog snapshot, the signed-in user and the UI locale; the `t` helper."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, request, session
 from peewee import SqliteDatabase
 
 from engine import notify, sessions
@@ -59,7 +59,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _open_db() -> None:
-        runtime().db.connect(reuse_if_open=True)
+        if request.blueprint != "health":  # the probes report a database that cannot connect, not fail on it
+            runtime().db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close_db(_exc) -> None:

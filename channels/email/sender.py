@@ -1,7 +1,6 @@
 """SMTP delivery: plain text + HTML multipart to SMTP_URL (smtp://, smtps://, ?starttls=1), registered on import."""
 from __future__ import annotations
 
-import os
 import smtplib
 import socket
 import ssl
@@ -11,20 +10,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from engine.channel_setup import binding_setting
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.logsafe import add_secret
 from engine.render import one_line
 from engine.senders import Outgoing, register_sender
 
 SMTP_TIMEOUT = 30  # seconds; shorter than the delivery lease so a hung server becomes a retry, not a double send
-
-
-def smtp_url(rt, binding) -> str:
-    """The binding's SMTP URL from settings.env (falling back to the process environment)."""
-    name = binding.smtp_url_env or "SMTP_URL"
-    url = (rt.settings.env.get(name) or os.environ.get(name) or "").strip()
-    if not url:
-        raise TemporaryDeliveryError(f"environment variable {name} is not set")
-    return url
 
 
 def _address(name: str, addr_spec: str) -> Address:
@@ -65,12 +57,17 @@ def _connect(url: str) -> smtplib.SMTP:
 
 
 def send_email(rt, outgoing: Outgoing) -> None:
-    """Send one rendered notification; SMTP 5xx -> PermanentDeliveryError, 4xx/network -> TemporaryDeliveryError."""
+    """Send one rendered notification; SMTP 5xx -> PermanentDeliveryError, 4xx/network -> TemporaryDeliveryError,
+    the binding's smtp_url_env unset -> ChannelNotConfigured."""
     if "@" not in outgoing.address or any(c in outgoing.address for c in "\r\n"):
         raise PermanentDeliveryError(f"invalid email address {outgoing.address!r}")
+    url = binding_setting(rt.settings.env, outgoing.binding_id, outgoing.binding)
+    password = urlsplit(url).password or ""  # whatever the variable's name, its password never reaches a log
+    add_secret(password)
+    add_secret(unquote(password))
     message = build_message(outgoing)
     try:
-        with _connect(smtp_url(rt, outgoing.binding)) as client:
+        with _connect(url) as client:
             client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         code = min(code for code, _ in exc.recipients.values())

@@ -7,13 +7,14 @@ test's fake server) gets its own root without bots overwriting each other.
 """
 from __future__ import annotations
 
-import os
 import threading
 
 import telebot
 from telebot import apihelper
 
 from engine.catalog.schema import ChannelBinding
+from engine.channel_setup import env_value
+from engine.logsafe import add_secret
 from engine.settings import Settings
 
 DEFAULT_ROOT = "https://api.telegram.org"
@@ -45,11 +46,12 @@ def token_for(settings: Settings, binding_id: str, binding: ChannelBinding) -> s
     """The binding's token from settings.env (falling back to the process environment); BotConfigError if unset."""
     if not binding.token_env:
         raise BotConfigError(f"telegram binding '{binding_id}' has no token_env")
-    token = (settings.env.get(binding.token_env) or os.environ.get(binding.token_env) or "").strip()
+    token = env_value(settings.env, binding.token_env)
     if not token:
         raise BotConfigError(f"telegram binding '{binding_id}': environment variable {binding.token_env} is not set")
     if ":" not in token or not token.split(":", 1)[0].isdigit():
         raise BotConfigError(f"telegram binding '{binding_id}': {binding.token_env} does not look like a bot token")
+    add_secret(token)
     return token
 
 

@@ -2,16 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
-
-from engine.catalog.errors import ConfigErrors
-
-from channels.telegram.client import BotConfigError
-from channels.telegram.runner import BotRunner, apps_for
-from channels.telegram.webhook import set_webhooks
 
 
 def register(subparsers) -> None:
@@ -23,13 +16,44 @@ def register(subparsers) -> None:
     bot.set_defaults(func=_bot)
 
 
+def missing_tokens(catalog, env: dict, only: list[str] | None = None) -> str | None:
+    """One message naming every wanted telegram binding whose token variable is unset, or None."""
+    from engine.channel_setup import unconfigured
+
+    missing = [u for u in unconfigured(catalog, env) if u.kind == "telegram" and (not only or u.binding_id in only)]
+    if not missing:
+        return None
+    return "bot tokens are not set: " + ", ".join(f"{u.env_var} (binding {u.binding_id})" for u in missing)
+
+
 def _bot(args: argparse.Namespace) -> int:
-    from engine.runtime import start_runtime
+    # The tokens are checked before anything slow (telebot, Redis, the database, Telegram) is touched.
+    from engine.catalog.loader import ConfigErrors, load_catalog
     from engine.settings import from_env
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = from_env()
     try:
-        rt = start_runtime(from_env())
+        problem = missing_tokens(load_catalog(settings.config_dir), settings.env, args.binding)
+    except ConfigErrors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    return _run_bots(args, settings)
+
+
+def _run_bots(args: argparse.Namespace, settings) -> int:
+    from channels.telegram.client import BotConfigError
+    from channels.telegram.runner import BotRunner, apps_for
+    from channels.telegram.webhook import set_webhooks
+    from engine.catalog.loader import ConfigErrors
+    from engine.channel_setup import report_unconfigured
+    from engine.runtime import start_runtime
+
+    try:
+        rt = start_runtime(settings)
+        report_unconfigured(rt.catalog, settings.env)
         apps = apps_for(rt, args.binding or None)
         if not apps:
             print("no telegram bindings in config/notifications/channels.yaml", file=sys.stderr)

@@ -35,9 +35,9 @@ def start(ctx: Ctx, payload: str, serves_tickets: bool) -> None:
 
 
 def _with_token(ctx: Ctx, token: str, serves_tickets: bool) -> None:
-    if ctx.chat_type != "private":
-        return ctx.say(ctx.t("link_private_only"))
-    wait = _limited(ctx)
+    """Link by a one-time code; a code sent to a group is spent (its members saw it) and the same reply says why."""
+    private = ctx.chat_type == "private"
+    wait = _limited(ctx) if private else 0  # in a group the code is only spent: nothing to guess there
     if wait > 0:
         return ctx.say(ctx.t("link_rate_limited", seconds=int(wait) + 1))
     for binding in ctx.binding_ids:  # a token shared by several bindings: the code names one of them
@@ -48,4 +48,4 @@ def _with_token(ctx: Ctx, token: str, serves_tickets: bool) -> None:
             continue
         ctx.user = link.user
         return ctx.say(ctx.t("start_linked")) if serves_tickets else None
-    ctx.say(ctx.t("link_invalid"))
+    ctx.say(ctx.t("link_invalid" if private else "link_code_in_group"))

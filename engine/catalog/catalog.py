@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from engine.catalog.schema import ChannelBinding, NotificationTypeSpec, Policies, Priority, SelectOption
+from engine.catalog.ui_format import SAFE_FORMATTER
 
 RESERVED_FIELDS = ("subject", "message", "attachments")
 
@@ -118,11 +119,11 @@ class Catalog:
         return self.forms[topic.form_id]
 
     def text(self, locale: str, section: str, key: str, **params) -> str:
-        """A UI text in `locale` (falling back to the default locale), formatted with str.format params."""
+        """A UI text in `locale` (falling back to the default locale), its `{name}` placeholders filled from params."""
         for loc in (locale, self.policies.default_locale, "ru"):
             texts = self.ui.get(loc, {}).get(section, {})
             if key in texts:
-                return texts[key].format(**params) if params else texts[key]
+                return SAFE_FORMATTER.vformat(texts[key], (), params) if params else texts[key]
         raise KeyError(f"UI text {section}.{key} is not defined")
 
     def bindings(self, kind: str | None = None, serves: str | None = None) -> dict[str, ChannelBinding]:

@@ -9,6 +9,7 @@ from engine.catalog.durations import parse_duration
 from engine.catalog.errors import ConfigError, Source, did_you_mean
 from engine.catalog.resolve import LayeredField
 from engine.catalog.templates import template_problems
+from engine.catalog.ui_format import placeholder_problems, placeholders
 from engine.catalog.yaml_positions import Path_
 
 REQUIRED_FIELDS = {"subject": "the ticket subject", "message": "the first message"}
@@ -139,11 +140,14 @@ def check_policies(policies: schema.Policies, src: Source) -> list[ConfigError]:
 
 
 def check_ui_texts(texts: schema.UITextsFile, src: Source, defaults: dict[str, dict[str, dict[str, str]]]) -> list[ConfigError]:
-    """Every overridden key exists in the built-in texts (a typo would otherwise be silently ignored)."""
+    """Every overridden key exists in the built-in texts, and uses only the placeholders its built-in text uses."""
     errors = []
     known = defaults.get("ru", {})
     for section in UI_SECTIONS:
-        for key in getattr(texts, section):
+        for key, text in getattr(texts, section).items():
             if key not in known.get(section, {}):
                 errors.append(src.error((section, key), f"unknown UI text '{section}.{key}' (not in the built-in texts)" + did_you_mean(key, known.get(section, {}))))
+                continue
+            allowed = set().union(*(placeholders(loc.get(section, {}).get(key, "")) for loc in defaults.values()))
+            errors += [src.error((section, key), message) for message in placeholder_problems(text, allowed)]
     return errors

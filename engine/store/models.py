@@ -202,7 +202,7 @@ class Delivery(BaseModel):
     notification = ForeignKeyField(Notification, backref="deliveries", on_delete="CASCADE")
     channel = CharField(max_length=16)  # email | telegram (web is the Notification row itself)
     target = CharField(max_length=254)  # binding id for telegram, address for email
-    status = CharField(max_length=12, default="pending", index=True)  # pending | sending | sent | failed
+    status = CharField(max_length=12, default="pending", index=True)  # pending | sending | sent | failed | skipped
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
     next_attempt_at = UTCDateTimeField(default=utcnow, index=True)

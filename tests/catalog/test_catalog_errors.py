@@ -181,6 +181,30 @@ CASES = [
         id="templates",
     ),
     pytest.param(
+        {"notifications/types.yaml": """
+            types:
+              low_balance:
+                title: Низкий баланс
+                source: event
+                params: {balance: number}
+                default_channels: [telegram]
+                templates:
+                  telegram: "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+                  web: "{{ balance|attr('real') }} {{ '{0.real}'.format(balance) }}"
+                  email:
+                    subject: "{{ balance['__globals__'] }}"
+                    body: "{{ balance }}\\n{{ [balance]|map(attribute='gi_frame')|list }} {{ balance.mro() }}"
+            """},
+        [
+            "config/notifications/types.yaml:8: types.low_balance.templates.telegram: template line 1: Python internals are not allowed: '__class__', '__mro__', '__subclasses__'",
+            "config/notifications/types.yaml:9: types.low_balance.templates.web: template line 1: calling .format() is not allowed (format strings read Python attributes); use {{ }} and filters",
+            "config/notifications/types.yaml:9: types.low_balance.templates.web: template line 1: the attr filter is not allowed (it reads Python attributes)",
+            "config/notifications/types.yaml:11: types.low_balance.templates.email.subject: template line 1: Python internals are not allowed: '__globals__'",
+            "config/notifications/types.yaml:12: types.low_balance.templates.email.body: template line 2: Python internals are not allowed: 'gi_frame', 'mro'",
+        ],
+        id="template-escapes",
+    ),
+    pytest.param(
         {"notifications/channels.yaml": "channels:\n  notify_bot:\n    kind: telegram\n    notifications: [low_balanse]\n"},
         [
             "config/notifications/channels.yaml:2: channels.notify_bot: a telegram binding needs token_env (the variable holding the bot token)",

@@ -141,3 +141,15 @@ def test_link_by_username_refuses_an_ambiguous_name(rt, customer, other_customer
     accounts.set_telegram_username(rt, customer, "twin_team")
     accounts.set_telegram_username(rt, other_customer, "Twin_Team")
     assert accounts.link_by_username(rt, "notify_bot", 555, 777, "twin_team", "private") is None
+
+
+@pytest.mark.parametrize("chat_type", ["group", "supergroup"])
+def test_link_token_sent_to_a_group_is_spent(rt, customer, chat_type):
+    """Any bot seeing the code in a group spends it: no group member, nor its owner, can link with it afterwards."""
+    token = accounts.issue_link_token(rt, customer, "notify_bot")
+    with pytest.raises(LinkTokenInvalid, match="spent"):
+        accounts.consume_link_token(rt, token, "support_bot", -100, 777, "vasya", chat_type)
+    assert LinkToken.get().used_at is not None
+    with pytest.raises(LinkTokenInvalid, match="unknown, expired or used"):
+        accounts.consume_link_token(rt, token, "notify_bot", 555, 777, "vasya", "private")
+    assert TelegramLink.select().count() == 0

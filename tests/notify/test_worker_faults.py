@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rq import Worker
@@ -178,3 +179,34 @@ def test_a_job_left_scheduled_without_a_scheduler_is_enqueued_by_the_sweep(bound
     assert len(bound.queue.scheduled_job_registry) == 1 and len(bound.queue) == 0
     assert sweep(bound).deliveries == 1
     assert len(bound.queue) == 1
+
+
+def test_a_row_whose_worker_died_in_its_last_attempt_fails_without_another(bound, mailbox):
+    """The lease of the last allowed attempt (max_attempts 3) ran out: reclaimed, it fails instead of a 4th attempt."""
+    send(bound, make_customer())
+    past = datetime.now(timezone.utc) - timedelta(minutes=1)
+    Delivery.update(status="sending", attempts=3, claimed_until=past, next_attempt_at=past, last_error=None).execute()
+    row_id = Delivery.get().id
+    assert process(bound, row_id) == "failed"
+    row = Delivery.get_by_id(row_id)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "gave up after 3 attempts: the worker stopped while sending")
+    assert mailbox.messages == [] and process(bound, row_id) == "skipped"
+
+
+def test_an_unexpected_sender_error_is_a_counted_retry_without_secrets(bound):
+    """An exception no sender should raise is recorded (redacted) and retried; the row never stays `sending`."""
+    original = sender_for("email")
+
+    def broken_sender(rt, outgoing):
+        raise RuntimeError("POST https://api.telegram.org/bot123:SECRET-part/sendMessage failed")
+
+    register_sender("email", broken_sender)
+    try:
+        send(bound, make_customer())
+        row_id = Delivery.get().id
+        assert process(bound, row_id) == "retry"
+    finally:
+        register_sender("email", original)
+    row = Delivery.get_by_id(row_id)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "RuntimeError: POST https://api.telegram.org/bot123:[REDACTED]/sendMessage failed"

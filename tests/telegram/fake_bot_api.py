@@ -334,6 +334,9 @@ class FakeBotAPI(BotMethods):
         return Handler
 
     def _serve(self, req: BaseHTTPRequestHandler) -> None:
+        if self._stopping.is_set():  # a stopped server is gone, also for connections kept alive
+            req.close_connection = True
+            return None
         parts = urlsplit(req.path)
         body = req.rfile.read(int(req.headers.get("Content-Length") or 0))
         segments = parts.path.lstrip("/").split("/")

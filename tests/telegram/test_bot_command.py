@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from engine.settings import PROJECT_ROOT
 from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN, text
@@ -20,7 +21,29 @@ def test_missing_token_exits_naming_the_binding(rt, settings):
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), "bot"], capture_output=True, text=True,
                             env=run_py_env(settings, SUPPORT_BOT_TOKEN=SUPPORT_TOKEN), timeout=60)
     assert result.returncode == 2
-    assert "error: telegram binding 'notify_bot': environment variable NOTIFY_BOT_TOKEN is not set" in result.stderr
+    assert "error: bot tokens are not set: NOTIFY_BOT_TOKEN (binding notify_bot)" in result.stderr
+
+
+def test_every_missing_token_is_named_at_once_within_two_seconds(rt, settings):
+    """Checked before Redis, the database or Telegram are touched: a fast failure naming both variables."""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), "bot"], capture_output=True, text=True,
+                            env=run_py_env(settings), timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "NOTIFY_BOT_TOKEN" in line and "SUPPORT_BOT_TOKEN" in line
+    assert elapsed < 2, f"run.py bot took {elapsed:.2f} s to fail"
+
+
+def test_only_the_wanted_bindings_need_tokens(rt, settings, fake_api):
+    """--binding support_bot starts without NOTIFY_BOT_TOKEN (that bot is just reported as not configured)."""
+    env = run_py_env(settings, SUPPORT_BOT_TOKEN=SUPPORT_TOKEN)
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), "bot", "--binding", "support_bot", "--set-webhook"],
+                            capture_output=True, text=True, env={**env, "PUBLIC_URL": "https://help.example.com"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if " WARNING " in line]
+    assert any("channel notify_bot is not configured: NOTIFY_BOT_TOKEN is not set" in line for line in warnings)
 
 
 def test_refused_token_exits_naming_the_binding(rt, settings, fake_api):

@@ -147,15 +147,22 @@ def test_unlinked_user_cannot_create_tickets(rt, fake_api, bots):
     assert stranger.last == text(rt, "not_linked")
 
 
-def test_link_token_from_a_group_is_refused_and_stays_usable(rt, fake_api, bots, customer):
+def test_link_token_from_a_group_is_refused_and_spent(rt, fake_api, bots, customer):
+    """The group's members saw the code: refused with the reason, and nobody can link with it later in private."""
     token = accounts.issue_link_token(rt, customer, "support_bot")
     group = Chat(fake_api, SUPPORT_TOKEN, -100500, chat_type="group", user_id=8008)
     group.send(f"/start {token}")
-    assert group.last == text(rt, "link_private_only")
+    assert group.last == text(rt, "link_code_in_group")
+    assert group.last.startswith("Код привязки принимается только в личном чате с ботом.")
+    english = Chat(fake_api, SUPPORT_TOKEN, -100600, chat_type="supergroup", user_id=8010)
+    english.user["language_code"] = "en"
+    english.send(f"/start {accounts.issue_link_token(rt, customer, 'support_bot')}")
+    assert english.last == text(rt, "link_code_in_group", "en")
+    for stranger in (8009, 8008):  # another member of the group, then the sender himself
+        private = Chat(fake_api, SUPPORT_TOKEN, stranger)
+        private.send(f"/start {token}")
+        assert private.last == text(rt, "link_invalid")
     assert TelegramLink.select().count() == 0
-    private = Chat(fake_api, SUPPORT_TOKEN, 8008)
-    private.send(f"/start {token}")
-    assert private.last == text(rt, "start_linked")
 
 
 def test_token_reuse_and_brute_force(rt, fake_api, bots, customer):

@@ -48,3 +48,25 @@ def test_failed_deliveries_are_listed_and_can_be_retried(as_role, users):
     assert admin.post(f"/admin/deliveries/{failed.id}/retry").status_code == 303
     assert Delivery.get_by_id(failed.id).status in ("pending", "sending", "sent")
     assert admin.post(f"/admin/deliveries/{failed.id}/retry").status_code == 404  # no longer failed
+
+
+def test_channels_show_configured_or_the_missing_variable(rt, as_role):
+    """The test runtime has no tokens and no SMTP_URL: each binding names its variable; web needs none."""
+    rt.settings.env["SUPPORT_BOT_TOKEN"] = "1001:token"
+    page = as_role("admin").get("/admin/").get_data(as_text=True)
+    assert "Не настроен: не задана переменная окружения SMTP_URL" in page
+    assert "Не настроен: не задана переменная окружения NOTIFY_BOT_TOKEN" in page
+    assert "SUPPORT_BOT_TOKEN" not in page and page.count(">Настроен<") == 2  # support_bot and web
+
+
+def test_skipped_deliveries_are_listed_with_their_reason_and_can_be_retried(as_role, users):
+    from engine.store.models import Delivery, Notification
+
+    note = Notification.create(user=users["customer"], type_id="support_reply", params={})
+    skipped = Delivery.create(notification=note, channel="email", target=users["customer"].email, status="skipped",
+                              attempts=1, last_error="channel email is not configured: SMTP_URL is not set")
+    admin = as_role("admin")
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert "Пропущено" in page and "channel email is not configured: SMTP_URL is not set" in page
+    assert admin.post(f"/admin/deliveries/{skipped.id}/retry").status_code == 303
+    assert Delivery.get_by_id(skipped.id).status in ("pending", "sending", "sent")

@@ -240,3 +240,41 @@ def test_a_stalled_body_is_cut_off_while_others_are_served(app):
             assert time.monotonic() - started < 8
     finally:
         server.stop()
+
+
+BROKEN_TYPE = """
+  broken_balance:
+    title: Баланс (сломанный шаблон)
+    source: event
+    params: {balance: number}
+    default_channels: [web, email]
+    templates:
+      web: "Осталось дней: {{ 100 / balance }}"
+      email:
+        subject: "Баланс"
+        body: "Осталось дней: {{ 100 / balance }}"
+"""
+
+
+def test_template_failing_at_render_fails_once_and_pages_stay_up(rt, config_dir, as_role, users):
+    """A template that passes the checks but raises on these params: one attempt, failed with the error, pages 200."""
+    from engine.delivery import process
+    from engine.notify import notify
+    from engine.store.models import Delivery
+
+    types = config_dir / "notifications" / "types.yaml"
+    types.write_text(types.read_text(encoding="utf-8") + BROKEN_TYPE, encoding="utf-8")
+    assert rt.catalogs.reload()
+    with rt.db.atomic():
+        notify(rt.catalog, users["customer"], "broken_balance", {"balance": 0})
+    delivery = Delivery.get(Delivery.channel == "email")
+    assert process(rt, delivery.id) == "failed"
+    assert process(rt, delivery.id) == "skipped"  # final: never claimed again
+    delivery = Delivery.get_by_id(delivery.id)
+    error = "the email template of 'broken_balance' cannot be rendered: ZeroDivisionError: division by zero"
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 1, error)
+    assert error.replace("'", "&#39;") in as_role("admin").get("/admin/").get_data(as_text=True)
+    page = as_role("customer").get("/notifications")
+    assert page.status_code == 200
+    fallback = rt.catalog.text("ru", "web", "notification_unavailable", title="Баланс (сломанный шаблон)")
+    assert fallback in page.get_data(as_text=True)

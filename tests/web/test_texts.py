@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from engine.catalog.loader import UI_DEFAULTS_DIR
+from engine.delivery import UNDELIVERED
 from engine.notify import CHANNELS
 from engine.ticket_states import ACTIVE_STATUSES, PRIORITIES, STATUSES
 from web.agent.views import STATUS_FILTERS
@@ -23,6 +24,7 @@ SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 DYNAMIC = {
     "status_": STATUSES, "staff_status_": STATUSES, "priority_": PRIORITIES, "priority_hint_": ("low", "high", "urgent"), "channel_": CHANNELS,
     "locale_": LOCALES, "via_": ("web", "telegram", "api", "email"), "filter_status_": tuple(STATUS_FILTERS),
+    "admin_delivery_": UNDELIVERED,
 }
 
 

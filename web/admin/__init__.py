@@ -1,4 +1,4 @@
-"""The admin page: the running catalog, reloads with their errors and changes, failed deliveries."""
+"""The admin page: the running catalog, reloads with errors and changes, channel bindings, undelivered notifications."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

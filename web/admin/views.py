@@ -1,8 +1,9 @@
-"""Catalog version, files and last errors; the Reload button; failed deliveries with a retry."""
+"""Catalog version, files and last errors; the Reload button; channel bindings; failed and skipped deliveries."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from engine.channel_setup import unconfigured
 from engine.delivery import failed_deliveries, retry_delivery
 from web.admin import bp
 from web.auth import admin_required
@@ -33,4 +34,7 @@ def retry(delivery_id: int):
 
 
 def _render_index(result=None):
-    return render_template("admin/index.html", holder=runtime().catalogs, result=result, failed=failed_deliveries(limit=50))
+    rt = runtime()
+    missing = {u.binding_id: u.env_var for u in unconfigured(rt.catalog, rt.settings.env)}
+    return render_template("admin/index.html", holder=rt.catalogs, result=result, missing=missing,
+                           failed=failed_deliveries(limit=50))

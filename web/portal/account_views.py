@@ -1,6 +1,8 @@
 """Notification settings (types x channels, extra emails, Telegram) and the in-app notification list."""
 from __future__ import annotations
 
+import logging
+
 import segno
 from flask import abort, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -10,8 +12,10 @@ from engine.errors import NotFound, ValidationFailed
 from engine.render import render
 from engine.store.models import TelegramLink
 from web.auth import end_web_session, login_required
-from web.context import catalog, current_user, locale, runtime
+from web.context import catalog, current_user, locale, runtime, t
 from web.portal import bp
+
+log = logging.getLogger(__name__)
 
 MAX_EMAILS_TEXT = 4000
 
@@ -73,14 +77,21 @@ def end_all_sessions():
 @bp.get("/notifications")
 @login_required
 def notifications():
-    items = []
-    for item in notify.user_notifications(current_user()):
-        try:
-            text = render(catalog(), item.type_id, "web", item.params or {}, locale()).text
-        except (KeyError, ValueError):  # the type was removed from the config since
-            text = item.type_id
-        items.append({"n": item, "text": text, "ticket_number": item.ticket.number if item.ticket_id else None})
+    items = [{"n": item, "text": _web_text(item), "ticket_number": item.ticket.number if item.ticket_id else None}
+             for item in notify.user_notifications(current_user())]
     return render_template("portal/notifications.html", items=items, unread=notify.unread_count(current_user()))
+
+
+def _web_text(item) -> str:
+    """The notification's web line; its type id when the type left the config, a neutral text when it cannot render."""
+    spec = catalog().notification_types.get(item.type_id)
+    if spec is None:
+        return item.type_id
+    try:
+        return render(catalog(), item.type_id, "web", item.params or {}, locale()).text
+    except Exception:  # a template failing on these params must not take the whole page down
+        log.warning("notification %s: web template of %r cannot be rendered", item.id, item.type_id, exc_info=True)
+        return t("notification_unavailable", title=spec.title)
 
 
 @bp.post("/notifications/read")
