@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 
@@ -20,10 +20,6 @@ from engine.store.models import Delivery, Notification, TelegramLink, User
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
 UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -46,7 +42,7 @@ def _owned(row: Delivery, attempt: int):
 def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     """Deliver one outbox row; returns sent, failed, retry, postponed, not_configured (the row is `skipped`)
     or skipped (not due, gone, or owned by another)."""
-    now = now or _now()
+    now = now or rt.clock()
     policies = rt.catalog.policies
     lease = parse_duration(policies.delivery.lease)
     # One conditional UPDATE claims the row and returns it: of two workers running the same job, one gets it.
@@ -92,7 +88,7 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         sender = sender_for(row.channel)
         if sender is None:
             raise TemporaryDeliveryError(f"no sender registered for channel {row.channel!r} in this worker")
-        if _now() >= now + lease:
+        if rt.clock() >= now + lease:
             return "skipped"  # the lease ran out before sending: another worker may own the row by now
         sender(rt, outgoing)
     except ChannelNotConfigured as exc:
@@ -101,7 +97,7 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
         return _retry(rt, row, attempt, str(exc), exc.retry_after)
-    Delivery.update(status="sent", sent_at=_now(), claimed_until=None, last_error=None).where(_owned(row, attempt)).execute()
+    Delivery.update(status="sent", sent_at=rt.clock(), claimed_until=None, last_error=None).where(_owned(row, attempt)).execute()
     return "sent"
 
 
@@ -142,7 +138,7 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
 def _postpone(rt, row: Delivery, attempt: int, wait: float) -> str:
     """No rate-limit token: hand the row back for when one will be free, without counting the attempt."""
     moved = Delivery.update(
-        status="pending", attempts=attempt - 1, claimed_until=None, next_attempt_at=_now() + timedelta(seconds=wait)
+        status="pending", attempts=attempt - 1, claimed_until=None, next_attempt_at=rt.clock() + timedelta(seconds=wait)
     ).where(_owned(row, attempt)).execute()
     if moved:
         enqueue_delivery_rows(rt, [Delivery.get_by_id(row.id)])
@@ -161,7 +157,7 @@ def _retry(rt, row: Delivery, attempt: int, error: str, retry_after: float | Non
         delay, attempts = policy.retry_backoff[min(attempt, len(policy.retry_backoff)) - 1], attempt
     updated = Delivery.update(
         status="pending", attempts=attempts, claimed_until=None, last_error=redact(error)[:2000],
-        next_attempt_at=_now() + timedelta(seconds=delay),
+        next_attempt_at=rt.clock() + timedelta(seconds=delay),
     ).where(_owned(row, attempt)).execute()
     if updated:
         enqueue_delivery_rows(rt, [Delivery.get_by_id(row.id)])
@@ -220,7 +216,7 @@ def failed_deliveries(limit: int = 100) -> list[Delivery]:
 
 def retry_delivery(rt, delivery_id: int) -> None:
     """Staff action: give a failed or skipped delivery a fresh set of attempts now."""
-    updated = Delivery.update(status="pending", attempts=0, claimed_until=None, next_attempt_at=_now()).where(
+    updated = Delivery.update(status="pending", attempts=0, claimed_until=None, next_attempt_at=rt.clock()).where(
         (Delivery.id == delivery_id) & Delivery.status.in_(UNDELIVERED)
     ).execute()
     if not updated:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 
@@ -15,6 +15,10 @@ _bound = {}
 # Job states in which a job id is already on its way; anything else (finished, failed, lost) may be enqueued again.
 _LIVE_STATES = {b"queued", b"scheduled", b"started", b"deferred"}
 FAILURE_TTL = 7 * 24 * 3600
+# A finished job is kept this long. Two callers may enqueue the same job id at once (a request and the sweep both
+# find it absent); two workers then run it, and with the job deleted on success (result_ttl=0) the slower one failed
+# in RQ's own bookkeeping ("Failed to retrieve status") although the delivery's claim had made its run a no-op.
+RESULT_TTL = 60
 # After a Redis error, enqueues are skipped for this long (the sweeper catches up) instead of every request paying
 # redis-py's reconnect backoff (seconds) during an outage.
 OUTAGE_PAUSE = 5.0
@@ -99,7 +103,7 @@ def _live(rt, job_ids: list[str]) -> set[str]:
 
 def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
     """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at); returns how many; never raises on Redis errors."""
-    now = now or datetime.now(timezone.utc)
+    now = now or rt.clock()
     rows = list(rows)
     if not rows or _redis_resting():
         return 0
@@ -117,7 +121,7 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
                 rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
                 pipe.execute()
         for row, job_id in later:
-            rt.queue.enqueue_at(_not_before(row.next_attempt_at), deliver, row.id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+            rt.queue.enqueue_at(_not_before(row.next_attempt_at), deliver, row.id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
         return len(due) + len(later)
     except RedisError as exc:
         _outage(f"{len(rows)} deliveries", exc)
@@ -127,14 +131,14 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
 def _job_data(row, job_id: str):
     from rq import Queue
 
-    return Queue.prepare_data(deliver, (row.id,), job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+    return Queue.prepare_data(deliver, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 
 
 def _schedule(rt, when: datetime, func, ticket_id: int, prefix: str) -> None:
     job_id = f"{prefix}-{ticket_id}-{_ms(when)}"
     if _live(rt, [job_id]):
         return
-    rt.queue.enqueue_at(_not_before(when), func, ticket_id, job_id=job_id, result_ttl=0, failure_ttl=FAILURE_TTL)
+    rt.queue.enqueue_at(_not_before(when), func, ticket_id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 
 
 def schedule_ticket_timeouts(rt, ticket) -> None:

@@ -8,6 +8,7 @@ from redis import Redis
 from rq import Queue
 
 from engine.catalog import Catalog, CatalogHolder
+from engine.clock import Clock, utcnow
 from engine.logsafe import install_redaction
 from engine.redis_conn import connect_redis
 from engine.settings import Settings
@@ -25,6 +26,7 @@ class Runtime:
     redis: Redis
     catalogs: CatalogHolder
     queue: Queue
+    clock: Clock = utcnow  # the wall clock deadlines are computed from (engine.clock)
 
     @property
     def catalog(self) -> Catalog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from redis.exceptions import RedisError
 
@@ -39,7 +39,7 @@ def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | No
     """
     from engine import tickets  # the domain module imports notify; import late to keep this module light
 
-    now = now or datetime.now(timezone.utc)
+    now = now or rt.clock()
     report = SweepReport()
     last_id, seen = start_after, 0
     while limit is None or seen < limit:

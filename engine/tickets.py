@@ -140,7 +140,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
         sent: list[int] = []
         try:
             with rt.db.atomic():
-                now = utcnow()
+                now = rt.clock()
                 ticket = Ticket.create(
                     number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
                     priority=topic.priority, status=NEW, subject=subject, fields=field_values, snapshot=snapshot,
@@ -232,7 +232,7 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
         sent: list[int] = []
         try:
             with rt.db.atomic():
-                now = utcnow()
+                now = rt.clock()
                 _move(current, current.status, new, updated_at=now,
                       **(_timers(catalog, now) if staff else NO_TIMERS))
                 message = Message.create(ticket=current, author=author, author_kind="agent" if staff else "customer",
@@ -268,7 +268,7 @@ def take_ticket(rt: Runtime, ticket: Ticket, agent: User) -> Ticket:
     new = next_status(rt.catalog, ticket.status, "take", locale)
     try:
         with rt.db.atomic():
-            now = utcnow()
+            now = rt.clock()
             _move(ticket, ticket.status, new, updated_at=now)
             _event(ticket, agent, ticket.status, new, "take", now)
     except _Raced:
@@ -285,7 +285,7 @@ def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -
     sent: list[int] = []
     try:
         with rt.db.atomic():
-            now = utcnow()
+            now = rt.clock()
             _move(current, current.status, new, updated_at=now, closed_reason="staff" if staff else "customer",
                   closed_at=now, **NO_TIMERS)
             _event(current, actor, current.status, new, reason or ("staff" if staff else "customer"), now)
@@ -322,7 +322,7 @@ def set_priority(rt: Runtime, ticket: Ticket, agent: User, priority: str) -> Tic
 
 def auto_close_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) -> bool:
     """Archive a ticket still waiting for the customer past its deadline; ONE conditional UPDATE, so a reply wins."""
-    now = now or utcnow()
+    now = now or rt.clock()
     sent: list[int] = []
     with rt.db.atomic():
         closed = Ticket.update(status=ARCHIVED, closed_reason="auto", closed_at=now, updated_at=now, **NO_TIMERS).where(
@@ -339,7 +339,7 @@ def auto_close_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) 
 
 def send_reminder_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) -> bool:
     """Remind the customer once before auto-close; the conditional UPDATE makes a second call a no-op."""
-    now = now or utcnow()
+    now = now or rt.clock()
     sent: list[int] = []
     with rt.db.atomic():
         marked = Ticket.update(reminder_sent_at=now).where(

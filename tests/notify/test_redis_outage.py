@@ -8,6 +8,7 @@ import pytest
 from engine.store.models import Delivery, Ticket, User
 from engine.tickets import add_reply, create_ticket
 from tests.notify.conftest import TICKET_VALUES, make_customer, write_policies
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
@@ -36,7 +37,7 @@ def test_ticket_and_reply_while_redis_is_down_are_delivered_after_it_returns(bou
     assert pending >= 1
     own_redis.start()
     workers.start("--sweep-every", "0.5")
-    messages = mailbox.wait(pending, timeout=30)
+    messages = mailbox.wait(pending)
     assert len(messages) == pending
     assert any(m["Subject"] == f"Ответ в запросе #{ticket.number}: Бот молчит" for _, m in messages)
     time.sleep(1)
@@ -57,16 +58,13 @@ def test_a_worker_outlives_redis_crashing_under_a_running_job(bound, own_redis, 
     send(make_customer())
     worker = workers.start("--load", "tests.notify.hanging_sender", "--sweep-every", "0.5",
                            HOLD_DIR=str(tmp_path))
-    deadline = time.monotonic() + 20
-    while not list(tmp_path.glob("started-*")):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for(lambda: list(tmp_path.glob("started-*")))
     own_redis.crash()
     (tmp_path / "hold").unlink()
     mailbox.wait(1)
     own_redis.start()
     send(make_customer(email="second@example.com"))
-    messages = mailbox.wait(2, timeout=30)
+    messages = mailbox.wait(2)
     assert sorted(rcpt[0] for rcpt, _ in messages) == ["anna@example.com", "second@example.com"]
     assert worker.poll() is None
     assert "restarting it" in (tmp_path / "worker-0.log").read_text()

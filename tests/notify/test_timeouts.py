@@ -8,7 +8,7 @@ import pytest
 from engine.store.models import Ticket, User
 from engine.sweeper import sweep
 from engine.tickets import add_reply, create_ticket
-from tests.notify.conftest import TICKET_VALUES, make_customer, work_until
+from tests.notify.conftest import TICKET_VALUES, make_customer, work, work_until
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
@@ -35,22 +35,29 @@ def test_staff_reply_schedules_reminder_and_auto_close_jobs(bound, waiting):
     assert sorted(i.split("-")[0] for i in ids) == ["autoclose", "remind"]
 
 
-def test_reminder_then_auto_close_reach_the_customer(bound, waiting, mailbox):
-    """The reminder goes out first, then the ticket is archived as auto-closed and the customer told."""
+def test_reminder_then_auto_close_reach_the_customer(clock, bound, waiting, mailbox):
+    """The reminder goes out first (at 2 s), then the ticket is archived as auto-closed (at 4 s) and the customer told."""
     number = waiting.number
-    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).reminder_sent_at, timeout=10)
+    clock.advance(1.5)
+    work(bound)
+    assert Ticket.get_by_id(waiting.id).reminder_sent_at is None  # not before its time
+    clock.advance(1)  # 2.5 s: RQ runs the reminder job at the whole second after 2 s
+    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).reminder_sent_at)
     assert Ticket.get_by_id(waiting.id).status == "waiting_customer"
-    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).status == "archived", timeout=10)
+    clock.advance(2)  # 4.5 s
+    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).status == "archived")
     assert Ticket.get_by_id(waiting.id).closed_reason == "auto"
-    work_until(bound, lambda: f"Запрос #{number} закрыт" in subjects(mailbox), timeout=5)
+    work_until(bound, lambda: f"Запрос #{number} закрыт" in subjects(mailbox))
     assert f"Запрос #{number} ждет вашего ответа" in subjects(mailbox)
     assert subjects(mailbox).index(f"Запрос #{number} ждет вашего ответа") < subjects(mailbox).index(f"Запрос #{number} закрыт")
 
 
-def test_customer_reply_cancels_reminder_and_auto_close(bound, waiting, mailbox):
-    """A reply before the deadlines: the delayed jobs run and do nothing."""
+def test_customer_reply_cancels_reminder_and_auto_close(clock, bound, waiting, mailbox):
+    """A reply before the deadlines: the delayed jobs run (past both deadlines) and do nothing."""
     add_reply(bound, waiting, waiting.customer, "Вот скриншот.", [], "web")
-    assert work_until(bound, lambda: not bound.queue.scheduled_job_registry.get_job_ids(), timeout=10)
+    clock.advance(5)
+    work(bound)
+    assert not bound.queue.scheduled_job_registry.get_job_ids()
     ticket = Ticket.get_by_id(waiting.id)
     assert ticket.status == "waiting_support" and ticket.reminder_sent_at is None
     assert not any("закрыт" in s or "ждет" in s for s in subjects(mailbox))

@@ -14,6 +14,7 @@ from engine.senders import register_sender, sender_for
 from engine.store.models import Delivery
 from engine.sweeper import sweep
 from tests.notify.conftest import link, make_customer, work, write_policies
+from tests.waiting import HANG_CAP, wait_for
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
@@ -27,14 +28,6 @@ def send(rt, user):
     enqueue_deliveries(rt, [notification.id])
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
-
-
 def test_worker_killed_mid_delivery_is_retried_and_sent_once(bound, short_lease, mailbox, workers, tmp_path):
     """SIGKILL while sending: the lease expires, another worker sends it, and only once."""
     (tmp_path / "hold").touch()
@@ -46,7 +39,7 @@ def test_worker_killed_mid_delivery_is_retried_and_sent_once(bound, short_lease,
     assert row.status == "sending" and row.attempts == 1 and mailbox.messages == []
     (tmp_path / "hold").unlink()
     workers.start(*HANGING, HOLD_DIR=str(tmp_path))
-    mailbox.wait(1, timeout=20)
+    mailbox.wait(1)
     time.sleep(1.5)  # a second sweep and lease period: still one message
     assert len(mailbox.messages) == 1
     row = Delivery.get()
@@ -108,7 +101,7 @@ def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, short_l
     wait_for(lambda: fake_api.calls_of("sendMessage"))
     workers.kill(first)
     workers.start("--sweep-every", "0.5")
-    fake_api.wait_sent(6001, 1, timeout=20)
+    fake_api.wait_sent(6001, 1)
     time.sleep(1.5)
     assert len(fake_api.sent_to(6001)) == 1
     row = Delivery.get()
@@ -130,7 +123,7 @@ def test_rate_limits_hold_across_two_worker_processes(bound, config_dir, fake_ap
     enqueue_deliveries(bound, ids)
     for _ in range(2):
         workers.start("--sweep-every", "1")
-    wait_for(lambda: len(fake_api.calls_of("sendMessage")) >= 60, timeout=40)
+    wait_for(lambda: len(fake_api.calls_of("sendMessage")) >= 60)
     time.sleep(1)
     calls = fake_api.calls_of("sendMessage")
     assert len(calls) == 60 and all(len(fake_api.sent_to(chat)) == 3 for chat in chats)
@@ -160,7 +153,7 @@ def test_a_burst_worker_sweeps_then_drains(bound, mailbox, workers):
     send(bound, make_customer())
     bound.redis.flushall()
     proc = workers.start("--burst")
-    assert proc.wait(30) == 0
+    assert proc.wait(HANG_CAP) == 0
     assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"
 
 

@@ -8,19 +8,12 @@ import pytest
 from engine.notify import enqueue_deliveries, notify
 from engine.store.models import Delivery
 from tests.notify.conftest import make_customer
+from tests.waiting import HANG_CAP, wait_for
 
 pytestmark = pytest.mark.postgres
 
 HANGING = ("--load", "tests.notify.hanging_sender", "--sweep-every", "0.5")
 STOP_LIMIT = 5.0  # seconds from SIGTERM to exit
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 def test_a_busy_worker_stops_within_5s_and_its_delivery_is_sent_once_later(bound, short_lease, mailbox, workers,
@@ -34,11 +27,11 @@ def test_a_busy_worker_stops_within_5s_and_its_delivery_is_sent_once_later(bound
     wait_for(lambda: list(tmp_path.glob("started-*")))
     sent = time.monotonic()
     busy.terminate()
-    busy.wait(120)
+    busy.wait(HANG_CAP)
     assert time.monotonic() - sent < STOP_LIMIT
     assert Delivery.get().status == "sending" and mailbox.messages == []
     (tmp_path / "hold").unlink()
     workers.start(*HANGING, HOLD_DIR=str(tmp_path))
-    mailbox.wait(1, timeout=120)
+    mailbox.wait(1)
     wait_for(lambda: Delivery.get().status == "sent")
     assert len(mailbox.messages) == 1

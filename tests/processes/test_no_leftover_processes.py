@@ -19,9 +19,9 @@ from redis import Redis
 from engine.settings import PROJECT_ROOT
 from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN
 from tests.telegram.fake_bot_api import FakeBotAPI
+from tests.waiting import HANG_CAP, wait_for
 
 STOP_LIMIT = 5.0  # seconds from SIGTERM to exit: the operator-facing promise
-HANG_CAP = 120.0  # seconds: only bounds a hang, never a speed assumption
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -53,14 +53,6 @@ def subreaper():
         for pid in redis_servers():  # a leak the test reported: stop it
             os.kill(pid, signal.SIGKILL)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-
-
-def wait_for(predicate, timeout: float = HANG_CAP, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 class RunPy:
@@ -113,7 +105,7 @@ def stop(proc: subprocess.Popen) -> tuple[float, list[psutil.Process]]:
 
 def assert_nothing_left(before: set[int], children: list[psutil.Process] = ()) -> None:
     # The last client stops the embedded server before its process exits; a short grace covers the kernel's reaping.
-    wait_for(lambda: not (redis_servers() - before), timeout=15, what="redis-server to stop")
+    wait_for(lambda: not (redis_servers() - before), timeout=15, message="redis-server to stop")
     alive = [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"left running: {alive}"
 
@@ -140,7 +132,7 @@ def test_a_one_shot_command_leaves_no_redis_server(run_py, args):
 
 def test_worker_started_and_stopped_leaves_nothing(run_py):
     proc = run_py.start("worker")
-    wait_for(lambda: rq_workers(run_py) == 1, what="the worker to register")
+    wait_for(lambda: rq_workers(run_py) == 1, message="the worker to register")
     elapsed, children = stop(proc)
     output = proc.stdout.read()
     assert proc.returncode == 0, output
@@ -150,7 +142,7 @@ def test_worker_started_and_stopped_leaves_nothing(run_py):
 
 def test_web_started_and_stopped_leaves_nothing(run_py):
     proc = run_py.start("web", "--port", "0")
-    wait_for(lambda: re.search(r"Serving on http", proc.stdout.readline() or "x"), what="waitress")
+    wait_for(lambda: re.search(r"Serving on http", proc.stdout.readline() or "x"), message="waitress")
     elapsed, children = stop(proc)
     assert proc.returncode == 0 and elapsed < STOP_LIMIT
     assert_nothing_left(run_py.before, children)
@@ -158,8 +150,8 @@ def test_web_started_and_stopped_leaves_nothing(run_py):
 
 def test_dev_started_and_stopped_leaves_nothing(run_py):
     proc = run_py.start("dev", "--port", "0", "--no-demo")
-    wait_for(lambda: re.search(r"Serving on http", proc.stdout.readline() or "x"), what="the dev web server")
-    wait_for(lambda: rq_workers(run_py) == 1, what="the dev worker to register")
+    wait_for(lambda: re.search(r"Serving on http", proc.stdout.readline() or "x"), message="the dev web server")
+    wait_for(lambda: rq_workers(run_py) == 1, message="the dev worker to register")
     _, children = stop(proc)
     assert proc.returncode == 0
     assert_nothing_left(run_py.before, children)
@@ -173,7 +165,7 @@ def test_bot_started_and_stopped_leaves_nothing(tmp_path, config_dir):
         before = redis_servers()
         proc = run.start("bot")
         wait_for(lambda: api.calls_of("getUpdates", SUPPORT_TOKEN) and api.calls_of("getUpdates", NOTIFY_TOKEN),
-                 what="both bots polling")
+                 message="both bots polling")
         _, children = stop(proc)
         api.interrupt_polls()
     assert proc.returncode == 0
@@ -187,7 +179,7 @@ def test_a_worker_stops_within_5s_of_sigterm_at_any_moment(run_py, start):
     if start < 10:
         time.sleep(start / 10)
     else:
-        wait_for(lambda: rq_workers(run_py) == 1, what="the worker to register")
+        wait_for(lambda: rq_workers(run_py) == 1, message="the worker to register")
         time.sleep((start - 10) / 10)
     elapsed, children = stop(proc)
     output = proc.stdout.read()

@@ -12,6 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 from web.commands import make_server
@@ -164,6 +165,18 @@ def wait_drained(db, timeout: float) -> float | None:
             return time.monotonic() - started
         time.sleep(0.1)
     return None
+
+
+def runqueue_wait(pids) -> dict[int, float]:
+    """Seconds each process has spent runnable but waiting for a CPU so far (Linux schedstat of its main thread): the
+    time other load on the machine took from it, which no code under test can win back."""
+    waits = {}
+    for pid in pids:
+        try:
+            waits[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):  # gone, or a kernel without schedstat: count nothing
+            pass
+    return waits
 
 
 def worst_window_excess(times: list[float], rate: float, burst: float) -> float:

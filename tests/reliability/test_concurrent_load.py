@@ -17,8 +17,9 @@ from engine.store.models import Delivery, Message, Notification, Ticket
 from tests.notify.conftest import NOTIFY_TOKEN, link, make_customer, own_redis, write_policies  # noqa: F401
 from tests.reliability.conftest import PASSWORD
 from tests.reliability.load import (
-    create_tickets, live_server, post_events, sign_in, submit_tickets, wait_drained, worst_window_excess,
+    create_tickets, live_server, post_events, runqueue_wait, sign_in, submit_tickets, wait_drained, worst_window_excess,
 )
+from tests.waiting import HANG_CAP, wait_for
 
 # A bot budget below what 40 chats at 1/s could take, so the per-bot bucket really binds in case 25.
 RATE = {"per_bot_per_second": 20, "per_chat_per_second": 1}
@@ -41,6 +42,8 @@ def run_load(rt, app, workers, logins, refs, token, tickets_each: int, events_ea
     """Two worker processes; tickets from every portal customer and an event burst at the same time; wait for the drain."""
     for _ in range(2):
         workers.start("--sweep-every", "1")
+    wait_for(lambda: Worker.count(queue=rt.queue) >= 2, interval=0.1, message="two workers registered")
+    before = runqueue_wait(worker_pids(workers))
     results = {}
     with live_server(app) as server:
         burst = threading.Thread(target=lambda: results.setdefault("events", post_events(server.url, token, refs, events_each)))
@@ -48,8 +51,16 @@ def run_load(rt, app, workers, logins, refs, token, tickets_each: int, events_ea
         results["tickets"] = create_tickets(server.url, logins, tickets_each)
         burst.join(60)
         results["drained_after"] = wait_drained(rt.db, drain_timeout)
+    after = runqueue_wait(worker_pids(workers))
+    # What the machine's other load cost the workers (and RQ's schedulers) meanwhile: the most any of them lost.
+    results["starved"] = max((wait - before.get(pid, 0.0) for pid, wait in after.items()), default=0.0)
     workers.stop_all()
     return results
+
+
+def worker_pids(workers) -> list[int]:
+    """The worker processes and their children (RQ's scheduler moves the postponed deliveries)."""
+    return [member.pid for proc in workers.procs for member in workers._family(proc)]
 
 
 def worker_logs(tmp_path) -> str:
@@ -60,7 +71,7 @@ def worker_logs(tmp_path) -> str:
 def load(bound, app, workers, mailbox, fake_api):
     """load(web_customers, linked_customers, tickets_each, events_each) runs the scenario and returns its tallies."""
 
-    def run(web_customers, linked_customers, tickets_each, events_each, drain_timeout=30.0):
+    def run(web_customers, linked_customers, tickets_each, events_each, drain_timeout=HANG_CAP):
         logins, refs, token = prepare(web_customers, linked_customers)
         return run_load(bound, app, workers, logins, refs, token, tickets_each, events_each, drain_timeout)
 
@@ -98,7 +109,9 @@ def test_sustained_tickets_and_a_notification_burst(bound, config_dir, load, mai
     tickets, events = result["tickets"], result["events"]
     assert tickets.server_errors() == 0 and events.server_errors() == 0
     assert tickets.statuses[303] == 60 and events.statuses[202] == linked * per_chat
-    assert result["drained_after"] is not None and result["drained_after"] < 20
+    # Time the workers spent waiting for a CPU (a loaded machine) is added to the speed bounds: it is not the drain's.
+    starved = result["starved"]
+    assert result["drained_after"] is not None and result["drained_after"] < 20 + starved
     created = Delivery.select().count()
     assert created == 60 + 2 * linked * per_chat
     assert Delivery.select().where(Delivery.status == "sent").count() == created
@@ -114,7 +127,7 @@ def test_sustained_tickets_and_a_notification_burst(bound, config_dir, load, mai
         assert all(b - a >= 0.9 for a, b in zip(chat_times, chat_times[1:]))
     # 80 messages after a burst of 20 need 3 s at 20/s; the drain takes that, plus a few scheduler turns at most.
     least = (linked * per_chat - bot_rate) / bot_rate
-    assert least - 0.2 <= max(times) - min(times) < least + 6
+    assert least - 0.2 <= max(times) - min(times) < least + 6 + starved
 
 
 class TestRedisCrashUnderLoad:
@@ -129,9 +142,8 @@ class TestRedisCrashUnderLoad:
         logins, refs, token = prepare(web_customers=6, linked_customers=10)
         for _ in range(2):
             workers.start("--sweep-every", "1")
-        deadline = time.monotonic() + 20  # a worker that cannot reach Redis while starting exits: crash Redis after
-        while Worker.count(queue=bound.queue) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # A worker that cannot reach Redis while starting exits: crash Redis after both registered.
+        wait_for(lambda: Worker.count(queue=bound.queue) >= 2, interval=0.1, message="two workers registered")
         results = {}
 
         def chaos():
@@ -153,7 +165,7 @@ class TestRedisCrashUnderLoad:
             for proc in list(workers.procs):
                 if proc.poll() is not None:
                     workers.start("--sweep-every", "1")
-            drained = wait_drained(bound.db, 60)
+            drained = wait_drained(bound.db, HANG_CAP)
         assert results["tickets"].statuses == Counter({200: 48, 303: 48}) and results["events"].statuses == Counter({202: 30})
         assert drained is not None, "outbox not drained after Redis came back"
         assert Ticket.select().count() == 48

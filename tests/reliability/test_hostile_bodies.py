@@ -14,6 +14,7 @@ import requests
 from engine.store.models import Attachment, Ticket
 from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Customer, live_server
 from tests.web.helpers import PNG
+from tests.waiting import HANG_CAP
 from web.commands import SERVER_BODY_MARGIN
 
 BOUNDARY = "hostile"
@@ -41,8 +42,8 @@ def leftovers(tmp: Path) -> list[str]:
     return sorted(p.name for p in tmp.iterdir()) + open_files
 
 
-def wait_clean(tmp: Path, timeout: float = 3.0) -> list[str]:
-    """Leftovers once the server had a moment to close the refused connection."""
+def wait_clean(tmp: Path, timeout: float = HANG_CAP) -> list[str]:
+    """Leftovers once the server had a moment to close the refused connection (the cap bounds a hang)."""
     deadline = time.monotonic() + timeout
     while (found := leftovers(tmp)) and time.monotonic() < deadline:
         time.sleep(0.05)

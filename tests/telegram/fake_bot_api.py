@@ -25,6 +25,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.telegram.fake_bot_methods import ApiError, BotMethods
+from tests.waiting import HANG_CAP, wait_for
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Call:
     at: float  # time.monotonic() when received
     status: int = 200
     result: Any = None
+    wall: float = field(default_factory=time.time)  # wall-clock time when received (a test's frozen clock, if any)
 
 
 @dataclass
@@ -298,21 +300,15 @@ class FakeBotAPI(BotMethods):
         with self._lock:
             return len(self.bots[token].updates)
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01) -> Any:
-        """Poll `predicate` until it returns a truthy value; AssertionError on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = HANG_CAP, interval: float = 0.01) -> Any:
+        """Poll `predicate` until it returns a truthy value; AssertionError after `timeout` s (a hang, not slowness)."""
+        return wait_for(predicate, timeout, interval)
 
-    def wait_sent(self, chat_id: int, n: int, token: str | None = None, timeout: float = 10.0) -> list[dict]:
+    def wait_sent(self, chat_id: int, n: int, token: str | None = None, timeout: float = HANG_CAP) -> list[dict]:
         """Wait until at least `n` messages were sent to the chat; returns them all."""
         return self.wait_for(lambda: (s := self.sent_to(chat_id, token)) and len(s) >= n and s, timeout)
 
-    def wait_idle(self, token: str, timeout: float = 10.0) -> None:
+    def wait_idle(self, token: str, timeout: float = HANG_CAP) -> None:
         """Wait until the bot confirmed (offset past) every queued update, i.e. handled them all."""
         bot = self.bots[token]
         self.wait_for(lambda: not bot.updates, timeout)

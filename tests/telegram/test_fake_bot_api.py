@@ -20,7 +20,7 @@ def api():
 
 
 def call(api, method, token=TOKEN, **params):
-    return requests.post(f"{api.url}/bot{token}/{method}", json=params, timeout=5).json()
+    return requests.post(f"{api.url}/bot{token}/{method}", json=params, timeout=60).json()  # bounds a hang; a long poll may wait up to its own timeout
 
 
 @pytest.mark.parametrize("method, params, code, description", [
@@ -52,10 +52,13 @@ def test_caption_limit(api):
 
 def test_long_polling_wakes_on_update_and_offset_confirms(api):
     """getUpdates waits for an update, returns it, and an offset past it drops it."""
-    threading.Timer(0.2, lambda: api.user_text(TOKEN, 5, "hello")).start()
+    injected = []
+    threading.Timer(0.2, lambda: injected.append(time.monotonic()) or api.user_text(TOKEN, 5, "hello")).start()
     started = time.monotonic()
-    [update] = call(api, "getUpdates", timeout=5)["result"]
-    assert 0.1 < time.monotonic() - started < 3
+    [update] = call(api, "getUpdates", timeout=30)["result"]
+    returned = time.monotonic()
+    assert returned - started > 0.1  # it waited for the update
+    assert returned - injected[0] < 3  # and the update woke it, long before the poll's 30 s timeout
     assert update["message"]["text"] == "hello"
     assert call(api, "getUpdates", offset=update["update_id"] + 1, timeout=0)["result"] == []
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from engine.settings import PROJECT_ROOT
 from engine.store.models import Attachment, Delivery, Notification, TelegramLink, Ticket
 from tests.telegram.chat import JPEG, PDF, Chat
 from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN, text
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.postgres  # conversation state, update ids and links must hold on PostgreSQL too
 
@@ -34,12 +34,13 @@ def customer(rt):
 def deliver_telegram(rt, type_id: str) -> None:
     """Run the telegram outbox rows of one notification type as the worker would (waiting out 1 msg/s per chat)."""
     rows = Delivery.select().join(Notification).where((Delivery.channel == "telegram") & (Notification.type_id == type_id))
-    deadline = time.monotonic() + 5
-    while any(r.status != "sent" for r in rows.clone()) and time.monotonic() < deadline:
+
+    def all_sent() -> bool:
         for row in rows.clone():
             delivery.process(rt, row.id)
-        time.sleep(0.1)
-    assert {r.status for r in rows.clone()} == {"sent"}
+        return {r.status for r in rows.clone()} == {"sent"}
+
+    wait_for(all_sent, interval=0.1, message=f"every {type_id} telegram row sent")
 
 
 def create_seed_ticket(rt, chat: Chat) -> Ticket:

@@ -1,8 +1,6 @@
 """One token serving both roles: a single binding with serves [notifications, tickets], or two bindings sharing it."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import yaml
 
@@ -12,6 +10,7 @@ from engine import notify as notify_module
 from engine.store.models import Delivery
 from tests.telegram.chat import Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
+from tests.waiting import wait_for
 
 def rewrite_channels(config_dir, change) -> None:
     path = config_dir / "notifications" / "channels.yaml"
@@ -42,9 +41,7 @@ def test_one_binding_serves_tickets_and_notifications(rt, fake_api, bots):
     assert [c["command"] for c in fake_api.bots[SUPPORT_TOKEN].commands][0] == "createticket"
     notify_module.notify(rt.catalog, customer, "low_balance", {"balance": 3, "currency": "RUB"})
     row = Delivery.get(Delivery.channel == "telegram")
-    deadline = time.monotonic() + 5
-    while delivery.process(rt, row.id) != "sent" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_for(lambda: delivery.process(rt, row.id) == "sent", interval=0.2)
     assert "3 RUB" in chat.last
     chat.send("/createticket")
     assert chat.last == text(rt, "choose_category")
