@@ -3,7 +3,6 @@ web, a job or the sweeper reconnects instead of failing until someone restarts t
 from __future__ import annotations
 
 import os
-import time
 
 import psycopg2
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from engine.notify import enqueue_deliveries, notify
 from engine.store.models import Delivery, User
 from tests.notify.conftest import make_customer
+from tests.waiting import HANG_CAP, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,14 +26,6 @@ def drop_every_other_connection() -> int:
         cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         return cursor.fetchone()[0]
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return value
 
 
 def send(rt, user):
@@ -52,8 +44,8 @@ def test_a_worker_keeps_delivering_after_the_database_dropped_its_connections(bo
     user = make_customer()
     workers.start("--sweep-every", "0.5")
     send(bound, user)
-    mailbox.wait(1, timeout=120)
+    mailbox.wait(1, timeout=HANG_CAP)
     assert drop_every_other_connection() >= 1  # the worker's job and sweeper connections among them
     send(bound, user)
-    mailbox.wait(2, timeout=120)
+    mailbox.wait(2, timeout=HANG_CAP)
     wait_for(lambda: Delivery.select().where(Delivery.status == "sent").count() == 2)
