@@ -67,4 +67,7 @@ def test_a_worker_outlives_redis_crashing_under_a_running_job(bound, own_redis, 
     messages = mailbox.wait(2)
     assert sorted(rcpt[0] for rcpt, _ in messages) == ["anna@example.com", "second@example.com"]
     assert worker.poll() is None
-    assert "restarting it" in (tmp_path / "worker-0.log").read_text()
+    # Which side noticed the loss depends on timing: our loop restarting a worker RQ gave up on, or RQ's
+    # own dequeue retrying; either way the same process went on delivering.
+    log = (tmp_path / "worker-0.log").read_text()
+    assert "restarting it" in log or "could not connect to Redis instance" in log
