@@ -76,6 +76,12 @@ def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
                 sleep_time=PUBSUB_POLL, daemon=True, exception_handler=self._pubsub_exception_handler
             )
 
+        def unsubscribe(self):
+            """Stop RQ's command listener without waiting: while Redis is away it sits in reconnect backoff for
+            seconds (RQ joins it); it closes its own connection when it notices, or the process exit does."""
+            if self.pubsub_thread:
+                _stop_listener(self.pubsub_thread)
+
         def _install_signal_handlers(self):
             super()._install_signal_handlers()
             if early.signum is not None:
@@ -107,6 +113,23 @@ def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
                 process.join()
 
     return HelpdeskWorker
+
+
+def _stop_listener(thread) -> None:
+    """Ask a redis-py PubSubWorkerThread to stop, without joining it (a daemon thread)."""
+    try:
+        thread.stop(timeout=0)
+    except TypeError:  # redis-py before 8.2: stop() only clears the flag
+        thread.stop()
+
+
+def _retire(worker: Worker) -> None:
+    """Stop what a dead RQ worker left running: its command listener would retry Redis forever, and a scheduler
+    child still alive would hold its lock and make multiprocessing wait for it at exit."""
+    if worker.pubsub_thread:
+        _stop_listener(worker.pubsub_thread)
+    if worker.scheduler is not None:
+        worker.stop_scheduler()
 
 
 def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: float | None = None,
@@ -147,10 +170,12 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
                 return True
             except RedisError as exc:
                 reason = f"Redis lost ({exc})"
-            log.error("%s; restarting it in %.0f s", reason, pause)
-            if worker is not None and worker.pubsub_thread:  # its command listener would retry Redis forever
-                worker.pubsub_thread.stop()
             early.install()  # RQ's handlers belong to the dead worker
+            if worker is not None and worker._shutdown_requested_date is not None:
+                return True  # a stop asked for while Redis was failing (RQ's teardown then raised)
+            log.error("%s; restarting it in %.0f s", reason, pause)
+            if worker is not None:
+                _retire(worker)
             time.sleep(pause)
             if early.signum is not None:
                 return True

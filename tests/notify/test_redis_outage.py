@@ -4,11 +4,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from rq import Worker
 
 from engine.store.models import Delivery, Ticket, User
 from engine.tickets import add_reply, create_ticket
 from tests.notify.conftest import TICKET_VALUES, make_customer, write_policies
-from tests.waiting import wait_for
+from tests.waiting import HANG_CAP, wait_for
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
 
@@ -71,3 +72,16 @@ def test_a_worker_outlives_redis_crashing_under_a_running_job(bound, own_redis, 
     # own dequeue retrying; either way the same process went on delivering.
     log = (tmp_path / "worker-0.log").read_text()
     assert "restarting it" in log or "could not connect to Redis instance" in log
+
+
+def test_a_worker_stops_within_5s_while_redis_stays_down(bound, own_redis, workers):
+    """SIGTERM while RQ retries a lost Redis (and its command listener sits in reconnect backoff) still stops it."""
+    proc = workers.start("--sweep-every", "0.5")
+    wait_for(lambda: Worker.count(connection=bound.redis) == 1)
+    own_redis.crash()
+    log = workers.log_dir / "worker-0.log"
+    wait_for(lambda: "could not connect" in log.read_text() or "Redis lost" in log.read_text())
+    sent = time.monotonic()
+    proc.terminate()
+    assert proc.wait(HANG_CAP) == 0
+    assert time.monotonic() - sent < 5.0
