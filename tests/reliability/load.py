@@ -46,10 +46,13 @@ def live_server(app, threads: int = 8, **options):
     finally:
         # server.close() alone leaves open channels in waitress's loop: close every one (the listener and the wake-up
         # trigger included) from inside the loop thread, so the loop ends with an empty map and nothing races select().
-        server.trigger.pull_trigger(lambda: [channel.handle_close() for channel in list(server._map.values())])
+        close_all = lambda: [channel.handle_close() for channel in list(server._map.values())]  # noqa: E731
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:  # the wake-up trigger's descriptor is already gone (seen once under load): close from here
+            close_all()
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
-        assert not thread.is_alive(), "waitress did not stop"
         assert not thread.is_alive(), "waitress did not stop"
 
 
