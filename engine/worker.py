@@ -23,6 +23,7 @@ SCHEDULER_STOP_TIMEOUT = 1.0  # seconds: its locks expire by themselves, so it m
 # RQ's command listener blocks this long per read; redis-py 8.2's PubSubWorkerThread.stop() joins it, so
 # RQ's 60 s made a stopping worker wait up to a minute.
 PUBSUB_POLL = 0.5  # seconds
+LISTENER_STOP_WAIT = 4 * PUBSUB_POLL  # seconds a stopping worker waits for that listener to notice
 # A stop that finds a job running waits this long for it, then stops cold: the job's delivery keeps its lease
 # and is claimed again when the lease runs out.
 BUSY_STOP_GRACE = 2.5  # seconds
@@ -182,9 +183,13 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
             pause = min(pause * 2, MAX_RESTART_PAUSE)
     finally:
         sweeper.stop()
-        if worker is not None and worker.scheduler is not None:
-            # Whatever ended the loop, a scheduler child left running would make multiprocessing wait at exit.
-            worker.stop_scheduler()
+        if worker is not None:
+            # Whatever ended the loop: a scheduler child left running would make multiprocessing wait at exit, and
+            # a command listener still polling would reconnect after the exit hook closed this process's
+            # connections, so an embedded server would see a client left and keep running.
+            _retire(worker)
+            if worker.pubsub_thread is not None:
+                worker.pubsub_thread.join(LISTENER_STOP_WAIT)
 
 
 def _worker_command(args: argparse.Namespace) -> int:
