@@ -22,6 +22,7 @@ from tests.telegram.fake_bot_api import FakeBotAPI
 from tests.waiting import HANG_CAP, wait_for
 
 STOP_LIMIT = 5.0  # seconds from SIGTERM to exit: the operator-facing promise
+DUMP_AFTER = 30.0  # seconds after SIGTERM a process that has not exited is taken to hang and its stacks dumped
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -63,7 +64,7 @@ class RunPy:
         self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")
                     and not k.endswith("_BOT_TOKEN")}
         self.env.update(HELPDESK_CONFIG=str(config_dir), HELPDESK_DATA=str(data_dir), SECRET_KEY="s",
-                        PYTHONUNBUFFERED="1", **env)
+                        PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1", **env)
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), *args], env=self.env,
@@ -99,7 +100,16 @@ def stop(proc: subprocess.Popen) -> tuple[float, list[psutil.Process]]:
     children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
     sent = time.monotonic()
     proc.terminate()
-    proc.wait(HANG_CAP)
+    try:
+        proc.wait(DUMP_AFTER)
+    except subprocess.TimeoutExpired:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack goes to the output
+        proc.wait(HANG_CAP)
+        for child in children:  # a child still holding the output pipe would block the read
+            if child.is_running() and child.name() != "redis-server":
+                child.kill()
+        pytest.fail(f"still running {DUMP_AFTER:.0f} s after SIGTERM; its threads:\n{proc.stdout.read()}")
     return time.monotonic() - sent, children
 
 
