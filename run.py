@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
-    configure_logging()  # every process: web, worker, bot, dev and one-shot commands
+    configure_logging(role=args.command)  # every process: web, worker, bot, dev and one-shot commands (cli)
     return args.func(args) or 0
 
 
