@@ -194,6 +194,7 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
 
 def _worker_command(args: argparse.Namespace) -> int:
     from engine.channel_setup import report_unconfigured
+    from engine.liveness import start_heartbeat
     from engine.runtime import start_runtime
     from engine.settings import from_env
 
@@ -203,6 +204,7 @@ def _worker_command(args: argparse.Namespace) -> int:
         return 2
     rt = start_runtime(settings)
     report_unconfigured(rt.catalog, settings.env)
+    start_heartbeat(rt, "worker")  # listed on the admin page while it runs
     run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0
 

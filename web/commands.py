@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.liveness import start_heartbeat
 from engine.settings import from_env
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let ~100 stalled uploads lock everyone out
@@ -47,6 +48,7 @@ def serve(app, host: str, port: int, threads: int = 8) -> None:
     """Serve until interrupted, printing the address (with port 0 the OS picks one)."""
     server = make_server(app, host, port, threads)
     print(f"Serving on http://{server.effective_host}:{server.effective_port}", flush=True)
+    start_heartbeat(app.extensions["helpdesk_runtime"], "web", detail=f"{server.effective_host}:{server.effective_port}")
     try:
         server.run()
     finally:

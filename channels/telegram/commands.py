@@ -49,6 +49,7 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
     from channels.telegram.webhook import set_webhooks
     from engine.catalog.loader import ConfigErrors
     from engine.channel_setup import report_unconfigured
+    from engine.liveness import start_heartbeat
     from engine.runtime import start_runtime
 
     try:
@@ -71,6 +72,7 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     runner.start()
+    start_heartbeat(rt, "bot", detail=", ".join(app.names for app in apps))  # listed on the admin page
     print(f"polling {len(apps)} bot(s): {', '.join(app.names for app in apps)}", flush=True)
     while not done.wait(1):
         if not any(t.is_alive() for t in runner.threads):
