@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import jobs, notify as notify_module
+from engine import counters, jobs, notify as notify_module
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Topic
@@ -162,6 +162,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
     _enqueue(rt, sent)
+    counters.count(rt.redis, "tickets_created", channel=channel)
     return ticket
 
 
