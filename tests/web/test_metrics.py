@@ -132,3 +132,57 @@ def test_request_ids_are_echoed_kept_when_sane_and_made_otherwise(app):
     for hostile in ("two words", "x" * 200, "a\tb", "<script>", "ид"):
         echoed = client.get("/healthz", headers={"X-Request-ID": hostile}).headers["X-Request-ID"]
         assert echoed != hostile and len(echoed) == 32
+
+
+def test_reloads_and_live_processes_are_counted(rt, app, as_role):
+    """A reload from the admin page is counted; a process with a heartbeat is counted by role and config version."""
+    from engine.liveness import start_heartbeat
+
+    assert as_role("admin").post("/admin/reload").status_code == 200
+    heartbeat = start_heartbeat(rt, "bot", detail="support_bot")
+    try:
+        samples = scrape(app.test_client())
+        assert value(samples, "helpdesk_config_reloads_total", result="ok") == 1
+        assert value(samples, "helpdesk_live_processes", role="bot", version=rt.catalog.version) == 1
+        ages = [v for (name, labels), v in samples.items() if name == "helpdesk_process_heartbeat_age_seconds"
+                and dict(labels)["role"] == "bot"]
+        assert len(ages) == 1 and 0 <= ages[0] < 60
+    finally:
+        heartbeat.stop()
+    assert value(scrape(app.test_client()), "helpdesk_live_processes", role="bot", version=rt.catalog.version) is None
+
+
+def test_several_processes_behind_one_port_share_their_http_series(tmp_path, config_dir, redis, rt, settings):
+    """PROMETHEUS_MULTIPROC_DIR: `run.py web` writes its HTTP series to the shared folder and a scrape reads them
+    from there (the per-process process_* series are left out: summed they would mean nothing)."""
+    import os
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+
+    from engine.redis_conn import redis_url_of
+    from engine.settings import PROJECT_ROOT
+
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    env = {**os.environ, "HELPDESK_CONFIG": str(config_dir), "HELPDESK_DATA": str(settings.data_dir),
+           "REDIS_URL": redis_url_of(redis), "PYTHONUNBUFFERED": "1", "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "web", "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        found = None
+        for line in process.stdout:
+            found = re.search(r"Serving on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                break
+        assert found, "run.py web exited without serving"
+        urllib.request.urlopen(f"{found.group(1)}/login", timeout=10).close()
+        with urllib.request.urlopen(f"{found.group(1)}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert 'helpdesk_http_requests_total{method="GET",route="/login",status="200"} 1.0' in text
+    assert "process_resident_memory_bytes" not in text and "helpdesk_outbox_oldest_age_seconds" in text
+    assert list(shared.glob("*.db"))  # the values live in the shared folder

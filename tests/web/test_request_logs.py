@@ -12,6 +12,7 @@ import sys
 import urllib.request
 
 from engine import logformat
+from engine.liveness import live_processes
 from engine.logsafe import MARKER, install_redaction
 from engine.redis_conn import redis_url_of
 from engine.settings import PROJECT_ROOT
@@ -81,7 +82,8 @@ def test_the_access_log_keeps_query_names_not_values_and_escapes_control_charact
 
 
 def test_run_py_web_writes_json_lines_with_role_and_request_id(tmp_path, config_dir, redis, rt, settings):
-    """`LOG_FORMAT=json run.py web`: every log line parses; the access line of a request carries its id."""
+    """`LOG_FORMAT=json run.py web`: every log line parses; the access line of a request carries its id; the process
+is listed live while it serves."""
     env = {**os.environ, "HELPDESK_CONFIG": str(config_dir), "HELPDESK_DATA": str(settings.data_dir),
            "REDIS_URL": redis_url_of(redis), "PYTHONUNBUFFERED": "1", "LOG_FORMAT": "json", "SECRET_KEY": "s" * 12}
     upgrade(rt.db)
@@ -100,9 +102,12 @@ def test_run_py_web_writes_json_lines_with_role_and_request_id(tmp_path, config_
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200 and response.headers["X-Request-ID"] == "json-trace-7"
         urllib.request.urlopen(f"{found.group(1)}/healthz", timeout=10).close()
+        [web] = live_processes(redis)  # its heartbeat, with the address it serves
+        assert (web.role, web.pid, web.detail) == ("web", process.pid, found.group(1).removeprefix("http://"))
     finally:
         process.terminate()
         process.wait(timeout=10)
+    assert live_processes(redis) == []
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     assert entries and all(entry["role"] == "web" for entry in entries)
