@@ -23,6 +23,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from engine.redis_conn import quick_client
+from engine.stop_signals import kept_from_new_threads
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ def start_heartbeat(rt, role: str, detail: str = "") -> Heartbeat:
     heartbeat = Heartbeat(quick_client(rt.redis, REDIS_TIMEOUT), role, lambda: rt.catalog.version, detail,
                           interval=interval_from(rt.settings.env))
     heartbeat.beat()
-    heartbeat.start()
+    with kept_from_new_threads():  # a stop signal must reach the main thread (engine.stop_signals)
+        heartbeat.start()
     atexit.register(heartbeat.stop)  # registered after the Redis connection's own exit hook, so it runs first
     return heartbeat
 
