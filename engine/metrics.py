@@ -25,6 +25,9 @@ from engine.ticket_states import ACTIVE_STATUSES
 log = logging.getLogger(__name__)
 
 COUNT_CAP = 100_000  # rows counted per status at most: a larger backlog reads as this value
+# failed and skipped rows only accumulate, scattered over the whole table (reading them touches most of its pages);
+# past this many the figure is not acted on differently (alert on the attempts counter's rate instead)
+FINAL_CAP = 10_000
 REDIS_TIMEOUT = 1.0  # seconds: a scrape must answer while Redis hangs
 OUTBOX_STATUSES = ("pending", "sending", "failed", "skipped")  # `sent` grows forever: see delivery_attempts_total
 QUEUE_STATES = ("scheduled", "started", "deferred", "failed")  # RQ registries besides the queue itself ("queued")
@@ -33,9 +36,10 @@ QUEUE_STATES = ("scheduled", "started", "deferred", "failed")  # RQ registries b
 class HelpdeskCollector(Collector):
     """The scrape-time series of one web process's Runtime (`web.metrics` registers it)."""
 
-    def __init__(self, rt, cap: int = COUNT_CAP):
+    def __init__(self, rt, cap: int = COUNT_CAP, final_cap: int = FINAL_CAP):
         self.rt = rt
         self.cap = cap
+        self.final_cap = final_cap
         self.redis = quick_client(rt.redis, REDIS_TIMEOUT)
         self._failing: set[str] = set()
 
@@ -77,10 +81,12 @@ class HelpdeskCollector(Collector):
         self.rt.db.connect(reuse_if_open=True)
         outbox = GaugeMetricFamily(
             "helpdesk_outbox_deliveries",
-            f"Outbox rows by channel and status (pending, sending, failed, skipped), at most {self.cap} per status.",
+            f"Outbox rows by channel and status: pending and sending (at most {self.cap} counted per status), "
+            f"failed and skipped (at most {self.final_cap}).",
             labels=["channel", "status"])
         for status in OUTBOX_STATUSES:
-            for channel, count in self._capped_by_channel(status):
+            cap = self.final_cap if status in ("failed", "skipped") else self.cap
+            for channel, count in self._capped_by_channel(status, cap):
                 outbox.add_metric([channel, status], count)
         lag = GaugeMetricFamily("helpdesk_outbox_oldest_age_seconds",
                                 "Age of the oldest undelivered (pending or sending) outbox row; 0 when none: the outbox lag.")
@@ -91,8 +97,8 @@ class HelpdeskCollector(Collector):
             tickets.add_metric([status], self._capped_count(Ticket, Ticket.status == status))
         return outbox, lag, tickets
 
-    def _capped_by_channel(self, status: str) -> list[tuple[str, int]]:
-        inner = Delivery.select(Delivery.channel).where(Delivery.status == status).limit(self.cap).alias("capped")
+    def _capped_by_channel(self, status: str, cap: int) -> list[tuple[str, int]]:
+        inner = Delivery.select(Delivery.channel).where(Delivery.status == status).limit(cap).alias("capped")
         query = Delivery.select(inner.c.channel, fn.COUNT(SQL("*"))).from_(inner).group_by(inner.c.channel)
         return list(query.tuples())
 
@@ -101,11 +107,13 @@ class HelpdeskCollector(Collector):
         return model.select(fn.COUNT(SQL("*"))).from_(inner).scalar() or 0
 
     def _oldest_undelivered_age(self) -> float:
-        """Oldest by id within each status (an index range), then its creation time."""
+        """The oldest creation time within each status. Ordered by `created_at` (not indexed) on purpose: the
+        database reads the status's rows through its index and sorts them, a cost that follows the backlog; by `id`,
+        PostgreSQL walks the primary key from the oldest row, reading every sent row before the first pending one."""
         oldest = []
         for status in ("pending", "sending"):
             row = (Delivery.select(Delivery.created_at).where(Delivery.status == status)
-                   .order_by(Delivery.id).limit(1).first())
+                   .order_by(Delivery.created_at).limit(1).first())
             if row is not None:
                 oldest.append(row.created_at)
         if not oldest:

@@ -51,8 +51,8 @@ def serve(app, host: str, port: int, threads: int = 8) -> None:
     """Serve until interrupted, printing the address (with port 0 the OS picks one)."""
     server = make_server(app, host, port, threads)
     print(f"Serving on http://{server.effective_host}:{server.effective_port}", flush=True)
-    start_heartbeat(app.extensions["helpdesk_runtime"], "web", detail=f"{server.effective_host}:{server.effective_port}")
     try:
+        start_heartbeat(app.extensions["helpdesk_runtime"], "web", detail=f"{server.effective_host}:{server.effective_port}")
         server.run()
     finally:
         server.close()

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine import delivery
 from engine.store.models import Delivery, Ticket
+from tests.web.helpers import run_py_web
 from tests.web.test_tickets import submit
 
 pytestmark = pytest.mark.postgres  # the scrape-time queries run on both databases
@@ -82,8 +84,12 @@ def test_counts_are_capped(rt, app, users):
     note = Notification.create(user=users["customer"], type_id="support_reply", params={})
     for n in range(5):
         Delivery.create(notification=note, channel="email", target=f"{n}@example.com", status="failed")
-    app.extensions["helpdesk_metrics"].state.cap = 3
-    assert value(scrape(app.test_client()), "helpdesk_outbox_deliveries", channel="email", status="failed") == 3
+        Delivery.create(notification=note, channel="telegram", target=f"support_bot:{n}", status="pending")
+    collector = app.extensions["helpdesk_metrics"].state
+    collector.cap, collector.final_cap = 4, 3  # pending and sending; failed and skipped
+    samples = scrape(app.test_client())
+    assert value(samples, "helpdesk_outbox_deliveries", channel="email", status="failed") == 3
+    assert value(samples, "helpdesk_outbox_deliveries", channel="telegram", status="pending") == 4
 
 
 def test_a_remote_client_needs_the_token(rt, app, settings):
@@ -152,37 +158,15 @@ def test_reloads_and_live_processes_are_counted(rt, app, as_role):
     assert value(scrape(app.test_client()), "helpdesk_live_processes", role="bot", version=rt.catalog.version) is None
 
 
-def test_several_processes_behind_one_port_share_their_http_series(tmp_path, config_dir, redis, rt, settings):
+def test_several_processes_behind_one_port_share_their_http_series(tmp_path, redis, rt, settings):
     """PROMETHEUS_MULTIPROC_DIR: `run.py web` writes its HTTP series to the shared folder and a scrape reads them
     from there (the per-process process_* series are left out: summed they would mean nothing)."""
-    import os
-    import re
-    import subprocess
-    import sys
-    import urllib.request
-
-    from engine.redis_conn import redis_url_of
-    from engine.settings import PROJECT_ROOT
-
     shared = tmp_path / "prometheus"
     shared.mkdir()
-    env = {**os.environ, "HELPDESK_CONFIG": str(config_dir), "HELPDESK_DATA": str(settings.data_dir),
-           "REDIS_URL": redis_url_of(redis), "PYTHONUNBUFFERED": "1", "PROMETHEUS_MULTIPROC_DIR": str(shared)}
-    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "web", "--port", "0"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        found = None
-        for line in process.stdout:
-            found = re.search(r"Serving on (http://127\.0\.0\.1:\d+)", line)
-            if found:
-                break
-        assert found, "run.py web exited without serving"
-        urllib.request.urlopen(f"{found.group(1)}/login", timeout=10).close()
-        with urllib.request.urlopen(f"{found.group(1)}/metrics", timeout=10) as response:
+    with run_py_web(settings, redis, PROMETHEUS_MULTIPROC_DIR=str(shared)) as (_, url):
+        urllib.request.urlopen(f"{url}/login", timeout=10).close()
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
             text = response.read().decode()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assert 'helpdesk_http_requests_total{method="GET",route="/login",status="200"} 1.0' in text
-    assert "process_resident_memory_bytes" not in text and "helpdesk_outbox_oldest_age_seconds" in text
+    assert "process_resident_memory_bytes" not in text and "helpdesk_outbox_oldest_age_seconds 0.0" in text
     assert list(shared.glob("*.db"))  # the values live in the shared folder

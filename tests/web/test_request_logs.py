@@ -5,18 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 import urllib.request
 
 from engine import logformat
 from engine.liveness import live_processes
 from engine.logsafe import MARKER, install_redaction
-from engine.redis_conn import redis_url_of
-from engine.settings import PROJECT_ROOT
-from engine.store.migrations import upgrade
+from tests.web.helpers import run_py_web
 
 SECRET = "billing-token-value-42"
 
@@ -81,32 +76,18 @@ def test_the_access_log_keeps_query_names_not_values_and_escapes_control_charact
     assert "s3cr3t-value" not in caplog.text
 
 
-def test_run_py_web_writes_json_lines_with_role_and_request_id(tmp_path, config_dir, redis, rt, settings):
+def test_run_py_web_writes_json_lines_with_role_and_request_id(tmp_path, redis, rt, settings):
     """`LOG_FORMAT=json run.py web`: every log line parses; the access line of a request carries its id; the process
-is listed live while it serves."""
-    env = {**os.environ, "HELPDESK_CONFIG": str(config_dir), "HELPDESK_DATA": str(settings.data_dir),
-           "REDIS_URL": redis_url_of(redis), "PYTHONUNBUFFERED": "1", "LOG_FORMAT": "json", "SECRET_KEY": "s" * 12}
-    upgrade(rt.db)
+    is listed live while it serves."""
     log_path = tmp_path / "web.log"
     with open(log_path, "w") as log_file:
-        process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run.py"), "web", "--port", "0"], env=env,
-                                   stdout=subprocess.PIPE, stderr=log_file, text=True)
-    try:
-        found = None
-        for line in process.stdout:
-            found = re.search(r"Serving on (http://127\.0\.0\.1:\d+)", line)
-            if found:
-                break
-        assert found, "run.py web exited without serving"
-        request = urllib.request.Request(f"{found.group(1)}/login", headers={"X-Request-ID": "json-trace-7"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200 and response.headers["X-Request-ID"] == "json-trace-7"
-        urllib.request.urlopen(f"{found.group(1)}/healthz", timeout=10).close()
-        [web] = live_processes(redis)  # its heartbeat, with the address it serves
-        assert (web.role, web.pid, web.detail) == ("web", process.pid, found.group(1).removeprefix("http://"))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        with run_py_web(settings, redis, stderr=log_file, LOG_FORMAT="json", SECRET_KEY="s" * 12) as (process, url):
+            request = urllib.request.Request(f"{url}/login", headers={"X-Request-ID": "json-trace-7"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200 and response.headers["X-Request-ID"] == "json-trace-7"
+            urllib.request.urlopen(f"{url}/healthz", timeout=10).close()
+            [web] = live_processes(redis)  # its heartbeat, with the address it serves
+            assert (web.role, web.pid, web.detail) == ("web", process.pid, url.removeprefix("http://"))
     assert live_processes(redis) == []
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
