@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import jobs, notify as notify_module
+from engine import enqueue, notify as notify_module
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Topic
@@ -251,7 +251,7 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
     _enqueue(rt, sent)
     _refresh(ticket)
     if staff:
-        jobs.schedule_ticket_timeouts(rt, ticket)
+        enqueue.schedule_ticket_timeouts(rt, ticket)
     return message
 
 
