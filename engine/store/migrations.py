@@ -5,7 +5,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable
 
-from peewee import Database, EnclosedNodeList, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
+from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession
@@ -55,8 +55,11 @@ def _create_table(db: Database, model: type[Model], skip: frozenset[str]) -> Non
     constraints = [f.foreign_key_constraint() for f in fields if isinstance(f, ForeignKeyField)]
     ctx.sql(EnclosedNodeList([f.ddl(ctx) for f in fields] + constraints))
     db.execute(ctx)
+    # A table adopted from newer models (made before migrations existed) lacks the columns later steps dropped.
+    present = {c.name for c in db.get_columns(model._meta.table_name)}
     for index in model._meta.fields_to_index():
-        if not skip & {getattr(e, "name", None) for e in index._expressions}:
+        indexed = [e for e in index._expressions if isinstance(e, Field)]
+        if not skip & {f.name for f in indexed} and {f.column_name for f in indexed} <= present:
             db.execute(model._schema._create_index(index, safe=True))
 
 
