@@ -69,9 +69,11 @@ class TimerKinds:
 
     def fire(self, rt, timer_id: int, now: datetime | None = None) -> bool:
         """Fire one timer if it is pending and due at `now`; True if its handler acted. Never fires twice."""
-        now = now or rt.clock()
         timer = Timer.get_or_none(Timer.id == timer_id)
-        if timer is None or timer.state != PENDING or timer.due_at > now:
+        return timer is not None and self._fire(rt, timer, now or rt.clock())
+
+    def _fire(self, rt, timer: Timer, now: datetime) -> bool:
+        if timer.state != PENDING or timer.due_at > now:
             return False
         kind = self.get(timer.kind)
         if kind is None:
@@ -104,7 +106,7 @@ class TimerKinds:
         while True:
             batch = due(now, after_id=last_id, limit=BATCH)
             for timer in batch:
-                if self.fire(rt, timer.id, now):
+                if self._fire(rt, timer, now):
                     acted[timer.kind] += 1
             if len(batch) < BATCH:
                 return acted

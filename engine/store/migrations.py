@@ -102,8 +102,9 @@ def _v5_timers(db: Database) -> None:
     legacy = TicketBeforeTimers
     if "auto_close_at" not in {c.name for c in db.get_columns(legacy._meta.table_name)}:
         return  # tables made from the current models: nothing to carry over
-    waiting = legacy.select(legacy.id, legacy.updated_at, legacy.waiting_since, legacy.auto_close_at, legacy.reminder_at,
-                            legacy.reminder_sent_at).where((legacy.status == "waiting_customer") & legacy.auto_close_at.is_null(False))
+    waiting = legacy.select(
+        legacy.id, legacy.updated_at, legacy.waiting_since, legacy.auto_close_at, legacy.reminder_at, legacy.reminder_sent_at,
+    ).where((legacy.status == "waiting_customer") & legacy.auto_close_at.is_null(False))
     for ticket in waiting:
         since = ticket.waiting_since or ticket.updated_at
         Timer.create(kind="autoclose", ticket=ticket.id, due_at=ticket.auto_close_at, created_at=since, updated_at=since)
