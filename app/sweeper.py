@@ -53,7 +53,7 @@ class SweeperThread(threading.Thread):
                 if _take_turn(self.rt, interval):
                     report = sweep(self.rt, start_after=self.cursor, limit=SLICE)
                     self.cursor = report.resume_after
-                    if report.deliveries or report.closed or report.reminded or report.sessions:
+                    if report.deliveries or report.timers or report.sessions:
                         log.info("sweep: %s", report)
             except Exception:  # the next sweep tries again; a crashed thread would silently stop all recovery
                 log.exception("sweep failed")

@@ -15,8 +15,7 @@ from rq import Queue
 log = logging.getLogger(__name__)
 
 DELIVER = "engine.jobs.deliver"
-AUTO_CLOSE = "engine.jobs.auto_close"
-REMIND = "engine.jobs.remind"
+FIRE_TIMER = "engine.timer_kinds.fire_timer"  # beside the list of timer kinds it fires
 
 # Job states in which a job id is already on its way; anything else (finished, failed, lost) may be enqueued again.
 _LIVE_STATES = {b"queued", b"scheduled", b"started", b"deferred"}
@@ -97,21 +96,22 @@ def _job_data(row, job_id: str):
     return Queue.prepare_data(DELIVER, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 
 
-def _schedule(rt, when: datetime, func: str, ticket_id: int, prefix: str) -> None:
-    job_id = f"{prefix}-{ticket_id}-{_ms(when)}"
-    if _live(rt, [job_id]):
-        return
-    rt.queue.enqueue_at(_not_before(when), func, ticket_id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+def timer_job_id(timer) -> str:
+    """One job per timer row (a rescheduled deadline is a new row): `<kind>-<timer id>`."""
+    return f"{timer.kind}-{timer.id}"
 
 
-def schedule_ticket_timeouts(rt, ticket) -> None:
-    """After commit of a staff reply: delayed jobs for the ticket's reminder and auto-close (sweeper covers Redis loss)."""
-    if _redis_resting():
+def enqueue_timers(rt, timers) -> None:
+    """After commit of the change that scheduled them: an exact-time RQ job per timer (the sweep covers Redis loss)."""
+    timers = list(timers)
+    if not timers or _redis_resting():
         return
     try:
-        if ticket.reminder_at is not None and ticket.reminder_sent_at is None:
-            _schedule(rt, ticket.reminder_at, REMIND, ticket.id, "remind")
-        if ticket.auto_close_at is not None:
-            _schedule(rt, ticket.auto_close_at, AUTO_CLOSE, ticket.id, "autoclose")
+        ids = [timer_job_id(timer) for timer in timers]
+        live = _live(rt, ids)
+        for timer, job_id in zip(timers, ids):
+            if job_id not in live:
+                rt.queue.enqueue_at(_not_before(timer.due_at), FIRE_TIMER, timer.id, job_id=job_id, result_ttl=RESULT_TTL,
+                                    failure_ttl=FAILURE_TTL)
     except RedisError as exc:
-        _outage(f"timeouts of ticket {ticket.id}", exc)
+        _outage(f"{len(timers)} timers", exc)

@@ -1,10 +1,12 @@
-"""The functions RQ runs: plain ids in, the domain does the work. `engine.enqueue` puts them on the queue."""
+"""The functions RQ runs: plain ids in, the domain does the work. `engine.enqueue` puts them on the queue.
+
+The timer job, `engine.timer_kinds.fire_timer`, lives beside the list of timer kinds it fires.
+"""
 from __future__ import annotations
 
 from engine.delivery import process
 from engine.runtime import start_runtime
 from engine.settings import from_env
-from engine.tickets import auto_close_if_due, send_reminder_if_due
 
 # RQ imports jobs by dotted name, so a worker process binds its Runtime here once (app.worker does).
 _bound = {}
@@ -25,13 +27,3 @@ def runtime():
 def deliver(delivery_id: int) -> str:
     """Send one outbox row (claimed with a lease, so a second run of a sent row sends nothing)."""
     return process(runtime(), delivery_id)
-
-
-def auto_close(ticket_id: int) -> bool:
-    """Close the ticket if it is still waiting for the customer past its deadline (no-op otherwise)."""
-    return auto_close_if_due(runtime(), ticket_id)
-
-
-def remind(ticket_id: int) -> bool:
-    """Send the auto-close reminder if it is still due (no-op after a customer reply)."""
-    return send_reminder_if_due(runtime(), ticket_id)

@@ -1,14 +1,15 @@
 """The sweep over the database: what Redis lost (or never got) is enqueued or done again (app.sweeper runs it)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine import tickets
 from engine.delivery import claimable
 from engine.enqueue import enqueue_delivery_rows
 from engine.sessions import delete_expired
 from engine.store.models import Delivery
+from engine.timer_kinds import KINDS
 
 BATCH = 1000
 
@@ -16,15 +17,14 @@ BATCH = 1000
 @dataclass
 class SweepReport:
     deliveries: int = 0
-    closed: int = 0
-    reminded: int = 0
+    timers: Counter = field(default_factory=Counter)  # timer kind -> due timers fired that acted (closed, reminded)
     sessions: int = 0  # expired web sessions deleted
     resume_after: int = 0  # the delivery id a bounded sweep stopped at (0: it reached the end)
 
 
 def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | None = None) -> SweepReport:
-    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders;
-    delete expired web sessions.
+    """Re-enqueue due deliveries (pending, or leased by a dead worker); fire due timers (auto-close, reminders: what
+    their exact-time RQ jobs did not); delete expired web sessions.
 
     `limit` bounds how many outbox rows one sweep looks at, from `start_after` on: with a large backlog the
     worker's periodic sweep walks the outbox a slice per interval instead of rereading all of it each time.
@@ -45,10 +45,6 @@ def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | No
             break
         last_id = rows[-1].id
     report.resume_after = last_id
-    close_ids, remind_ids = tickets.due_ticket_ids(now)
-    for ticket_id in remind_ids:
-        report.reminded += bool(tickets.send_reminder_if_due(rt, ticket_id, now=now))
-    for ticket_id in close_ids:
-        report.closed += bool(tickets.auto_close_if_due(rt, ticket_id, now=now))
+    report.timers = KINDS.fire_due(rt, now)
     report.sessions = delete_expired(rt.catalog.policies.sessions, now)
     return report

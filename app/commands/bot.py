@@ -9,6 +9,7 @@ import threading
 from engine.catalog.loader import ConfigErrors, load_catalog
 from engine.channel_setup import report_unconfigured, unconfigured
 from engine.settings import from_env
+from engine.stop_signals import PENDING_STOP
 
 
 def register(subparsers) -> None:
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
                      help="run only this telegram binding (repeatable; default: all of config/notifications/channels.yaml)")
     bot.add_argument("--set-webhook", action="store_true",
                      help="instead of polling, register PUBLIC_URL/telegram/<binding>/webhook with Telegram and exit")
-    bot.set_defaults(func=_bot)
+    bot.set_defaults(func=_bot, handles_stop=True)
 
 
 def missing_tokens(catalog, env: dict, only: list[str] | None = None) -> str | None:
@@ -68,6 +69,8 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
+    if PENDING_STOP.signum is not None:  # it came while the bots were set up
+        done.set()
     runner.start()
     print(f"polling {len(apps)} bot(s): {', '.join(app.names for app in apps)}", flush=True)
     while not done.wait(1):
