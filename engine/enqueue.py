@@ -1,7 +1,7 @@
 """Putting work on the RQ queue: job ids, enqueues and delayed jobs; nothing else enqueues raw work.
 
-The functions RQ runs live in `engine.jobs` and are named here by dotted path, so enqueueing never imports them
-(they import the domain, which enqueues).
+The functions RQ runs (`engine.jobs`, `engine.timer_kinds.fire_timer`) are named here by dotted path, so enqueueing
+never imports them (they import the domain, which enqueues).
 """
 from __future__ import annotations
 
