@@ -10,8 +10,7 @@ import logging
 import threading
 from contextvars import ContextVar
 from datetime import datetime, timezone
-
-from engine.logsafe import redact
+from typing import Callable
 
 ROLES = ("web", "worker", "bot", "dev")  # `run.py` commands that are processes; every other command is "cli"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(role)s %(name)s %(request_id)s %(message)s"
@@ -63,9 +62,13 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, role, request_id, message, exc_info and stack_info when present.
 
-    Messages and tracebacks arrive redacted (engine.logsafe's record factory); the extras a logger passes are
-    redacted here, since `extra=` is applied after the record factory has run.
+    Messages and tracebacks arrive redacted (engine.logsafe's record factory); every text value is passed through
+    `redact` again here, for the extras a logger passes: `extra=` is applied after the record factory has run.
     """
+
+    def __init__(self, redact: Callable[[str], str] = str):
+        super().__init__()
+        self.redact = redact
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -74,21 +77,22 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "role": getattr(record, "role", process_role()),
             "request_id": getattr(record, "request_id", NO_REQUEST),
-            "message": redact(record.getMessage()),
+            "message": self.redact(record.getMessage()),
         }
         for key in JSON_EXTRAS:
             value = getattr(record, key, None)
             if value is not None:
-                entry[key] = redact(value) if isinstance(value, str) else value
+                entry[key] = self.redact(value) if isinstance(value, str) else value
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exc_info"] = redact(record.exc_text)
+            entry["exc_info"] = self.redact(record.exc_text)
         if record.stack_info:
-            entry["stack_info"] = redact(record.stack_info)
+            entry["stack_info"] = self.redact(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def make_formatter(log_format: str | None) -> logging.Formatter:
-    """`LOG_FORMAT=json` gives JsonFormatter; anything else (unset, "text") the one-line text format."""
-    return JsonFormatter() if (log_format or "").strip().lower() == "json" else TextFormatter()
+def make_formatter(log_format: str | None, redact: Callable[[str], str] = str) -> logging.Formatter:
+    """`LOG_FORMAT=json` gives JsonFormatter (its text values passed through `redact`); anything else (unset,
+    "text") the one-line text format."""
+    return JsonFormatter(redact) if (log_format or "").strip().lower() == "json" else TextFormatter()

@@ -10,7 +10,7 @@ import urllib.request
 
 from engine import logformat
 from engine.liveness import live_processes
-from engine.logsafe import MARKER, configure_logging, install_redaction
+from engine.logsafe import MARKER, configure_logging, install_redaction, redact
 from tests.web.helpers import run_py_web
 
 SECRET = "billing-token-value-42"
@@ -21,7 +21,7 @@ def json_logger(name: str) -> tuple[logging.Logger, io.StringIO]:
     logformat.install_context(logformat.role_for(None))
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logformat.make_formatter("json"))
+    handler.setFormatter(logformat.make_formatter("json", redact))
     logger = logging.getLogger(name)
     logger.handlers[:] = [handler]
     logger.propagate, logger.level = False, logging.DEBUG

@@ -9,7 +9,7 @@ from engine.channel_setup import unconfigured
 from engine.delivery import failed_deliveries, retry_delivery
 from engine.liveness import live_processes
 from engine.redis_conn import quick_client
-from web.admin import bp
+from web.admin.blueprint import bp
 from web.auth import admin_required
 from web.context import current_user, runtime
 
