@@ -7,6 +7,7 @@ import importlib
 import signal
 import sys
 
+from channels import ensure_channels
 from engine.logsafe import configure_logging
 
 # Each module exposes register(subparsers) for the commands listed with it; a subcommand sets `func(args) -> int`
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     configure_logging()  # every process: web, worker, bot, dev and one-shot commands
+    ensure_channels()  # the same installed channels (plus HELPDESK_CHANNELS) in every process, before any catalog
     return args.func(args) or 0
 
 
