@@ -10,7 +10,6 @@ from engine.catalog import schema
 from engine.channel_registry import registry
 
 
-
 def file_kinds(channels=None) -> dict[str, type[BaseModel]]:
     """File name stem -> model, for the installed channels (or `channels`); shipped YAML points at them with
     `# yaml-language-server: $schema=../schema/<stem>.schema.json`."""

@@ -110,7 +110,6 @@ class ChannelSchema(Protocol):
     kind: str
     binding_model: type[BindingBase]
     template_type: Any  # the annotation of `templates.<kind>`
-    accepts_tickets: bool  # offered by default where customers create tickets (categories' and topics' `channels`)
     in_app: bool  # the portal's own list: the default of a type's `default_channels`
 
 
@@ -123,7 +122,6 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     in_app = [c.kind for c in channels if c.in_app]
     members = tuple(c.binding_model for c in channels)
     Binding = Annotated[Union[members], Field(discriminator="kind")] if len(members) > 1 else members[0]  # noqa: N806
-    UnionBinding = Binding  # noqa: N806 (the name the class bodies below resolve)
 
     class TopicSpec(Strict):
         id: Identifier
@@ -167,7 +165,7 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     class ChannelsFile(Strict):
         """config/notifications/channels.yaml."""
 
-        channels: dict[Identifier, UnionBinding]
+        channels: dict[Identifier, Binding]
 
     return SimpleNamespace(
         kinds=kinds, ChannelKind=ChannelKind, ChannelBinding=Binding, TopicSpec=TopicSpec, CategoryFile=CategoryFile,
