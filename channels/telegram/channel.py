@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from channels.telegram.sender import send_outgoing
+from engine import accounts
 from engine.catalog.schema import BindingBase
 from engine.channel_protocol import Channel
 from engine.errors import PermanentDeliveryError
@@ -97,9 +98,7 @@ class TelegramChannel(Channel):
     def refused(self, rt, row: Delivery, error: str) -> Delivery | None:
         """The chat blocked the bot (403) or is gone: unlink it, and email the notification if it had no email."""
         binding_id, chat_id = split_target(row.target)
-        TelegramLink.update(active=False, deactivated_reason=error[:200]).where(
-            (TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
-        ).execute()
+        accounts.unlink(binding_id, int(chat_id), error)
         notification = Notification.get_by_id(row.notification_id)
         user = User.get_by_id(notification.user_id)
         has_email = Delivery.select().where(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import jsonschema
+import pytest
 import yaml
 
 from engine import notify as notify_module, tickets
@@ -15,13 +16,14 @@ from channels import register_channels
 from engine.catalog.json_schema import schema_texts
 from engine.channel_registry import ChannelRegistry
 from engine.delivery import process
+from engine.errors import NotFound
 from engine.settings import PROJECT_ROOT
 from engine.store.models import Delivery, NotificationPreference, Ticket
 from run import main
 from tests.channels.conftest import TOY_MODULE
 from tests.channels.toy_channel import TOY_MAX
 from tests.waiting import HANG_CAP, wait_for
-from tests.web.helpers import make_ticket
+from tests.web.helpers import chat_problem, make_ticket
 
 REPLY = "Проверили: рассылка снова работает. " * 10  # longer than the toy channel takes in one message
 
@@ -148,6 +150,14 @@ def test_retry_after_waits_as_told_without_spending_an_attempt(rt, users, endpoi
     row = Delivery.get_by_id(delivery.id)
     assert (row.status, row.attempts) == ("pending", 0)
     assert 7 <= (row.next_attempt_at - before).total_seconds() < 7 + HANG_CAP
+
+
+def test_a_topic_is_offered_only_on_the_channels_it_lists(rt, users):
+    """An installed channel that takes no tickets is not among a topic's default channels: a ticket through it is refused."""
+    assert "toy" not in rt.catalog.topic("chats/chat-problem").channels
+    with pytest.raises(NotFound):
+        tickets.create_ticket(rt, users["customer"], "chats/chat-problem", chat_problem(), [], "toy")
+    assert make_ticket(rt, users["customer"]).channel == "web"
 
 
 def test_the_toy_channel_uses_no_engine_edits():
