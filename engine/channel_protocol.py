@@ -36,6 +36,7 @@ class Channel:
     accepts_tickets: ClassVar[bool] = False  # customers create tickets here: a category's default `channels`
     confirms_tickets: ClassVar[bool] = False  # it confirms a ticket made through it itself: no ticket_created echo
     in_app: ClassVar[bool] = False  # the Notification row itself is the message (the portal's list)
+    links_chats: ClassVar[bool] = False  # a customer links a chat to the account (TelegramLink, one-time link tokens)
     max_text_length: ClassVar[int | None] = None  # longer rendered texts are cut with "…"
 
     # --- configuration ------------------------------------------------------------------------------------------
@@ -55,6 +56,11 @@ class Channel:
         if isinstance(template, BaseModel):
             return {(key,): getattr(template, key) for key in type(template).model_fields if isinstance(getattr(template, key), str)}
         return {(): template}
+
+    def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
+        """The `run.py` arguments of the process that receives messages for these configured bindings (its inbound
+        adapter, started by `run.py dev`); None when nothing is received, or inside another process (the portal)."""
+        return None
 
     # --- notifications ------------------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ class TelegramChannel(Channel):
     binding_model = TelegramBinding
     accepts_tickets = True
     confirms_tickets = True  # the bot answers "ticket created" in the conversation itself
+    links_chats = True  # /start with a link token, or by username (engine.accounts)
     max_text_length = MAX_TEXT
 
     def secret_env(self, binding: TelegramBinding) -> str | None:
@@ -55,6 +56,9 @@ class TelegramChannel(Channel):
         if binding.token_env:
             return []
         return ["a telegram binding needs token_env (the variable holding the bot token)"]
+
+    def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
+        return ("bot", *(f"--binding={name}" for name in binding_ids))
 
     def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
         """Targets 'binding:chat_id' of the user's active links whose bot delivers `type_id`, one per Telegram user.
