@@ -7,11 +7,11 @@ registry for a kind's binding model, targets, renderer, rate buckets and sender.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
-if TYPE_CHECKING:
-    from engine.channel_protocol import Channel
-
+# An engine.channel_protocol.Channel; not imported: the catalog reads this registry, and a channel's code reaches
+# the store and the renderer.
+Channel = Any
 Sender = Callable[[object, object], None]  # send(rt, outgoing: engine.senders.Outgoing) -> None
 
 

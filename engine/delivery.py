@@ -11,7 +11,7 @@ from engine.catalog.durations import parse_duration
 from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
 from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
-from engine.jobs import enqueue_delivery_rows
+from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
 from engine.ratelimit import RateLimiter
 from engine.senders import Outgoing, sender_for

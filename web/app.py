@@ -5,7 +5,6 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from channels import ensure_channels
 from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
@@ -21,7 +20,6 @@ from web.telegram_webhook import bp as telegram_bp
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
     """Build the Flask app around a Runtime (started here unless one is given); warns of unconfigured channels."""
-    ensure_channels()  # before the catalog loads: its bindings are the installed channels' kinds
     if runtime is None:
         runtime = start_runtime(settings or from_env())
     report_unconfigured(runtime.catalog, runtime.settings.env)

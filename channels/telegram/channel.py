@@ -1,19 +1,21 @@
-"""The Telegram channel: bot bindings, linked chats as targets, the Bot API's limits, the bots' sender."""
+"""The Telegram channel: bot bindings, the Bot API's limits, and (in `notifications`) linked chats and sending.
+
+This module stays light (no storage, no bot framework): every process imports it to validate the config, and the
+delivery side is imported on first use.
+"""
 from __future__ import annotations
 
+import importlib
 from typing import Literal
 
 from pydantic import Field
 
-from channels.telegram.sender import send_outgoing
-from engine import accounts
 from engine.catalog.schema import BindingBase
 from engine.channel_protocol import Channel
-from engine.errors import PermanentDeliveryError
 from engine.ratelimit import Bucket
-from engine.store.models import Delivery, Notification, TelegramLink, User
 
 MAX_TEXT = 4096  # Bot API limit of one message's text
+DELIVERY_MODULE = "channels.telegram.notifications"
 
 
 class TelegramBinding(BindingBase):
@@ -25,18 +27,17 @@ class TelegramBinding(BindingBase):
     link_by_username: bool = Field(False, description="/start links a customer who entered this username in settings")
 
 
-def split_target(target: str) -> tuple[str, str]:
-    """A telegram target 'binding:chat_id' -> (binding, chat_id)."""
-    binding_id, _, chat_id = target.rpartition(":")
-    return binding_id, chat_id
-
-
 def telegram_buckets(policy, binding_id: str, chat_id: str) -> list[Bucket]:
     """Per-bot and per-chat buckets from policies.telegram_rate, each allowing a burst of one second's worth."""
     return [
         Bucket(f"ratelimit:tg:bot:{binding_id}", policy.per_bot_per_second, policy.per_bot_per_second),
         Bucket(f"ratelimit:tg:chat:{binding_id}:{chat_id}", policy.per_chat_per_second, policy.per_chat_per_second),
     ]
+
+
+def _delivery():
+    """The delivery side (storage, the Bot API client), imported when a notification is first addressed or sent."""
+    return importlib.import_module(DELIVERY_MODULE)
 
 
 class TelegramChannel(Channel):
@@ -60,57 +61,21 @@ class TelegramChannel(Channel):
     def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
         return ("bot", *(f"--binding={name}" for name in binding_ids))
 
-    def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
-        """Targets 'binding:chat_id' of the user's active links whose bot delivers `type_id`, one per Telegram user.
+    def rate_buckets(self, policies, target: str) -> list[Bucket]:
+        binding_id, _, chat_id = target.rpartition(":")
+        return telegram_buckets(policies.telegram_rate, binding_id, chat_id)
 
-        A person who talks to both bots gets each notification once: ticket news through the bot serving tickets
-        (where the ticket's buttons work), anything else through the notification bot.
-        """
-        bots = catalog.bindings(kind=self.kind)
-        chosen: dict[int, tuple[int, str]] = {}
-        for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active).order_by(TelegramLink.id):
-            binding = bots.get(link.binding)
-            if binding is None:
-                continue
-            if binding.notifications is not None:
-                wanted = type_id in binding.notifications
-            else:
-                wanted = "notifications" in binding.serves
-            if not wanted:
-                continue
-            rank = 0 if ("tickets" if about_ticket else "notifications") in binding.serves else 1
-            if link.tg_user_id not in chosen or rank < chosen[link.tg_user_id][0]:
-                chosen[link.tg_user_id] = (rank, f"{link.binding}:{link.chat_id}")
-        return [target for _, target in chosen.values()]
+    def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
+        return _delivery().targets(self.kind, catalog, user, type_id, about_ticket)
 
     def resolve(self, catalog, target: str):
-        binding_id, address = split_target(target)
-        binding = catalog.channels.get(binding_id)
-        if binding is None or binding.kind != self.kind:
-            raise PermanentDeliveryError(f"telegram binding {binding_id!r} is no longer configured")
-        link = TelegramLink.get_or_none((TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(address)))
-        if link is None or not link.active:
-            raise PermanentDeliveryError("the Telegram chat is no longer linked")
-        return binding_id, binding, address
-
-    def rate_buckets(self, policies, target: str) -> list[Bucket]:
-        return telegram_buckets(policies.telegram_rate, *split_target(target))
+        return _delivery().resolve(self.kind, catalog, target)
 
     def send(self, rt, outgoing) -> None:
-        send_outgoing(rt, outgoing)
+        _delivery().send(rt, outgoing)
 
-    def refused(self, rt, row: Delivery, error: str) -> Delivery | None:
-        """The chat blocked the bot (403) or is gone: unlink it, and email the notification if it had no email."""
-        binding_id, chat_id = split_target(row.target)
-        accounts.unlink(binding_id, int(chat_id), error)
-        notification = Notification.get_by_id(row.notification_id)
-        user = User.get_by_id(notification.user_id)
-        has_email = Delivery.select().where(
-            (Delivery.notification == notification) & (Delivery.channel == "email")
-        ).exists()
-        if has_email or not user.email or not rt.catalog.bindings(kind="email"):
-            return None
-        return Delivery.create(notification=notification, channel="email", target=user.email)
+    def refused(self, rt, row, error: str):
+        return _delivery().refused(rt, row, error)
 
 
 CHANNEL = TelegramChannel()
