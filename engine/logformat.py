@@ -60,7 +60,7 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, role, request_id, message, exc_info and stack_info when present.
+    """One JSON object per line: ts, level, logger, role, pid, request_id, message, exc_info and stack_info when present.
 
     Messages and tracebacks arrive redacted (engine.logsafe's record factory); every text value is passed through
     `redact` again here, for the extras a logger passes: `extra=` is applied after the record factory has run.
@@ -76,6 +76,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "role": getattr(record, "role", process_role()),
+            "pid": record.process,  # which of several processes serving one port (run.py web --workers N) wrote it
             "request_id": getattr(record, "request_id", NO_REQUEST),
             "message": self.redact(record.getMessage()),
         }

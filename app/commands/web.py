@@ -1,7 +1,9 @@
-"""`run.py web`: serve the portal with waitress (production WSGI server); Flask's debug server only with --debug."""
+"""`run.py web`: serve the portal with waitress (one process), or gunicorn with --workers N (app.prefork); Flask's
+debug server only with --debug."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from engine.liveness import start_heartbeat
 from engine.settings import from_env
@@ -18,12 +20,16 @@ def register(subparsers) -> None:
     web = subparsers.add_parser("web", help="serve the web portal, agent console and admin page")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8000)
-    web.add_argument("--threads", type=int, default=8)
+    web.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    web.add_argument("--workers", type=int, default=1,
+                     help="processes (default 1: waitress); N>1 runs gunicorn's preforking server, needs REDIS_URL")
     web.add_argument("--debug", action="store_true", help="Flask's reloading debug server (never in production)")
     web.set_defaults(func=_serve, handles_stop=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.workers > 1 and not args.debug:
+        return _serve_prefork(args)
     from web import create_app  # Flask loads only to serve: run.py imports every command module to print help
 
     app = create_app(from_env())
@@ -32,6 +38,28 @@ def _serve(args: argparse.Namespace) -> int:
         app.run(host=args.host, port=args.port, debug=True)
         return 0
     serve(app, args.host, args.port, threads=args.threads)
+    return 0
+
+
+NEEDS_REDIS_URL = (
+    "run.py web --workers N (N>1) needs REDIS_URL: the embedded Redis lives inside one process, and several web "
+    "processes must share one server (rate limits, queue, sessions kept across uploads). Start a redis-server and "
+    "set e.g. REDIS_URL=redis://127.0.0.1:6379/0, or run one process (--workers 1)."
+)
+
+
+def _serve_prefork(args: argparse.Namespace) -> int:
+    """gunicorn's master in this process, `args.workers` forked workers each building its own app (app.prefork)."""
+    if not from_env().redis_url:
+        print(f"error: {NEEDS_REDIS_URL}", file=sys.stderr)
+        return 2
+    from app.prefork import PreforkServer  # gunicorn loads only to serve several processes
+
+    server = PreforkServer(args.host, args.port, workers=args.workers, threads=args.threads,
+                           connection_limit=CONNECTION_LIMIT, body_margin=SERVER_BODY_MARGIN,
+                           silent_client_timeout=SLOW_BODY_TIMEOUT)
+    exit_on_stop()  # until gunicorn's master installs its own handlers, a stop signal exits (no worker exists yet)
+    server.run()  # returns only in a worker, by SystemExit, like the master: nothing to clean up here
     return 0
 
 
