@@ -2,7 +2,6 @@
 accepts it, and a real nginx on loopback in front of `run.py web --workers 2` serves pages and refuses /metrics."""
 from __future__ import annotations
 
-import http.client
 import re
 import shutil
 import socket
@@ -14,7 +13,7 @@ import requests
 
 from engine.catalog import load_catalog
 from engine.settings import PROJECT_ROOT
-from tests.processes.test_prefork_web import prefork_web
+from tests.processes.test_prefork_web import declared_body, prefork_web
 from tests.waiting import wait_for
 from web.security import max_body_size
 
@@ -88,22 +87,10 @@ def test_nginx_in_front_of_two_web_processes(tmp_path, config_dir, redis):
             assert any('"request_id": "trace-42"' in line for line in output.lines)
             assert requests.get(f"{site}/metrics", timeout=10).status_code == 403
             assert requests.get(f"{url}/metrics", timeout=10).status_code == 200  # direct loopback scrape
-            assert declared_body_refused(port, 68 * 1024 * 1024) == 413  # by nginx, before a byte of it is sent
+            assert declared_body(port, 68 * 1024 * 1024)[0] == 413  # by nginx, before a byte of it is sent
         finally:
             nginx.terminate()
             nginx.wait(10)
-
-
-def declared_body_refused(port: int, length: int) -> int:
-    """The status nginx answers a POST announcing `length` bytes, without sending them."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.putrequest("POST", "/login")
-        connection.putheader("Content-Length", str(length))
-        connection.endheaders()
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def _answers(site: str) -> bool:

@@ -2,6 +2,7 @@
 forwarded headers trusted only when TRUSTED_PROXIES says so; refused without REDIS_URL."""
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import subprocess
@@ -12,11 +13,14 @@ from contextlib import contextmanager
 import psutil
 import requests
 
+from app.commands.web import SERVER_BODY_MARGIN
+from engine.catalog import load_catalog
 from engine.redis_conn import redis_url_of
 from tests.processes.test_no_leftover_processes import (  # noqa: F401  (subreaper: autouse fixture)
     STOP_LIMIT, RunPy, assert_nothing_left, redis_servers, stop, subreaper,
 )
 from tests.waiting import wait_for
+from web.security import max_body_size
 
 
 class Output:
@@ -85,6 +89,30 @@ def test_two_workers_serve_the_login_page_and_stop_within_5s_leaving_nothing(tmp
         assert elapsed < STOP_LIMIT, f"stopped after {elapsed:.1f} s"
     assert {child.pid for child in children} == workers
     assert_nothing_left(before, children)
+
+
+def declared_body(port: int, length: int) -> tuple[int, str]:
+    """The status and content type answered to a POST /login announcing `length` bytes, none of them sent."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("POST", "/login")
+        connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", "")
+    finally:
+        connection.close()
+
+
+def test_bodies_above_the_limit_get_the_apps_page_then_the_servers_cutoff(tmp_path, config_dir, redis):
+    """As under waitress: a body a little too large gets the portal's own 413 page; one far larger (past the app's
+    limit plus the server margin) is refused before the app reads it."""
+    limit = max_body_size(load_catalog(config_dir))
+    with prefork_web(tmp_path, config_dir, redis) as (_, _, url):
+        port = int(url.rsplit(":", 1)[1])
+        assert declared_body(port, limit + 1) == (413, "text/html; charset=utf-8")
+        assert declared_body(port, limit + SERVER_BODY_MARGIN + 1) == (413, "text/plain; charset=utf-8")
 
 
 def https_only_when_trusted(url: str) -> int:
