@@ -3,8 +3,11 @@ debug server only with --debug."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from engine.catalog import load_catalog
+from engine.channel_setup import REPORTED_ENV, report_unconfigured
 from engine.liveness import start_heartbeat
 from engine.settings import from_env
 from engine.stop_signals import exit_on_stop, kept_from_new_threads
@@ -55,12 +58,20 @@ def _serve_prefork(args: argparse.Namespace) -> int:
         return 2
     from app.prefork import PreforkServer  # gunicorn loads only to serve several processes
 
+    _report_channels_once()
     server = PreforkServer(args.host, args.port, workers=args.workers, threads=args.threads,
                            connection_limit=CONNECTION_LIMIT, body_margin=SERVER_BODY_MARGIN,
                            silent_client_timeout=SLOW_BODY_TIMEOUT)
     exit_on_stop()  # until gunicorn's master installs its own handlers, a stop signal exits (no worker exists yet)
     server.run()  # returns only in a worker, by SystemExit, like the master: nothing to clean up here
     return 0
+
+
+def _report_channels_once() -> None:
+    """Warn of unconfigured channels here, once, not again in each forked worker (as `run.py dev` does)."""
+    settings = from_env()
+    report_unconfigured(load_catalog(settings.config_dir), settings.env)
+    os.environ[REPORTED_ENV] = "1"
 
 
 def make_server(app, host: str, port: int, threads: int = 8, **overrides):
