@@ -6,11 +6,11 @@ import json
 import pytest
 
 from engine.catalog import load_catalog
-from engine.catalog.catalog import Field
+from engine.catalog.catalog import Field, Form
 from engine.catalog.schema import SelectOption
 from engine.errors import FormSessionInvalid
 from engine.form_session import Availability, FileLimits, FormSession, policy_files_field, reply_fields
-from engine.forms import TEXT_CAP
+from engine.forms import TEXT_CAP, validate_submission
 
 
 def session_of(*fields: Field, values=None) -> FormSession:
@@ -48,6 +48,14 @@ def test_a_field_behind_a_hidden_one_is_hidden_too():
     assert session.hidden_ids() == {"other", "detail"}
     assert session.controllers("detail") == ["other", "kind"]
     assert [f.id for f in session.dependents()["kind"]] == ["other", "detail"]
+
+
+def test_the_engine_judges_a_submission_by_the_same_rule(catalog):
+    """What the session hides, validate_submission drops: no error for a hidden required field, no stale value."""
+    values = {"kind": "card", "other": "да", "detail": "старое", "last": "готово"}
+    clean, errors = validate_submission(catalog, Form("chain", None, CHAIN), values, [], "ru")
+    assert (clean, errors) == ({"kind": "card", "last": "готово"}, {})
+    assert session_of(*CHAIN, values=values).hidden_ids() == {"other", "detail"}
 
 
 def test_next_step_skips_answered_skipped_and_hidden_fields():
