@@ -15,6 +15,7 @@ from rq.worker import WorkerStatus
 from rq.exceptions import StopRequested
 
 from engine import jobs
+from engine.stop_signals import kept_from_new_threads
 from engine.sweeper import SweeperThread, sweep
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
             """RQ's subscription to its command channel, with a listener that notices a stop within PUBSUB_POLL."""
             self.pubsub = self.connection.pubsub()
             self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-            self.pubsub_thread = self.pubsub.run_in_thread(
-                sleep_time=PUBSUB_POLL, daemon=True, exception_handler=self._pubsub_exception_handler
-            )
+            with kept_from_new_threads():
+                self.pubsub_thread = self.pubsub.run_in_thread(
+                    sleep_time=PUBSUB_POLL, daemon=True, exception_handler=self._pubsub_exception_handler
+                )
 
         def unsubscribe(self):
             """Stop RQ's command listener without waiting: while Redis is away it sits in reconnect backoff for
@@ -154,7 +156,8 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
             if worker.scheduler is not None:  # in burst it ran here, on a pool of its own that nothing else closes
                 worker.scheduler.connection.connection_pool.disconnect()
     sweeper = SweeperThread(rt, interval=sweep_every)
-    sweeper.start()
+    with kept_from_new_threads():
+        sweeper.start()
     worker: Worker | None = None
     pause = 1.0
     try:

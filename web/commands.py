@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from engine.settings import from_env
+from engine.stop_signals import kept_from_new_threads
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let ~100 stalled uploads lock everyone out
 SLOW_BODY_TIMEOUT = 30  # seconds a client may stay silent: a very slow body gets its connection closed
@@ -40,7 +41,8 @@ def make_server(app, host: str, port: int, threads: int = 8, **overrides):
                "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10,
                # Idle/slow connections cost a socket, not a thread: allow many before new clients wait.
                "connection_limit": CONNECTION_LIMIT, **overrides}
-    return create_server(app, host=host, port=port, **options)
+    with kept_from_new_threads():  # waitress starts its worker threads here; SIGTERM must reach its main loop
+        return create_server(app, host=host, port=port, **options)
 
 
 def serve(app, host: str, port: int, threads: int = 8) -> None:

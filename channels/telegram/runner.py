@@ -11,6 +11,7 @@ from telebot.apihelper import ApiException, ApiTelegramException
 from channels.telegram import dedupe
 from channels.telegram.botapp import BotApp
 from channels.telegram.client import BotConfigError, token_for
+from engine.stop_signals import kept_from_new_threads
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class BotRunner:
     def start(self) -> "BotRunner":
         for app in self.apps:
             thread = threading.Thread(target=self.poll, args=(app,), name=f"bot-{app.primary}", daemon=True)
-            thread.start()
+            with kept_from_new_threads():  # SIGTERM must reach the main thread, which waits for it
+                thread.start()
             self.threads.append(thread)
         return self
 

@@ -1,0 +1,70 @@
+"""Only the main thread of a long-running process can take SIGTERM/SIGINT.
+
+The kernel delivers a signal sent to a process to any thread that does not block it, and CPython runs the
+handler only when the main thread gets back to Python code: a SIGTERM taken by a helper thread while the main
+thread sat in RQ's multi-minute BLMOVE was handled minutes later (a CI run saw a worker ignore it for 120 s).
+"""
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+from tests.processes.test_no_leftover_processes import RunPy, redis_servers, rq_workers, stop  # noqa: F401
+from tests.processes.test_no_leftover_processes import run_py, subreaper  # noqa: F401 (fixtures)
+from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN
+from tests.telegram.fake_bot_api import FakeBotAPI
+from tests.waiting import wait_for
+
+STOP_MASK = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
+
+
+def threads_taking_stop_signals(pid: int) -> list[int]:
+    """Thread ids of `pid`, other than its main thread, whose signal mask lets SIGTERM or SIGINT in."""
+    open_threads = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if int(task.name) == pid:
+            continue
+        try:
+            blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", (task / "status").read_text(), re.M).group(1), 16)
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        if blocked & STOP_MASK != STOP_MASK:
+            open_threads.append(int(task.name))
+    return open_threads
+
+
+def thread_count(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def test_a_worker_s_helper_threads_block_stop_signals(run_py):
+    proc = run_py.start("worker", "--sweep-every", "0.2")
+    wait_for(lambda: rq_workers(run_py) == 1, message="the worker to register")
+    wait_for(lambda: thread_count(proc.pid) >= 3, message="the sweeper and RQ's command listener")
+    assert threads_taking_stop_signals(proc.pid) == []
+    stop(proc)
+    assert proc.returncode == 0
+
+
+def test_the_web_server_s_threads_block_stop_signals(run_py):
+    proc = run_py.start("web", "--port", "0", "--threads", "4")
+    wait_for(lambda: re.search(r"Serving on http", proc.stdout.readline() or "x"), message="waitress")
+    assert thread_count(proc.pid) >= 5
+    assert threads_taking_stop_signals(proc.pid) == []
+    stop(proc)
+    assert proc.returncode == 0
+
+
+def test_the_bot_runner_s_threads_block_stop_signals(tmp_path, config_dir):
+    with FakeBotAPI({SUPPORT_TOKEN: "sup_test_bot", NOTIFY_TOKEN: "notify_test_bot"}) as api:
+        run = RunPy(config_dir, tmp_path / "data", TELEGRAM_API_URL=api.url,
+                    SUPPORT_BOT_TOKEN=SUPPORT_TOKEN, NOTIFY_BOT_TOKEN=NOTIFY_TOKEN)
+        assert run.run("db", "upgrade").returncode == 0
+        proc = run.start("bot")
+        wait_for(lambda: api.calls_of("getUpdates", SUPPORT_TOKEN) and api.calls_of("getUpdates", NOTIFY_TOKEN),
+                 message="both bots polling")
+        assert threads_taking_stop_signals(proc.pid) == []
+        stop(proc)
+        api.interrupt_polls()
+    assert proc.returncode == 0
