@@ -128,9 +128,6 @@ class FormSession:
     def field(self, field_id: str) -> Field | None:
         return next((f for f in self.fields if f.id == field_id), None)
 
-    def index_of(self, field_id: str) -> int:
-        return next(i for i, f in enumerate(self.fields) if f.id == field_id)
-
     @property
     def has_message(self) -> bool:
         return any(f.id == MESSAGE for f in self.fields)
