@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
 import sys
 
 from engine.logsafe import configure_logging
+from engine.stop_signals import PENDING_STOP, exit_on_stop
 
 # Each module exposes register(subparsers) for the commands listed with it; a subcommand sets `func(args) -> int`
 # as its default. Only the named command's module is imported, so a command fails fast without loading the rest.
@@ -33,11 +33,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM exits like Ctrl-C: atexit hooks run, so an embedded Redis started here is stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # A stop signal is only remembered while the command's modules load (see engine.stop_signals). Then it exits
+    # a one-shot command like Ctrl-C (atexit hooks run, so an embedded Redis started here is stopped); a command
+    # that sets `handles_stop` acts on it itself once its main loop is ready.
+    PENDING_STOP.install()
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     configure_logging()  # every process: web, worker, bot, dev and one-shot commands
+    if not getattr(args, "handles_stop", False):
+        exit_on_stop()
     return args.func(args) or 0
 
 

@@ -1,17 +1,52 @@
-"""Stop signals (SIGTERM, SIGINT) reach the main thread only.
+"""Stop signals (SIGTERM, SIGINT): remembered until a process can act on them, and taken by its main thread only.
 
-CPython runs signal handlers in the main thread, but the kernel delivers a signal sent to the process to any
-thread that does not block it. When a helper thread takes it, the main thread's blocking call (RQ's BLMOVE of
-several minutes, a socket read) is not interrupted, and the handler waits until that call returns by itself:
-a worker that got SIGTERM while idle kept working for minutes. Threads started inside `kept_from_new_threads()`
-block the stop signals for their whole life, so the kernel always picks the main thread.
+An exception raised by a signal handler at an arbitrary point can be lost: C code that clears errors swallowed
+the SystemExit of a SIGTERM that came while psycopg2's extension module was being imported, and the worker ran
+on. So `run.py` first installs `PENDING_STOP`, which only remembers the signal; a one-shot command then gets
+`exit_on_stop()`, and a long-running one acts on the remembered signal once its main loop is ready.
+
+CPython runs handlers in the main thread, but the kernel delivers a signal sent to the process to any thread
+that does not block it. When a helper thread takes it, the main thread's blocking call (RQ's BLMOVE of several
+minutes, a socket read) is not interrupted, and the handler waits until that call returns by itself. Threads
+started inside `kept_from_new_threads()` block the stop signals for their whole life.
 """
 from __future__ import annotations
 
 import signal
+import sys
 from contextlib import contextmanager
 
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class PendingStop:
+    """A handler that only remembers the last stop signal received."""
+
+    def __init__(self):
+        self.signum: int | None = None
+
+    def __call__(self, signum, frame) -> None:
+        self.signum = signum
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self)
+
+
+PENDING_STOP = PendingStop()
+
+
+def exit_on_stop() -> None:
+    """From now on SIGTERM exits the process (SystemExit: atexit hooks run) and SIGINT raises KeyboardInterrupt;
+    a stop signal remembered by PENDING_STOP takes effect now."""
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if PENDING_STOP.signum is not None:
+        signal.raise_signal(PENDING_STOP.signum)
+
+
+def _exit(signum, frame) -> None:
+    sys.exit(0)
 
 
 @contextmanager

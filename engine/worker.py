@@ -15,7 +15,7 @@ from rq.worker import WorkerStatus
 from rq.exceptions import StopRequested
 
 from engine import jobs
-from engine.stop_signals import kept_from_new_threads
+from engine.stop_signals import PENDING_STOP, PendingStop, kept_from_new_threads
 from engine.sweeper import SweeperThread, sweep
 
 log = logging.getLogger(__name__)
@@ -39,26 +39,12 @@ def load_channels(extra: tuple[str, ...] = ()) -> None:
         importlib.import_module(name)
 
 
-class EarlySignal:
-    """Remembers a SIGTERM/SIGINT that comes before RQ listens: it may land inside RQ's fork of its
-    scheduler, where an exception raised by a handler is swallowed and the request would be lost."""
-
-    _fork_hook = False
-
-    def __init__(self):
-        self.signum: int | None = None
-
-    def __call__(self, signum, frame) -> None:
-        self.signum = signum
-
-    def install(self) -> None:
-        signal.signal(signal.SIGTERM, self)
-        signal.signal(signal.SIGINT, self)
-        if not EarlySignal._fork_hook:
-            # RQ's scheduler child must not inherit this handler: a stop sent before it installs its own
-            # would be remembered here and ignored, and the worker would wait for the child forever.
-            os.register_at_fork(after_in_child=_default_signals)
-            EarlySignal._fork_hook = True
+def _default_signals_in_children() -> None:
+    """RQ's scheduler child must not inherit PENDING_STOP: a stop sent before it installs its own handlers would
+    be remembered there and ignored, and the worker would wait for the child forever."""
+    if not getattr(_default_signals_in_children, "done", False):
+        os.register_at_fork(after_in_child=_default_signals)
+        _default_signals_in_children.done = True
 
 
 def _default_signals() -> None:
@@ -66,8 +52,9 @@ def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def listening_class(base: type[Worker], early: EarlySignal) -> type[Worker]:
-    """`base` that hands a signal remembered by `early` to RQ's warm shutdown as soon as RQ listens."""
+def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
+    """`base` that hands a stop signal remembered by `early` to RQ's warm shutdown as soon as RQ listens (one
+    landing inside RQ's fork of its scheduler, where an exception raised by a handler is swallowed, would be lost)."""
 
     class HelpdeskWorker(base):
         def subscribe(self):
@@ -140,8 +127,9 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
     """Work the helpdesk queue (scheduler included) with a sweeper thread beside it; in burst: sweep once, drain, exit."""
     load_channels(extra_modules)
     jobs.bind_runtime(rt)
-    early = EarlySignal()
+    early = PENDING_STOP  # remembers a stop since run.py started; RQ takes over when it listens
     early.install()
+    _default_signals_in_children()
     # Jobs run in the worker process by default: a work horse forked while the sweeper thread holds
     # SQLite's or peewee's locks can hang for good (SQLite connections are not fork-safe).
     worker_class = listening_class(Worker if fork else SimpleWorker, early)
@@ -219,4 +207,4 @@ def register(subparsers) -> None:
                         help="sweep interval (default: policies.delivery.sweep_every)")
     worker.add_argument("--load", action="append", default=[], metavar="MODULE",
                         help="import an extra module that registers a channel sender (repeatable)")
-    worker.set_defaults(func=_worker_command)
+    worker.set_defaults(func=_worker_command, handles_stop=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from engine.settings import from_env
-from engine.stop_signals import kept_from_new_threads
+from engine.stop_signals import exit_on_stop, kept_from_new_threads
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let ~100 stalled uploads lock everyone out
 SLOW_BODY_TIMEOUT = 30  # seconds a client may stay silent: a very slow body gets its connection closed
@@ -19,13 +19,14 @@ def register(subparsers) -> None:
     web.add_argument("--port", type=int, default=8000)
     web.add_argument("--threads", type=int, default=8)
     web.add_argument("--debug", action="store_true", help="Flask's reloading debug server (never in production)")
-    web.set_defaults(func=_serve)
+    web.set_defaults(func=_serve, handles_stop=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from web import create_app
 
     app = create_app(from_env())
+    exit_on_stop()  # a SIGTERM that came while the app was built ends the process now, not after serving
     if args.debug:
         app.run(host=args.host, port=args.port, debug=True)
         return 0

@@ -6,6 +6,8 @@ import signal
 import sys
 import threading
 
+from engine.stop_signals import PENDING_STOP
+
 
 def register(subparsers) -> None:
     bot = subparsers.add_parser("bot", help="run the Telegram bots by long polling (or set their webhooks)")
@@ -13,7 +15,7 @@ def register(subparsers) -> None:
                      help="run only this telegram binding (repeatable; default: all of config/notifications/channels.yaml)")
     bot.add_argument("--set-webhook", action="store_true",
                      help="instead of polling, register PUBLIC_URL/telegram/<binding>/webhook with Telegram and exit")
-    bot.set_defaults(func=_bot)
+    bot.set_defaults(func=_bot, handles_stop=True)
 
 
 def missing_tokens(catalog, env: dict, only: list[str] | None = None) -> str | None:
@@ -70,6 +72,8 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
+    if PENDING_STOP.signum is not None:  # it came while the bots were set up
+        done.set()
     runner.start()
     print(f"polling {len(apps)} bot(s): {', '.join(app.names for app in apps)}", flush=True)
     while not done.wait(1):
