@@ -59,18 +59,9 @@ def deliver(delivery_id: int) -> str:
     return process(runtime(), delivery_id)
 
 
-def auto_close(ticket_id: int) -> bool:
-    """Close the ticket if it is still waiting for the customer past its deadline (no-op otherwise)."""
-    from engine.tickets import auto_close_if_due
-
-    return auto_close_if_due(runtime(), ticket_id)
-
-
-def remind(ticket_id: int) -> bool:
-    """Send the auto-close reminder if it is still due (no-op after a customer reply)."""
-    from engine.tickets import send_reminder_if_due
-
-    return send_reminder_if_due(runtime(), ticket_id)
+# The job that fires one timer lives beside the list of timer kinds it needs (which import the domain modules that
+# import this one); RQ imports it by this name in the worker.
+FIRE_TIMER = "engine.timer_kinds.fire_timer"
 
 
 # --- enqueueing ------------------------------------------------------------------------------------------
@@ -134,21 +125,22 @@ def _job_data(row, job_id: str):
     return Queue.prepare_data(deliver, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 
 
-def _schedule(rt, when: datetime, func, ticket_id: int, prefix: str) -> None:
-    job_id = f"{prefix}-{ticket_id}-{_ms(when)}"
-    if _live(rt, [job_id]):
-        return
-    rt.queue.enqueue_at(_not_before(when), func, ticket_id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+def timer_job_id(timer) -> str:
+    """One job per timer row (a rescheduled deadline is a new row): `<kind>-<timer id>`."""
+    return f"{timer.kind}-{timer.id}"
 
 
-def schedule_ticket_timeouts(rt, ticket) -> None:
-    """After commit of a staff reply: delayed jobs for the ticket's reminder and auto-close (sweeper covers Redis loss)."""
-    if _redis_resting():
+def enqueue_timers(rt, timers) -> None:
+    """After commit of the change that scheduled them: an exact-time RQ job per timer (the sweep covers Redis loss)."""
+    timers = list(timers)
+    if not timers or _redis_resting():
         return
     try:
-        if ticket.reminder_at is not None and ticket.reminder_sent_at is None:
-            _schedule(rt, ticket.reminder_at, remind, ticket.id, "remind")
-        if ticket.auto_close_at is not None:
-            _schedule(rt, ticket.auto_close_at, auto_close, ticket.id, "autoclose")
+        ids = [timer_job_id(timer) for timer in timers]
+        live = _live(rt, ids)
+        for timer, job_id in zip(timers, ids):
+            if job_id not in live:
+                rt.queue.enqueue_at(_not_before(timer.due_at), FIRE_TIMER, timer.id, job_id=job_id, result_ttl=RESULT_TTL,
+                                    failure_ttl=FAILURE_TTL)
     except RedisError as exc:
-        _outage(f"timeouts of ticket {ticket.id}", exc)
+        _outage(f"{len(timers)} timers", exc)

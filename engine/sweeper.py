@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from redis.exceptions import RedisError
@@ -13,6 +14,7 @@ from engine.delivery import claimable
 from engine.jobs import enqueue_delivery_rows
 from engine.sessions import delete_expired
 from engine.store.models import Delivery
+from engine.timer_kinds import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +26,18 @@ LOCK_KEY = "helpdesk:sweep-lock"
 @dataclass
 class SweepReport:
     deliveries: int = 0
-    closed: int = 0
-    reminded: int = 0
+    timers: Counter = field(default_factory=Counter)  # timer kind -> due timers fired that acted (closed, reminded)
     sessions: int = 0  # expired web sessions deleted
     resume_after: int = 0  # the delivery id a bounded sweep stopped at (0: it reached the end)
 
 
 def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | None = None) -> SweepReport:
-    """Re-enqueue due deliveries (pending, or leased by a dead worker); close overdue tickets; send due reminders;
-    delete expired web sessions.
+    """Re-enqueue due deliveries (pending, or leased by a dead worker); fire due timers (auto-close, reminders: what
+    their exact-time RQ jobs did not); delete expired web sessions.
 
     `limit` bounds how many outbox rows one sweep looks at, from `start_after` on: with a large backlog the
     worker's periodic sweep walks the outbox a slice per interval instead of rereading all of it each time.
     """
-    from engine import tickets  # the domain module imports notify; import late to keep this module light
-
     now = now or rt.clock()
     report = SweepReport()
     last_id, seen = start_after, 0
@@ -55,11 +54,7 @@ def sweep(rt, now: datetime | None = None, start_after: int = 0, limit: int | No
             break
         last_id = rows[-1].id
     report.resume_after = last_id
-    close_ids, remind_ids = tickets.due_ticket_ids(now)
-    for ticket_id in remind_ids:
-        report.reminded += bool(tickets.send_reminder_if_due(rt, ticket_id, now=now))
-    for ticket_id in close_ids:
-        report.closed += bool(tickets.auto_close_if_due(rt, ticket_id, now=now))
+    report.timers = KINDS.fire_due(rt, now)
     report.sessions = delete_expired(rt.catalog.policies.sessions, now)
     return report
 
@@ -102,7 +97,7 @@ class SweeperThread(threading.Thread):
                 if _take_turn(self.rt, interval):
                     report = sweep(self.rt, start_after=self.cursor, limit=SLICE)
                     self.cursor = report.resume_after
-                    if report.deliveries or report.closed or report.reminded or report.sessions:
+                    if report.deliveries or report.timers or report.sessions:
                         log.info("sweep: %s", report)
             except Exception:  # the next sweep tries again; a crashed thread would silently stop all recovery
                 log.exception("sweep failed")

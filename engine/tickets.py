@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import jobs, notify as notify_module
+from engine import jobs, notify as notify_module, timers
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -16,12 +16,13 @@ from engine.form_session import reply_fields
 from engine.forms import clean_field, validate_submission
 from engine.runtime import Runtime
 from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
-from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, User
+from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_tickets, field_rows, require_staff, staff_ticket, staff_tickets, ticket_attachment, ticket_messages,
 )
 from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
+from engine.timers import NOTHING, Fired, TimerKind
 
 CREATE_ATTEMPTS = 3  # retries when a concurrent creator of the same idempotency key or counter row won
 UPDATE_ATTEMPTS = 3  # retries when the status changed between our read and our conditional update
@@ -177,20 +178,6 @@ def _move(ticket: Ticket, old: str, new: str, **changes) -> None:
         raise _Raced()
 
 
-def _timers(catalog: Catalog, now: datetime) -> dict:
-    """auto_close_at and reminder_at for a ticket that starts waiting for the customer now."""
-    policy = catalog.policies.auto_close
-    if not policy.after:
-        return {"waiting_since": now, "auto_close_at": None, "reminder_at": None, "reminder_sent_at": None}
-    close_at = now + parse_duration(policy.after)
-    remind_at = close_at - parse_duration(policy.reminder_before) if policy.reminder_before else None
-    return {"waiting_since": now, "auto_close_at": close_at, "reminder_at": remind_at if remind_at and remind_at > now else None,
-            "reminder_sent_at": None}
-
-
-NO_TIMERS = {"waiting_since": None, "auto_close_at": None, "reminder_at": None, "reminder_sent_at": None}
-
-
 def _event(ticket: Ticket, actor: User | None, old: str, new: str, reason: str, now: datetime) -> None:
     if old != new:
         TicketEvent.create(ticket=ticket, actor=actor, kind="status", old=old, new=new, reason=reason[:32], at=now)
@@ -225,8 +212,10 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
         try:
             with rt.db.atomic():
                 now = rt.clock()
-                _move(current, current.status, new, updated_at=now,
-                      **(_timers(catalog, now) if staff else NO_TIMERS))
+                _move(current, current.status, new, updated_at=now, waiting_since=now if staff else None)
+                scheduled = _start_waiting(catalog, current, now) if staff else []
+                if not staff:
+                    _stop_waiting(current, now)
                 message = Message.create(ticket=current, author=author, author_kind="agent" if staff else "customer",
                                          channel=channel, body=text or "", created_at=now)
                 _attach(current, message, stored)
@@ -241,9 +230,8 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
             if attempt == UPDATE_ATTEMPTS - 1:
                 raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced")
     _enqueue(rt, sent)
+    jobs.enqueue_timers(rt, scheduled)
     _refresh(ticket)
-    if staff:
-        jobs.schedule_ticket_timeouts(rt, ticket)
     return message
 
 
@@ -279,7 +267,8 @@ def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -
         with rt.db.atomic():
             now = rt.clock()
             _move(current, current.status, new, updated_at=now, closed_reason="staff" if staff else "customer",
-                  closed_at=now, **NO_TIMERS)
+                  closed_at=now, waiting_since=None)
+            _stop_waiting(current, now)
             _event(current, actor, current.status, new, reason or ("staff" if staff else "customer"), now)
             if staff:
                 current.status = new
@@ -310,48 +299,59 @@ def set_priority(rt: Runtime, ticket: Ticket, agent: User, priority: str) -> Tic
 
 
 # --- timers: auto-close and its reminder ---------------------------------------------------
+# Two timer kinds (engine/timers.py; engine/timer_kinds.py lists them). A staff reply schedules both, a customer reply
+# or an archive cancels them, inside the transaction that moves the ticket (after its row is locked by the UPDATE).
+
+AUTO_CLOSE = "autoclose"  # Timer.kind values; also the prefix of their RQ job ids
+REMIND = "remind"
+WAITING_KINDS = (REMIND, AUTO_CLOSE)
 
 
-def auto_close_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) -> bool:
-    """Archive a ticket still waiting for the customer past its deadline; ONE conditional UPDATE, so a reply wins."""
-    now = now or rt.clock()
+def _start_waiting(catalog: Catalog, ticket: Ticket, now: datetime) -> list[Timer]:
+    """(Re)start the auto-close and reminder timers of a ticket that waits for the customer from `now` on."""
+    _stop_waiting(ticket, now)
+    policy = catalog.policies.auto_close
+    if not policy.after:
+        return []
+    close_at = now + parse_duration(policy.after)
+    scheduled = [timers.schedule(AUTO_CLOSE, ticket, close_at, now)]
+    remind_at = close_at - parse_duration(policy.reminder_before) if policy.reminder_before else None
+    if remind_at and remind_at > now:
+        scheduled.append(timers.schedule(REMIND, ticket, remind_at, now, payload={"auto_close_at": close_at.isoformat()}))
+    return scheduled
+
+
+def _stop_waiting(ticket: Ticket, now: datetime) -> None:
+    """Cancel the ticket's auto-close and reminder: it no longer waits for the customer."""
+    timers.cancel(WAITING_KINDS, ticket, now)
+
+
+def _auto_close(rt: Runtime, timer: Timer, now: datetime) -> Fired:
+    """Archive a ticket still waiting for the customer; ONE conditional UPDATE, so a reply that won keeps it open."""
     sent: list[int] = []
-    with rt.db.atomic():
-        closed = Ticket.update(status=ARCHIVED, closed_reason="auto", closed_at=now, updated_at=now, **NO_TIMERS).where(
-            (Ticket.id == ticket_id) & (Ticket.status == WAITING_CUSTOMER) & (Ticket.auto_close_at <= now)
-        ).execute()
-        if closed:
-            ticket = Ticket.get_by_id(ticket_id)
-            TicketEvent.create(ticket=ticket, actor=None, kind="status", old=WAITING_CUSTOMER, new=ARCHIVED,
-                               reason="auto_close", at=now)
-            _notify(rt.catalog, ticket.customer, "ticket_auto_closed", ticket, f"ticket:{ticket.id}:auto_closed", sent)
-    _enqueue(rt, sent)
-    return bool(closed)
+    closed = Ticket.update(status=ARCHIVED, closed_reason="auto", closed_at=now, updated_at=now, waiting_since=None).where(
+        (Ticket.id == timer.ticket_id) & (Ticket.status == WAITING_CUSTOMER)
+    ).execute()
+    if not closed:
+        return NOTHING
+    ticket = Ticket.get_by_id(timer.ticket_id)
+    _stop_waiting(ticket, now)
+    TicketEvent.create(ticket=ticket, actor=None, kind="status", old=WAITING_CUSTOMER, new=ARCHIVED, reason="auto_close", at=now)
+    _notify(rt.catalog, ticket.customer, "ticket_auto_closed", ticket, f"ticket:{ticket.id}:auto_closed", sent)
+    return Fired(after_commit=lambda: _enqueue(rt, sent))
 
 
-def send_reminder_if_due(rt: Runtime, ticket_id: int, now: datetime | None = None) -> bool:
-    """Remind the customer once before auto-close; the conditional UPDATE makes a second call a no-op."""
-    now = now or rt.clock()
+def _remind(rt: Runtime, timer: Timer, now: datetime) -> Fired:
+    """Remind the customer once that the ticket closes soon, if it still waits for them and the close is ahead."""
+    close_at = datetime.fromisoformat(timer.payload["auto_close_at"])
+    ticket = Ticket.get_or_none((Ticket.id == timer.ticket_id) & (Ticket.status == WAITING_CUSTOMER))
+    if ticket is None or close_at <= now:
+        return NOTHING
     sent: list[int] = []
-    with rt.db.atomic():
-        marked = Ticket.update(reminder_sent_at=now).where(
-            (Ticket.id == ticket_id) & (Ticket.status == WAITING_CUSTOMER) & (Ticket.reminder_at <= now)
-            & Ticket.reminder_sent_at.is_null() & (Ticket.auto_close_at > now)
-        ).execute()
-        if marked:
-            ticket = Ticket.get_by_id(ticket_id)
-            _notify(rt.catalog, ticket.customer, "auto_close_reminder", ticket,
-                    f"ticket:{ticket.id}:reminder:{ticket.auto_close_at.isoformat()}", sent,
-                    auto_close_at=ticket.auto_close_at.isoformat())
-    _enqueue(rt, sent)
-    return bool(marked)
+    _notify(rt.catalog, ticket.customer, "auto_close_reminder", ticket, f"ticket:{ticket.id}:reminder:{close_at.isoformat()}",
+            sent, auto_close_at=close_at.isoformat())
+    return Fired(after_commit=lambda: _enqueue(rt, sent))
 
 
-def due_ticket_ids(now: datetime | None = None) -> tuple[list[int], list[int]]:
-    """(ids due for auto-close, ids due for a reminder): what the periodic sweep acts on."""
-    now = now or utcnow()
-    waiting = Ticket.select(Ticket.id).where(Ticket.status == WAITING_CUSTOMER)
-    close = [t.id for t in waiting.where(Ticket.auto_close_at <= now)]
-    remind_due = (Ticket.reminder_at <= now) & Ticket.reminder_sent_at.is_null() & (Ticket.auto_close_at > now)
-    remind = [t.id for t in waiting.where(remind_due)]
-    return close, remind
+AUTO_CLOSE_KIND = TimerKind(AUTO_CLOSE, _auto_close)
+REMIND_KIND = TimerKind(REMIND, _remind)

@@ -1,13 +1,14 @@
 """Versioned schema migrations: `upgrade(db)` applies what the database lacks, each step recorded in SchemaVersion."""
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable
 
-from peewee import Database, EnclosedNodeList, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
+from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket, WebSession
+from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession
 
 TICKET_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -22,6 +23,20 @@ class Migration:
     apply: Callable[[Database], None]
     adds: dict[type[Model], frozenset[str]] = field(default_factory=dict)
     creates: tuple[type[Model], ...] = ()
+    # Model -> the shape it had before this step (a subclass with the columns the step drops), for building version 1.
+    drops: dict[type[Model], type[Model]] = field(default_factory=dict)
+
+
+class TicketBeforeTimers(Ticket):
+    """The ticket table up to version 4: its auto-close and reminder deadlines were columns until 5 made them Timers."""
+
+    auto_close_at = UTCDateTimeField(null=True, index=True)
+    reminder_at = UTCDateTimeField(null=True, index=True)
+    reminder_sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "ticket"
+        legacy_table_names = False  # index names from the table name, as Ticket's: ticket_auto_close_at
 
 
 def _migrator(db: Database):
@@ -40,16 +55,24 @@ def _create_table(db: Database, model: type[Model], skip: frozenset[str]) -> Non
     constraints = [f.foreign_key_constraint() for f in fields if isinstance(f, ForeignKeyField)]
     ctx.sql(EnclosedNodeList([f.ddl(ctx) for f in fields] + constraints))
     db.execute(ctx)
+    # A table adopted from newer models (made before migrations existed) lacks the columns later steps dropped.
+    present = {c.name for c in db.get_columns(model._meta.table_name)}
     for index in model._meta.fields_to_index():
-        if not skip & {getattr(e, "name", None) for e in index._expressions}:
+        indexed = [e for e in index._expressions if isinstance(e, Field)]
+        if not skip & {f.name for f in indexed} and {f.column_name for f in indexed} <= present:
             db.execute(model._schema._create_index(index, safe=True))
+
+
+def _first_shape(model: type[Model]) -> type[Model]:
+    """The model as version 1 built it: the shape before the first step that dropped some of its columns."""
+    return next((m.drops[model] for m in MIGRATIONS if model in m.drops), model)
 
 
 def _v1_initial(db: Database) -> None:
     later_tables = {model for m in MIGRATIONS if m.version > 1 for model in m.creates}
     for model in sort_models(ALL_MODELS):
         if model not in later_tables:
-            _create_table(db, model, _later_fields(model))
+            _create_table(db, _first_shape(model), _later_fields(model))
 
 
 def _v2_ticket_closed_at(db: Database) -> None:
@@ -72,11 +95,37 @@ def _v4_web_sessions(db: Database) -> None:
     _create_table(db, WebSession, frozenset())
 
 
+def _v5_timers(db: Database) -> None:
+    """Ticket deadlines become rows of one Timer table: tickets waiting with a deadline get their pending timers,
+    a reminder already sent a fired one; then the ticket's deadline columns go."""
+    _create_table(db, Timer, frozenset())
+    legacy = TicketBeforeTimers
+    if "auto_close_at" not in {c.name for c in db.get_columns(legacy._meta.table_name)}:
+        return  # tables made from the current models: nothing to carry over
+    waiting = legacy.select(
+        legacy.id, legacy.updated_at, legacy.waiting_since, legacy.auto_close_at, legacy.reminder_at, legacy.reminder_sent_at,
+    ).where((legacy.status == "waiting_customer") & legacy.auto_close_at.is_null(False))
+    for ticket in waiting:
+        since = ticket.waiting_since or ticket.updated_at
+        Timer.create(kind="autoclose", ticket=ticket.id, due_at=ticket.auto_close_at, created_at=since, updated_at=since)
+        if ticket.reminder_at is not None:
+            sent = ticket.reminder_sent_at
+            Timer.create(kind="remind", ticket=ticket.id, due_at=ticket.reminder_at, state="fired" if sent else "pending",
+                         payload={"auto_close_at": ticket.auto_close_at.isoformat()}, created_at=since,
+                         updated_at=sent or since)
+    if isinstance(db, SqliteDatabase) and sqlite3.sqlite_version_info < (3, 35):
+        return  # no DROP COLUMN before SQLite 3.35: the unused columns stay, nullable
+    for column in ("auto_close_at", "reminder_at", "reminder_sent_at"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "ticket_{column}"')
+        db.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
     Migration(3, "ticket number counter", _v3_ticket_counter, creates=(Counter,)),
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
+    Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
 )
 LATEST = MIGRATIONS[-1].version
 

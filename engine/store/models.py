@@ -95,12 +95,32 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
-    auto_close_at = UTCDateTimeField(null=True, index=True)
-    reminder_at = UTCDateTimeField(null=True, index=True)
-    reminder_sent_at = UTCDateTimeField(null=True)
+    # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
 
     class Meta:
         indexes = ((("customer", "idempotency_key"), True),)
+
+
+class Timer(BaseModel):
+    """A deadline of a ticket: when `due_at` passes, the handler of its `kind` runs once (engine/timers.py)."""
+
+    id = AutoField()
+    kind = CharField(max_length=40)  # a registered TimerKind name: remind | autoclose | ...
+    ticket = ForeignKeyField(Ticket, backref="timers", on_delete="CASCADE")
+    due_at = UTCDateTimeField()
+    state = CharField(max_length=12, default="pending")  # pending | fired | cancelled | failed
+    payload = JSONField(default=dict)  # what the handler needs that the ticket does not hold
+    attempts = IntegerField(default=0)  # handler runs that raised
+    last_error = TextField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("state", "due_at"), False),)  # due pending timers
+
+
+# At most one pending timer of a kind per ticket: rescheduling replaces it (PostgreSQL and SQLite partial index).
+Timer.add_index(Timer.index(Timer.ticket, Timer.kind, unique=True, where=(Timer.state == "pending")))
 
 
 class Message(BaseModel):
@@ -279,5 +299,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
-    WebSession,
+    WebSession, Timer,
 )

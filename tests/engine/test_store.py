@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from peewee import SqliteDatabase
 
 import run
 from engine import tickets
-from engine.store.migrations import LATEST, current_version, upgrade
-from engine.store.models import ALL_MODELS, Message, SchemaVersion, Ticket, User
+from engine.store.migrations import LATEST, TicketBeforeTimers, current_version, upgrade
+from engine.store.models import ALL_MODELS, Message, SchemaVersion, Ticket, Timer, User
 from tests.engine.conftest import make_user
 
 pytestmark = pytest.mark.postgres
@@ -29,7 +30,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 4
+    assert current_version(rt.db) == LATEST == 5
     assert upgrade(rt.db) == []
 
 
@@ -45,9 +46,9 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     done = Ticket.create(number=1002, status="archived", closed_reason="customer", **row)
     Message.create(ticket=open_ticket, author=customer, author_kind="customer", channel="web", body="v1 body")
 
-    assert upgrade(rt.db) == [2, 3, 4]
+    assert upgrade(rt.db) == [2, 3, 4, 5]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert [m.body for m in Message.select()] == ["v1 body"]
@@ -61,8 +62,35 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5]
     assert current_version(rt.db) == LATEST
+
+
+def test_version_4_deadlines_become_timers(rt):
+    """Tickets waiting for the customer keep their deadlines as timers (a sent reminder as a fired one); the ticket's
+    deadline columns go; a ticket that was not waiting gets none."""
+    empty(rt.db)
+    assert upgrade(rt.db, target=4) == [1, 2, 3, 4]
+    assert {"auto_close_at", "reminder_at", "reminder_sent_at"} <= columns(rt.db, "ticket")
+    customer = make_user("old@example.com", "old-password")
+    since = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    close_at, remind_at = since + timedelta(days=2), since + timedelta(days=1)
+    row = {"customer": customer, "category_id": "hosting", "topic_id": "site-down", "priority": "urgent", "channel": "web"}
+    waiting = TicketBeforeTimers.create(number=1001, subject="waits", status="waiting_customer", waiting_since=since,
+                                        auto_close_at=close_at, reminder_at=remind_at, **row)
+    reminded = TicketBeforeTimers.create(number=1002, subject="reminded", status="waiting_customer", waiting_since=since,
+                                         auto_close_at=close_at, reminder_at=remind_at, reminder_sent_at=remind_at, **row)
+    support = TicketBeforeTimers.create(number=1003, subject="support", status="waiting_support", **row)
+
+    assert upgrade(rt.db) == [5]
+    assert not {"auto_close_at", "reminder_at", "reminder_sent_at"} & columns(rt.db, "ticket")
+    timers = {(t.ticket_id, t.kind): t for t in Timer.select()}
+    assert {key: (t.due_at, t.state) for key, t in timers.items()} == {
+        (waiting.id, "autoclose"): (close_at, "pending"), (waiting.id, "remind"): (remind_at, "pending"),
+        (reminded.id, "autoclose"): (close_at, "pending"), (reminded.id, "remind"): (remind_at, "fired"),
+    }
+    assert timers[(waiting.id, "remind")].payload == {"auto_close_at": close_at.isoformat()}
+    assert Ticket.get_by_id(support.id).subject == "support"
 
 
 def test_concurrent_creators_get_unique_sequential_numbers(rt, customer):
@@ -122,7 +150,7 @@ def cli_env(monkeypatch, settings, redis_server):
 
 def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
     assert run.main(["db", "upgrade"]) == 0
-    assert "schema version 4 (up to date)" in capsys.readouterr().out
+    assert "schema version 5 (up to date)" in capsys.readouterr().out
     assert run.main(["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password", "s3cret-pass"]) == 0
     assert User.get(User.email == "boss@example.com").role == "admin"
     assert run.main(["user", "add", "--email", "boss@example.com"]) == 1

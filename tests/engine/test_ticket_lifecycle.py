@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from engine import tickets
+from engine import tickets, timers
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from engine.store.models import AuditLog, Message, Notification, Ticket, TicketEvent
 from engine.ticket_states import ACTIONS, STATUSES, TRANSITIONS, next_status
+from engine.tickets import AUTO_CLOSE, REMIND
+from engine.timer_kinds import KINDS
 from tests.engine.samples import png
 
 pytestmark = pytest.mark.postgres
@@ -28,6 +30,18 @@ def events(ticket) -> list[tuple[str, str, str]]:
 
 def types(ticket) -> list[str]:
     return [n.type_id for n in Notification.select().where(Notification.ticket == ticket).order_by(Notification.id)]
+
+
+def due_at(ticket, kind):
+    """When the ticket's pending timer of `kind` fires (None: no such timer)."""
+    timer = timers.pending(ticket, kind)
+    return timer and timer.due_at
+
+
+def fire(rt, ticket, kind, now) -> bool:
+    """Fire the ticket's pending timer of `kind` at `now`, as its RQ job or the sweep does; True if it acted."""
+    timer = timers.pending(ticket, kind)
+    return timer is not None and KINDS.fire(rt, timer.id, now)
 
 
 @pytest.mark.parametrize("status", STATUSES)
@@ -51,8 +65,8 @@ def test_archived_refuses_everything_with_a_localized_message(catalog):
 def test_staff_reply_waits_for_the_customer_and_sets_timers(rt, ticket, agent):
     message = tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [png()], "web")
     assert (message.author_kind, ticket.status) == ("agent", "waiting_customer")
-    assert ticket.auto_close_at - ticket.waiting_since == timedelta(days=2)
-    assert ticket.auto_close_at - ticket.reminder_at == timedelta(days=1)
+    assert due_at(ticket, AUTO_CLOSE) - ticket.waiting_since == timedelta(days=2)
+    assert due_at(ticket, AUTO_CLOSE) - due_at(ticket, REMIND) == timedelta(days=1)
     assert types(ticket) == ["ticket_created", "support_reply"]
     reply = Notification.get(Notification.type_id == "support_reply")
     assert reply.params == {"ticket_number": ticket.number, "subject": "Сайт не открывается", "reply": "Проверьте DNS"}
@@ -63,7 +77,7 @@ def test_customer_reply_goes_back_to_support_and_clears_timers(rt, ticket, agent
     tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
     tickets.add_reply(rt, ticket, customer, "Проверил", [], "telegram")
     assert ticket.status == "waiting_support"
-    assert (ticket.auto_close_at, ticket.reminder_at, ticket.waiting_since) == (None, None, None)
+    assert (due_at(ticket, AUTO_CLOSE), due_at(ticket, REMIND), ticket.waiting_since) == (None, None, None)
     assert events(ticket) == [(None, "new", "created"), ("new", "waiting_customer", "staff_reply"),
                               ("waiting_customer", "waiting_support", "customer_reply")]
 
@@ -152,31 +166,32 @@ def test_queue_filters_by_category_and_topic_in_the_query(rt, customer, agent):
 
 def test_auto_close_after_the_deadline_with_one_reminder(rt, ticket, agent):
     tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
-    assert tickets.due_ticket_ids(ticket.reminder_at - timedelta(seconds=1)) == ([], [])
-    assert tickets.due_ticket_ids(ticket.reminder_at) == ([], [ticket.id])
-    assert tickets.send_reminder_if_due(rt, ticket.id, now=ticket.reminder_at)
-    assert not tickets.send_reminder_if_due(rt, ticket.id, now=ticket.reminder_at)
-    assert not tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at - timedelta(seconds=1))
-    assert tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at)
-    assert not tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at)
+    remind_at, close_at = due_at(ticket, REMIND), due_at(ticket, AUTO_CLOSE)
+    assert timers.due(remind_at - timedelta(seconds=1)) == []
+    assert [(t.kind, t.ticket_id) for t in timers.due(remind_at)] == [(REMIND, ticket.id)]
+    assert fire(rt, ticket, REMIND, remind_at)
+    assert not fire(rt, ticket, REMIND, remind_at)
+    assert not fire(rt, ticket, AUTO_CLOSE, close_at - timedelta(seconds=1))
+    assert fire(rt, ticket, AUTO_CLOSE, close_at)
+    assert not fire(rt, ticket, AUTO_CLOSE, close_at)
     closed = Ticket.get_by_id(ticket.id)
-    assert (closed.status, closed.closed_reason, closed.auto_close_at) == ("archived", "auto", None)
+    assert (closed.status, closed.closed_reason, due_at(closed, AUTO_CLOSE)) == ("archived", "auto", None)
     assert types(ticket) == ["ticket_created", "support_reply", "auto_close_reminder", "ticket_auto_closed"]
 
 
 def test_customer_reply_racing_auto_close_wins(rt, ticket, agent, customer):
     """The reply lands seconds before the deadline; the job that runs after it finds nothing to close."""
     tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
-    deadline = ticket.auto_close_at
+    timer = timers.pending(ticket, AUTO_CLOSE)
     tickets.add_reply(rt, ticket, customer, "Секунду, проверяю", [], "web")
-    assert not tickets.auto_close_if_due(rt, ticket.id, now=deadline + timedelta(hours=1))
+    assert not KINDS.fire(rt, timer.id, now=timer.due_at + timedelta(hours=1))
     assert Ticket.get_by_id(ticket.id).status == "waiting_support"
 
 
 def test_auto_close_winning_the_race_refuses_the_late_reply(rt, ticket, agent, customer):
     tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
     stale = Ticket.get_by_id(ticket.id)  # the customer's page was loaded before the job ran
-    assert tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at)
+    assert fire(rt, ticket, AUTO_CLOSE, due_at(ticket, AUTO_CLOSE))
     with pytest.raises(TransitionRefused):
         tickets.add_reply(rt, stale, customer, "поздно", [], "web")
 
@@ -187,6 +202,7 @@ def test_reply_and_auto_close_at_the_same_instant_never_both_win(rt, customer, a
     for round_ in range(6):
         ticket = tickets.create_ticket(rt, customer, "hosting/site-down", {**SITE, "subject": f"race {round_}"}, [], "web")
         tickets.add_reply(rt, ticket, agent, "Проверьте DNS", [], "web")
+        timer = timers.pending(ticket, AUTO_CLOSE)  # what the RQ job holds: the timer's id
         barrier, outcome = threading.Barrier(2), {}
 
         def reply(ticket=ticket, barrier=barrier, outcome=outcome):
@@ -199,10 +215,10 @@ def test_reply_and_auto_close_at_the_same_instant_never_both_win(rt, customer, a
             finally:
                 rt.db.close()
 
-        def close(ticket=ticket, barrier=barrier, outcome=outcome):
+        def close(timer=timer, barrier=barrier, outcome=outcome):
             barrier.wait()
             try:
-                outcome["closed"] = tickets.auto_close_if_due(rt, ticket.id, now=ticket.auto_close_at)
+                outcome["closed"] = KINDS.fire(rt, timer.id, now=timer.due_at)
             finally:
                 rt.db.close()
 

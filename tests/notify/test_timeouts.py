@@ -5,9 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine.store.models import Ticket, User
+from engine.store.models import Notification, Ticket, User
 from engine.sweeper import sweep
-from engine.tickets import add_reply, create_ticket
+from engine.tickets import AUTO_CLOSE, REMIND, add_reply, create_ticket
+from engine.timers import pending
 from tests.notify.conftest import TICKET_VALUES, make_customer, work, work_until
 
 pytestmark = pytest.mark.postgres  # delivery state and idempotency rely on conditional UPDATEs: run on both databases
@@ -27,10 +28,15 @@ def subjects(mailbox):
     return [m["Subject"] for _, m in mailbox.messages]
 
 
+def reminded(ticket) -> bool:
+    """The customer was sent the auto-close reminder."""
+    return Notification.select().where((Notification.ticket == ticket) & (Notification.type_id == "auto_close_reminder")).exists()
+
+
 def test_staff_reply_schedules_reminder_and_auto_close_jobs(bound, waiting):
     """Both deadlines become delayed jobs in RQ's scheduled registry."""
     assert waiting.status == "waiting_customer"
-    assert waiting.auto_close_at - waiting.waiting_since == timedelta(seconds=4)
+    assert pending(waiting, AUTO_CLOSE).due_at - waiting.waiting_since == timedelta(seconds=4)
     ids = bound.queue.scheduled_job_registry.get_job_ids()
     assert sorted(i.split("-")[0] for i in ids) == ["autoclose", "remind"]
 
@@ -40,9 +46,9 @@ def test_reminder_then_auto_close_reach_the_customer(clock, bound, waiting, mail
     number = waiting.number
     clock.advance(1.5)
     work(bound)
-    assert Ticket.get_by_id(waiting.id).reminder_sent_at is None  # not before its time
+    assert not reminded(waiting)  # not before its time
     clock.advance(1)  # 2.5 s: RQ runs the reminder job at the whole second after 2 s
-    assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).reminder_sent_at)
+    assert work_until(bound, lambda: reminded(waiting))
     assert Ticket.get_by_id(waiting.id).status == "waiting_customer"
     clock.advance(2)  # 4.5 s
     assert work_until(bound, lambda: Ticket.get_by_id(waiting.id).status == "archived")
@@ -59,7 +65,7 @@ def test_customer_reply_cancels_reminder_and_auto_close(clock, bound, waiting, m
     work(bound)
     assert not bound.queue.scheduled_job_registry.get_job_ids()
     ticket = Ticket.get_by_id(waiting.id)
-    assert ticket.status == "waiting_support" and ticket.reminder_sent_at is None
+    assert ticket.status == "waiting_support" and not reminded(ticket)
     assert not any("закрыт" in s or "ждет" in s for s in subjects(mailbox))
 
 
@@ -67,8 +73,8 @@ def test_sweep_closes_overdue_tickets_when_redis_lost_the_jobs(bound, waiting):
     """After FLUSHALL the database sweep still reminds and then closes, once each."""
     bound.redis.flushall()
     now = datetime.now(timezone.utc)
-    assert sweep(bound, now=now + timedelta(seconds=3)).reminded == 1
-    assert sweep(bound, now=now + timedelta(seconds=3)).reminded == 0
+    assert sweep(bound, now=now + timedelta(seconds=3)).timers[REMIND] == 1
+    assert sweep(bound, now=now + timedelta(seconds=3)).timers[REMIND] == 0
     report = sweep(bound, now=now + timedelta(seconds=5))
-    assert report.closed == 1 and Ticket.get_by_id(waiting.id).status == "archived"
-    assert sweep(bound, now=now + timedelta(seconds=6)).closed == 0
+    assert report.timers[AUTO_CLOSE] == 1 and Ticket.get_by_id(waiting.id).status == "archived"
+    assert sweep(bound, now=now + timedelta(seconds=6)).timers[AUTO_CLOSE] == 0

@@ -76,4 +76,5 @@ def test_a_sigterm_during_an_import_that_swallows_exceptions_still_stops_the_wor
     wait_for(lambda: "swallowing import started" in (proc.stdout.readline() or ""), message="the import to start")
     elapsed, _ = stop(proc)
     output = proc.stdout.read()
-    assert proc.returncode == 0 and elapsed < STOP_LIMIT, f"exit {proc.returncode} after {elapsed:.1f} s\n{output}"
+    # The stop can only take effect once the import is over (it swallows for 1 s).
+    assert proc.returncode == 0 and elapsed < STOP_LIMIT + 1.0, f"exit {proc.returncode} after {elapsed:.1f} s\n{output}"

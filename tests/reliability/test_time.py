@@ -9,9 +9,10 @@ import pytest
 import time_machine
 from peewee import DateTimeField
 
-from engine import accounts, tickets
+from engine import accounts, tickets, timers
 from engine.store.models import ALL_MODELS, Ticket, UTCDateTimeField
 from rq.registry import ScheduledJobRegistry
+from engine.timer_kinds import KINDS
 from tests.notify.conftest import write_policies
 from tests.reliability.load import TICKET_VALUES
 
@@ -60,17 +61,18 @@ def test_auto_close_deadline_across_a_dst_change_is_exactly_the_policy(bound, co
         ticket = tickets.create_ticket(rt, customer, "chats/chat-problem", TICKET_VALUES, [], "web")
         tickets.add_reply(rt, ticket, agent, "Проверьте, пожалуйста.", [], "web")
     stored = Ticket.get_by_id(ticket.id)
-    assert stored.auto_close_at.tzinfo == timezone.utc and stored.waiting_since == replied_at
-    assert stored.auto_close_at - replied_at == timedelta(hours=48)
-    assert stored.reminder_at - replied_at == timedelta(hours=24)
+    auto_close, reminder = timers.pending(ticket, tickets.AUTO_CLOSE), timers.pending(ticket, tickets.REMIND)
+    assert auto_close.due_at.tzinfo == timezone.utc and stored.waiting_since == replied_at
+    assert auto_close.due_at - replied_at == timedelta(hours=48)
+    assert reminder.due_at - replied_at == timedelta(hours=24)
     local = ZoneInfo(zone)
-    wall_clock = stored.auto_close_at.astimezone(local).replace(tzinfo=None) - replied_at.astimezone(local).replace(tzinfo=None)
+    wall_clock = auto_close.due_at.astimezone(local).replace(tzinfo=None) - replied_at.astimezone(local).replace(tzinfo=None)
     assert wall_clock == timedelta(hours=49)  # clocks jumped forward an hour in between
     # The delayed RQ job is due at the same instant (whole seconds, never early).
     scheduled = ScheduledJobRegistry(queue=rt.queue)
     assert {scheduled.get_scheduled_time(job_id) for job_id in scheduled.get_job_ids() if job_id.startswith("autoclose-")} == {
-        stored.auto_close_at}
+        auto_close.due_at}
     # And the conditional close fires at that instant, not an hour either side.
-    assert not tickets.auto_close_if_due(rt, ticket.id, now=stored.auto_close_at - timedelta(seconds=1))
-    assert tickets.auto_close_if_due(rt, ticket.id, now=stored.auto_close_at)
-    assert Ticket.get_by_id(ticket.id).closed_at == stored.auto_close_at
+    assert not KINDS.fire(rt, auto_close.id, now=auto_close.due_at - timedelta(seconds=1))
+    assert KINDS.fire(rt, auto_close.id, now=auto_close.due_at)
+    assert Ticket.get_by_id(ticket.id).closed_at == auto_close.due_at
