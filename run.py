@@ -12,13 +12,13 @@ from engine.stop_signals import PENDING_STOP, exit_on_stop
 # Each module exposes register(subparsers) for the commands listed with it; a subcommand sets `func(args) -> int`
 # as its default. Only the named command's module is imported, so a command fails fast without loading the rest.
 COMMAND_MODULES = {
-    "engine.catalog.commands": ("config",),
-    "engine.store.commands": ("db", "user", "demo"),
-    "engine.dev": ("dev",),
-    "engine.worker": ("worker",),
-    "engine.token_commands": ("token",),
-    "web.commands": ("web",),
-    "channels.telegram.commands": ("bot",),
+    "app.commands.config": ("config",),
+    "app.commands.db": ("db", "user", "demo"),
+    "app.commands.dev": ("dev",),
+    "app.worker": ("worker",),
+    "app.commands.token": ("token",),
+    "app.commands.web": ("web",),
+    "app.commands.bot": ("bot",),
 }
 
 

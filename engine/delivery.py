@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from engine.catalog.durations import parse_duration
 from engine.channel_setup import binding_setting
 from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
-from engine.jobs import enqueue_delivery_rows
+from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
 from engine.ratelimit import RateLimiter, telegram_buckets
 from engine.render import render

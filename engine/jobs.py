@@ -1,37 +1,15 @@
-"""RQ job functions (plain ids in) and the helpers that enqueue them: nothing else enqueues raw work."""
+"""The functions RQ runs: plain ids in, the domain does the work. `engine.enqueue` puts them on the queue.
+
+The timer job, `engine.timer_kinds.fire_timer`, lives beside the list of timer kinds it fires.
+"""
 from __future__ import annotations
 
-import logging
-import time
-from datetime import datetime, timedelta
+from engine.delivery import process
+from engine.runtime import start_runtime
+from engine.settings import from_env
 
-from redis.exceptions import RedisError
-
-log = logging.getLogger(__name__)
-
-# RQ imports jobs by dotted name, so a worker process binds its Runtime here once (engine.worker does).
+# RQ imports jobs by dotted name, so a worker process binds its Runtime here once (app.worker does).
 _bound = {}
-
-# Job states in which a job id is already on its way; anything else (finished, failed, lost) may be enqueued again.
-_LIVE_STATES = {b"queued", b"scheduled", b"started", b"deferred"}
-FAILURE_TTL = 7 * 24 * 3600
-# A finished job is kept this long. Two callers may enqueue the same job id at once (a request and the sweep both
-# find it absent); two workers then run it, and with the job deleted on success (result_ttl=0) the slower one failed
-# in RQ's own bookkeeping ("Failed to retrieve status") although the delivery's claim had made its run a no-op.
-RESULT_TTL = 60
-# After a Redis error, enqueues are skipped for this long (the sweeper catches up) instead of every request paying
-# redis-py's reconnect backoff (seconds) during an outage.
-OUTAGE_PAUSE = 5.0
-SCHEDULER_GRACE = timedelta(seconds=10)  # RQ's scheduler moves due jobs every second; this late means none is running
-
-
-def _redis_resting() -> bool:
-    return time.monotonic() < _bound.get("redis_down_until", 0.0)
-
-
-def _outage(what: str, exc: Exception) -> None:
-    _bound["redis_down_until"] = time.monotonic() + OUTAGE_PAUSE
-    log.warning("Redis unavailable, %s left for the sweeper: %s", what, exc)
 
 
 def bind_runtime(rt) -> None:
@@ -42,105 +20,10 @@ def bind_runtime(rt) -> None:
 def runtime():
     """The bound Runtime, or one built from the environment on first use."""
     if "rt" not in _bound:
-        from engine.runtime import start_runtime
-        from engine.settings import from_env
-
         _bound["rt"] = start_runtime(from_env())
     return _bound["rt"]
 
 
-# --- job functions ---------------------------------------------------------------------------------------
-
-
 def deliver(delivery_id: int) -> str:
     """Send one outbox row (claimed with a lease, so a second run of a sent row sends nothing)."""
-    from engine.delivery import process
-
     return process(runtime(), delivery_id)
-
-
-# The job that fires one timer lives beside the list of timer kinds it needs (which import the domain modules that
-# import this one); RQ imports it by this name in the worker.
-FIRE_TIMER = "engine.timer_kinds.fire_timer"
-
-
-# --- enqueueing ------------------------------------------------------------------------------------------
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _not_before(moment: datetime) -> datetime:
-    """RQ's scheduler stores whole seconds (truncated): round up so a job never runs before its row is due."""
-    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
-
-
-def delivery_job_id(row) -> str:
-    """One id per (row, attempt, due time): re-enqueueing the same state is a no-op, a new state a new job."""
-    return f"deliver-{row.id}-{row.attempts}-{_ms(row.next_attempt_at)}"
-
-
-def _statuses(rt, job_ids: list[str]) -> list[bytes | None]:
-    pipe = rt.redis.pipeline(transaction=False)
-    for job_id in job_ids:
-        pipe.hget(f"rq:job:{job_id}", "status")
-    return pipe.execute()
-
-
-def _live(rt, job_ids: list[str]) -> set[str]:
-    return {job_id for job_id, status in zip(job_ids, _statuses(rt, job_ids)) if status in _LIVE_STATES}
-
-
-def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
-    """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at); returns how many; never raises on Redis errors."""
-    now = now or rt.clock()
-    rows = list(rows)
-    if not rows or _redis_resting():
-        return 0
-    try:
-        ids = [delivery_job_id(row) for row in rows]
-        stale = now - SCHEDULER_GRACE
-        due, later = [], []
-        for row, job_id, status in zip(rows, ids, _statuses(rt, ids)):
-            # A job still "scheduled" well past its time has no scheduler moving it (one died with Redis): enqueue it.
-            if status in _LIVE_STATES and not (status == b"scheduled" and row.next_attempt_at < stale):
-                continue
-            (due if row.next_attempt_at <= now else later).append((row, job_id))
-        if due:
-            with rt.redis.pipeline() as pipe:
-                rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
-                pipe.execute()
-        for row, job_id in later:
-            rt.queue.enqueue_at(_not_before(row.next_attempt_at), deliver, row.id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
-        return len(due) + len(later)
-    except RedisError as exc:
-        _outage(f"{len(rows)} deliveries", exc)
-        return 0
-
-
-def _job_data(row, job_id: str):
-    from rq import Queue
-
-    return Queue.prepare_data(deliver, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
-
-
-def timer_job_id(timer) -> str:
-    """One job per timer row (a rescheduled deadline is a new row): `<kind>-<timer id>`."""
-    return f"{timer.kind}-{timer.id}"
-
-
-def enqueue_timers(rt, timers) -> None:
-    """After commit of the change that scheduled them: an exact-time RQ job per timer (the sweep covers Redis loss)."""
-    timers = list(timers)
-    if not timers or _redis_resting():
-        return
-    try:
-        ids = [timer_job_id(timer) for timer in timers]
-        live = _live(rt, ids)
-        for timer, job_id in zip(timers, ids):
-            if job_id not in live:
-                rt.queue.enqueue_at(_not_before(timer.due_at), FIRE_TIMER, timer.id, job_id=job_id, result_ttl=RESULT_TTL,
-                                    failure_ttl=FAILURE_TTL)
-    except RedisError as exc:
-        _outage(f"{len(timers)} timers", exc)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from peewee import chunked
 
 from engine.catalog import Catalog
+from engine.enqueue import enqueue_delivery_rows
 from engine.store.models import Delivery, Notification, NotificationPreference, TelegramLink, User
 
 log = logging.getLogger(__name__)
@@ -108,15 +109,13 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
 
 def enqueue_deliveries(rt, notification_ids) -> int:
     """After commit: enqueue the pending deliveries of these notifications; Redis down is logged, the sweeper catches up."""
-    from engine import jobs  # jobs imports the delivery machinery; keep notify() importable on its own
-
     count = 0
     for chunk in chunked(list(notification_ids), 500):
         query = Delivery.select(Delivery.id, Delivery.attempts, Delivery.next_attempt_at).where(
             Delivery.notification.in_(chunk) & (Delivery.status == "pending")
         )
         rows = list(query.namedtuples())
-        count += jobs.enqueue_delivery_rows(rt, rows)
+        count += enqueue_delivery_rows(rt, rows)
     return count
 
 

@@ -7,7 +7,8 @@ from peewee import Database
 from redis import Redis
 from rq import Queue
 
-from engine.catalog import Catalog, CatalogHolder
+from engine.catalog import Catalog
+from engine.catalog_sync import CatalogHolder
 from engine.clock import Clock, utcnow
 from engine.logsafe import install_redaction
 from engine.redis_conn import connect_redis

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import jobs, notify as notify_module, timers
+from engine import enqueue, notify as notify_module, timers
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -230,7 +230,7 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
             if attempt == UPDATE_ATTEMPTS - 1:
                 raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced")
     _enqueue(rt, sent)
-    jobs.enqueue_timers(rt, scheduled)
+    enqueue.enqueue_timers(rt, scheduled)
     _refresh(ticket)
     return message
 

@@ -12,5 +12,5 @@ KINDS = TimerKinds([tickets.REMIND_KIND, tickets.AUTO_CLOSE_KIND])
 
 
 def fire_timer(timer_id: int) -> bool:
-    """RQ job (`engine.jobs.FIRE_TIMER`): fire the timer if it is still pending and due (a no-op otherwise)."""
+    """RQ job (`engine.enqueue.FIRE_TIMER`): fire the timer if it is still pending and due (a no-op otherwise)."""
     return KINDS.fire(jobs.runtime(), timer_id)

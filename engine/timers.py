@@ -115,7 +115,7 @@ class TimerKinds:
 
 def schedule(kind: str, ticket, due_at: datetime, now: datetime, payload: dict | None = None) -> Timer:
     """Set the ticket's timer of `kind` to `due_at`, replacing a pending one; call inside the deciding transaction,
-    then hand the result to `engine.jobs.enqueue_timers` after commit."""
+    then hand the result to `engine.enqueue.enqueue_timers` after commit."""
     cancel([kind], ticket, now)
     return Timer.create(kind=kind, ticket=ticket, due_at=due_at, payload=payload or {}, created_at=now, updated_at=now)
 

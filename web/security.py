@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine.catalog import Catalog
 from engine.catalog.durations import parse_duration
 from engine.settings import Settings
+from web import context
 
 UPLOAD_MARGIN_BYTES = 1024 * 1024  # room for the text fields and multipart framing next to the files
 MAX_FORM_PARTS = 100  # a form has tens of fields and at most 20 files; 10,000 parts is an attack
@@ -91,13 +92,12 @@ def init_app(app: Flask) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from web.context import catalog  # the catalog may have been reloaded since the app started
-
+    # Per request: the catalog may have been reloaded since the app started.
     @app.before_request
     def _body_limit() -> None:
-        request.max_content_length = max_body_size(catalog())
+        request.max_content_length = max_body_size(context.catalog())
 
-    app.jinja_env.globals["max_body"] = lambda: max_body_size(catalog())  # for the browser's own pre-check
+    app.jinja_env.globals["max_body"] = lambda: max_body_size(context.catalog())  # for the browser's own pre-check
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -5,7 +5,7 @@ import time
 
 from redis import Redis
 
-from engine.catalog import CatalogHolder
+from engine.catalog_sync import CatalogHolder
 
 holder = CatalogHolder(sys.argv[1], redis=Redis(unix_socket_path=sys.argv[2]))
 first = holder.current.version

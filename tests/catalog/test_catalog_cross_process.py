@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.catalog import CatalogHolder
+from engine.catalog_sync import CatalogHolder
 from engine.settings import PROJECT_ROOT
 
 FOLLOWER = Path(__file__).with_name("follower.py")

@@ -7,8 +7,8 @@ import time
 import pytest
 from redis import Redis
 
-from engine.catalog import CatalogHolder, load_catalog
-from engine.catalog.holder import CHANNEL, VERSION_KEY, published_titles
+from engine.catalog import load_catalog
+from engine.catalog_sync import CHANNEL, VERSION_KEY, CatalogHolder, published_titles
 from engine.store.models import AuditLog
 
 NEW_TOPIC = "  - id: billing\n    title: Оплата\n"

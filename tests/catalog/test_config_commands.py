@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from engine.catalog import load_catalog
-from engine.catalog.holder import VERSION_KEY
+from engine.catalog_sync import VERSION_KEY
 from engine.catalog.json_schema import schema_texts
 from engine.redis_conn import redis_url_of
 from engine.settings import PROJECT_ROOT

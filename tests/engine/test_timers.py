@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from peewee import IntegrityError
 
-from engine import jobs, tickets, timers
+from engine import enqueue, jobs, tickets, timers
 from engine.store.models import Notification, Ticket, TicketEvent, Timer
 from engine.sweeper import sweep
 from engine.tickets import AUTO_CLOSE, REMIND
@@ -50,7 +50,7 @@ def test_staff_reply_schedules_both_and_enqueues_exact_time_jobs(rt, waiting):
     assert close.due_at - remind.due_at == timedelta(days=1) and remind.payload == {"auto_close_at": close.due_at.isoformat()}
     scheduled = rt.queue.scheduled_job_registry
     assert sorted(scheduled.get_job_ids()) == sorted([f"autoclose-{close.id}", f"remind-{remind.id}"])
-    assert rt.queue.fetch_job(f"autoclose-{close.id}").func_name == jobs.FIRE_TIMER == "engine.timer_kinds.fire_timer"
+    assert rt.queue.fetch_job(f"autoclose-{close.id}").func_name == enqueue.FIRE_TIMER == "engine.timer_kinds.fire_timer"
 
 
 def test_a_second_staff_reply_replaces_the_pending_timers(rt, waiting, agent):
@@ -100,6 +100,7 @@ def test_the_job_fires_its_timer_and_not_before(rt, waiting):
         assert fire_timer(remind.id) and not fire_timer(remind.id)
     finally:
         jobs._bound.clear()
+        enqueue._state.clear()
     assert notified(waiting, "auto_close_reminder") == 1
 
 

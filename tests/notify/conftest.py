@@ -24,10 +24,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import SimpleWorker
 
-from engine import jobs
+from engine import enqueue, jobs
 from engine.store.models import TelegramLink, User
 from engine.settings import PROJECT_ROOT
-from engine.worker import load_channels
+from app.worker import load_channels
 from tests.telegram.fake_bot_api import FakeBotAPI
 from tests.waiting import HANG_CAP, wait_for
 
@@ -130,6 +130,7 @@ def bound(rt):
     jobs.bind_runtime(rt)
     yield rt
     jobs._bound.clear()
+    enqueue._state.clear()
 
 
 def make_customer(email="anna@example.com", **fields) -> User:

@@ -169,7 +169,7 @@ def test_a_job_left_scheduled_without_a_scheduler_is_enqueued_by_the_sweep(bound
     """A retry whose delayed job nobody moved (its scheduler died) is queued directly once overdue."""
     from datetime import datetime, timedelta, timezone
 
-    from engine.jobs import enqueue_delivery_rows
+    from engine.enqueue import enqueue_delivery_rows
 
     send(bound, make_customer())
     bound.redis.flushall()

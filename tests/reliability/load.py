@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from web.commands import make_server
+from app.commands.web import make_server
 
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 IDEM_RE = re.compile(r'name="_idem" value="([^"]+)"')

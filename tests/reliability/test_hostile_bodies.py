@@ -15,7 +15,7 @@ from engine.store.models import Attachment, Ticket
 from tests.reliability.load import CSRF_RE, IDEM_RE, TICKET_VALUES, TOPIC_URL, Customer, live_server
 from tests.web.helpers import PNG
 from tests.waiting import HANG_CAP
-from web.commands import SERVER_BODY_MARGIN
+from app.commands.web import SERVER_BODY_MARGIN
 
 BOUNDARY = "hostile"
 

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 
 from engine import accounts
 from web import create_app
-from web.commands import make_server
+from app.commands.web import make_server
 
 PASSWORD = "correct horse battery"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -99,7 +99,7 @@ def as_role(app, users):
 
 
 class LiveServer:
-    """The app on the production waitress setup (web.commands.make_server) on a free port, in a thread."""
+    """The app on the production waitress setup (app.commands.web.make_server) on a free port, in a thread."""
 
     def __init__(self, app, **overrides):
         self.server = make_server(app, "127.0.0.1", 0, threads=4, **overrides)

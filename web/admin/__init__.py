@@ -1,6 +1,5 @@
 """The admin page: the running catalog, reloads with errors and changes, channel bindings, undelivered notifications."""
-from flask import Blueprint
+from web.admin import views  # noqa: F401  (they register their routes on bp)
+from web.admin.blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from web.admin import views  # noqa: E402,F401  (views register on bp)
+__all__ = ["bp"]

@@ -5,7 +5,7 @@ from flask import redirect, render_template, request, url_for
 
 from engine.channel_setup import unconfigured
 from engine.delivery import failed_deliveries, retry_delivery
-from web.admin import bp
+from web.admin.blueprint import bp
 from web.auth import admin_required
 from web.context import current_user, runtime
 

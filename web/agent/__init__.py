@@ -1,6 +1,5 @@
 """The agent console: the queue of open tickets and the staff view of a ticket."""
-from flask import Blueprint
+from web.agent import views  # noqa: F401  (they register their routes on bp)
+from web.agent.blueprint import bp
 
-bp = Blueprint("agent", __name__, url_prefix="/agent")
-
-from web.agent import views  # noqa: E402,F401  (views register on bp)
+__all__ = ["bp"]

@@ -6,7 +6,7 @@ from flask import abort, redirect, render_template, request, url_for
 from engine import tickets
 from engine.errors import TransitionRefused, ValidationFailed
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
-from web.agent import bp
+from web.agent.blueprint import bp
 from web.auth import staff_required
 from web.context import catalog, current_user, runtime
 from web.conversation import poll_response

@@ -1,6 +1,5 @@
 """The customer portal: catalog pages and ticket forms, my tickets, notification settings."""
-from flask import Blueprint
+from web.portal import account_views, catalog_views, ticket_views  # noqa: F401  (they register their routes on bp)
+from web.portal.blueprint import bp
 
-bp = Blueprint("portal", __name__)
-
-from web.portal import account_views, catalog_views, ticket_views  # noqa: E402,F401  (views register on bp)
+__all__ = ["bp"]

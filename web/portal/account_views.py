@@ -13,7 +13,7 @@ from engine.render import render
 from engine.store.models import TelegramLink
 from web.auth import end_web_session, login_required
 from web.context import catalog, current_user, locale, runtime, t
-from web.portal import bp
+from web.portal.blueprint import bp
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from engine.forms import validate_field
 from web import pending
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
-from web.portal import bp
+from web.portal.blueprint import bp
 from web.uploads import uploads_from
 
 CHANNEL = "web"

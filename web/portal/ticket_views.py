@@ -10,7 +10,7 @@ from web import pending
 from web.context import current_user, reply_files, runtime
 from web.conversation import poll_response
 from web.downloads import send_attachment
-from web.portal import bp
+from web.portal.blueprint import bp
 from web.uploads import uploads_from
 
 CHANNEL = "web"

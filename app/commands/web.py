@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from web import create_app
+    from web import create_app  # Flask loads only to serve: run.py imports every command module to print help
 
     app = create_app(from_env())
     exit_on_stop()  # a SIGTERM that came while the app was built ends the process now, not after serving
@@ -36,7 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def make_server(app, host: str, port: int, threads: int = 8, **overrides):
     """A waitress server whose limits hold before Flask sees a byte: oversized bodies and stalled clients are cut off."""
-    from waitress.server import create_server
+    from waitress.server import create_server  # only when serving, like Flask above
 
     options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + SERVER_BODY_MARGIN,
                "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10,

@@ -6,6 +6,9 @@ import signal
 import sys
 import threading
 
+from engine.catalog.loader import ConfigErrors, load_catalog
+from engine.channel_setup import report_unconfigured, unconfigured
+from engine.settings import from_env
 from engine.stop_signals import PENDING_STOP
 
 
@@ -20,8 +23,6 @@ def register(subparsers) -> None:
 
 def missing_tokens(catalog, env: dict, only: list[str] | None = None) -> str | None:
     """One message naming every wanted telegram binding whose token variable is unset, or None."""
-    from engine.channel_setup import unconfigured
-
     missing = [u for u in unconfigured(catalog, env) if u.kind == "telegram" and (not only or u.binding_id in only)]
     if not missing:
         return None
@@ -30,9 +31,6 @@ def missing_tokens(catalog, env: dict, only: list[str] | None = None) -> str | N
 
 def _bot(args: argparse.Namespace) -> int:
     # The tokens are checked before anything slow (telebot, Redis, the database, Telegram) is touched.
-    from engine.catalog.loader import ConfigErrors, load_catalog
-    from engine.settings import from_env
-
     settings = from_env()
     try:
         problem = missing_tokens(load_catalog(settings.config_dir), settings.env, args.binding)
@@ -46,11 +44,10 @@ def _bot(args: argparse.Namespace) -> int:
 
 
 def _run_bots(args: argparse.Namespace, settings) -> int:
+    # Imported only once the tokens are known to be set: telebot, Redis and the database load here, not before.
     from channels.telegram.client import BotConfigError
     from channels.telegram.runner import BotRunner, apps_for
     from channels.telegram.webhook import set_webhooks
-    from engine.catalog.loader import ConfigErrors
-    from engine.channel_setup import report_unconfigured
     from engine.runtime import start_runtime
 
     try:

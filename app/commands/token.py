@@ -6,12 +6,11 @@ import sys
 
 from engine.api_tokens import create_token, list_tokens, revoke_token
 from engine.errors import NotFound
+from engine.settings import from_env
+from engine.store.db import init_database
 
 
 def _open_database() -> None:
-    from engine.settings import from_env
-    from engine.store.db import init_database
-
     init_database(from_env())
 
 

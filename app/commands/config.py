@@ -7,9 +7,9 @@ from pathlib import Path
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigErrors
-from engine.catalog.holder import publish, published_titles
 from engine.catalog.json_schema import write_schemas
 from engine.catalog.loader import load_catalog
+from engine.catalog_sync import publish, published_titles
 from engine.redis_conn import connect_redis
 from engine.settings import from_env
 

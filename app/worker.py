@@ -14,9 +14,13 @@ from rq import SimpleWorker, Worker
 from rq.worker import WorkerStatus
 from rq.exceptions import StopRequested
 
+from app.sweeper import SweeperThread
 from engine import jobs
+from engine.channel_setup import report_unconfigured
+from engine.runtime import start_runtime
+from engine.settings import from_env
 from engine.stop_signals import PENDING_STOP, PendingStop, kept_from_new_threads
-from engine.sweeper import SweeperThread, sweep
+from engine.sweeper import sweep
 
 log = logging.getLogger(__name__)
 MAX_RESTART_PAUSE = 10.0
@@ -184,10 +188,6 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
 
 
 def _worker_command(args: argparse.Namespace) -> int:
-    from engine.channel_setup import report_unconfigured
-    from engine.runtime import start_runtime
-    from engine.settings import from_env
-
     settings = from_env()
     if args.fork and not settings.database_url.startswith("postgres"):
         print("error: --fork needs PostgreSQL (DATABASE_URL); SQLite connections do not survive a fork", file=sys.stderr)

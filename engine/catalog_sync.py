@@ -1,4 +1,5 @@
-"""CatalogHolder: a process's current snapshot, swapped atomically on a valid reload and kept in step through Redis."""
+"""CatalogHolder: a process's current catalog, swapped atomically on a valid reload, kept in step with the other
+processes through Redis, each reload written to the audit log. `engine.catalog` itself knows no Redis or database."""
 from __future__ import annotations
 
 import dataclasses
