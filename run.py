@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from channels import ensure_channels
 from engine.logsafe import configure_logging
 from engine.stop_signals import PENDING_STOP, exit_on_stop
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     configure_logging()  # every process: web, worker, bot, dev and one-shot commands
+    ensure_channels()  # the same installed channels (plus HELPDESK_CHANNELS) in every process, before any catalog
     if not getattr(args, "handles_stop", False):
         exit_on_stop()
     return args.func(args) or 0

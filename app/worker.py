@@ -1,4 +1,4 @@
-"""`run.py worker`: an RQ worker with its scheduler, the channel senders and the periodic database sweep."""
+"""`run.py worker`: an RQ worker with its scheduler, the installed channels' senders and the periodic database sweep."""
 from __future__ import annotations
 
 import argparse
@@ -33,13 +33,11 @@ LISTENER_STOP_WAIT = 4 * PUBSUB_POLL  # seconds a stopping worker waits for that
 # and is claimed again when the lease runs out.
 BUSY_STOP_GRACE = 2.5  # seconds
 
-# Channel modules register their senders on import (engine never imports them itself).
-CHANNEL_MODULES = ("channels.email.sender", "channels.telegram.sender")
-
 
 def load_channels(extra: tuple[str, ...] = ()) -> None:
-    """Import every channel sender module (and `extra` modules, e.g. a test's fake channel)."""
-    for name in (*CHANNEL_MODULES, *extra):
+    """Import `extra` modules (e.g. a test's sender replacing one with register_sender) after run.py registered the
+    installed channels."""
+    for name in extra:
         importlib.import_module(name)
 
 
@@ -206,5 +204,5 @@ def register(subparsers) -> None:
     worker.add_argument("--sweep-every", type=float, default=None, metavar="SECONDS",
                         help="sweep interval (default: policies.delivery.sweep_every)")
     worker.add_argument("--load", action="append", default=[], metavar="MODULE",
-                        help="import an extra module that registers a channel sender (repeatable)")
+                        help="import an extra module after the channels are registered, e.g. one replacing a sender (repeatable)")
     worker.set_defaults(func=_worker_command, handles_stop=True)

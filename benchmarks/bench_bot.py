@@ -25,11 +25,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from channels import register_channels  # noqa: E402
 from engine import accounts  # noqa: E402
 from engine.runtime import start_runtime  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.store.models import Ticket  # noqa: E402
 from tests.telegram.fake_bot_api import FakeBotAPI  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 SUPPORT = "1001:BENCH-support"
 NOTIFY = "1002:BENCH-notify"

@@ -17,7 +17,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from channels import register_channels  # noqa: E402
 from engine.catalog import load_catalog  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 CATEGORIES, TOPICS, FIELDS, LIBRARY = 100, 100, 10, 50
 BASE_FORM = """id: default

@@ -32,6 +32,7 @@ import requests  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from flask import Flask, redirect, request  # noqa: E402
 
+from channels import register_channels  # noqa: E402
 from engine import accounts  # noqa: E402
 from engine.api_tokens import create_token  # noqa: E402
 from engine.runtime import start_runtime  # noqa: E402
@@ -44,6 +45,8 @@ from tests.reliability.load import (  # noqa: E402
 )
 from tests.telegram.fake_bot_api import FakeBotAPI  # noqa: E402
 from web import create_app  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 PASSWORD = "bench-password-1"
 

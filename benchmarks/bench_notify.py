@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import yaml  # noqa: E402
 from rq import Queue, SimpleWorker  # noqa: E402
 
+from channels import register_channels  # noqa: E402
 from engine import jobs  # noqa: E402
 from engine.notify import enqueue_deliveries, notify  # noqa: E402
 from engine.redis_conn import stop_embedded_redis  # noqa: E402
@@ -35,6 +36,8 @@ from engine.senders import register_sender  # noqa: E402
 from engine.settings import PROJECT_ROOT, Settings  # noqa: E402
 from engine.store.migrations import upgrade  # noqa: E402
 from engine.store.models import Delivery, TelegramLink, User  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 SAMPLE = {"number": 12.5, "integer": 42, "string": "значение", "boolean": True, "date": "2026-12-31"}
 BATCH = 1000

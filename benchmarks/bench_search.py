@@ -11,8 +11,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from channels import register_channels  # noqa: E402
 from engine.catalog import load_catalog  # noqa: E402
 from engine.search import SearchIndex, suggest  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 PHRASES = ROOT / "tests" / "data" / "search_phrases.yaml"
 

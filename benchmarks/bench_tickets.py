@@ -22,12 +22,15 @@ sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
 
+from channels import register_channels  # noqa: E402
 from engine import tickets  # noqa: E402
 from engine.attachments import Upload  # noqa: E402
 from engine.runtime import start_runtime  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.store.migrations import upgrade  # noqa: E402
 from engine.store.models import Attachment, Delivery, Message, Notification, Ticket, TicketEvent, User  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 CONFIG = ROOT / "tests" / "engine" / "config"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" + b"\x00" * 2048

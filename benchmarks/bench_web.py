@@ -17,12 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Flask, render_template, request  # noqa: E402
 from jinja2 import DictLoader  # noqa: E402
 
+from channels import register_channels  # noqa: E402
 from engine import accounts  # noqa: E402
 from engine.redis_conn import stop_embedded_redis  # noqa: E402
 from engine.runtime import start_runtime  # noqa: E402
 from engine.settings import PROJECT_ROOT, Settings  # noqa: E402
 from engine.store.models import ALL_MODELS  # noqa: E402
 from web import create_app  # noqa: E402
+
+register_channels()  # as run.py does at a process's start
 
 TOPIC_URL = "/c/chats/chat-problem"
 VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegram", "subject": "Бот молчит",

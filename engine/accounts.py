@@ -12,6 +12,7 @@ from peewee import IntegrityError
 
 from engine.catalog.durations import parse_duration
 from engine.catalog.catalog import Field
+from engine.channel_registry import registry
 from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
 from engine.forms import EMAIL_RE, clean_field
 from engine.runtime import Runtime
@@ -137,8 +138,10 @@ def _token_hash(token: str) -> str:
 
 
 def _telegram_binding(rt: Runtime, binding: str):
-    spec = rt.catalog.bindings(kind="telegram").get(binding)
-    if spec is None:
+    """The binding, if its channel links chats to accounts (a bot); NotFound otherwise."""
+    spec = rt.catalog.channels.get(binding)
+    channel = registry.get(spec.kind) if spec is not None else None
+    if channel is None or not channel.links_chats:
         raise NotFound(f"telegram binding {binding!r}")
     return spec
 
@@ -194,7 +197,7 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
     """Seed flow: /start from @name links the one customer who entered `name` in settings; None if nobody or ambiguous."""
     spec = _telegram_binding(rt, binding)
     name = normalize_telegram_username(username)
-    if chat_type != "private" or not spec.link_by_username or not name:
+    if chat_type != "private" or not getattr(spec, "link_by_username", False) or not name:
         return None
     query = User.select().where((User.telegram_username == name) & User.is_active & (User.role == "customer"))
     if "tickets" in spec.serves:

@@ -1,10 +1,11 @@
-"""Channel bindings and the environment: a binding whose variable (token_env, smtp_url_env) is unset is not configured."""
+"""Channel bindings and the environment: a binding whose secret variable (its channel's `secret_env`) is unset is not configured."""
 from __future__ import annotations
 
 import logging
 import os
 from dataclasses import dataclass
 
+from engine.channel_registry import registry
 from engine.errors import ChannelNotConfigured
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ class Unconfigured:
 
 
 def env_var(binding) -> str | None:
-    """The variable holding the binding's secret (bot token, SMTP URL); None for kinds that need none (web)."""
-    return {"telegram": binding.token_env, "email": binding.smtp_url_env}.get(binding.kind)
+    """The variable holding the binding's secret (bot token, SMTP URL): its channel says; None for kinds that need none."""
+    channel = registry.get(binding.kind)
+    return channel.secret_env(binding) if channel is not None else None
 
 
 def env_value(env: dict, name: str) -> str:

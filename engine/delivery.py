@@ -8,24 +8,18 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 
 from engine.catalog.durations import parse_duration
+from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
 from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
 from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
-from engine.ratelimit import RateLimiter, telegram_buckets
-from engine.render import render
+from engine.ratelimit import RateLimiter
 from engine.senders import Outgoing, sender_for
-from engine.store.models import Delivery, Notification, TelegramLink, User
+from engine.store.models import Delivery, Notification, User
 
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
 UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
-
-
-def split_target(target: str) -> tuple[str, str]:
-    """A telegram target 'binding:chat_id' -> (binding, chat_id)."""
-    binding_id, _, chat_id = target.rpartition(":")
-    return binding_id, chat_id
 
 
 def claimable(now: datetime):
@@ -70,11 +64,11 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
 
 def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -> str:
     """One claimed attempt: rate limit, build the message, send it; each outcome recorded on the row."""
-    policies = rt.catalog.policies
-    if row.channel == "telegram":
-        binding_id, chat_id = split_target(row.target)
+    channel = registry.get(row.channel)
+    buckets = channel.rate_buckets(rt.catalog.policies, row.target) if channel is not None else []
+    if buckets:
         try:
-            wait = RateLimiter(rt.redis).take(telegram_buckets(policies.telegram_rate, binding_id, chat_id))
+            wait = RateLimiter(rt.redis).take(buckets)
         except RedisError:
             wait = REDIS_WAIT  # no shared budget to check: hand the row back rather than risk a burst
         if wait > 0:
@@ -109,29 +103,19 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
         raise PermanentDeliveryError("the account is deactivated")
     if notification.type_id not in catalog.notification_types:
         raise PermanentDeliveryError(f"notification type {notification.type_id!r} is no longer configured")
-    if row.channel == "telegram":
-        binding_id, address = split_target(row.target)
-        binding = catalog.channels.get(binding_id)
-        if binding is None or binding.kind != "telegram":
-            raise PermanentDeliveryError(f"telegram binding {binding_id!r} is no longer configured")
-        link = TelegramLink.get_or_none((TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(address)))
-        if link is None or not link.active:
-            raise PermanentDeliveryError("the Telegram chat is no longer linked")
-    else:
-        bindings = catalog.bindings(kind=row.channel)
-        if not bindings:
-            raise PermanentDeliveryError(f"no {row.channel} binding is configured")
-        binding_id, binding = next(iter(bindings.items()))
-        address = row.target
+    channel = registry.get(row.channel)
+    if channel is None:
+        raise PermanentDeliveryError(f"no {row.channel} binding is configured")
+    binding_id, binding, address = channel.resolve(catalog, row.target)
     try:
-        message = render(catalog, notification.type_id, row.channel, notification.params, user.locale)
+        message = channel.render(catalog, notification.type_id, notification.params, user.locale or catalog.policies.default_locale)
     except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
         raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
                                      f"{type(exc).__name__}: {exc}") from exc
     return Outgoing(
         delivery_id=row.id, notification_id=notification.id, channel=row.channel, binding_id=binding_id, binding=binding, address=address,
         subject=message.subject, text=message.text, html=message.html, locale=user.locale,
-        name=user.name if address == user.email else "", sender_name=catalog.text(user.locale, "email", "sender_name"),
+        name=user.name if address == user.email else "",
     )
 
 
@@ -173,33 +157,19 @@ def _skip(row: Delivery, attempt: int, reason: str) -> str:
 
 
 def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) -> str:
-    """Record a final failure (visible to staff); a Telegram chat that `refused` is unlinked and email used instead."""
+    """Record a final failure (visible to staff); when the address `refused`, its channel reacts (e.g. unlinks it)."""
     fallback = None
     with rt.db.atomic():
         updated = Delivery.update(status="failed", claimed_until=None, last_error=redact(error)[:2000]).where(
             _owned(row, attempt)
         ).execute()
-        if updated and refused and row.channel == "telegram":
-            fallback = _telegram_refused(rt, row, error)
+        channel = registry.get(row.channel)
+        if updated and refused and channel is not None:
+            fallback = channel.refused(rt, row, error)
     log.warning("delivery %s failed for good: %s", row.id, error)
     if fallback is not None:
         enqueue_delivery_rows(rt, [fallback])
     return "failed"
-
-
-def _telegram_refused(rt, row: Delivery, error: str) -> Delivery | None:
-    binding_id, chat_id = split_target(row.target)
-    TelegramLink.update(active=False, deactivated_reason=error[:200]).where(
-        (TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
-    ).execute()
-    notification = Notification.get_by_id(row.notification_id)
-    user = User.get_by_id(notification.user_id)
-    has_email = Delivery.select().where(
-        (Delivery.notification == notification) & (Delivery.channel == "email")
-    ).exists()
-    if has_email or not user.email or not rt.catalog.bindings(kind="email"):
-        return None
-    return Delivery.create(notification=notification, channel="email", target=user.email)
 
 
 def failed_deliveries(limit: int = 100) -> list[Delivery]:

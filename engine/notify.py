@@ -7,12 +7,16 @@ from datetime import datetime, timezone
 from peewee import chunked
 
 from engine.catalog import Catalog
+from engine.channel_registry import registry
 from engine.enqueue import enqueue_delivery_rows
-from engine.store.models import Delivery, Notification, NotificationPreference, TelegramLink, User
+from engine.store.models import Delivery, Notification, NotificationPreference, User
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("web", "email", "telegram")
+
+def channel_kinds() -> tuple[str, ...]:
+    """The installed channel kinds, in registration order: the columns of the settings matrix."""
+    return registry.kinds()
 
 
 def _explicit(user: User) -> dict[tuple[str, str], bool]:
@@ -35,7 +39,7 @@ def preferences(catalog: Catalog, user: User) -> dict[str, dict[str, bool]]:
     explicit = _explicit(user)
     return {
         type_id: {
-            channel: explicit.get((type_id, channel), channel in spec.default_channels) for channel in CHANNELS
+            channel: explicit.get((type_id, channel), channel in spec.default_channels) for channel in registry.kinds()
         }
         for type_id, spec in catalog.notification_types.items()
     }
@@ -46,43 +50,12 @@ def set_preferences(user: User, choices: dict[str, dict[str, bool]]) -> None:
     with NotificationPreference._meta.database.atomic():
         for type_id, channels in choices.items():
             for channel, enabled in channels.items():
-                if channel not in CHANNELS:
+                if registry.get(channel) is None:
                     continue
                 NotificationPreference.insert(user=user, type_id=type_id, channel=channel, enabled=bool(enabled)).on_conflict(
                     conflict_target=[NotificationPreference.user, NotificationPreference.type_id, NotificationPreference.channel],
                     update={NotificationPreference.enabled: bool(enabled)},
                 ).execute()
-
-
-def telegram_targets(catalog: Catalog, user: User, type_id: str, about_ticket: bool = False) -> list[str]:
-    """Targets 'binding:chat_id' of the user's active links whose bot delivers `type_id`, one per Telegram user.
-
-    A person who talks to both bots gets each notification once: ticket news through the bot serving tickets
-    (where the ticket's buttons work), anything else through the notification bot.
-    """
-    bots = catalog.bindings(kind="telegram")
-    chosen: dict[int, tuple[int, str]] = {}
-    for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active).order_by(TelegramLink.id):
-        binding = bots.get(link.binding)
-        if binding is None:
-            continue
-        if binding.notifications is not None:
-            wanted = type_id in binding.notifications
-        else:
-            wanted = "notifications" in binding.serves
-        if not wanted:
-            continue
-        rank = 0 if ("tickets" if about_ticket else "notifications") in binding.serves else 1
-        if link.tg_user_id not in chosen or rank < chosen[link.tg_user_id][0]:
-            chosen[link.tg_user_id] = (rank, f"{link.binding}:{link.chat_id}")
-    return [target for _, target in chosen.values()]
-
-
-def email_targets(catalog: Catalog, user: User) -> list[str]:
-    """The account's address and its extra notification addresses, when an email binding exists."""
-    if not catalog.bindings(kind="email"):
-        return []
-    return [a for a in dict.fromkeys([user.email, *(user.notify_emails or [])]) if a]
 
 
 def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=None, idempotency_key: str | None = None,
@@ -94,14 +67,14 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
     channels = enabled_channels(catalog, user, type_id) - set(skip_channels)
     notification = Notification.create(
         user=user, type_id=type_id, params=params, ticket=ticket, idempotency_key=idempotency_key,
-        in_app="web" in channels,  # the web channel is the row itself, hidden when switched off
+        # An in-app channel (the portal's list) is the row itself, hidden when switched off.
+        in_app=any(channel.in_app for channel in registry.all() if channel.kind in channels),
     )
     rows = []
-    if "email" in channels:
-        rows += [{"channel": "email", "target": a} for a in email_targets(catalog, user)]
-    if "telegram" in channels:
-        targets = telegram_targets(catalog, user, type_id, about_ticket=ticket is not None)
-        rows += [{"channel": "telegram", "target": t} for t in targets]
+    for channel in registry.all():
+        if channel.kind in channels:
+            targets = channel.targets(catalog, user, type_id, about_ticket=ticket is not None)
+            rows += [{"channel": channel.kind, "target": target} for target in targets]
     if rows:
         Delivery.insert_many([{**row, "notification": notification.id} for row in rows]).execute()
     return notification

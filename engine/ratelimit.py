@@ -75,10 +75,3 @@ class RateLimiter:
             args += [bucket.rate, max(1.0, bucket.capacity)]
         return float(self._script(keys=[b.key for b in buckets], args=args))
 
-
-def telegram_buckets(policy, binding_id: str, chat_id: str) -> list[Bucket]:
-    """Per-bot and per-chat buckets from policies.telegram_rate, each allowing a burst of one second's worth."""
-    return [
-        Bucket(f"ratelimit:tg:bot:{binding_id}", policy.per_bot_per_second, policy.per_bot_per_second),
-        Bucket(f"ratelimit:tg:chat:{binding_id}:{chat_id}", policy.per_chat_per_second, policy.per_chat_per_second),
-    ]

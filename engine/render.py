@@ -1,4 +1,4 @@
-"""Render a notification type's templates for one channel (Jinja2 sandbox; HTML email autoescaped)."""
+"""Render a notification type's templates for one channel (Jinja2 sandbox; HTML templates autoescaped)."""
 from __future__ import annotations
 
 import re
@@ -6,25 +6,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
 
 from engine.catalog import Catalog
+from engine.channel_registry import registry
 
 _TEXT = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
 _HTML = SandboxedEnvironment(autoescape=True)
 _HEADER_BREAKERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-TELEGRAM_MAX = 4096  # Bot API limit of one message's text
-
-_LAYOUT = _HTML.from_string(
-    '<!doctype html><html lang="{{ locale }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>'
-    '<body style="font-family:sans-serif;line-height:1.4">{{ body }}'
-    '<hr><p style="color:#777;font-size:small">{{ footer }}</p></body></html>'
-)
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """What a channel sends: a one-line subject (email), the plain text, and HTML for email."""
+    """What a channel sends: a one-line subject, the plain text, and HTML when the channel has it."""
 
     subject: str
     text: str
@@ -37,36 +30,32 @@ def one_line(value: str) -> str:
 
 
 @lru_cache(maxsize=2048)
-def _template(source: str, html: bool):
+def template(source: str, html: bool = False):
+    """A compiled sandboxed template (HTML ones autoescape)."""
     return (_HTML if html else _TEXT).from_string(source)
 
 
-def _text(source: str, params: dict) -> str:
-    return _template(source, False).render(**params)
+def render_source(source: str, params: dict) -> str:
+    return template(source, False).render(**params)
 
 
-def render(catalog: Catalog, type_id: str, channel: str, params: dict, locale: str | None = None) -> Rendered:
-    """The message of `type_id` for `channel` (web, telegram, email) with `params` filled in."""
-    spec = catalog.notification_types[type_id]
-    templates = spec.templates
-    fallback = templates.web or templates.telegram or spec.title
-    if channel == "email":
-        return _email(catalog, spec, params, locale or catalog.policies.default_locale, fallback)
-    source = (templates.telegram if channel == "telegram" else templates.web) or fallback
-    text = _text(source, params).strip()
-    if channel == "telegram" and len(text) > TELEGRAM_MAX:
-        text = text[: TELEGRAM_MAX - 1] + "…"
+def fallback_text(spec) -> str:
+    """The text of a channel without a template of its own: the first text template (in kind order), else the title."""
+    return next((value for value in dict(spec.templates).values() if isinstance(value, str) and value), spec.title)
+
+
+def render_text(spec, kind: str, params: dict, max_length: int | None = None) -> Rendered:
+    """A text channel's message: its template (or the fallback) filled in, cut at `max_length` with "…"."""
+    source = getattr(spec.templates, kind, None)
+    text = render_source(source if isinstance(source, str) and source else fallback_text(spec), params).strip()
+    if max_length is not None and len(text) > max_length:
+        text = text[: max_length - 1] + "…"
     return Rendered(subject=one_line(spec.title), text=text)
 
 
-def _email(catalog: Catalog, spec, params: dict, locale: str, fallback: str) -> Rendered:
-    email = spec.templates.email
-    subject = one_line(_text(email.subject if email else spec.title, params))
-    text = _text(email.body if email else fallback, params).strip()
-    footer = catalog.text(locale, "email", "footer")
-    if email is not None and email.html:
-        body = Markup(_template(email.html, True).render(**params))
-    else:
-        body = Markup('<div style="white-space:pre-wrap">%s</div>') % escape(text)
-    html = _LAYOUT.render(locale=locale, subject=subject, body=body, footer=footer)
-    return Rendered(subject=subject, text=f"{text}\n\n-- \n{footer}", html=html)
+def render(catalog: Catalog, type_id: str, channel: str, params: dict, locale: str | None = None) -> Rendered:
+    """The message of `type_id` for the installed `channel` kind with `params` filled in."""
+    installed = registry.get(channel)
+    if installed is None:
+        raise KeyError(f"no channel {channel!r} is installed")
+    return installed.render(catalog, type_id, params, locale or catalog.policies.default_locale)

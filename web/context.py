@@ -50,6 +50,16 @@ def t(key: str, **params) -> str:
     return catalog().text(locale(), "web", key, **params)
 
 
+def channel_title(kind: str) -> str:
+    """A channel kind's name for people: the UI text `web.channel_<kind>`, else the title of its first binding
+    (a channel installed without texts of its own), else the kind."""
+    try:
+        return t(f"channel_{kind}")
+    except KeyError:
+        binding = next(iter(catalog().bindings(kind=kind).values()), None)
+        return (binding.title if binding is not None else None) or kind
+
+
 def validation_text(key: str, **params) -> str:
     """A validation message from the catalog, as the engine words it (the browser's checks repeat them)."""
     return catalog().text(locale(), "validation", key, **params)
@@ -79,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["t"] = t  # a global, so imported macros see it too
     app.jinja_env.globals["validation_text"] = validation_text
     app.jinja_env.globals["reply_files"] = reply_files
+    app.jinja_env.globals["channel_title"] = channel_title
 
     @app.context_processor
     def _globals() -> dict:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from engine.catalog import load_catalog
+from engine.channel_registry import registry
 from engine.channel_setup import REPORTED_ENV, report_unconfigured
 from engine.redis_conn import connect_redis, redis_url_of, stop_embedded_redis
 from engine.settings import PROJECT_ROOT, from_env
@@ -38,10 +39,12 @@ def _dev(args: argparse.Namespace) -> int:
     unconfigured = {u.binding_id for u in report_unconfigured(catalog, env)}
     env[REPORTED_ENV] = "1"  # said once here, not again by each process started below
     roles = [("worker",)]
-    # Only the bots whose token is set: `run.py bot` alone refuses to start with a binding's token missing.
-    bots = [f"--binding={name}" for name in catalog.bindings(kind="telegram") if name not in unconfigured]
-    if bots:
-        roles.append(("bot", *bots))
+    # Each channel's receiving process, for its configured bindings only (`run.py bot` alone refuses a missing token).
+    for channel in registry.all():
+        configured = [name for name in catalog.bindings(kind=channel.kind) if name not in unconfigured]
+        command = channel.inbound_command(configured) if configured else None
+        if command:
+            roles.append(command)
     roles.append(("web", "--host", args.host, "--port", str(args.port)))
     children = [subprocess.Popen(_run_py(*role), env=env) for role in roles]
     print(f"Helpdesk running at http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)

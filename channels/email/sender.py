@@ -1,4 +1,4 @@
-"""SMTP delivery: plain text + HTML multipart to SMTP_URL (smtp://, smtps://, ?starttls=1), registered on import."""
+"""SMTP delivery: plain text + HTML multipart to SMTP_URL (smtp://, smtps://, ?starttls=1): the email channel's sender."""
 from __future__ import annotations
 
 import smtplib
@@ -14,7 +14,7 @@ from engine.channel_setup import binding_setting
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
 from engine.logsafe import add_secret
 from engine.render import one_line
-from engine.senders import Outgoing, register_sender
+from engine.senders import Outgoing
 
 SMTP_TIMEOUT = 30  # seconds; shorter than the delivery lease so a hung server becomes a retry, not a double send
 
@@ -27,11 +27,11 @@ def _address(name: str, addr_spec: str) -> Address:
         raise PermanentDeliveryError(f"invalid email address {addr_spec!r}") from exc
 
 
-def build_message(outgoing: Outgoing) -> EmailMessage:
+def build_message(outgoing: Outgoing, sender_name: str = "") -> EmailMessage:
     """The multipart/alternative message; every header value is forced to one line."""
     message = EmailMessage()
     message["Subject"] = one_line(outgoing.subject)
-    message["From"] = _address(outgoing.sender_name, outgoing.binding.from_address or "helpdesk@localhost")
+    message["From"] = _address(sender_name, outgoing.binding.from_address or "helpdesk@localhost")
     message["To"] = _address(outgoing.name, outgoing.address)
     message["Message-ID"] = make_msgid(idstring=f"delivery-{outgoing.delivery_id}")
     message.set_content(outgoing.text)
@@ -65,7 +65,8 @@ def send_email(rt, outgoing: Outgoing) -> None:
     password = urlsplit(url).password or ""  # whatever the variable's name, its password never reaches a log
     add_secret(password)
     add_secret(unquote(password))
-    message = build_message(outgoing)
+    # The From display name: the UI text email.sender_name in the recipient's locale.
+    message = build_message(outgoing, rt.catalog.text(outgoing.locale, "email", "sender_name"))
     try:
         with _connect(url) as client:
             client.send_message(message)
@@ -78,5 +79,3 @@ def send_email(rt, outgoing: Outgoing) -> None:
     except (smtplib.SMTPException, OSError, socket.timeout) as exc:
         raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from exc
 
-
-register_sender("email", send_email)

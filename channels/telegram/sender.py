@@ -11,7 +11,6 @@ from channels.telegram.client import bot_for_binding
 from channels.telegram.keyboards import Rows, markup, ticket_rows
 from channels.telegram.texts import split_text
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
-from engine.senders import register_sender
 from engine.store.models import Delivery
 
 SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
@@ -93,10 +92,8 @@ def notification_buttons(rt, binding_id: str, notification) -> Rows | None:
 
 
 def send_outgoing(rt, outgoing) -> None:
-    """The registered telegram sender: an engine.senders.Outgoing (address = chat id) through its bot binding."""
+    """The telegram channel's sender: an engine.senders.Outgoing (address = chat id) through its bot binding."""
     delivery = Delivery.get_or_none(Delivery.id == outgoing.delivery_id)
     buttons = notification_buttons(rt, outgoing.binding_id, delivery.notification) if delivery else None
     send_telegram(rt, outgoing.binding_id, int(outgoing.address), outgoing.text, buttons)
 
-
-register_sender("telegram", send_outgoing)

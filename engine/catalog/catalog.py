@@ -6,7 +6,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from engine.catalog.schema import ChannelBinding, NotificationTypeSpec, Policies, Priority, SelectOption
+from engine.catalog.schema import ChannelBinding, Policies, Priority, SelectOption
 from engine.catalog.ui_format import SAFE_FORMATTER
 
 RESERVED_FIELDS = ("subject", "message", "attachments")
@@ -96,7 +96,7 @@ class Catalog:
     files: tuple[str, ...]
     categories: tuple[Category, ...]  # sorted by order, then title
     forms: Mapping[str, Form]
-    notification_types: Mapping[str, NotificationTypeSpec]
+    notification_types: Mapping[str, object]  # id -> NotificationTypeSpec (schema.config_models)
     channels: Mapping[str, ChannelBinding]
     policies: Policies
     ui: Mapping[str, Mapping[str, Mapping[str, str]]]  # locale -> section -> key -> text
@@ -127,7 +127,7 @@ class Catalog:
         raise KeyError(f"UI text {section}.{key} is not defined")
 
     def bindings(self, kind: str | None = None, serves: str | None = None) -> dict[str, ChannelBinding]:
-        """Channel bindings filtered by kind (telegram/email/web) and role (notifications/tickets)."""
+        """Channel bindings filtered by kind (an installed channel's kind) and role (notifications/tickets)."""
         return {
             name: b for name, b in self.channels.items()
             if (kind is None or b.kind == kind) and (serves is None or serves in b.serves)

@@ -13,12 +13,12 @@ from engine.catalog.ui_format import placeholder_problems, placeholders
 from engine.catalog.yaml_positions import Path_
 
 REQUIRED_FIELDS = {"subject": "the ticket subject", "message": "the first message"}
-UI_SECTIONS = ("web", "telegram", "email", "validation")
+UI_SECTIONS = tuple(name for name in schema.UITextsFile.model_fields if name != "locale")
 
 
 @dataclass(frozen=True)
 class CategoryDecl:
-    category: schema.CategoryFile
+    category: object  # a CategoryFile of schema.config_models
     source: Source
 
 
@@ -91,15 +91,17 @@ def _unbound_channels(kinds, src: Source, path: Path_, bound_kinds: set[str] | N
     ]
 
 
-def check_notification_types(types: schema.NotificationTypesFile, src: Source, bound_kinds: set[str] | None) -> list[ConfigError]:
-    """Template syntax, undeclared params, a template for every default channel, channels that are bound."""
+def check_notification_types(types, src: Source, bound_kinds: set[str] | None, channels: dict) -> list[ConfigError]:
+    """Template syntax, undeclared params, a template for every default channel, channels that are bound.
+
+    `types` is a NotificationTypesFile of `schema.config_models`; `channels`: the installed channels by kind."""
     errors = []
     for type_id, spec in types.types.items():
         base = ("types", type_id)
         declared = tuple(spec.params)
-        texts = {("web",): spec.templates.web, ("telegram",): spec.templates.telegram}
-        if spec.templates.email:
-            texts.update({("email", key): getattr(spec.templates.email, key) for key in ("subject", "body", "html")})
+        texts = {}
+        for kind, template in spec.templates:
+            texts.update({(kind, *sub): text for sub, text in channels[kind].template_texts(template).items()})
         for sub, text in texts.items():
             if text is not None:
                 errors += [src.error(base + ("templates",) + sub, m) for m in template_problems(text, declared)]
@@ -110,18 +112,16 @@ def check_notification_types(types: schema.NotificationTypesFile, src: Source, b
     return errors
 
 
-def check_channels(channels: schema.ChannelsFile, src: Source, type_ids) -> list[ConfigError]:
-    """Each binding's notifications name known types (unless types.yaml is broken); telegram and email say where their secret is."""
+def check_channels(channels, src: Source, type_ids, installed: dict) -> list[ConfigError]:
+    """Each binding's notifications name known types (unless types.yaml is broken); its channel's own checks
+    (e.g. where the secret is). `channels` is a ChannelsFile of `schema.config_models`; `installed`: channels by kind."""
     errors = []
     for binding_id, binding in channels.channels.items():
         base = ("channels", binding_id)
         for i, type_id in enumerate(binding.notifications or ()):
             if type_ids is not None and type_id not in type_ids:
                 errors.append(src.error(base + ("notifications", i), f"unknown notification type '{type_id}'" + did_you_mean(type_id, type_ids)))
-        if binding.kind == "telegram" and not binding.token_env:
-            errors.append(src.error(base, "a telegram binding needs token_env (the variable holding the bot token)"))
-        if binding.kind == "email" and not binding.smtp_url_env:
-            errors.append(src.error(base, "an email binding needs smtp_url_env (the variable holding the SMTP URL)"))
+        errors += [src.error(base, problem) for problem in installed[binding.kind].binding_problems(binding)]
     return errors
 
 

@@ -17,12 +17,9 @@ from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml
+from engine.channel_registry import registry
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
-ALL_CHANNELS = ("web", "telegram")
-
-# What a missing single-file kind means: no types, no bindings, default policies.
-_ABSENT = {schema.NotificationTypesFile: {"types": {}}, schema.ChannelsFile: {"channels": {}}, schema.PoliciesFile: {}}
 
 __all__ = ["ConfigError", "ConfigErrors", "load_catalog"]
 
@@ -86,13 +83,18 @@ def load_catalog(config_dir: Path | str) -> Catalog:
 def _load_catalog(load: _Load) -> Catalog:
     if not load.config_dir.is_dir():
         raise ConfigErrors([ConfigError(load.config_dir.as_posix(), 1, "", "config folder not found")])
-    categories = [checks.CategoryDecl(c, s) for c, s in _each(load, "categories", schema.CategoryFile) if c]
+    installed = registry.all()
+    if not installed:
+        raise RuntimeError("no channels are registered: call channels.register_channels() at the process's start")
+    models = schema.config_models(installed)  # the binding union, templates and channel lists of these kinds
+    categories = [checks.CategoryDecl(c, s) for c, s in _each(load, "categories", models.CategoryFile) if c]
     if not categories and not load.errors:
         load.errors.append(ConfigError((load.config_dir / "categories").as_posix(), 1, "", "no category files (*.yaml)"))
     library, forms = _read_forms(load)
-    types, types_src = _optional(load, "notifications/types.yaml", schema.NotificationTypesFile)
-    channels, channels_src = _optional(load, "notifications/channels.yaml", schema.ChannelsFile)
-    policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile)
+    # A missing single-file kind means no types, no bindings, default policies.
+    types, types_src = _optional(load, "notifications/types.yaml", models.NotificationTypesFile, {"types": {}})
+    channels, channels_src = _optional(load, "notifications/channels.yaml", models.ChannelsFile, {"channels": {}})
+    policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile, {})
     ui = _ui_texts(load)
 
     # References into a broken folder are not checked: the first error explains them.
@@ -101,15 +103,16 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_form(form_id, fields, forms[form_id].source)
     bound = None if channels is None else {b.kind for b in channels.channels.values()}
     load.errors += checks.check_categories(categories, None if "forms" in load.broken else forms, bound)
+    by_kind = {channel.kind: channel for channel in installed}
     if types:
-        load.errors += checks.check_notification_types(types, types_src, bound)
+        load.errors += checks.check_notification_types(types, types_src, bound, by_kind)
     if channels:
-        load.errors += checks.check_channels(channels, channels_src, types.types if types else None)
+        load.errors += checks.check_channels(channels, channels_src, types.types if types else None, by_kind)
     if policies:
         load.errors += checks.check_policies(policies.policies, policies_src)
     if load.errors:
         raise ConfigErrors(load.errors)
-    return _build(load, categories, forms, resolved, types, channels, policies, ui)
+    return _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
 
 
 def _each(load: _Load, folder: str, model):
@@ -117,11 +120,11 @@ def _each(load: _Load, folder: str, model):
         yield load.model(path, model)
 
 
-def _optional(load: _Load, rel: str, model):
-    """A single-file kind: absent means empty (defaults)."""
+def _optional(load: _Load, rel: str, model, absent: dict):
+    """A single-file kind: absent means `absent` (empty, defaults)."""
     path = load.config_dir / rel
     if not path.exists():
-        return model.model_validate(_ABSENT[model]), None
+        return model.model_validate(absent), None
     return load.model(path, model)
 
 
@@ -183,13 +186,13 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
     return texts
 
 
-def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui) -> Catalog:
+def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds) -> Catalog:
     pol = policies.policies
     built_forms = build_forms(forms, resolved, pol)
     cats, topics = [], {}
     for decl in categories:
         c = decl.category
-        c_channels = tuple(c.channels or ALL_CHANNELS)
+        c_channels = tuple(c.channels or ticket_kinds)
         ts = tuple(
             Topic(c.id, t.id, t.title, t.description, t.priority, t.form, tuple(t.keywords), tuple(t.channels or c_channels))
             for t in c.topics

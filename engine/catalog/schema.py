@@ -3,20 +3,23 @@
 Each model is one kind of file or one block inside it. Unknown keys are errors
 (extra="forbid"); every model is frozen so a loaded Catalog can be shared between
 threads without copying. Cross-references (a topic's form, a form's `use`, a
-template's params) are checked by the loader, not here.
+template's params) are checked by the loader, not here. The models that name channel
+kinds (bindings, templates, `channels` lists) are built per set of installed channels
+by `config_models`.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal, Protocol, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 DURATION_PATTERN = r"^\d+\s*[smhd]$"
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description="Lowercase id: letters, digits, '-', '_' (max 40)")]
 Priority = Literal["low", "normal", "high", "urgent"]
-ChannelKind = Literal["web", "email", "telegram"]
 FieldType = Literal["string", "text", "integer", "select", "boolean", "email", "phone", "date", "attachments"]
 ParamType = Literal["string", "number", "integer", "boolean", "date"]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, description="A duration: 30s, 15m, 36h, 2d")]
@@ -86,78 +89,89 @@ class FormFile(Strict):
     fields: list[FormField] = Field(default_factory=list)
 
 
-# --- categories --------------------------------------------------------------------
+# --- channel bindings --------------------------------------------------------------
 
 
-class TopicSpec(Strict):
-    id: Identifier
-    title: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    priority: Priority = "normal"
-    form: Identifier = Field("default", description="Form id under config/forms/")
-    keywords: list[str] = Field(default_factory=list, description="Extra words for the 'don't know what to pick' search")
-    channels: list[ChannelKind] | None = Field(None, description="Where the topic is offered; default everywhere")
+class BindingBase(Strict):
+    """Keys every channel binding has; a channel's own binding model narrows `kind` to `Literal["<kind>"]` and adds its keys."""
 
-
-class CategoryFile(Strict):
-    """config/categories/<id>.yaml: one category with its topics."""
-
-    id: Identifier
-    title: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    order: int = 100
-    icon: str | None = None
-    keywords: list[str] = Field(default_factory=list)
-    channels: list[ChannelKind] | None = None
-    topics: list[TopicSpec] = Field(min_length=1)
-
-
-# --- notifications -----------------------------------------------------------------
-
-
-class EmailTemplate(Strict):
-    subject: str
-    body: str = Field(description="Plain text body (Jinja2, sandboxed)")
-    html: str | None = Field(None, description="HTML body (autoescaped); default: the text body in <pre>")
-
-
-class Templates(Strict):
-    web: str | None = None
-    telegram: str | None = None
-    email: EmailTemplate | None = None
-
-
-class NotificationTypeSpec(Strict):
-    title: str
-    description: str = ""
-    source: Literal["ticket", "event"] = Field(description="ticket: raised by the engine; event: posted through the events API")
-    params: dict[Identifier, ParamType] = Field(default_factory=dict)
-    default_channels: list[ChannelKind] = Field(default_factory=lambda: ["web"])
-    templates: Templates
-
-
-class NotificationTypesFile(Strict):
-    """config/notifications/types.yaml."""
-
-    types: dict[Identifier, NotificationTypeSpec]
-
-
-class ChannelBinding(Strict):
-    kind: ChannelKind
+    kind: str = Field(description="What the binding is: an installed channel's kind")
     title: str | None = None
-    token_env: str | None = Field(None, description="telegram: environment variable holding the bot token")
-    username: str | None = Field(None, description="telegram: the bot's @username, for t.me deep links")
     serves: list[Literal["notifications", "tickets"]] = Field(default_factory=lambda: ["notifications"])
     notifications: list[Identifier] | None = Field(None, description="Types delivered through this binding; default all")
-    link_by_username: bool = Field(False, description="telegram: /start links a customer who entered this username in settings")
-    smtp_url_env: str | None = Field(None, description="email: environment variable with smtp://user:pass@host:port")
-    from_address: str | None = Field(None, description="email: From header")
 
 
-class ChannelsFile(Strict):
-    """config/notifications/channels.yaml."""
+ChannelBinding = BindingBase  # the annotation of a loaded binding: one of the registered kinds' models
 
-    channels: dict[Identifier, ChannelBinding]
+
+class ChannelSchema(Protocol):
+    """What the config needs of an installed channel (engine.channel_protocol.Channel has it)."""
+
+    kind: str
+    binding_model: type[BindingBase]
+    template_type: Any  # the annotation of `templates.<kind>`
+    in_app: bool  # the portal's own list: the default of a type's `default_channels`
+
+
+@lru_cache(maxsize=16)
+def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
+    """The models whose keys depend on the installed channels, built for this set: TopicSpec, CategoryFile,
+    Templates, NotificationTypeSpec, NotificationTypesFile, ChannelsFile and the ChannelBinding union on `kind`."""
+    kinds = tuple(c.kind for c in channels)
+    ChannelKind = Literal[kinds]  # noqa: N806 (a type)
+    in_app = [c.kind for c in channels if c.in_app]
+    members = tuple(c.binding_model for c in channels)
+    Binding = Annotated[Union[members], Field(discriminator="kind")] if len(members) > 1 else members[0]  # noqa: N806
+
+    class TopicSpec(Strict):
+        id: Identifier
+        title: str = Field(min_length=1, max_length=200)
+        description: str = ""
+        priority: Priority = "normal"
+        form: Identifier = Field("default", description="Form id under config/forms/")
+        keywords: list[str] = Field(default_factory=list, description="Extra words for the 'don't know what to pick' search")
+        channels: list[ChannelKind] | None = Field(None, description="Where the topic is offered; default everywhere")
+
+    class CategoryFile(Strict):
+        """config/categories/<id>.yaml: one category with its topics."""
+
+        id: Identifier
+        title: str = Field(min_length=1, max_length=200)
+        description: str = ""
+        order: int = 100
+        icon: str | None = None
+        keywords: list[str] = Field(default_factory=list)
+        channels: list[ChannelKind] | None = None
+        topics: list[TopicSpec] = Field(min_length=1)
+
+    Templates = create_model(  # noqa: N806: one optional key per channel kind, in registry order
+        "Templates", __base__=Strict, __module__=__name__,
+        **{c.kind: (c.template_type | None, None) for c in channels},
+    )
+
+    class NotificationTypeSpec(Strict):
+        title: str
+        description: str = ""
+        source: Literal["ticket", "event"] = Field(description="ticket: raised by the engine; event: posted through the events API")
+        params: dict[Identifier, ParamType] = Field(default_factory=dict)
+        default_channels: list[ChannelKind] = Field(default_factory=lambda: list(in_app))
+        templates: Templates
+
+    class NotificationTypesFile(Strict):
+        """config/notifications/types.yaml."""
+
+        types: dict[Identifier, NotificationTypeSpec]
+
+    class ChannelsFile(Strict):
+        """config/notifications/channels.yaml."""
+
+        channels: dict[Identifier, Binding]
+
+    return SimpleNamespace(
+        kinds=kinds, ChannelKind=ChannelKind, ChannelBinding=Binding, TopicSpec=TopicSpec, CategoryFile=CategoryFile,
+        Templates=Templates, NotificationTypeSpec=NotificationTypeSpec, NotificationTypesFile=NotificationTypesFile,
+        ChannelsFile=ChannelsFile,
+    )
 
 
 # --- policies and UI texts ---------------------------------------------------------
@@ -220,10 +234,10 @@ class UITextsFile(Strict):
     email: dict[str, str] = Field(default_factory=dict)
     validation: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("web", "telegram", "email", "validation")
+    @field_validator("*")
     @classmethod
-    def _no_empty(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, text in value.items():
+    def _no_empty(cls, value):
+        for key, text in value.items() if isinstance(value, dict) else ():
             if not text.strip():
                 raise ValueError(f"text '{key}' is empty")
         return value

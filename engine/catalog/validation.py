@@ -22,7 +22,7 @@ def validate(model: type[BaseModel], source: Source) -> tuple[BaseModel | None, 
 
 def _translate(model, source: Source, data, raw_errors: list[dict]) -> list[ConfigError]:
     found = []  # (path, came_through_union, message)
-    for err in raw_errors:
+    for err in map(_at_discriminator, raw_errors):
         path, through_union = _data_path(data, err["loc"], err["type"] in ("missing", "extra_forbidden"))
         found.append((path, through_union, _message(model, err)))
     # A value failing every member of a union yields one error per member; keep the member that got furthest.
@@ -36,6 +36,19 @@ def _translate(model, source: Source, data, raw_errors: list[dict]) -> list[Conf
             seen_paths.add(path)
             errors.append(source.error(path, message))
     return errors
+
+
+def _at_discriminator(err: dict) -> dict:
+    """A discriminated union's tag error (a binding's `kind`) as an error of that key, worded like a Literal's."""
+    if err["type"] not in ("union_tag_invalid", "union_tag_not_found"):
+        return err
+    ctx = err.get("ctx", {})
+    loc = (*err["loc"], ctx.get("discriminator", "").strip("'"))
+    if err["type"] == "union_tag_not_found":
+        return {**err, "type": "missing", "loc": loc}
+    head, _, last = ctx.get("expected_tags", "").rpartition(", ")
+    expected = f"{head} or {last}" if head else last
+    return {**err, "type": "literal_error", "loc": loc, "msg": f"Input should be {expected}", "input": ctx.get("tag")}
 
 
 def _data_path(data, loc: tuple, names_key: bool) -> tuple[tuple, bool]:
@@ -106,7 +119,7 @@ def _step(tp, part):
     tp = _concrete(tp, part)
     if tp is None:
         return None
-    if isinstance(part, str) and getattr(tp, "__name__", None) == part:
+    if isinstance(part, str) and (getattr(tp, "__name__", None) == part or _tagged(tp, part)):
         return tp  # a union member tag selected this member
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return next((f.annotation for name, f in tp.model_fields.items() if part in (name, f.alias)), None)
@@ -124,8 +137,16 @@ def _concrete(tp, part):
         tp = typing.get_args(tp)[0]
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(tp) if a is not type(None)]
-        named = [m for m in members if getattr(m, "__name__", None) == part]
+        named = [m for m in members if getattr(m, "__name__", None) == part or _tagged(m, part)]
         models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
         candidates = named or models or members
         return _concrete(candidates[0], part) if candidates else None
     return tp
+
+
+def _tagged(tp, part) -> bool:
+    """A discriminated union's member whose tag (a Literal field, e.g. a binding's `kind`) is `part`."""
+    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        return False
+    return any(typing.get_origin(f.annotation) is typing.Literal and typing.get_args(f.annotation) == (part,)
+               for f in tp.model_fields.values())

@@ -5,8 +5,10 @@ import time
 
 from redis import Redis
 
+from channels import register_channels
 from engine.catalog_sync import CatalogHolder
 
+register_channels()  # as run.py does at a process's start
 holder = CatalogHolder(sys.argv[1], redis=Redis(unix_socket_path=sys.argv[2]))
 first = holder.current.version
 print("ready", first, flush=True)

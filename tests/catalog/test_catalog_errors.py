@@ -213,6 +213,16 @@ CASES = [
         id="channel-binding",
     ),
     pytest.param(
+        {"notifications/channels.yaml": "channels:\n  bot:\n    kind: telegramm\n  mail:\n    kind: email\n"
+                                        "    smtp_url_env: SMTP_URL\n    token_env: BOT_TOKEN\n  nothing: {title: X}\n"},
+        [
+            "config/notifications/channels.yaml:3: channels.bot.kind: must be 'web', 'email' or 'telegram', got 'telegramm'",
+            "config/notifications/channels.yaml:7: channels.mail.token_env: unknown key (allowed: kind, title, serves, notifications, smtp_url_env, from_address)",
+            "config/notifications/channels.yaml:8: channels.nothing.kind: missing required key",
+        ],
+        id="binding-kinds",
+    ),
+    pytest.param(
         {"ui/ru.yaml": "locale: ru\ntelegram:\n  skip: Дальше\n  skipp: Дальше\n"},
         ["config/ui/ru.yaml:4: telegram.skipp: unknown UI text 'telegram.skipp' (not in the built-in texts) (did you mean 'skip'?)"],
         id="unknown-ui-text",

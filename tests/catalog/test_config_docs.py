@@ -8,7 +8,7 @@ import typing
 import yaml
 from pydantic import BaseModel
 
-from engine.catalog.json_schema import FILE_KINDS
+from engine.catalog.json_schema import file_kinds
 from engine.catalog.loader import UI_DEFAULTS_DIR
 from engine.settings import PROJECT_ROOT
 
@@ -28,7 +28,7 @@ def _models() -> list[type[BaseModel]]:
             for f in tp.model_fields.values():
                 walk(f.annotation)
 
-    for model in FILE_KINDS.values():
+    for model in file_kinds().values():
         walk(model)
     return found
 

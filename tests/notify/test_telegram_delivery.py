@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from engine.notify import enqueue_deliveries, notify, set_preferences
-from engine.ratelimit import telegram_buckets
+from channels.telegram.channel import telegram_buckets
 from engine.senders import register_sender, sender_for
 from engine.store.models import Delivery, TelegramLink
 from tests.notify.conftest import NOTIFY_TOKEN, link, make_customer, work, work_until, write_policies

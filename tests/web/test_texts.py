@@ -10,7 +10,7 @@ import yaml
 
 from engine.catalog.loader import UI_DEFAULTS_DIR
 from engine.delivery import UNDELIVERED
-from engine.notify import CHANNELS
+from engine.notify import channel_kinds
 from engine.ticket_states import ACTIVE_STATUSES, PRIORITIES, STATUSES
 from web.agent.views import STATUS_FILTERS
 from web.context import LOCALES
@@ -22,7 +22,7 @@ LETTER = re.compile(r"[^\W\d_]")
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 # Dynamic keys built in templates as prefix ~ value, with every value they can take.
 DYNAMIC = {
-    "status_": STATUSES, "staff_status_": STATUSES, "priority_": PRIORITIES, "priority_hint_": ("low", "high", "urgent"), "channel_": CHANNELS,
+    "status_": STATUSES, "staff_status_": STATUSES, "priority_": PRIORITIES, "priority_hint_": ("low", "high", "urgent"), "channel_": channel_kinds(),
     "locale_": LOCALES, "via_": ("web", "telegram", "api", "email"), "filter_status_": tuple(STATUS_FILTERS),
     "admin_delivery_": UNDELIVERED,
 }

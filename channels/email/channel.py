@@ -1,0 +1,75 @@
+"""The email channel: its binding and template keys, its addresses, its HTML rendering, SMTP sending."""
+from __future__ import annotations
+
+from typing import Literal
+
+from markupsafe import Markup, escape
+from pydantic import Field
+
+from channels.email.sender import send_email
+from engine.catalog.schema import BindingBase, Strict
+from engine.channel_protocol import Channel
+from engine.render import Rendered, fallback_text, one_line, render_source, template
+
+_LAYOUT = template(
+    '<!doctype html><html lang="{{ locale }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>'
+    '<body style="font-family:sans-serif;line-height:1.4">{{ body }}'
+    '<hr><p style="color:#777;font-size:small">{{ footer }}</p></body></html>',
+    html=True,
+)
+
+
+class EmailBinding(BindingBase):
+    """An `email` binding: the SMTP server notifications are sent through."""
+
+    kind: Literal["email"]
+    smtp_url_env: str | None = Field(None, description="Environment variable with smtp://user:pass@host:port")
+    from_address: str | None = Field(None, description="The From header")
+
+
+class EmailTemplate(Strict):
+    subject: str
+    body: str = Field(description="Plain text body (Jinja2, sandboxed)")
+    html: str | None = Field(None, description="HTML body (autoescaped); default: the text body in <pre>")
+
+
+class EmailChannel(Channel):
+    """The account's address and its extra notification addresses; a 5xx from the server fails the delivery."""
+
+    kind = "email"
+    binding_model = EmailBinding
+    template_type = EmailTemplate
+
+    def secret_env(self, binding: EmailBinding) -> str | None:
+        return binding.smtp_url_env
+
+    def binding_problems(self, binding: EmailBinding) -> list[str]:
+        if binding.smtp_url_env:
+            return []
+        return ["an email binding needs smtp_url_env (the variable holding the SMTP URL)"]
+
+    def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
+        """The account's address and its extra notification addresses, when an email binding exists."""
+        if not catalog.bindings(kind=self.kind):
+            return []
+        return [a for a in dict.fromkeys([user.email, *(user.notify_emails or [])]) if a]
+
+    def render(self, catalog, type_id, params, locale) -> Rendered:
+        """Subject, the text body with the footer, and HTML (the type's html template, or the text) in the layout."""
+        spec = catalog.notification_types[type_id]
+        email = spec.templates.email
+        subject = one_line(render_source(email.subject if email else spec.title, params))
+        text = render_source(email.body if email else fallback_text(spec), params).strip()
+        footer = catalog.text(locale, "email", "footer")
+        if email is not None and email.html:
+            body = Markup(template(email.html, True).render(**params))
+        else:
+            body = Markup('<div style="white-space:pre-wrap">%s</div>') % escape(text)
+        html = _LAYOUT.render(locale=locale, subject=subject, body=body, footer=footer)
+        return Rendered(subject=subject, text=f"{text}\n\n-- \n{footer}", html=html)
+
+    def send(self, rt, outgoing) -> None:
+        send_email(rt, outgoing)
+
+
+CHANNEL = EmailChannel()

@@ -1,0 +1,95 @@
+"""The channel protocol: what a channel package implements so the engine can configure, address, render and send.
+
+A channel package defines one subclass of `Channel` and exposes an instance as `CHANNEL`; `channels/__init__.py`
+lists the installed packages and registers them into `engine.channel_registry.registry` at process start.
+The engine only ever talks to a channel through these attributes and methods (docs/ARCHITECTURE.md, "Channels").
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel
+
+from engine.catalog.schema import BindingBase
+from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.ratelimit import Bucket
+from engine.render import Rendered, render_text
+
+if TYPE_CHECKING:
+    from engine.catalog import Catalog
+    from engine.catalog.schema import Policies
+    from engine.senders import Outgoing
+    from engine.store.models import Delivery, User
+
+
+class Channel:
+    """One channel kind. Subclasses set the class attributes and override what their channel does differently.
+
+    Sending raises, and nothing else on purpose: PermanentDeliveryError (never retried: the address refused or is
+    invalid), TemporaryDeliveryError (retried with backoff; `retry_after` when the channel said when, which spends
+    no attempt) or ChannelNotConfigured (its setting is unset: the delivery is `skipped`).
+    """
+
+    kind: ClassVar[str]  # the binding `kind` in notifications/channels.yaml, and the Delivery.channel value
+    binding_model: ClassVar[type[BindingBase]]  # pydantic model with `kind: Literal["<kind>"]`: a member of the union
+    template_type: ClassVar[Any] = str  # the annotation of a notification type's `templates.<kind>`
+    accepts_tickets: ClassVar[bool] = False  # customers create tickets here: a category's default `channels`
+    confirms_tickets: ClassVar[bool] = False  # it confirms a ticket made through it itself: no ticket_created echo
+    in_app: ClassVar[bool] = False  # the Notification row itself is the message (the portal's list)
+    links_chats: ClassVar[bool] = False  # a customer links a chat to the account (TelegramLink, one-time link tokens)
+    max_text_length: ClassVar[int | None] = None  # longer rendered texts are cut with "…"
+
+    # --- configuration ------------------------------------------------------------------------------------------
+
+    def secret_env(self, binding: BindingBase) -> str | None:
+        """The environment variable holding the binding's secret; unset means the binding is not configured."""
+        return None
+
+    def binding_problems(self, binding: BindingBase) -> list[str]:
+        """Config errors of one binding that its model cannot express (reported at the binding's line)."""
+        return []
+
+    def template_texts(self, template) -> dict[tuple, str]:
+        """The Jinja2 sources of a `templates.<kind>` value by key path below it (checked when loading)."""
+        if template is None:
+            return {}
+        if isinstance(template, BaseModel):
+            return {(key,): getattr(template, key) for key in type(template).model_fields if isinstance(getattr(template, key), str)}
+        return {(): template}
+
+    def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
+        """The `run.py` arguments of the process that receives messages for these configured bindings (its inbound
+        adapter, started by `run.py dev`); None when nothing is received, or inside another process (the portal)."""
+        return None
+
+    # --- notifications ------------------------------------------------------------------------------------------
+
+    def targets(self, catalog: Catalog, user: User, type_id: str, about_ticket: bool) -> list[str]:
+        """The Delivery targets of `user` for `type_id` on this channel ([]: not reachable here)."""
+        return []
+
+    def resolve(self, catalog: Catalog, target: str) -> tuple[str, BindingBase, str]:
+        """(binding id, binding, address) of a stored target; PermanentDeliveryError when it cannot be sent any more.
+        The default: the kind's first binding, the target is the address."""
+        bindings = catalog.bindings(kind=self.kind)
+        if not bindings:
+            raise PermanentDeliveryError(f"no {self.kind} binding is configured")
+        binding_id, binding = next(iter(bindings.items()))
+        return binding_id, binding, target
+
+    def render(self, catalog: Catalog, type_id: str, params: dict, locale: str) -> Rendered:
+        """The message of a notification type on this channel (default: its text template, or the fallback text)."""
+        return render_text(catalog.notification_types[type_id], self.kind, params, self.max_text_length)
+
+    def rate_buckets(self, policies: Policies, target: str) -> list[Bucket]:
+        """Token buckets one send to `target` takes (shared by every worker through Redis); [] for no limit."""
+        return []
+
+    def send(self, rt, outgoing: Outgoing) -> None:
+        """Send one rendered message once; raise the delivery errors above (the engine retries, not the sender)."""
+        raise TemporaryDeliveryError(f"channel {self.kind} cannot send")
+
+    def refused(self, rt, row: Delivery, error: str) -> Delivery | None:
+        """The address refused for good (PermanentDeliveryError from `send`): react inside the failing transaction,
+        e.g. unlink it; may return a fallback Delivery to enqueue after commit."""
+        return None
