@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     PENDING_STOP.install()
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
-    configure_logging()  # every process: web, worker, bot, dev and one-shot commands
+    configure_logging(role=args.command)  # every process: web, worker, bot, dev and one-shot commands (cli)
     ensure_channels()  # the same installed channels (plus HELPDESK_CHANNELS) in every process, before any catalog
     if not getattr(args, "handles_stop", False):
         exit_on_stop()

@@ -17,6 +17,7 @@ from rq.exceptions import StopRequested
 from app.sweeper import SweeperThread
 from engine import jobs
 from engine.channel_setup import report_unconfigured
+from engine.liveness import start_heartbeat
 from engine.runtime import start_runtime
 from engine.settings import from_env
 from engine.stop_signals import PENDING_STOP, PendingStop, kept_from_new_threads
@@ -34,7 +35,7 @@ LISTENER_STOP_WAIT = 4 * PUBSUB_POLL  # seconds a stopping worker waits for that
 BUSY_STOP_GRACE = 2.5  # seconds
 
 
-def load_channels(extra: tuple[str, ...] = ()) -> None:
+def load_extra_modules(extra: tuple[str, ...]) -> None:
     """Import `extra` modules (e.g. a test's sender replacing one with register_sender) after run.py registered the
     installed channels."""
     for name in extra:
@@ -127,7 +128,7 @@ def _retire(worker: Worker) -> None:
 def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: float | None = None,
                extra_modules: tuple[str, ...] = (), name: str | None = None) -> bool:
     """Work the helpdesk queue (scheduler included) with a sweeper thread beside it; in burst: sweep once, drain, exit."""
-    load_channels(extra_modules)
+    load_extra_modules(extra_modules)
     jobs.bind_runtime(rt)
     early = PENDING_STOP  # remembers a stop since run.py started; RQ takes over when it listens
     early.install()
@@ -192,6 +193,7 @@ def _worker_command(args: argparse.Namespace) -> int:
         return 2
     rt = start_runtime(settings)
     report_unconfigured(rt.catalog, settings.env)
+    start_heartbeat(rt, "worker")  # listed on the admin page while it runs
     run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0
 

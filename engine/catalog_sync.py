@@ -14,6 +14,7 @@ from pathlib import Path
 from peewee import DatabaseError
 from redis.exceptions import RedisError
 
+from engine import counters
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigError, ConfigErrors
@@ -106,6 +107,7 @@ class CatalogHolder:
                 self._seen_published = result.version
                 result = dataclasses.replace(result, published=True)
             self._audit(result, actor)
+            counters.count(self._quick, "config_reloads", result="ok" if result.ok else "failed")  # /metrics
             return result
 
     def _follow_published(self) -> None:

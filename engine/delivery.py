@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 
+from engine import counters
 from engine.catalog.durations import parse_duration
 from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
@@ -20,6 +21,7 @@ from engine.store.models import Delivery, Notification, User
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
 UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
+OUTCOMES = {"not_configured": "skipped"}  # process()'s result -> the outcome label counted (the row's status)
 
 
 def claimable(now: datetime):
@@ -54,12 +56,19 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         # Claimed again after a lease ran out: the worker died (or was stopped) during the last allowed attempt.
         Delivery.update(attempts=attempt - 1).where(_owned(row, attempt)).execute()
         reason = row.last_error or "the worker stopped while sending"
-        return _fail(rt, row, attempt - 1, f"gave up after {attempt - 1} attempts: {reason}")
+        return _counted(rt, row, _fail(rt, row, attempt - 1, f"gave up after {attempt - 1} attempts: {reason}"))
     try:
-        return _attempt(rt, row, attempt, now, lease)
+        return _counted(rt, row, _attempt(rt, row, attempt, now, lease))
     except Exception as exc:  # whatever broke, the row is retried (and counted), never left in `sending`
         log.exception("delivery %s: unexpected error", row.id)
-        return _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None)
+        return _counted(rt, row, _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None))
+
+
+def _counted(rt, row: Delivery, outcome: str) -> str:
+    """Count a claimed attempt's outcome for /metrics (`helpdesk_delivery_attempts_total`)."""
+    if outcome != "skipped":  # the lease ran out before sending: nothing happened to the row
+        counters.count(rt.redis, "delivery_attempts", channel=row.channel, outcome=OUTCOMES.get(outcome, outcome))
+    return outcome
 
 
 def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -> str:

@@ -12,9 +12,10 @@ import sys
 import threading
 from urllib.parse import quote, unquote, urlsplit
 
+from engine import logformat
+
 MARKER = "[REDACTED]"
 MIN_SECRET = 6  # shorter values (FOO_TOKEN=1) would blank out ordinary text
-FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 _PATTERNS = (
     (re.compile(r"(bot\d+(?::|%3A))[A-Za-z0-9_-]+", re.IGNORECASE), rf"\g<1>{MARKER}"),  # Bot API URL paths
@@ -113,7 +114,16 @@ def _log_uncaught_in_thread(hook) -> None:
                                                exc_info=(hook.exc_type, hook.exc_value, hook.exc_traceback))
 
 
-def configure_logging(level: int = logging.INFO, environ=None) -> None:
-    """The logging setup of every process: INFO to stderr, secrets redacted."""
-    logging.basicConfig(level=level, format=FORMAT)
+def configure_logging(level: int | None = None, environ=None, role: str | None = None) -> None:
+    """The logging setup of every process: one line per record to stderr (JSON with LOG_FORMAT=json) carrying time,
+    level, process role and request id; LOG_LEVEL (default INFO); secrets redacted; waitress's queue noise muted."""
+    env = os.environ if environ is None else environ
+    logformat.install_context(logformat.role_for(role))
+    handler = logging.StreamHandler()
+    handler.setFormatter(logformat.make_formatter(env.get("LOG_FORMAT"), redact))
+    level = level or logging.getLevelName(str(env.get("LOG_LEVEL") or "INFO").upper())
+    logging.basicConfig(level=level if isinstance(level, int) else logging.INFO, handlers=[handler])
+    # waitress warns "Task queue depth is N" whenever all its threads are busy: load, not a fault (readiness and
+    # the request latency metric show it); its real errors are still logged.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     install_redaction(environ)

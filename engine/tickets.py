@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import enqueue, notify as notify_module, timers
+from engine import counters, enqueue, notify as notify_module, timers
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -166,6 +166,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
     _enqueue(rt, sent)
+    counters.count(rt.redis, "tickets_created", channel=channel)
     return ticket
 
 

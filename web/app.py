@@ -9,7 +9,7 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, converters, errors, health, security
+from web import assets, context, converters, errors, health, metrics, requestlog, security
 from web.admin import bp as admin_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
@@ -29,7 +29,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     add_secret(app.config["SECRET_KEY"])  # also a key generated and persisted in the data folder
     app.extensions["helpdesk_runtime"] = runtime
 
-    # Order matters: the body limit (security) must be set before CSRFProtect parses the form.
+    # Order matters: the request id first (every later hook logs with it); the body limit (security) must be set
+    # before CSRFProtect parses the form.
+    requestlog.init_app(app)  # request id, access log, HTTP metrics
     context.init_app(app)
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     security.init_app(app)
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)
     health.init_app(app)  # /healthz, /readyz
+    metrics.init_app(app)  # /metrics (loopback or METRICS_TOKEN)
 
     for blueprint in (auth_bp, portal_bp, agent_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _open_db() -> None:
-        if request.blueprint != "health":  # the probes report a database that cannot connect, not fail on it
+        if request.blueprint not in ("health", "metrics"):  # they report a database that cannot connect, not fail on it
             runtime().db.connect(reuse_if_open=True)
 
     @app.teardown_request

@@ -48,6 +48,7 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
     from channels.telegram.client import BotConfigError
     from channels.telegram.runner import BotRunner, apps_for
     from channels.telegram.webhook import set_webhooks
+    from engine.liveness import start_heartbeat
     from engine.runtime import start_runtime
 
     try:
@@ -72,6 +73,7 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
     if PENDING_STOP.signum is not None:  # it came while the bots were set up
         done.set()
     runner.start()
+    start_heartbeat(rt, "bot", detail=", ".join(app.names for app in apps))  # listed on the admin page
     print(f"polling {len(apps)} bot(s): {', '.join(app.names for app in apps)}", flush=True)
     while not done.wait(1):
         if not any(t.is_alive() for t in runner.threads):

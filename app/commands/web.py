@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.liveness import start_heartbeat
 from engine.settings import from_env
 from engine.stop_signals import exit_on_stop, kept_from_new_threads
 
@@ -51,6 +52,7 @@ def serve(app, host: str, port: int, threads: int = 8) -> None:
     server = make_server(app, host, port, threads)
     print(f"Serving on http://{server.effective_host}:{server.effective_port}", flush=True)
     try:
+        start_heartbeat(app.extensions["helpdesk_runtime"], "web", detail=f"{server.effective_host}:{server.effective_port}")
         server.run()
     finally:
         server.close()

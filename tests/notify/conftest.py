@@ -27,7 +27,6 @@ from rq import SimpleWorker
 from engine import enqueue, jobs
 from engine.store.models import TelegramLink, User
 from engine.settings import PROJECT_ROOT
-from app.worker import load_channels
 from tests.telegram.fake_bot_api import FakeBotAPI
 from tests.waiting import HANG_CAP, wait_for
 
@@ -125,8 +124,7 @@ def settings(settings, mailbox, fake_api):
 
 @pytest.fixture
 def bound(rt):
-    """The test's Runtime bound for in-process job runs, with the real channel senders loaded."""
-    load_channels()
+    """The test's Runtime bound for in-process job runs (tests/conftest.py registered the installed channels)."""
     jobs.bind_runtime(rt)
     yield rt
     jobs._bound.clear()

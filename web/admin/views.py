@@ -1,10 +1,14 @@
-"""Catalog version, files and last errors; the Reload button; channel bindings; failed and skipped deliveries."""
+"""Catalog version, files and last errors; the Reload button; channel bindings; live processes; failed and
+skipped deliveries."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
 
 from engine.channel_setup import unconfigured
 from engine.delivery import failed_deliveries, retry_delivery
+from engine.liveness import live_processes
+from engine.redis_conn import quick_client
 from web.admin.blueprint import bp
 from web.auth import admin_required
 from web.context import current_user, runtime
@@ -36,5 +40,20 @@ def retry(delivery_id: int):
 def _render_index(result=None):
     rt = runtime()
     missing = {u.binding_id: u.env_var for u in unconfigured(rt.catalog, rt.settings.env)}
+    processes, processes_error = _processes()
     return render_template("admin/index.html", holder=rt.catalogs, result=result, missing=missing,
-                           failed=failed_deliveries(limit=50))
+                           failed=failed_deliveries(limit=50), processes=processes, processes_error=processes_error)
+
+
+REDIS_TIMEOUT = 1.0  # seconds: the page still renders, saying so, while Redis is away
+
+
+def _processes():
+    """(live processes, None), or ([], the reason) when Redis does not answer."""
+    redis = current_app.extensions.get("helpdesk_admin_redis")
+    if redis is None:
+        redis = current_app.extensions["helpdesk_admin_redis"] = quick_client(runtime().redis, REDIS_TIMEOUT)
+    try:
+        return live_processes(redis), None
+    except RedisError as exc:
+        return [], str(exc)
