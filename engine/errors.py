@@ -77,3 +77,7 @@ class Unauthenticated(HelpdeskError):
 
 class CredentialRevoked(HelpdeskError):
     """Credentials that were valid once and have been revoked (edges answer 403)."""
+
+
+class FormSessionInvalid(HelpdeskError):
+    """Stored form-session data that cannot be read back (corrupt, or written in an unknown format)."""

@@ -57,6 +57,12 @@ def _text(raw: object, multiline: bool, cap: int) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def text_limit(field: Field) -> int:
+    """The most characters a text-like field takes: its max_length within the type's hard cap."""
+    cap = TEXT_CAP if field.type == "text" else EMAIL_CAP if field.type == "email" else STRING_CAP
+    return min(field.max_length or cap, cap)
+
+
 def _lengths(field: Field, value: str, cap: int) -> str:
     limit = min(field.max_length or cap, cap)
     if len(value) > limit:
@@ -188,21 +194,47 @@ def is_empty(raw: object) -> bool:
     return False
 
 
+def _clean(field: Field, raw: object) -> object:
+    """The clean value of one raw value; raises InvalidValue."""
+    if is_empty(raw):
+        if field.required:
+            raise InvalidValue("required")
+        return None if field.type != "attachments" else []
+    value = FIELD_TYPES[field.type].clean(field, raw)
+    if field.pattern and field.type in PATTERN_TYPES and not _compiled(field.pattern).fullmatch(value):
+        raise InvalidValue("pattern")
+    return value
+
+
+def clean_value(field: Field, raw: object) -> object:
+    """The clean value, or None when the raw one is missing or invalid (what visible_when looks at)."""
+    try:
+        return _clean(field, raw)
+    except InvalidValue:
+        return None
+
+
 def clean_field(catalog: Catalog, field: Field, raw: object, locale: str) -> tuple[object, str | None]:
     """Clean one raw value: (value, None) when valid, (None, localized message) when not."""
     try:
-        if is_empty(raw):
-            if field.required:
-                raise InvalidValue("required")
-            return (None if field.type != "attachments" else []), None
-        value = FIELD_TYPES[field.type].clean(field, raw)
-        if field.pattern and field.type in PATTERN_TYPES and not _compiled(field.pattern).fullmatch(value):
-            if field.pattern_message:
-                return None, field.pattern_message
-            raise InvalidValue("pattern")
-        return value, None
+        return _clean(field, raw), None
     except InvalidValue as exc:
+        if exc.key == "pattern" and field.pattern_message:
+            return None, field.pattern_message
         return None, catalog.text(locale, "validation", exc.key, **exc.params)
+
+
+def visible_ids(fields: Sequence[Field], clean_values: Mapping[str, object]) -> set[str]:
+    """The fields visible_when shows for these clean values (the one rule of every channel).
+
+    A hidden field's value counts as not given, so a field depending on a hidden one is hidden too
+    (its controller always comes before it: the catalog checks that).
+    """
+    shown: dict[str, object] = {}
+    for field in fields:
+        if field.is_visible(shown):
+            shown[field.id] = clean_values.get(field.id)
+    return set(shown)
 
 
 def validate_field(catalog: Catalog, field: Field, raw: object, locale: str) -> str | None:
@@ -234,6 +266,6 @@ def validate_submission(
         if error:
             errors[field.id] = error
     # visible_when looks at clean values (a boolean answered "да" is True), then hidden fields vanish.
-    visible = {f.id for f in form.fields if f.is_visible(cleaned)}
+    visible = visible_ids(form.fields, cleaned)
     clean_values = {k: v for k, v in cleaned.items() if k in visible and k not in errors and not is_empty(v)}
     return clean_values, {k: v for k, v in errors.items() if k in visible}

@@ -9,11 +9,12 @@ from peewee import IntegrityError, fn
 from engine import counters, enqueue, notify as notify_module, timers
 from engine.attachments import Upload, store_blob
 from engine.catalog import Catalog
-from engine.catalog.catalog import Field, Topic
+from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
 from engine.channel_registry import registry
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
-from engine.forms import TEXT_CAP, clean_field, validate_submission
+from engine.form_session import reply_fields
+from engine.forms import clean_field, validate_submission
 from engine.runtime import Runtime
 from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
 from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
@@ -170,15 +171,6 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
 
 
 # --- replies and transitions --------------------------------------------------------------
-
-
-def reply_fields(catalog: Catalog) -> tuple[Field, Field]:
-    """The implicit form of a reply: a body and files under the attachment policy."""
-    att = catalog.policies.attachments
-    body = Field(id="message", label="message", type="text", max_length=TEXT_CAP)
-    files = Field(id="attachments", label="attachments", type="attachments", max_files=att.max_files,
-                  max_file_size_mb=att.max_file_size_mb, allowed_types=tuple(att.allowed_types))
-    return body, files
 
 
 def _move(ticket: Ticket, old: str, new: str, **changes) -> None:

@@ -6,6 +6,7 @@ from peewee import SqliteDatabase
 
 from engine import notify, sessions
 from engine.catalog import Catalog
+from engine.form_session import reply_fields
 from engine.runtime import Runtime
 from engine.store.models import User
 
@@ -64,6 +65,11 @@ def validation_text(key: str, **params) -> str:
     return catalog().text(locale(), "validation", key, **params)
 
 
+def reply_files():
+    """The files a reply takes and their limits (engine.form_session.reply_fields, as the engine checks them)."""
+    return reply_fields(catalog())[1]
+
+
 def init_app(app: Flask) -> None:
     """Open the database per request and give templates the catalog, user and `t`."""
 
@@ -82,6 +88,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["t"] = t  # a global, so imported macros see it too
     app.jinja_env.globals["validation_text"] = validation_text
+    app.jinja_env.globals["reply_files"] = reply_files
     app.jinja_env.globals["channel_title"] = channel_title
 
     @app.context_processor

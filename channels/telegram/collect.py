@@ -2,41 +2,28 @@
 from __future__ import annotations
 
 from engine.attachments import Upload
-from engine.catalog import Catalog
 from engine.catalog.catalog import Field
 from engine.forms import validate_field
 
+from channels.telegram.downloads import TELEGRAM_DOWNLOAD_LIMIT_MB, FileTooBig
 from channels.telegram.events import Ctx, FileRef
-
-TELEGRAM_DOWNLOAD_LIMIT_MB = 20  # getFile refuses bigger files
-
-
-class FileTooBig(Exception):
-    """The Bot API refused to hand the file to the bot (over its download limit)."""
+from channels.telegram.state import Collecting, StoredFile
 
 
-def policy_files_field(catalog: Catalog) -> Field:
-    """Attachment limits for replies (and forms without an attachments field): the policy's."""
-    att = catalog.policies.attachments
-    return Field(id="attachments", label="attachments", type="attachments", max_files=att.max_files,
-                 max_file_size_mb=att.max_file_size_mb, allowed_types=tuple(att.allowed_types))
-
-
-def add_text(ctx: Ctx, state: dict, text: str, text_field: Field | None) -> str | None:
+def add_text(ctx: Ctx, collecting: Collecting, text: str, text_field: Field | None) -> str | None:
     """Append a piece of text; returns the engine's error message when the whole would be invalid."""
-    combined = "\n\n".join(p for p in (state.get("text", ""), text.strip()) if p)
+    combined = "\n\n".join(p for p in (collecting.text, text.strip()) if p)
     if text_field is not None:
         error = validate_field(ctx.catalog, text_field, combined, ctx.locale)
         if error:
             return error
-    state["text"] = combined
+    collecting.text = combined
     return None
 
 
-def add_file(ctx: Ctx, state: dict, ref: FileRef, files_field: Field) -> str | None:
+def add_file(ctx: Ctx, collecting: Collecting, ref: FileRef, files_field: Field) -> str | None:
     """Check and remember one file (by file_id); returns a refusal the user understands, or None."""
-    files = state.setdefault("files", [])
-    if len(files) >= files_field.max_files:
+    if len(collecting.files) >= files_field.max_files:
         return ctx.t("file_refused", name=ref.name,
                      reason=ctx.catalog.text(ctx.locale, "validation", "too_many_files", max=files_field.max_files))
     if ref.size and ref.size > TELEGRAM_DOWNLOAD_LIMIT_MB * 1024 * 1024:
@@ -52,14 +39,13 @@ def add_file(ctx: Ctx, state: dict, ref: FileRef, files_field: Field) -> str | N
     error = validate_field(ctx.catalog, files_field, [Upload(ref.name, data, ref.mime)], ctx.locale)
     if error:
         return ctx.t("file_refused", name=ref.name, reason=error)
-    files.append({"file_id": ref.file_id, "name": ref.name, "mime": ref.mime, "size": len(data)})
+    collecting.files.append(StoredFile(ref.file_id, ref.name, ref.mime, len(data)))
     return None
 
 
-def uploads(ctx: Ctx, state: dict) -> list[Upload]:
+def uploads(ctx: Ctx, collecting: Collecting) -> list[Upload]:
     """Download the remembered files again for the engine (file ids outlive a bot restart)."""
-    return [Upload(f["name"], ctx.fetch(FileRef(f["file_id"], f["name"], f["mime"], f["size"])), f["mime"])
-            for f in state.get("files", [])]
+    return [Upload(f.name, ctx.fetch(FileRef(f.file_id, f.name, f.mime, f.size)), f.mime) for f in collecting.files]
 
 
 def _mb(value: float) -> str:

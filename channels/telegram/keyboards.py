@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from channels.telegram.callbacks import AskArchive, ReplyTo, encode
+
 Rows = list[list[tuple[str, str]]]
 MAX_CALLBACK_BYTES = 64  # Telegram's limit; Cyrillic takes 2 bytes a letter, so data are short ASCII keys
 
@@ -22,5 +24,5 @@ def markup(rows: Rows | None) -> InlineKeyboardMarkup | None:
 
 def ticket_rows(catalog, locale: str, number: int) -> Rows:
     """'Добавить ответ' and 'Добавить в архив' for one ticket (under replies and in /tickets)."""
-    return [[(catalog.text(locale, "telegram", "add_reply"), f"r:{number}")],
-            [(catalog.text(locale, "telegram", "add_to_archive"), f"a:{number}")]]
+    return [[(catalog.text(locale, "telegram", "add_reply"), encode(ReplyTo(number)))],
+            [(catalog.text(locale, "telegram", "add_to_archive"), encode(AskArchive(number)))]]

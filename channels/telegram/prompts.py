@@ -5,6 +5,7 @@ from typing import Callable
 
 from engine.catalog.catalog import Field
 
+from channels.telegram.callbacks import Choose, Finish, encode
 from channels.telegram.events import Ctx
 from channels.telegram.keyboards import Rows
 
@@ -21,18 +22,18 @@ def typed(hint_key: str | None = None) -> Prompt:
 
 def select(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
     """One button per option; the callback carries the option's index, never its (possibly Cyrillic) text."""
-    rows = [[(o.label or o.value, f"o:{seq}:{i}")] for i, o in enumerate(field.options)]
+    rows = [[(o.label or o.value, encode(Choose(seq, str(i))))] for i, o in enumerate(field.options)]
     return f"{field.label}\n{ctx.t('choose_option')}", rows
 
 
 def boolean(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
-    return field.label, [[(ctx.t("answer_yes"), f"o:{seq}:y"), (ctx.t("answer_no"), f"o:{seq}:n")]]
+    return field.label, [[(ctx.t("answer_yes"), encode(Choose(seq, "y"))), (ctx.t("answer_no"), encode(Choose(seq, "n")))]]
 
 
 def files(ctx: Ctx, field: Field, seq: int, max_files: int | None = None) -> tuple[str, Rows]:
     """The collecting step (the message with its files, or a lone attachments field): text and files, then Завершить."""
     text = ctx.t("ask_message", label=field.label, max_files=max_files or field.max_files)
-    return text, [[(ctx.t("finish"), f"f:{seq}")]]
+    return text, [[(ctx.t("finish"), encode(Finish(seq)))]]
 
 
 PROMPTS: dict[str, Prompt] = {

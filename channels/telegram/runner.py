@@ -8,7 +8,7 @@ import time
 import requests
 from telebot.apihelper import ApiException, ApiTelegramException
 
-from channels.telegram import state as state_store
+from channels.telegram import dedupe
 from channels.telegram.botapp import BotApp
 from channels.telegram.client import BotConfigError, token_for
 from engine.stop_signals import kept_from_new_threads
@@ -96,7 +96,7 @@ class BotRunner:
                 offset = update.update_id + 1
             if time.monotonic() - pruned > PRUNE_EVERY:
                 pruned = time.monotonic()
-                state_store.prune_processed()
+                dedupe.prune_processed()
 
     def _pause(self, app: BotApp, exc: Exception, backoff: float) -> float:
         log.warning("telegram %s: getUpdates failed (%s); retrying in %.0fs", app.names, exc, backoff)

@@ -1,39 +1,164 @@
-"""Conversation state and handled update ids, kept in the database so a restarted bot resumes."""
+"""A chat's conversation state: typed, versioned, kept as JSON in the database so a restarted bot resumes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Mapping
 
-from peewee import IntegrityError
+from engine.catalog import Catalog
+from engine.errors import FormSessionInvalid
+from engine.form_session import FormSession
+from engine.store.models import BotConversation
 
-from engine.store.models import BotConversation, ProcessedUpdate
+log = logging.getLogger(__name__)
 
-PROCESSED_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
+VERSION = 2  # the layout to_dict() writes; version 1 (no "v": the untyped dict of before) is still read
+STEPS = ("category", "topic", "field")
 
 
-def load(binding: str, chat_id: int) -> dict:
+class StateInvalid(ValueError):
+    """Stored state that cannot be read back; the chat starts idle instead."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file the user sent, remembered by its file_id (valid across restarts) and downloaded again at the end."""
+
+    file_id: str
+    name: str
+    mime: str | None
+    size: int
+
+    def to_dict(self) -> dict:
+        return {"file_id": self.file_id, "name": self.name, "mime": self.mime, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "StoredFile":
+        return cls(str(data["file_id"]), str(data["name"]), _opt_str(data.get("mime")), int(data.get("size") or 0))
+
+
+@dataclass(kw_only=True)
+class Collecting:
+    """Text and files gathered at a «… then Завершить» step; `seq` makes older buttons stale."""
+
+    seq: int = 0
+    text: str = ""
+    files: list[StoredFile] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Creating(Collecting):
+    """/createticket: choosing a category and topic, then the topic's form session step by step."""
+
+    conv: str = field(default_factory=lambda: uuid.uuid4().hex)  # the ticket's idempotency key
+    step: str = "category"  # category | topic | field
+    page: int = 0
+    category: str | None = None
+    form: FormSession | None = None
+    index: int = -1  # the form step being asked
+
+
+@dataclass(kw_only=True)
+class Replying(Collecting):
+    """«Добавить ответ» to ticket `ticket`."""
+
+    ticket: int
+    seq: int = 1
+
+
+@dataclass
+class ChatState:
+    """What the chat is doing: nothing (idle), creating a ticket, or replying to one."""
+
+    flow: Creating | Replying | None = None
+
+    def __bool__(self) -> bool:
+        return self.flow is not None
+
+    def clear(self) -> None:
+        self.flow = None
+
+    @property
+    def creating(self) -> Creating | None:
+        return self.flow if isinstance(self.flow, Creating) else None
+
+    @property
+    def replying(self) -> Replying | None:
+        return self.flow if isinstance(self.flow, Replying) else None
+
+    def to_dict(self) -> dict:
+        """Plain JSON; an idle chat is {}."""
+        flow = self.flow
+        if flow is None:
+            return {}
+        data = {"v": VERSION, "seq": flow.seq, "text": flow.text, "files": [f.to_dict() for f in flow.files]}
+        if isinstance(flow, Replying):
+            return {**data, "flow": "reply", "ticket": flow.ticket}
+        data.update(flow="create", conv=flow.conv, step=flow.step, page=flow.page, index=flow.index)
+        if flow.category is not None:
+            data["category"] = flow.category
+        if flow.form is not None:
+            data["form"] = flow.form.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object, catalog: Catalog | None = None) -> "ChatState":
+        """Read to_dict()'s output or version 1; raises StateInvalid for anything else."""
+        if not data:
+            return cls()
+        try:
+            if not isinstance(data, Mapping) or data.get("v", 1) not in (1, VERSION):
+                raise ValueError("unknown state layout")
+            common = {"seq": int(data.get("seq", 0)), "text": str(data.get("text") or ""),
+                      "files": [StoredFile.from_dict(f) for f in data.get("files") or []]}
+            if data["flow"] == "reply":
+                return cls(Replying(ticket=int(data["ticket"]), **common))
+            if data["flow"] != "create" or data.get("step") not in STEPS:
+                raise ValueError("unknown flow or step")
+            form = _form_of(data, catalog)
+            if data["step"] == "field" and (form is None or not 0 <= int(data.get("index", -1)) < len(form.fields)):
+                raise ValueError("a field step without its form")
+            return cls(Creating(conv=str(data["conv"]), step=data["step"], page=int(data.get("page") or 0),
+                                category=_opt_str(data.get("category")), form=form, index=int(data.get("index", -1)),
+                                **common))
+        except (KeyError, TypeError, ValueError, AttributeError, FormSessionInvalid) as exc:
+            raise StateInvalid(str(exc)) from None
+
+
+def _form_of(data: Mapping, catalog: Catalog | None) -> FormSession | None:
+    if data.get("form") is not None:
+        return FormSession.from_dict(data["form"], catalog)
+    if data.get("snap"):  # version 1: the topic snapshot, with the answers beside it
+        return FormSession.from_dict({**data["snap"], "values": data.get("values"), "done": data.get("done")}, catalog)
+    return None
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+
+def load(binding: str, chat_id: int, catalog: Catalog | None = None) -> ChatState:
+    """The chat's state; a row that cannot be read back (corrupt, unknown layout) is logged and the chat starts idle."""
     row = BotConversation.get_or_none((BotConversation.binding == binding) & (BotConversation.chat_id == chat_id))
-    return dict(row.state) if row else {}
-
-
-def save(binding: str, chat_id: int, state: dict) -> None:
-    """Upsert the chat's state (an empty dict means idle)."""
-    now = datetime.now(timezone.utc)
-    BotConversation.insert(binding=binding, chat_id=chat_id, state=state, updated_at=now).on_conflict(
-        conflict_target=[BotConversation.binding, BotConversation.chat_id],
-        update={BotConversation.state: state, BotConversation.updated_at: now},
-    ).execute()
-
-
-def claim_update(db, binding: str, update_id: int) -> bool:
-    """Record the update as handled; False when it already was (a repeated delivery is ignored)."""
+    if row is None:
+        return ChatState()
     try:
-        with db.atomic():
-            ProcessedUpdate.create(binding=binding, update_id=update_id)
-        return True
-    except IntegrityError:
-        return False
+        return ChatState.from_dict(row.state, catalog)
+    except StateInvalid as exc:
+        log.warning("telegram %s: state of chat %s unreadable (%s); starting idle", binding, chat_id, exc)
+        return ChatState()
 
 
-def prune_processed(now: datetime | None = None) -> int:
-    cutoff = (now or datetime.now(timezone.utc)) - PROCESSED_TTL
-    return ProcessedUpdate.delete().where(ProcessedUpdate.at < cutoff).execute()
+def save(binding: str, chat_id: int, state: ChatState) -> None:
+    """Upsert the chat's state (idle is stored as {})."""
+    data = state.to_dict()
+    now = datetime.now(timezone.utc)
+    BotConversation.insert(binding=binding, chat_id=chat_id, state=data, updated_at=now).on_conflict(
+        conflict_target=[BotConversation.binding, BotConversation.chat_id],
+        update={BotConversation.state: data, BotConversation.updated_at: now},
+    ).execute()

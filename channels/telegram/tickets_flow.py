@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from engine import tickets
-from engine.catalog.catalog import Field
-from engine.forms import TEXT_CAP
 from engine.errors import NotFound, TransitionRefused, ValidationFailed
+from engine.form_session import reply_fields
 from engine.ticket_states import ARCHIVED
 
 from channels.telegram import collect
+from channels.telegram.callbacks import (
+    AskArchive, Button, Cancel, ConfirmArchive, Finish, KeepTicket, ReplyTo, ViewTicket, encode,
+)
 from channels.telegram.events import Ctx
 from channels.telegram.keyboards import Rows, ticket_rows
+from channels.telegram.state import ChatState, Replying
 
 CHANNEL = "telegram"
 LAST_MESSAGES = 5
@@ -32,11 +35,11 @@ def list_tickets(ctx: Ctx, active: bool) -> None:
         lines.append(ctx.t("ticket_line", number=ticket.number, topic=ticket.snapshot.get("topic_title", ""),
                            subject=ticket.subject, status=status))
         subject = ticket.subject if len(ticket.subject) <= BUTTON_SUBJECT else ticket.subject[:BUTTON_SUBJECT - 1] + "…"
-        rows.append([(ctx.t("ticket_button", number=ticket.number, subject=subject, status=status), f"v:{ticket.number}")])
+        rows.append([(ctx.t("ticket_button", number=ticket.number, subject=subject, status=status), encode(ViewTicket(ticket.number)))])
     ctx.say("\n".join(lines), rows)
 
 
-def show_ticket(ctx: Ctx, number: str) -> None:
+def show_ticket(ctx: Ctx, number: int) -> None:
     ticket = tickets.customer_ticket(ctx.user, number)
     lines = [ctx.t("ticket_header", number=ticket.number, subject=ticket.subject,
                    topic=ticket.snapshot.get("topic_title", ""), status=status_text(ctx, ticket.status))]
@@ -52,88 +55,82 @@ def show_ticket(ctx: Ctx, number: str) -> None:
     ctx.say("\n\n".join(lines), buttons)
 
 
-def start_reply(ctx: Ctx, state: dict, number: str) -> None:
+def start_reply(ctx: Ctx, state: ChatState, number: int) -> None:
     ticket = tickets.customer_ticket(ctx.user, number)
     if ticket.status == ARCHIVED:
         return ctx.say(ctx.catalog.text(ctx.locale, "validation", "ticket_archived"))
-    state.clear()
-    state.update(flow="reply", ticket=ticket.number, seq=1, text="", files=[])
-    ctx.say(ctx.t("ask_reply", number=ticket.number), _reply_rows(ctx, state))
+    state.flow = Replying(ticket=ticket.number)
+    ctx.say(ctx.t("ask_reply", number=ticket.number), _reply_rows(ctx, state.flow))
 
 
-def _reply_rows(ctx: Ctx, state: dict) -> Rows:
-    return [[(ctx.t("finish"), f"f:{state['seq']}")], [(ctx.t("cancel"), "x")]]
+def _reply_rows(ctx: Ctx, flow: Replying) -> Rows:
+    return [[(ctx.t("finish"), encode(Finish(flow.seq)))], [(ctx.t("cancel"), encode(Cancel()))]]
 
 
-def on_text(ctx: Ctx, state: dict, text: str) -> None:
-    body_field, _ = _reply_fields(ctx)
-    error = collect.add_text(ctx, state, text, body_field)
-    ctx.say(error or ctx.t("text_added"), _reply_rows(ctx, state))
+def on_text(ctx: Ctx, state: ChatState, text: str) -> None:
+    body_field, _ = reply_fields(ctx.catalog)
+    error = collect.add_text(ctx, state.replying, text, body_field)
+    ctx.say(error or ctx.t("text_added"), _reply_rows(ctx, state.replying))
 
 
-def on_file(ctx: Ctx, state: dict, ref, caption: str) -> None:
-    body_field, files_field = _reply_fields(ctx)
+def on_file(ctx: Ctx, state: ChatState, ref, caption: str) -> None:
+    flow = state.replying
+    body_field, files_field = reply_fields(ctx.catalog)
     if caption:
-        collect.add_text(ctx, state, caption, body_field)
-    refusal = collect.add_file(ctx, state, ref, files_field)
-    text = refusal or ctx.t("file_added", name=ref.name, count=len(state["files"]), max_files=files_field.max_files)
-    ctx.say(text, _reply_rows(ctx, state))
+        collect.add_text(ctx, flow, caption, body_field)
+    refusal = collect.add_file(ctx, flow, ref, files_field)
+    text = refusal or ctx.t("file_added", name=ref.name, count=len(flow.files), max_files=files_field.max_files)
+    ctx.say(text, _reply_rows(ctx, flow))
 
 
-def _reply_fields(ctx: Ctx) -> tuple[Field, Field]:
-    """The same limits the engine applies to a reply: a text body and the policy's files."""
-    return Field(id="message", label="message", type="text", max_length=TEXT_CAP), collect.policy_files_field(ctx.catalog)
-
-
-def finish_reply(ctx: Ctx, state: dict) -> None:
-    if not state.get("text") and not state.get("files"):
-        return ctx.say(ctx.t("finish_first"), _reply_rows(ctx, state))
-    ticket = tickets.customer_ticket(ctx.user, state["ticket"])
+def finish_reply(ctx: Ctx, state: ChatState) -> None:
+    flow = state.replying
+    if not flow.text and not flow.files:
+        return ctx.say(ctx.t("finish_first"), _reply_rows(ctx, flow))
+    ticket = tickets.customer_ticket(ctx.user, flow.ticket)
     try:
-        tickets.add_reply(ctx.rt, ticket, ctx.user, state.get("text", ""), collect.uploads(ctx, state), CHANNEL)
+        tickets.add_reply(ctx.rt, ticket, ctx.user, flow.text, collect.uploads(ctx, flow), CHANNEL)
     except ValidationFailed as failed:
-        return ctx.say("\n".join(failed.errors.values()), _reply_rows(ctx, state))
+        return ctx.say("\n".join(failed.errors.values()), _reply_rows(ctx, flow))
     except TransitionRefused as refused:
         state.clear()
         return ctx.say(str(refused))
-    number = state["ticket"]
     state.clear()
-    ctx.toast(ctx.t("reply_added", number=number))
-    ctx.say(ctx.t("reply_added", number=number))
+    ctx.toast(ctx.t("reply_added", number=flow.ticket))
+    ctx.say(ctx.t("reply_added", number=flow.ticket))
 
 
-def ask_archive(ctx: Ctx, number: str) -> None:
+def ask_archive(ctx: Ctx, number: int) -> None:
     ticket = tickets.customer_ticket(ctx.user, number)
     if ticket.status == ARCHIVED:
         return ctx.say(ctx.t("archived", number=ticket.number))
-    rows = [[(ctx.t("archive_confirm_yes"), f"ay:{ticket.number}"), (ctx.t("archive_confirm_no"), f"an:{ticket.number}")]]
+    rows = [[(ctx.t("archive_confirm_yes"), encode(ConfirmArchive(ticket.number))),
+             (ctx.t("archive_confirm_no"), encode(KeepTicket(ticket.number)))]]
     ctx.say(ctx.t("confirm_archive", number=ticket.number), rows)
 
 
-def archive(ctx: Ctx, state: dict, number: str) -> None:
+def archive(ctx: Ctx, state: ChatState, number: int) -> None:
     ticket = tickets.customer_ticket(ctx.user, number)
     if ticket.status != ARCHIVED:
         tickets.archive_ticket(ctx.rt, ticket, ctx.user, "customer")
-    if state.get("flow") == "reply" and state.get("ticket") == ticket.number:
+    if state.replying is not None and state.replying.ticket == ticket.number:
         state.clear()
     ctx.say(ctx.t("archived", number=ticket.number), edit=True)
 
 
-def on_button(ctx: Ctx, state: dict, data: str) -> bool:
-    """Ticket buttons (v/r/a/ay/an and the reply's Завершить); False for a stale or foreign one."""
-    kind, _, arg = data.partition(":")
+def on_button(ctx: Ctx, state: ChatState, button: Button) -> bool:
+    """Ticket buttons and the reply's «Завершить»; False for a stale or foreign one."""
+    replying = state.replying
     try:
-        if kind == "v":
-            show_ticket(ctx, arg)
-        elif kind == "r":
-            start_reply(ctx, state, arg)
-        elif kind == "a":
-            ask_archive(ctx, arg)
-        elif kind == "ay":
-            archive(ctx, state, arg)
-        elif kind == "an":
-            show_ticket(ctx, arg)
-        elif kind == "f" and state.get("flow") == "reply" and arg == str(state.get("seq")):
+        if isinstance(button, (ViewTicket, KeepTicket)):
+            show_ticket(ctx, button.number)
+        elif isinstance(button, ReplyTo):
+            start_reply(ctx, state, button.number)
+        elif isinstance(button, AskArchive):
+            ask_archive(ctx, button.number)
+        elif isinstance(button, ConfirmArchive):
+            archive(ctx, state, button.number)
+        elif isinstance(button, Finish) and replying is not None and button.seq == replying.seq:
             finish_reply(ctx, state)
         else:
             return False

@@ -72,6 +72,24 @@ def test_field_hidden_by_visible_when_appears_when_its_controller_matches(as_rol
     assert 'value="Viber"' in text
 
 
+def test_a_chain_of_visible_when_hides_together(as_role, rt, config_dir):
+    """A field behind a hidden one is hidden too; a controller posts and re-renders the whole chain."""
+    form = config_dir / "forms" / "chat-problem.yaml"
+    form.write_text(form.read_text(encoding="utf-8").replace("  - use: channel_other\n", "  - use: channel_other\n"
+                    "  - {id: viber_note, label: Версия Viber, visible_when: {field: channel_other, equals: Viber}}\n"),
+                    encoding="utf-8")
+    assert rt.catalogs.reload()
+    client = as_role("customer")
+    body = client.get(TOPIC_URL).get_data(as_text=True)
+    assert re.search(r'id="f-channel_other"[^>]*hx-params="channel,channel_other,viber_note"', body, re.S)
+    shown = {"channel": "Другое", "channel_other": "Viber", "viber_note": "23"}
+    text = client.post(f"{TOPIC_URL}/check/channel", shown, htmx=True).get_data(as_text=True)
+    assert 'id="fw-viber_note" hx-swap-oob="true"' in text and 'value="23"' in text
+    text = client.post(f"{TOPIC_URL}/check/channel", {**shown, "channel": "Telegram"}, htmx=True).get_data(as_text=True)
+    assert 'id="fw-channel_other" hidden hx-swap-oob="true"' in text
+    assert 'id="fw-viber_note" hidden hx-swap-oob="true"' in text
+
+
 @pytest.mark.parametrize("raw, message", [
     ("12a", "Номер ЛК"),  # the field's own pattern_message
     ("", "Заполните это поле."),

@@ -8,7 +8,8 @@ from flask import abort, redirect, render_template, request, session, url_for
 
 from engine import search, tickets
 from engine.errors import ValidationFailed
-from engine.forms import clean_field, validate_field
+from engine.form_session import FormSession
+from engine.forms import validate_field
 from web import pending
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
@@ -49,23 +50,22 @@ def category(category_id: str):
 @login_required
 def topic(category_id: str, topic_id: str):
     current = _web_topic(category_id, topic_id)
-    form = catalog().form_for(current)
     if request.method == "GET":
-        return _render_topic(current, form, values={}, errors={}, key=secrets.token_urlsafe(18))
+        return _render_topic(current, _session(current), errors={}, key=secrets.token_urlsafe(18))
     key = request.form.get("_idem", "")
     key = key if IDEMPOTENCY_RE.match(key) else None
-    values = {f.id: request.form.get(f.id, "") for f in form.fields if f.type != "attachments"}
+    form = _session(current, request.form)
     sid, wanted = session.get("sid"), request.form.getlist(pending.KEPT_FIELD)
     files = [f for f in form.fields if f.type == "attachments"]
     # Files kept from an earlier failed attempt come first, then the ones chosen now.
     uploads = {f.id: pending.take(sid, _scope(current, f), wanted) + uploads_from(f.id) for f in files}
     try:
-        ticket = tickets.create_ticket(runtime(), current_user(), current.key, values, uploads, CHANNEL,
+        ticket = tickets.create_ticket(runtime(), current_user(), current.key, form.values, uploads, CHANNEL,
                                        idempotency_key=key, locale=locale())
     except ValidationFailed as exc:
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
-        return _render_topic(current, form, values, exc.errors, key or secrets.token_urlsafe(18)), 422
+        return _render_topic(current, form, exc.errors, key or secrets.token_urlsafe(18)), 422
     pending.discard_all(sid)
     return redirect(url_for("portal.ticket", number=ticket.number), 303)
 
@@ -73,20 +73,20 @@ def topic(category_id: str, topic_id: str):
 @bp.post("/c/<category_id>/<topic_id>/check/<field_id>")
 @login_required
 def check_field(category_id: str, topic_id: str, field_id: str):
-    """Inline validation of one field as the customer leaves it (htmx)."""
+    """Inline validation of one field as the customer leaves it (htmx); the fields it shows or hides come along."""
     current = _web_topic(category_id, topic_id)
-    form = catalog().form_for(current)
+    form = _session(current, request.form)
     field = form.field(field_id)
     if field is None or field.type == "attachments":
         abort(404)
     raw = request.form.get(field.id, "")
     error = validate_field(catalog(), field, raw, locale())
-    hidden = _hidden_fields(form, request.form)
-    dependents = [{"field": dep, "value": request.form.get(dep.id, ""), "hidden": dep.id in hidden,
+    hidden, params = form.hidden_ids(), _params(form)
+    dependents = [{"field": dep, "value": request.form.get(dep.id, ""), "hidden": dep.id in hidden, "params": params.get(dep.id),
                    "check_url": url_for("portal.check_field", category_id=category_id, topic_id=topic_id, field_id=dep.id)}
-                  for dep in _dependents(form).get(field.id, ())]
+                  for dep in form.dependents().get(field.id, ())]
     return render_template("portal/_field_row.html", field=field, value=raw, error=error, check_url=request.path,
-                           params=_params(form).get(field.id), dependents=dependents)
+                           params=params.get(field.id), dependents=dependents)
 
 
 def _web_topic(category_id: str, topic_id: str):
@@ -96,34 +96,27 @@ def _web_topic(category_id: str, topic_id: str):
     return found
 
 
-def _dependents(form) -> dict[str, list]:
-    """Controlling field id -> the fields whose visible_when looks at it."""
-    out: dict[str, list] = {}
-    for field in form.fields:
-        if field.visible_when:
-            out.setdefault(field.visible_when[0], []).append(field)
-    return out
+def _session(current, form_data=None) -> FormSession:
+    """The topic's form session with the values typed in `form_data` (files are not values)."""
+    form = FormSession.start(catalog(), current, CHANNEL)
+    if form_data is not None:
+        form.values.update({f.id: form_data.get(f.id, "") for f in form.fields if f.type != "attachments"})
+    return form
 
 
-def _params(form) -> dict[str, str]:
-    """hx-params of controlling fields: their own value plus their dependents' (kept when those are re-rendered)."""
-    return {fid: ",".join([fid, *(d.id for d in deps)]) for fid, deps in _dependents(form).items()}
-
-
-def _hidden_fields(form, raw_values) -> set[str]:
-    """Fields visible_when hides for these raw values (judged on clean values, as the engine does)."""
-    cleaned = {f.id: clean_field(catalog(), f, raw_values.get(f.id, ""), locale())[0]
-               for f in form.fields if f.type != "attachments"}
-    return {f.id for f in form.fields if not f.is_visible(cleaned)}
+def _params(form: FormSession) -> dict[str, str]:
+    """hx-params of controlling fields: the fields deciding their own visibility, their value and their dependents'."""
+    return {fid: ",".join([*reversed(form.controllers(fid)), fid, *(d.id for d in deps)])
+            for fid, deps in form.dependents().items()}
 
 
 def _scope(current, field) -> str:
     return f"{current.key}#{field.id}"
 
 
-def _render_topic(current, form, values, errors, key):
+def _render_topic(current, form: FormSession, errors, key):
     sid = session.get("sid")
     kept = {f.id: pending.kept_files(sid, _scope(current, f)) for f in form.fields if f.type == "attachments"}
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
-                           form=form, values=values, errors=errors, idempotency_key=key, kept=kept,
-                           hidden=_hidden_fields(form, values), params=_params(form))
+                           form=form, values=form.values, errors=errors, idempotency_key=key, kept=kept,
+                           hidden=form.hidden_ids(), params=_params(form))

@@ -7,7 +7,7 @@ from engine import tickets
 from engine.errors import TransitionRefused, ValidationFailed
 from web.auth import login_required
 from web import pending
-from web.context import catalog, current_user, runtime
+from web.context import current_user, reply_files, runtime
 from web.conversation import poll_response
 from web.downloads import send_attachment
 from web.portal.blueprint import bp
@@ -54,7 +54,7 @@ def reply(number):
     try:
         tickets.add_reply(runtime(), found, current_user(), request.form.get("message", ""), uploads, CHANNEL)
     except ValidationFailed as exc:
-        pending.keep(sid, scope, tickets.reply_fields(catalog())[1], uploads)  # not to be chosen again
+        pending.keep(sid, scope, reply_files(), uploads)  # not to be chosen again
         return _render_ticket(found, errors=exc.errors, body=request.form.get("message", "")), 422
     except TransitionRefused as exc:
         return _render_ticket(found, refused=str(exc)), 409
