@@ -125,6 +125,15 @@ def _retire(worker: Worker) -> None:
         worker.stop_scheduler()
 
 
+def _wind_down(worker: Worker) -> None:
+    """However the worker ended: a scheduler child left running would make multiprocessing wait at exit, and a
+    command listener still polling would reconnect after the exit hook closed this process's connections, so an
+    embedded server would see a client left and keep running (seen for `worker --burst` on a loaded machine)."""
+    _retire(worker)
+    if worker.pubsub_thread is not None:
+        worker.pubsub_thread.join(LISTENER_STOP_WAIT)
+
+
 def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: float | None = None,
                extra_modules: tuple[str, ...] = (), name: str | None = None) -> bool:
     """Work the helpdesk queue (scheduler included) with a sweeper thread beside it; in burst: sweep once, drain, exit."""
@@ -144,6 +153,7 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
         except StopRequested:
             return True
         finally:
+            _wind_down(worker)
             if worker.scheduler is not None:  # in burst it ran here, on a pool of its own that nothing else closes
                 worker.scheduler.connection.connection_pool.disconnect()
     sweeper = SweeperThread(rt, interval=sweep_every)
@@ -178,12 +188,7 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
     finally:
         sweeper.stop()
         if worker is not None:
-            # Whatever ended the loop: a scheduler child left running would make multiprocessing wait at exit, and
-            # a command listener still polling would reconnect after the exit hook closed this process's
-            # connections, so an embedded server would see a client left and keep running.
-            _retire(worker)
-            if worker.pubsub_thread is not None:
-                worker.pubsub_thread.join(LISTENER_STOP_WAIT)
+            _wind_down(worker)
 
 
 def _worker_command(args: argparse.Namespace) -> int:
