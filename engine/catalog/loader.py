@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import yaml
 
-from engine.catalog import checks, schema
+from engine.catalog import checks, layout, schema, yaml_problems
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
@@ -47,12 +47,18 @@ class _Load:
         text = path.read_bytes()
         self.files.append(rel)
         self.digest.update(rel.encode() + b"\0" + text + b"\0")
+        bad_line = yaml_problems.not_utf8_line(text)
+        if bad_line is not None:
+            self.fail(rel, [ConfigError(display, bad_line, "", yaml_problems.NOT_UTF8)])
+            return None
         try:
             positioned = parse_yaml(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.fail(rel, [ConfigError(display, mark.line + 1 if mark else 1, "", f"YAML syntax error: {problem}")])
+            line, message = yaml_problems.explain(text.decode("utf-8"), exc)
+            self.fail(rel, [ConfigError(display, line, "", message)])
+            return None
+        if positioned.data is None:
+            self.fail(rel, [ConfigError(display, 1, "", yaml_problems.EMPTY)])
             return None
         source = Source(display, positioned.data, positioned, rel)
         self.fail(rel, [source.error(d.path, f"duplicate key '{d.path[-1]}' (also at line {d.first_line})") for d in positioned.duplicates])
@@ -83,6 +89,7 @@ def load_catalog(config_dir: Path | str) -> Catalog:
 def _load_catalog(load: _Load) -> Catalog:
     if not load.config_dir.is_dir():
         raise ConfigErrors([ConfigError(load.config_dir.as_posix(), 1, "", "config folder not found")])
+    load.errors += layout.unknown_entries(load.config_dir)
     installed = registry.all()
     if not installed:
         raise RuntimeError("no channels are registered: call channels.register_channels() at the process's start")

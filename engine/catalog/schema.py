@@ -65,6 +65,8 @@ class FieldSpec(Strict):
     max_files: int | None = Field(None, ge=1, le=20, description="attachments: defaults to the policy")
     max_file_size_mb: float | None = Field(None, gt=0, description="attachments: defaults to the policy")
     allowed_types: list[str] | None = Field(None, description="attachments: MIME types or extensions; defaults to the policy")
+    position: Literal["first", "last"] | None = Field(None, description="Where the field goes in a form that extends its form: first, or after that form's own fields (last); default: before them")
+    after: Identifier | None = Field(None, description="Put the field right after this field of the resolved form (wins over position)")
 
 
 class FormField(FieldSpec):
@@ -85,7 +87,7 @@ class FormFile(Strict):
 
     id: Identifier
     title: str | None = None
-    extends: Identifier | None = Field(None, description="Parent form; its fields follow this form's own, same id replaces")
+    extends: Identifier | None = Field(None, description="Parent form; its fields come before this form's own (unless a field says `position: last` or `after`), same id replaces")
     fields: list[FormField] = Field(default_factory=list)
 
 

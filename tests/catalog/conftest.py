@@ -24,13 +24,16 @@ MINIMAL = {
         id: default
         fields:
           - id: subject
+            position: last
             label: Тема
             required: true
           - id: message
+            position: last
             label: Описание
             type: text
             required: true
           - id: attachments
+            position: last
             label: Вложение
             type: attachments
         """,

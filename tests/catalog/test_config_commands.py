@@ -34,7 +34,7 @@ def test_check_lists_every_error(mini, capsys):
     assert main(["config", "check", "--config", "config"]) == 1
     assert capsys.readouterr().out.splitlines() == [
         "config/categories/chats.yaml:3: topics.0.form: unknown form 'nope'",
-        "config/forms/fields.yaml:2: fields.account_id.pattern: invalid regular expression: missing ), unterminated subpattern at position 0",
+        "config/forms/fields.yaml:2: fields.account_id.pattern: the pattern is not a valid regular expression: a '(' is never closed (at character 1)",
         "2 error(s)",
     ]
 
