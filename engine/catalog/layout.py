@@ -44,16 +44,16 @@ def unknown_entries(config_dir: Path) -> list[ConfigError]:
 
 def _unknown_in(folder: Path, allowed: tuple[str, ...]) -> list[ConfigError]:
     errors = []
-    holds = " and ".join(allowed)
+    holds = ", ".join(allowed)
     for entry in sorted(folder.iterdir()):
         if _ignored(entry):
             continue
         if entry.is_dir():
-            errors.append(_error(entry, f"unknown folder, not read: {folder.name}/ holds only {holds} files"))
+            errors.append(_error(entry, f"unknown folder, not read: {folder.name}/ may hold only {holds}"))
         elif not any(entry.match(pattern) for pattern in allowed):
             names = [n for n in allowed if "*" not in n] or [entry.name.split(".")[0] + allowed[0][1:]]
             hint = _did_you_mean_file(entry.name, names)
-            errors.append(_error(entry, f"unknown file, not read{hint or f': {folder.name}/ holds only {holds} files'}"))
+            errors.append(_error(entry, f"unknown file, not read{hint or f': {folder.name}/ may hold only {holds}'}"))
     return errors
 
 
@@ -82,7 +82,7 @@ def _hint_by_content(folder: Path) -> str:
 
 
 def _known_root() -> str:
-    return ": the config folder holds only " + ", ".join(f"{name}/" for name in FOLDERS) + " and " + ", ".join(ROOT_FILES)
+    return ": the config folder may hold only " + ", ".join([f"{name}/" for name in FOLDERS] + list(ROOT_FILES))
 
 
 def _error(entry: Path, message: str) -> ConfigError:

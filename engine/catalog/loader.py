@@ -1,6 +1,7 @@
 """Load a config folder into a validated Catalog, reporting every problem as `file:line: key.path: message`."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from types import MappingProxyType
 
 import yaml
 
-from engine.catalog import checks, layout, schema, yaml_problems
+from engine.catalog import checks, layout, lint, schema, yaml_problems
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
@@ -119,7 +120,10 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_policies(policies.policies, policies_src)
     if load.errors:
         raise ConfigErrors(load.errors)
-    return _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
+    warnings = (lint.id_fields_without_help(resolved) + lint.duplicate_topic_titles(categories)
+                + lint.topics_without_keywords(categories) + lint.unused_template_params(types, types_src, by_kind))
+    catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
+    return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
 
 def _each(load: _Load, folder: str, model):

@@ -8,7 +8,7 @@ from tests.catalog.test_catalog_errors import CATEGORY_HEAD
 CASES = [
     pytest.param(
         {"notifications/extra.yaml": "types: {}\n"},
-        ["config/notifications/extra.yaml: unknown file, not read: notifications/ holds only channels.yaml and types.yaml files"],
+        ["config/notifications/extra.yaml: unknown file, not read: notifications/ may hold only channels.yaml, types.yaml"],
         id="extra-notifications-file",
     ),
     pytest.param(
@@ -35,13 +35,13 @@ CASES = [
         {"categories/billing.yml": CATEGORY_HEAD + "  - {id: x, title: X}\n", "categories/old/chats.yaml": "id: old\n"},
         [
             "config/categories/billing.yml: unknown file, not read (did you mean 'billing.yaml'?)",
-            "config/categories/old/: unknown folder, not read: categories/ holds only *.yaml files",
+            "config/categories/old/: unknown folder, not read: categories/ may hold only *.yaml",
         ],
         id="wrong-extension-and-subfolder",
     ),
     pytest.param(
         {"notes.txt": "todo\n"},
-        ["config/notes.txt: unknown file, not read: the config folder holds only categories/, forms/, notifications/, ui/, schema/ and policies.yaml"],
+        ["config/notes.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, ui/, schema/, policies.yaml"],
         id="unknown-root-file",
     ),
     pytest.param(

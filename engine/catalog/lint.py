@@ -1,0 +1,87 @@
+"""Lint: what loads fine but likely confuses customers. Warnings never block a reload (`config check --strict` does)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from jinja2 import TemplateSyntaxError, meta
+
+from engine.catalog.errors import ConfigError
+from engine.catalog.resolve import LayeredField
+from engine.catalog.templates import TEMPLATE_ENV
+
+# A field asking for an identifier: its id ends in _id, or its label says ID / идентификатор.
+_ID_LABEL = re.compile(r"\bID\b|идентификатор", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class ConfigWarning(ConfigError):
+    """A lint finding, printed `file:line: warning: key.path: message`."""
+
+    def __str__(self) -> str:
+        head, _, rest = super().__str__().partition(": ")
+        return f"{head}: warning: {rest}"
+
+    def as_error(self) -> ConfigError:
+        return ConfigError(self.file, self.line, self.path, self.message)
+
+
+def warning(error: ConfigError) -> ConfigWarning:
+    return ConfigWarning(error.file, error.line, error.path, error.message)
+
+
+def id_fields_without_help(resolved: dict[str, list[LayeredField]]) -> list[ConfigWarning]:
+    """An identifier field without `help` leaves the customer guessing where to find the value."""
+    found = []
+    for fields in resolved.values():
+        for f in fields:
+            if f.spec.get("help") or f.spec.get("type", "string") not in ("string", "integer"):
+                continue
+            if f.id.endswith("_id") or _ID_LABEL.search(f.spec.get("label", "")):
+                found.append(warning(f.error("label", f"field '{f.id}' asks for an identifier but has no help: say where to find it (help: ...)")))
+    return found
+
+
+def duplicate_topic_titles(categories) -> list[ConfigWarning]:
+    """A topic title used in several categories: a search shows alike topics. One warning per title, in the second category."""
+    uses: dict[str, list[tuple]] = {}
+    for decl in categories:
+        for i, topic in enumerate(decl.category.topics):
+            uses.setdefault(" ".join(topic.title.lower().split()), []).append((decl, i))
+    found = []
+    for group in uses.values():
+        category_ids = list(dict.fromkeys(decl.category.id for decl, _ in group))
+        if len(category_ids) < 2:
+            continue
+        decl, i = next((d, i) for d, i in group if d.category.id == category_ids[1])
+        others = ", ".join(c for c in category_ids if c != category_ids[1])
+        message = (f"topic title '{decl.category.topics[i].title}' is also used in {others}: customers searching see alike "
+                   "topics; make the titles differ if they are different requests")
+        found.append(warning(decl.source.error(("topics", i, "title"), message)))
+    return found
+
+
+def topics_without_keywords(categories) -> list[ConfigWarning]:
+    return [
+        warning(decl.source.error(("topics", i, "id"), f"topic '{topic.id}' has no keywords: add words customers would type to find it"))
+        for decl in categories for i, topic in enumerate(decl.category.topics) if not topic.keywords
+    ]
+
+
+def unused_template_params(types, src, channels: dict) -> list[ConfigWarning]:
+    """A declared param no template of its type uses: a typo in a template, or a param to drop."""
+    found = []
+    for type_id, spec in types.types.items():
+        used: set[str] = set()
+        for kind, template in spec.templates:
+            for text in channels[kind].template_texts(template).values():
+                if text is None:
+                    continue
+                try:
+                    used |= meta.find_undeclared_variables(TEMPLATE_ENV.parse(text))
+                except TemplateSyntaxError:
+                    continue
+        for name in spec.params:
+            if name not in used:
+                found.append(warning(src.error(("types", type_id, "params", name), f"param '{name}' is never used by a template of '{type_id}'")))
+    return found
