@@ -9,6 +9,7 @@ from jinja2 import TemplateSyntaxError, meta
 from engine.catalog.errors import ConfigError
 from engine.catalog.resolve import LayeredField
 from engine.catalog.templates import TEMPLATE_ENV
+from engine.ticket_notifications import TICKET_NOTIFICATIONS, params_of
 
 # A field asking for an identifier: its id ends in _id, or its label says ID / идентификатор.
 _ID_LABEL = re.compile(r"\bID\b|идентификатор", re.IGNORECASE)
@@ -84,4 +85,22 @@ def unused_template_params(types, src, channels: dict) -> list[ConfigWarning]:
         for name in spec.params:
             if name not in used:
                 found.append(warning(src.error(("types", type_id, "params", name), f"param '{name}' is never used by a template of '{type_id}'")))
+    return found
+
+
+def ticket_types_the_engine_does_not_send(types, src) -> list[ConfigWarning]:
+    """A `source: ticket` type the engine never raises, or a param it never passes (the template would show nothing)."""
+    found = []
+    for type_id, spec in types.types.items():
+        if spec.source != "ticket":
+            continue
+        if type_id not in TICKET_NOTIFICATIONS:
+            known = ", ".join(TICKET_NOTIFICATIONS)
+            found.append(warning(src.error(("types", type_id, "source"), f"the engine never raises '{type_id}' (it raises {known}); "
+                                           "use source: event to post it through the events API")))
+            continue
+        for name in spec.params:
+            if name not in params_of(type_id):
+                found.append(warning(src.error(("types", type_id, "params", name), f"the engine does not pass '{name}' with '{type_id}' "
+                                               f"(it passes {', '.join(params_of(type_id))})")))
     return found

@@ -121,7 +121,8 @@ def _load_catalog(load: _Load) -> Catalog:
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = (lint.id_fields_without_help(resolved) + lint.duplicate_topic_titles(categories)
-                + lint.topics_without_keywords(categories) + lint.unused_template_params(types, types_src, by_kind))
+                + lint.topics_without_keywords(categories) + lint.unused_template_params(types, types_src, by_kind)
+                + lint.ticket_types_the_engine_does_not_send(types, types_src))
     catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 

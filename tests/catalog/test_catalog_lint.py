@@ -31,3 +31,19 @@ def test_each_warning(mini):
 def test_no_warning_for_a_clean_config(mini):
     mini.write("categories/chats.yaml", KEYWORDS)
     assert _warnings(mini) == []
+
+
+def test_ticket_types_must_be_ones_the_engine_raises(mini):
+    mini.write("categories/chats.yaml", KEYWORDS)
+    mini.write("notifications/types.yaml", "types:\n  ticket_closed:\n    title: Закрыт\n    source: ticket\n    default_channels: [web]\n"
+                                           "    templates: {web: Закрыт}\n  support_reply:\n    title: Ответ\n    source: ticket\n"
+                                           "    params: {reply: string, agent: string}\n    default_channels: [web]\n"
+                                           "    templates: {web: '{{ reply }} {{ agent }}'}\n")
+    mini.write("notifications/channels.yaml", "channels:\n  web: {kind: web}\n")
+    assert _warnings(mini) == [
+        "config/notifications/types.yaml:4: warning: types.ticket_closed.source: the engine never raises 'ticket_closed' "
+        "(it raises ticket_created, support_reply, ticket_archived, ticket_auto_closed, auto_close_reminder); "
+        "use source: event to post it through the events API",
+        "config/notifications/types.yaml:10: warning: types.support_reply.params.agent: the engine does not pass 'agent' with "
+        "'support_reply' (it passes ticket_number, subject, topic, category, reply)",
+    ]
