@@ -118,11 +118,7 @@ CASES = [
 
 @pytest.mark.parametrize("files, expected", CASES)
 def test_message(mini, files, expected):
-    for rel, text in files.items():
-        if isinstance(text, bytes):
-            (mini.path / rel).write_bytes(text)
-        else:
-            mini.write(rel, text)
+    mini.write_all(files)
     assert mini.errors() == expected
 
 

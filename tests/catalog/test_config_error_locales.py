@@ -18,11 +18,7 @@ LATIN_WORDS = re.compile(r"\b(?:the|is|of|must|a|not|unknown|field|file|form|and
 @pytest.mark.parametrize("files, expected", test_catalog_errors.CASES + test_catalog_messages.CASES)
 def test_every_tested_message_has_a_russian_text(mini, files, expected):
     """Apart from quoted names and YAML's or Jinja's own wording, no English is left."""
-    for rel, text in files.items():
-        if isinstance(text, bytes):
-            (mini.path / rel).write_bytes(text)
-        else:
-            mini.write(rel, text)
+    mini.write_all(files)
     with pytest.raises(ConfigErrors) as raised:
         load_catalog("config")
     for error in raised.value.errors:
