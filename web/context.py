@@ -7,6 +7,7 @@ from peewee import SqliteDatabase
 from engine import notify, sessions
 from engine.catalog import Catalog
 from engine.catalog.messages import localize
+from engine.catalog.texts import LocalText
 from engine.form_session import reply_fields
 from engine.runtime import Runtime
 from engine.store.models import User
@@ -97,6 +98,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["reply_files"] = reply_files
     app.jinja_env.globals["channel_title"] = channel_title
     app.jinja_env.globals["config_error"] = config_error
+    # Every {{ value }} of the catalog written in several languages shows in the request's locale.
+    app.jinja_env.finalize = lambda value: value.in_(locale()) if isinstance(value, LocalText) else value
 
     @app.context_processor
     def _globals() -> dict:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError
 
 from engine.catalog.errors import ConfigError
 from engine.catalog.resolve import LayeredField
-from engine.catalog.templates import TEMPLATE_ENV
+from engine.catalog.templates import variables
 from engine.ticket_notifications import TICKET_NOTIFICATIONS, params_of
 
 # A field asking for an identifier: its id ends in _id, or its label says ID / идентификатор.
@@ -27,6 +27,15 @@ class ConfigWarning(ConfigError):
         return ConfigError(self.file, self.line, self.path, self.message)
 
 
+def _versions(text) -> list[str]:
+    """The language versions of a YAML text (a string or a per-locale mapping)."""
+    return list(text.values()) if isinstance(text, dict) else [text]
+
+
+def _joined(text) -> str:
+    return " ".join(_versions(text))
+
+
 def warning(error: ConfigError) -> ConfigWarning:
     return ConfigWarning(error.file, error.line, error.path, error.message)
 
@@ -38,7 +47,7 @@ def id_fields_without_help(resolved: dict[str, list[LayeredField]]) -> list[Conf
         for f in fields:
             if f.spec.get("help") or f.spec.get("type", "string") not in ("string", "integer"):
                 continue
-            if f.id.endswith("_id") or _ID_LABEL.search(f.spec.get("label", "")):
+            if f.id.endswith("_id") or _ID_LABEL.search(_joined(f.spec.get("label", ""))):
                 found.append(warning(f.error("label", f"field '{f.id}' asks for an identifier but has no help: say where to find it (help: ...)")))
     return found
 
@@ -48,7 +57,8 @@ def duplicate_topic_titles(categories) -> list[ConfigWarning]:
     uses: dict[str, list[tuple]] = {}
     for decl in categories:
         for i, topic in enumerate(decl.category.topics):
-            uses.setdefault(" ".join(topic.title.lower().split()), []).append((decl, i))
+            for title in _versions(topic.title):
+                uses.setdefault(" ".join(title.lower().split()), []).append((decl, i))
     found = []
     for group in uses.values():
         category_ids = list(dict.fromkeys(decl.category.id for decl, _ in group))
@@ -56,7 +66,7 @@ def duplicate_topic_titles(categories) -> list[ConfigWarning]:
             continue
         decl, i = next((d, i) for d, i in group if d.category.id == category_ids[1])
         others = ", ".join(c for c in category_ids if c != category_ids[1])
-        message = (f"topic title '{decl.category.topics[i].title}' is also used in {others}: customers searching see alike "
+        message = (f"topic title '{_versions(decl.category.topics[i].title)[0]}' is also used in {others}: customers searching see alike "
                    "topics; make the titles differ if they are different requests")
         found.append(warning(decl.source.error(("topics", i, "title"), message)))
     return found
@@ -79,7 +89,7 @@ def unused_template_params(types, src, channels: dict) -> list[ConfigWarning]:
                 if text is None:
                     continue
                 try:
-                    used |= meta.find_undeclared_variables(TEMPLATE_ENV.parse(text))
+                    used |= variables(text)
                 except TemplateSyntaxError:
                     continue
         for name in spec.params:
@@ -104,3 +114,35 @@ def ticket_types_the_engine_does_not_send(types, src) -> list[ConfigWarning]:
                 found.append(warning(src.error(("types", type_id, "params", name), f"the engine does not pass '{name}' with '{type_id}' "
                                                f"(it passes {', '.join(params_of(type_id))})")))
     return found
+
+
+TEXT_KEYS = frozenset({"title", "description", "label", "help", "placeholder", "pattern_message", "keywords"})
+
+
+def missing_locales(sources, locales: list[str]) -> list[ConfigWarning]:
+    """Per file, the texts without a version in one of the declared `locales`: one warning at the first of them."""
+    found = []
+    for source in sources:
+        missing: dict[str, list] = {}
+        for path, value in _texts(source.data, ()):
+            have = set(value) if isinstance(value, dict) else set(locales[:1])
+            for locale in locales:
+                if locale not in have:
+                    missing.setdefault(locale, []).append(path)
+        for locale, paths in missing.items():
+            count = f"{len(paths)} texts have" if len(paths) > 1 else "a text has"
+            found.append(warning(source.error(paths[0], f"{count} no '{locale}' version, the first here: write {{{', '.join(f'{loc}: ...' for loc in locales)}}}")))
+    return found
+
+
+def _texts(data, path):
+    """(key path, value) of every catalog text in a category or form file's data."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in TEXT_KEYS and value not in (None, "", []) and not isinstance(value, bool):
+                yield path + (key,), value
+            elif isinstance(value, (dict, list)):
+                yield from _texts(value, path + (key,))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _texts(item, path + (i,))

@@ -6,7 +6,7 @@ import gc
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -15,6 +15,7 @@ import yaml
 from engine.catalog import checks, layout, lint, schema, yaml_problems
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
+from engine.catalog.texts import local_text
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml
@@ -122,7 +123,8 @@ def _load_catalog(load: _Load) -> Catalog:
         raise ConfigErrors(load.errors)
     warnings = (lint.id_fields_without_help(resolved) + lint.duplicate_topic_titles(categories)
                 + lint.topics_without_keywords(categories) + lint.unused_template_params(types, types_src, by_kind)
-                + lint.ticket_types_the_engine_does_not_send(types, types_src))
+                + lint.ticket_types_the_engine_does_not_send(types, types_src)
+                + lint.missing_locales(_text_sources(categories, forms, library), _declared_locales(policies.policies)))
     catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
@@ -198,19 +200,37 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
     return texts
 
 
+def _text_sources(categories, forms, library) -> list[Source]:
+    """The files holding catalog texts (categories, forms, field libraries), each once."""
+    found = [d.source for d in categories] + [d.source for d in forms.values()] + [d.source for d in library.values()]
+    return list({id(s): s for s in found}.values())
+
+
+def _declared_locales(policies: schema.Policies) -> list[str]:
+    """The locales every text should have, the default first."""
+    return list(dict.fromkeys([policies.default_locale, *(policies.locales or ())]))
+
+
+def _words(keywords) -> tuple[str, ...]:
+    """Search words: a list, or every locale's list (the search finds a topic by the words of any language)."""
+    lists = keywords.values() if isinstance(keywords, dict) else [keywords]
+    return tuple(dict.fromkeys(word for words in lists for word in words))
+
+
 def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds) -> Catalog:
     pol = policies.policies
     built_forms = build_forms(forms, resolved, pol)
+    text = partial(local_text, default_locale=pol.default_locale)
     cats, topics = [], {}
     for decl in categories:
         c = decl.category
         c_channels = tuple(c.channels or ticket_kinds)
         ts = tuple(
-            Topic(c.id, t.id, t.title, t.description, t.priority, t.form, tuple(t.keywords), tuple(t.channels or c_channels))
+            Topic(c.id, t.id, text(t.title), text(t.description), t.priority, t.form, _words(t.keywords), tuple(t.channels or c_channels))
             for t in c.topics
         )
         topics.update({t.key: t for t in ts})
-        cats.append(Category(c.id, c.title, c.description, c.order, c.icon, tuple(c.keywords), c_channels, ts))
+        cats.append(Category(c.id, text(c.title), text(c.description), c.order, c.icon, _words(c.keywords), c_channels, ts))
     cats.sort(key=lambda c: (c.order, c.title))
     frozen_ui = MappingProxyType({
         loc: MappingProxyType({section: MappingProxyType(keys) for section, keys in sections.items()})

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from engine.catalog import schema
 from engine.catalog.catalog import Field, Form
 from engine.catalog.errors import ConfigError, Source, did_you_mean
+from engine.catalog.texts import local_text
 from engine.catalog.yaml_positions import Path_
 
 Where = tuple[Source, Path_]
@@ -142,31 +144,38 @@ def build_forms(decls: dict[str, FormDecl], resolved: dict[str, list[LayeredFiel
 
     def build(layered: LayeredField) -> Field:
         if id(layered) not in built:
-            built[id(layered)] = _build_field(layered, policies.attachments)
+            built[id(layered)] = _build_field(layered, policies)
         return built[id(layered)]
 
-    return {fid: Form(fid, decls[fid].form.title, tuple(build(f) for f in fields)) for fid, fields in resolved.items()}
+    return {
+        fid: Form(fid, local_text(decls[fid].form.title, policies.default_locale), tuple(build(f) for f in fields))
+        for fid, fields in resolved.items()
+    }
 
 
-def _build_field(layered: LayeredField, attachments: schema.AttachmentPolicy) -> Field:
+def _build_field(layered: LayeredField, policies: schema.Policies) -> Field:
     spec = layered.spec
+    attachments = policies.attachments
+    text = partial(local_text, default_locale=policies.default_locale)
     required = spec.get("required", False)
     vw = spec.get("visible_when")
     visible_when = None
     if vw:
         visible_when = (vw["field"], tuple(vw["in_"]) if vw.get("in_") is not None else (vw.get("equals"),))
-    options = tuple(
-        schema.SelectOption(value=o) if isinstance(o, str) else schema.SelectOption(**o) for o in spec.get("options") or ()
+    options = tuple(  # built without validation: a label may be a LocalText (validated as YAML already)
+        schema.SelectOption.model_construct(value=o, label=None) if isinstance(o, str)
+        else schema.SelectOption.model_construct(value=o["value"], label=text(o.get("label")))
+        for o in spec.get("options") or ()
     )
     return Field(
         id=layered.id,
-        label=spec.get("label", layered.id),
+        label=text(spec.get("label", layered.id)),
         type=spec.get("type", "string"),
-        help=spec.get("help"),
-        placeholder=spec.get("placeholder"),
+        help=text(spec.get("help")),
+        placeholder=text(spec.get("placeholder")),
         required=required,
         pattern=spec.get("pattern"),
-        pattern_message=spec.get("pattern_message"),
+        pattern_message=text(spec.get("pattern_message")),
         min_length=spec.get("min_length"),
         max_length=spec.get("max_length"),
         min=spec.get("min"),
