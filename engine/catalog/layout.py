@@ -7,7 +7,7 @@ import yaml
 
 from engine.catalog.errors import ConfigError, closest
 
-# folder -> the file names it may hold ("*.yaml": any YAML file); None at the root's files
+# folder -> the file names it may hold ("*.yaml": any YAML file)
 FOLDERS = {
     "categories": ("*.yaml",),
     "forms": ("*.yaml",),
@@ -17,8 +17,7 @@ FOLDERS = {
 }
 ROOT_FILES = ("policies.yaml",)
 # Top-level keys that tell which folder a misplaced file belongs in.
-FOLDER_OF_KEY = {"topics": "categories", "fields": "forms", "types": "notifications", "channels": "notifications",
-                 "locale": "ui", "policies": ""}
+FOLDER_OF_KEY = {"topics": "categories", "fields": "forms", "types": "notifications", "channels": "notifications", "locale": "ui"}
 
 
 def unknown_entries(config_dir: Path) -> list[ConfigError]:
@@ -76,7 +75,7 @@ def _hint_by_content(folder: Path) -> str:
         except (yaml.YAMLError, UnicodeDecodeError):
             continue
         known = [FOLDER_OF_KEY[k] for k in data if k in FOLDER_OF_KEY] if isinstance(data, dict) else []
-        if known and known[0]:
+        if known:
             return f" (did you mean '{known[0]}/'?)"
     return ""
 

@@ -40,6 +40,13 @@ def warning(error: ConfigError) -> ConfigWarning:
     return ConfigWarning(error.file, error.line, error.path, error.message)
 
 
+def warnings_of(resolved, categories, types, types_src, channels: dict, text_sources, locales: list[str]) -> list[ConfigWarning]:
+    """Every lint finding of a loaded config (`channels`: the installed channels by kind)."""
+    return (id_fields_without_help(resolved) + duplicate_topic_titles(categories) + topics_without_keywords(categories)
+            + unused_template_params(types, types_src, channels) + ticket_types_the_engine_does_not_send(types, types_src)
+            + missing_locales(text_sources, locales))
+
+
 def id_fields_without_help(resolved: dict[str, list[LayeredField]]) -> list[ConfigWarning]:
     """An identifier field without `help` leaves the customer guessing where to find the value."""
     found = []

@@ -15,8 +15,8 @@ import yaml
 from engine.catalog import checks, layout, lint, schema, yaml_problems
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
-from engine.catalog.texts import local_text
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
+from engine.catalog.texts import local_text
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml
 from engine.channel_registry import registry
@@ -121,10 +121,8 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_policies(policies.policies, policies_src)
     if load.errors:
         raise ConfigErrors(load.errors)
-    warnings = (lint.id_fields_without_help(resolved) + lint.duplicate_topic_titles(categories)
-                + lint.topics_without_keywords(categories) + lint.unused_template_params(types, types_src, by_kind)
-                + lint.ticket_types_the_engine_does_not_send(types, types_src)
-                + lint.missing_locales(_text_sources(categories, forms, library), _declared_locales(policies.policies)))
+    warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
+                                _text_sources(categories, forms, library), _declared_locales(policies.policies))
     catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
