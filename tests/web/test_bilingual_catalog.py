@@ -11,3 +11,5 @@ def test_english_categories_and_topics_after_the_switch(as_role):
     assert "Chats and mailings" in home and "Чаты и рассылки" not in home
     page = customer.get("/c/chats").get_data(as_text=True)
     assert "Chat problem" in page and "Errors during a chat session" in page and "Проблема с чатами" not in page
+    form = customer.get("/c/chats/chat-problem").get_data(as_text=True)
+    assert "Account number" in form and "Номер ЛК" not in form  # the field library's label
