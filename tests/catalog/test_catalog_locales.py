@@ -5,6 +5,7 @@ import pickle
 
 from engine.catalog import load_catalog
 from engine.catalog.texts import LocalText
+from engine.forms import validate_field
 from engine.search import suggest
 
 BILINGUAL = """
@@ -61,3 +62,12 @@ def test_missing_declared_locale_is_a_warning_per_file(mini):
         "config/forms/default.yaml:5: warning: fields.0.label: 3 texts have no 'en' version, the first here: write {ru: ..., en: ...}",
         "config/forms/fields.yaml:3: warning: fields.account_id.label: 2 texts have no 'en' version, the first here: write {ru: ..., en: ...}",
     ]
+
+
+def test_pattern_message_in_the_customers_locale(mini):
+    mini.write("forms/fields.yaml", "fields:\n  account_id:\n    label: ЛК\n    help: Вверху справа.\n    pattern: '^\\d+$'\n"
+                                    "    pattern_message: {ru: Только цифры., en: Digits only.}\n")
+    catalog = load_catalog("config")
+    field = catalog.forms["chat-problem"].field("account_id")
+    assert validate_field(catalog, field, "abc", "en") == "Digits only."
+    assert validate_field(catalog, field, "abc", "ru") == "Только цифры."
