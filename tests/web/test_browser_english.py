@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.test_browser import shot, sign_in  # noqa: F401 (a fixture)
+from tests.web.test_browser import shot, sign_in  # noqa: F401,F811 (a fixture)
 
 pytestmark = pytest.mark.browser
 
