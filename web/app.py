@@ -9,7 +9,7 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, converters, errors, health, metrics, requestlog, security, urls
+from web import assets, context, converters, csrf_tokens, errors, health, metrics, requestlog, security, urls
 from web.admin import bp as admin_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     urls.init_app(app)
     security.init_app(app)
     csrf = CSRFProtect(app)
+    csrf_tokens.init_app(app)
     Htmx(app)
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)
