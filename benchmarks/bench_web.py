@@ -260,7 +260,7 @@ def wrk_run(url: str, method: str, headers: dict, body: str, idem: bool, seconds
     script = tmp / "case.lua"
     script.write_text(WRK_SCRIPT.format(method=method, headers=lines, body=body, idem="true" if idem else "false",
                                         salt=time.monotonic_ns()))
-    out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script), url],
+    out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
     requests, duration, p95, errors = map(int, re.search(r"RESULT (\d+) (\d+) (\d+) (\d+)", out).groups())
     return requests / (duration / 1e6), p95 / 1000, errors
