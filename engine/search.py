@@ -1,7 +1,7 @@
 """Rank topics for a free-text phrase: the "Не знаете, что выбрать?" search of the portal and the bots.
 
 Words of the catalog (titles, descriptions, keywords of topics and their categories) are stemmed
-into an inverted index built once per catalog version. A query word matches index terms exactly,
+into an inverted index built once per catalog version (by CatalogHolder as it loads the catalog). A query word matches index terms exactly,
 by prefix or, for typos, by edit similarity; Latin words typed on the wrong keyboard layout or in
 transliteration are read as the Russian words they stand for.
 """
