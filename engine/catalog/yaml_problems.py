@@ -38,24 +38,42 @@ def explain(text: str, exc: yaml.YAMLError) -> tuple[int, str]:
     problem_line = problem_mark.line + 1 if problem_mark else 1
     if context_mark is not None and "quoted scalar" in context:
         opened = context_mark.line + 1
-        quote = _unclosed_quote(lines[opened - 1]) if opened <= len(lines) else None
+        quote = _unclosed_quote(lines, opened) if opened <= len(lines) else None
         if "unknown escape" in problem and quote is None:
             return problem_line, _escape_message(lines[problem_line - 1] if problem_line <= len(lines) else "")
         return opened, _unclosed_message(quote or '"')
-    for number, line in enumerate(lines[:problem_line], start=1):
-        quote = _unclosed_quote(line)
+    for number in range(1, min(problem_line, len(lines)) + 1):
+        quote = _unclosed_quote(lines, number)
         if quote:
             return number, _unclosed_message(quote)
     line = (context_mark.line + 1) if problem_mark is None and context_mark else problem_line
     return line, f"YAML syntax error: {problem}"
 
 
-def _unclosed_quote(line: str) -> str | None:
-    """The quote character that opens a value on `line` and is not closed on it, else None."""
-    match = _VALUE_START.match(line)
+def _unclosed_quote(lines: list[str], number: int) -> str | None:
+    """The quote character that opens a value on line `number` and is never closed, else None.
+
+    A quote closed on a later line at that line's end is a value written over several lines; one "closed" in the
+    middle of a later line is really the opening quote of another value.
+    """
+    match = _VALUE_START.match(lines[number - 1])
     if not match:
         return None
-    quote, i = match.group(1), match.end()
+    quote = match.group(1)
+    end = _closing(lines[number - 1], match.end(), quote)
+    if end is not None:
+        return None
+    for line in lines[number:]:
+        end = _closing(line, 0, quote)
+        if end is not None:
+            rest = line[end + 1:].strip()
+            return None if not rest or rest.startswith("#") else quote
+    return quote
+
+
+def _closing(line: str, start: int, quote: str) -> int | None:
+    """The index of the quote that closes a quoted value on `line` from `start`, else None."""
+    i = start
     while i < len(line):
         char = line[i]
         if quote == '"' and char == "\\":
@@ -65,9 +83,9 @@ def _unclosed_quote(line: str) -> str | None:
             if quote == "'" and line[i + 1: i + 2] == "'":
                 i += 2
                 continue
-            return None
+            return i
         i += 1
-    return quote
+    return None
 
 
 def _unclosed_message(quote: str) -> str:

@@ -128,3 +128,9 @@ def test_notes_and_hidden_files_are_allowed(mini):
     mini.write("categories/.chats.yaml.swp", "x")
     mini.write("ui/.gitkeep", "")
     assert mini.errors() == []
+
+
+def test_a_value_written_over_two_lines_is_not_an_unclosed_quote(mini):
+    """A quoted value may span lines; the error below it is reported as YAML's own."""
+    mini.write("categories/chats.yaml", 'id: chats\ntitle: "Чаты\n  и рассылки"\ntopics: [{id: x, title: X}\n')
+    assert mini.errors() == ["config/categories/chats.yaml:5: YAML syntax error: did not find expected ',' or ']'"]
