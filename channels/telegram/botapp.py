@@ -83,5 +83,9 @@ class BotApp:
         """Handle one update once: False when this update_id was already handled (a repeated delivery)."""
         if not claim_update(self.rt.db, self.primary, update.update_id):
             return False
-        self.bot.process_new_updates([update])
+        self.process(update)
         return True
+
+    def process(self, update: types.Update) -> None:
+        """Handle an update already claimed (telebot routes it to the dispatcher)."""
+        self.bot.process_new_updates([update])
