@@ -3,8 +3,8 @@
 Each simulated user plays a whole ticket conversation with the support bot (8 updates: /start with a link
 token, /createticket, category, topic, account number, subject, message, Завершить). The bot runs as its own
 process on a temporary SQLite database and an embedded Redis; this process hosts the fake Bot API and the
-users. The baseline, measured in the same run, is the fake server's own request rate for one client thread
-(what one polling bot thread could at most do if handling cost nothing).
+users. The baseline, measured in the same run (before and after the bot's run, averaged), is the fake server's
+own request rate for one client thread with a requests session (a plain request, nothing handled).
 
     python benchmarks/bench_bot.py [--users 200] [--seconds 3]
 """
@@ -127,6 +127,7 @@ def main() -> int:
             updates, seconds = drive(api, scripts, timeout=600)
             api_calls, bot_cpu = len(api.calls) - calls_before, cpu_seconds(bot.pid) - cpu_before
             created = Ticket.select().count()
+            base = (base + baseline(api, args.seconds)) / 2  # before and after: a load change hits both sides alike
     finally:
         if bot is not None:
             bot.terminate()

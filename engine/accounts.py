@@ -211,9 +211,9 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
 
 def linked_user(binding: str, chat_id: int, tg_user_id: int) -> User | None:
     """The customer an active link of this chat belongs to, only if the message comes from the linked Telegram user."""
-    link = TelegramLink.get_or_none(
+    link = TelegramLink.select(TelegramLink, User).join(User).where(
         (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
-    )
+    ).first()  # one query: the account comes with the link
     if link is None or link.tg_user_id != int(tg_user_id) or not link.user.is_active:
         return None
     return link.user

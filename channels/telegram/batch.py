@@ -14,10 +14,11 @@ from typing import Callable
 from telebot import types
 
 from channels.telegram import dedupe
+from channels.telegram.chat_lock import batch_locks, holding
 
 log = logging.getLogger(__name__)
 
-WORKERS = 8  # chats handled at once per bot: their Bot API, Redis and database waits overlap
+WORKERS = 4  # chats handled at once per bot: their Bot API, Redis and database waits overlap
 
 
 class ChatWorkers:
@@ -85,11 +86,19 @@ class BatchHandler:
             if update.update_id in fresh:
                 chats.setdefault(chat_of(update), []).append(update)
         unstarted: list[int] = []
-        self.workers.run_all([partial(self._run_chat, chat, unstarted) for chat in chats.values()])
+        with batch_locks(self.app.rt.redis, primary, [c for c in chats if isinstance(c, int)]) as held:
+            self.workers.run_all([partial(self._run_chat, chat in held, chat_updates, unstarted)
+                                  for chat, chat_updates in chats.items()])
         dedupe.release_updates(primary, unstarted)
         return not unstarted
 
-    def _run_chat(self, chat_updates: list[types.Update], unstarted: list[int]) -> None:
+    def _run_chat(self, held: bool, chat_updates: list[types.Update], unstarted: list[int]) -> None:
+        if held:
+            with holding(self.app.primary, chat_of(chat_updates[0])):
+                return self._run_updates(chat_updates, unstarted)
+        self._run_updates(chat_updates, unstarted)
+
+    def _run_updates(self, chat_updates: list[types.Update], unstarted: list[int]) -> None:
         for position, update in enumerate(chat_updates):
             if self.stopping.is_set():
                 unstarted.extend(u.update_id for u in chat_updates[position:])

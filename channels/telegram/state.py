@@ -73,6 +73,7 @@ class ChatState:
     """What the chat is doing: nothing (idle), creating a ticket, or replying to one."""
 
     flow: Creating | Replying | None = None
+    stored: dict = field(default_factory=dict, compare=False, repr=False)  # as loaded: an unchanged state is not written
 
     def __bool__(self) -> bool:
         return self.flow is not None
@@ -148,15 +149,19 @@ def load(binding: str, chat_id: int, catalog: Catalog | None = None) -> ChatStat
     if row is None:
         return ChatState()
     try:
-        return ChatState.from_dict(row.state, catalog)
+        state = ChatState.from_dict(row.state, catalog)
     except StateInvalid as exc:
         log.warning("telegram %s: state of chat %s unreadable (%s); starting idle", binding, chat_id, exc)
-        return ChatState()
+        return ChatState(stored={"unreadable": True})
+    state.stored = row.state
+    return state
 
 
 def save(binding: str, chat_id: int, state: ChatState) -> None:
-    """Upsert the chat's state (idle is stored as {})."""
+    """Upsert the chat's state (idle is stored as {}) unless it is as it was loaded."""
     data = state.to_dict()
+    if data == state.stored:
+        return
     now = datetime.now(timezone.utc)
     BotConversation.insert(binding=binding, chat_id=chat_id, state=data, updated_at=now).on_conflict(
         conflict_target=[BotConversation.binding, BotConversation.chat_id],
