@@ -54,6 +54,7 @@ class BotRunner:
         self.workers = [ChatWorkers(workers, f"bot-{app.primary}-chat") for app in apps]
         self.handlers = [BatchHandler(app, pool, self.stopping) for app, pool in zip(apps, self.workers)]
         self.busy = 0  # poll threads handling a batch
+        self.long_polling: set[str] = set()  # names of the poll threads waiting in getUpdates
         self.idle = threading.Condition()
 
     def prepare(self) -> None:
@@ -84,8 +85,9 @@ class BotRunner:
             if abandoned:
                 log.warning("telegram %s: stopped during updates %s; handed back to Telegram",
                             handler.app.names, abandoned)
-        for thread in self.threads:  # a poll thread ending now; one idle in a long poll is not waited for
-            thread.join(max(0.0, min(deadline - time.monotonic(), CONFIRM_TIMEOUT)))
+        for thread in self.threads:  # one confirming its last batch ends now; one idle in a long poll is not waited for
+            if thread.name not in self.long_polling:
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def poll(self, app: BotApp, handler: BatchHandler) -> None:
         """Long-poll one bot; a batch is confirmed (offset) only after it was handled."""
@@ -94,9 +96,13 @@ class BotRunner:
         pruned = 0.0
         while not self.stopping.is_set():
             try:
-                updates = app.bot.get_updates(offset=offset, timeout=self.poll_timeout + 10,
-                                              long_polling_timeout=self.poll_timeout,
-                                              allowed_updates=["message", "callback_query"])
+                self.long_polling.add(threading.current_thread().name)
+                try:
+                    updates = app.bot.get_updates(offset=offset, timeout=self.poll_timeout + 10,
+                                                  long_polling_timeout=self.poll_timeout,
+                                                  allowed_updates=["message", "callback_query"])
+                finally:
+                    self.long_polling.discard(threading.current_thread().name)
                 backoff = 1.0
             except ApiTelegramException as exc:
                 if exc.error_code == 401:
