@@ -58,6 +58,7 @@ class Creating(Collecting):
     category: str | None = None
     form: FormSession | None = None
     index: int = -1  # the form step being asked
+    kept: dict = field(default_factory=dict)  # answers of a topic a reload took away, for the next topic chosen
 
 
 @dataclass(kw_only=True)
@@ -102,6 +103,8 @@ class ChatState:
             data["category"] = flow.category
         if flow.form is not None:
             data["form"] = flow.form.to_dict()
+        if flow.kept:
+            data["kept"] = dict(flow.kept)
         return data
 
     @classmethod
@@ -123,7 +126,7 @@ class ChatState:
                 raise ValueError("a field step without its form")
             return cls(Creating(conv=str(data["conv"]), step=data["step"], page=int(data.get("page") or 0),
                                 category=_opt_str(data.get("category")), form=form, index=int(data.get("index", -1)),
-                                **common))
+                                kept=dict(data.get("kept") or {}), **common))
         except (KeyError, TypeError, ValueError, AttributeError, FormSessionInvalid) as exc:
             raise StateInvalid(str(exc)) from None
 
