@@ -49,6 +49,11 @@ class BotApp:
         return self.bindings.serves_tickets
 
     @property
+    def albums(self):
+        """The album summaries still being collected (sent when due, or by `flush_all` at a stop)."""
+        return self.dispatcher.albums
+
+    @property
     def primary(self) -> str:
         return self.bindings.primary
 

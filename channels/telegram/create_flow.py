@@ -178,8 +178,8 @@ def on_file(ctx: Ctx, state: ChatState, ref, caption: str) -> None:
         collect.add_text(ctx, flow, caption, flow.form.text_field(step))
     files_field = flow.form.files_field
     refusal = collect.add_file(ctx, flow, ref, files_field)
-    text = refusal or ctx.t("file_added", name=ref.name, count=len(flow.files), max_files=files_field.max_files)
-    ctx.say(text, [[(ctx.t("finish"), encode(Finish(flow.seq)))], cancel_row(ctx)])
+    ctx.file_reply(ref, refusal, len(flow.files), files_field.max_files,
+                   [[(ctx.t("finish"), encode(Finish(flow.seq)))], cancel_row(ctx)])
 
 
 def on_button(ctx: Ctx, state: ChatState, button: Button) -> bool:

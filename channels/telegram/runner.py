@@ -80,6 +80,8 @@ class BotRunner:
         self.stopping.set()
         with self.idle:
             self.idle.wait_for(lambda: self.busy == 0, timeout=grace)
+        for app in self.apps:  # albums still gathering get their summary now
+            app.albums.flush_all()
         for handler in self.handlers:
             abandoned = handler.hand_back()
             if abandoned:

@@ -98,12 +98,17 @@ def test_blocked_user_deactivates_the_link(rt, fake_api, chat):
     assert len([c for c in fake_api.calls_of("sendMessage") if c.status == 403]) == 1
 
 
-def test_sixth_file_of_an_album_is_refused(rt, chat):
-    """An album counts file by file: five are taken, the sixth is refused with the limit."""
+def test_sixth_file_of_an_album_is_refused(rt, fake_api, chat):
+    """An album counts file by file: five are taken, the sixth is refused with the limit, all said in one reply."""
     at_message_step(chat)
-    chat.send("Скриншоты").album([JPEG + bytes([i]) for i in range(6)])
-    assert chat.texts()[-2].endswith("(5 из 5). Когда закончите, нажмите «Завершить».")
-    assert chat.last.endswith("не добавлен: Можно прикрепить не больше 5 файлов.")
+    chat.send("Скриншоты")
+    sent = len(chat.messages)
+    chat.album([JPEG + bytes([i]) for i in range(6)])
+    fake_api.wait_sent(CHAT, sent + 1)
+    summary = chat.last.split("\n")
+    assert summary[0] == text(rt, "album_summary", added=5, refused=1, count=5, max_files=5)
+    assert summary[1].endswith("не добавлен: Можно прикрепить не больше 5 файлов.") and len(summary) == 2
+    assert len(chat.messages) == sent + 1
     chat.press("Завершить")
     assert Attachment.select().count() == 5
 
