@@ -17,6 +17,7 @@ from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
 from engine.forms import EMAIL_RE, clean_field
 from engine.runtime import Runtime
 from engine.sessions import end_user_sessions
+from engine.store.compiled import compiled_sql
 from engine.store.models import LinkToken, TelegramLink, User
 
 ROLES = ("customer", "agent", "admin")
@@ -211,12 +212,16 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
 
 def linked_user(binding: str, chat_id: int, tg_user_id: int) -> User | None:
     """The customer an active link of this chat belongs to, only if the message comes from the linked Telegram user."""
-    link = TelegramLink.select(TelegramLink, User).join(User).where(
-        (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
-    ).first()  # one query: the account comes with the link
-    if link is None or link.tg_user_id != int(tg_user_id) or not link.user.is_active:
+    # One query for the link and its account, its SQL built once (this runs for every Telegram update).
+    user = next(iter(User.raw(compiled_sql("linked-user", _linked_user_query), binding, int(chat_id))), None)
+    if user is None or user.tg_user_id != int(tg_user_id) or not user.is_active:
         return None
-    return link.user
+    return user
+
+
+def _linked_user_query():
+    return User.select(User, TelegramLink.tg_user_id).join(TelegramLink).where(
+        (TelegramLink.binding == "") & (TelegramLink.chat_id == 0) & TelegramLink.active)
 
 
 def unlink(binding: str, chat_id: int, reason: str) -> bool:

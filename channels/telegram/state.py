@@ -10,6 +10,7 @@ from typing import Mapping
 from engine.catalog import Catalog
 from engine.errors import FormSessionInvalid
 from engine.form_session import FormSession
+from engine.store import compiled
 from engine.store.models import BotConversation
 
 log = logging.getLogger(__name__)
@@ -148,16 +149,29 @@ def _opt_str(value: object) -> str | None:
 
 def load(binding: str, chat_id: int, catalog: Catalog | None = None) -> ChatState:
     """The chat's state; a row that cannot be read back (corrupt, unknown layout) is logged and the chat starts idle."""
-    row = BotConversation.get_or_none((BotConversation.binding == binding) & (BotConversation.chat_id == chat_id))
+    row = compiled.execute("tg-state-load", _load_query, (binding, int(chat_id))).fetchone()
     if row is None:
         return ChatState()
+    stored = BotConversation.state.python_value(row[0])
     try:
-        state = ChatState.from_dict(row.state, catalog)
+        state = ChatState.from_dict(stored, catalog)
     except StateInvalid as exc:
         log.warning("telegram %s: state of chat %s unreadable (%s); starting idle", binding, chat_id, exc)
         return ChatState(stored={"unreadable": True})
-    state.stored = row.state
+    state.stored = stored
     return state
+
+
+def _load_query():
+    return BotConversation.select(BotConversation.state).where(
+        (BotConversation.binding == "") & (BotConversation.chat_id == 0))
+
+
+def _save_query():
+    now = datetime.now(timezone.utc)
+    return BotConversation.insert(binding="", chat_id=0, state={}, updated_at=now).on_conflict(
+        conflict_target=[BotConversation.binding, BotConversation.chat_id],
+        update={BotConversation.state: {}, BotConversation.updated_at: now})
 
 
 def save(binding: str, chat_id: int, state: ChatState) -> None:
@@ -165,8 +179,6 @@ def save(binding: str, chat_id: int, state: ChatState) -> None:
     data = state.to_dict()
     if data == state.stored:
         return
-    now = datetime.now(timezone.utc)
-    BotConversation.insert(binding=binding, chat_id=chat_id, state=data, updated_at=now).on_conflict(
-        conflict_target=[BotConversation.binding, BotConversation.chat_id],
-        update={BotConversation.state: data, BotConversation.updated_at: now},
-    ).execute()
+    value = BotConversation.state.db_value(data)
+    now = BotConversation.updated_at.db_value(datetime.now(timezone.utc))
+    compiled.execute("tg-state-save", _save_query, (binding, int(chat_id), value, now, value, now))
