@@ -75,6 +75,7 @@ class BatchHandler:
         self.workers = workers
         self.stopping = stopping
         self.in_flight: set[int] = set()
+        self.handed_back: list[int] = []
         self._lock = threading.Lock()
 
     def handle(self, updates: list[types.Update]) -> bool:
@@ -90,7 +91,7 @@ class BatchHandler:
             self.workers.run_all([partial(self._run_chat, chat in held, chat_updates, unstarted)
                                   for chat, chat_updates in chats.items()])
         dedupe.release_updates(primary, unstarted)
-        return not unstarted
+        return not unstarted and not self.handed_back  # a handed-back update must not be confirmed
 
     def _run_chat(self, held: bool, chat_updates: list[types.Update], unstarted: list[int]) -> None:
         if held:
@@ -117,5 +118,6 @@ class BatchHandler:
         """Release the claims of the updates still running (the process exits without finishing them)."""
         with self._lock:
             abandoned = sorted(self.in_flight)
+            self.handed_back += abandoned
         dedupe.release_updates(self.app.primary, abandoned)
         return abandoned

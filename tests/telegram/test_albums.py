@@ -5,7 +5,6 @@ import pytest
 
 from channels.telegram.albums import AlbumCollector
 from channels.telegram.events import AlbumPart
-from engine import accounts
 from engine.store.models import Attachment
 from tests.telegram.chat import JPEG, PDF, Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
@@ -16,9 +15,7 @@ MB = 1024 * 1024
 
 @pytest.fixture
 def chat(rt, fake_api, bots):
-    customer = accounts.create_user("album@example.com", "secret-password-1")
-    chat = Chat(fake_api, SUPPORT_TOKEN, CHAT)
-    chat.send(f"/start {accounts.issue_link_token(rt, customer, 'support_bot')}")
+    chat = Chat.linked(rt, fake_api, SUPPORT_TOKEN, CHAT, "album@example.com")
     chat.send("/createticket").press("Чаты и рассылки").press("Иное")
     chat.send("12345").send("Вопрос")
     return chat
