@@ -17,8 +17,8 @@ from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
 from engine.forms import EMAIL_RE, clean_field
 from engine.runtime import Runtime
 from engine.sessions import end_user_sessions
-from engine.store.compiled import compiled_sql
 from engine.store.models import LinkToken, TelegramLink, User
+from engine.store.prepared import PreparedSelect
 
 ROLES = ("customer", "agent", "admin")
 MAX_NOTIFY_EMAILS = 10
@@ -212,16 +212,17 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
 
 def linked_user(binding: str, chat_id: int, tg_user_id: int) -> User | None:
     """The customer an active link of this chat belongs to, only if the message comes from the linked Telegram user."""
-    # One query for the link and its account, its SQL built once (this runs for every Telegram update).
-    user = next(iter(User.raw(compiled_sql("linked-user", _linked_user_query), binding, int(chat_id))), None)
-    if user is None or user.tg_user_id != int(tg_user_id) or not user.is_active:
+    link = _ACTIVE_LINK.first(binding, int(chat_id))
+    if link is None or link.tg_user_id != int(tg_user_id) or not link.user.is_active:
         return None
-    return user
+    return link.user
 
 
-def _linked_user_query():
-    return User.select(User, TelegramLink.tg_user_id).join(TelegramLink).where(
-        (TelegramLink.binding == "") & (TelegramLink.chat_id == 0) & TelegramLink.active)
+# The link with its account in one query whose SQL is built once: this runs for every Telegram update.
+_ACTIVE_LINK = PreparedSelect(lambda binding, chat_id: (
+    TelegramLink.select(TelegramLink.tg_user_id, User).join(User)
+    .where((TelegramLink.binding == binding) & (TelegramLink.chat_id == chat_id) & TelegramLink.active)
+    .limit(1)), arity=2)
 
 
 def unlink(binding: str, chat_id: int, reason: str) -> bool:

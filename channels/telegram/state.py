@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Mapping
 
+from peewee import Value
+
 from engine.catalog import Catalog
 from engine.errors import FormSessionInvalid
 from engine.form_session import FormSession
-from engine.store import compiled
 from engine.store.models import BotConversation
+from engine.store.prepared import PreparedSelect, PreparedWrite
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +151,10 @@ def _opt_str(value: object) -> str | None:
 
 def load(binding: str, chat_id: int, catalog: Catalog | None = None) -> ChatState:
     """The chat's state; a row that cannot be read back (corrupt, unknown layout) is logged and the chat starts idle."""
-    row = compiled.execute("tg-state-load", _load_query, (binding, int(chat_id))).fetchone()
+    row = _LOAD.first(binding, int(chat_id))
     if row is None:
         return ChatState()
-    stored = BotConversation.state.python_value(row[0])
+    stored = row.state
     try:
         state = ChatState.from_dict(stored, catalog)
     except StateInvalid as exc:
@@ -162,16 +164,13 @@ def load(binding: str, chat_id: int, catalog: Catalog | None = None) -> ChatStat
     return state
 
 
-def _load_query():
-    return BotConversation.select(BotConversation.state).where(
-        (BotConversation.binding == "") & (BotConversation.chat_id == 0))
-
-
-def _save_query():
-    now = datetime.now(timezone.utc)
-    return BotConversation.insert(binding="", chat_id=0, state={}, updated_at=now).on_conflict(
-        conflict_target=[BotConversation.binding, BotConversation.chat_id],
-        update={BotConversation.state: {}, BotConversation.updated_at: now})
+_LOAD = PreparedSelect(lambda binding, chat_id: BotConversation.select(BotConversation.state).where(
+    (BotConversation.binding == binding) & (BotConversation.chat_id == chat_id)), arity=2)
+_SAVE = PreparedWrite(lambda binding, chat_id, state, at: BotConversation.insert(
+    binding=binding, chat_id=chat_id, state=Value(state, converter=False), updated_at=Value(at, converter=False),
+).on_conflict(conflict_target=[BotConversation.binding, BotConversation.chat_id], update={
+    BotConversation.state: Value(state, converter=False), BotConversation.updated_at: Value(at, converter=False)}),
+    arity=4)
 
 
 def save(binding: str, chat_id: int, state: ChatState) -> None:
@@ -181,4 +180,4 @@ def save(binding: str, chat_id: int, state: ChatState) -> None:
         return
     value = BotConversation.state.db_value(data)
     now = BotConversation.updated_at.db_value(datetime.now(timezone.utc))
-    compiled.execute("tg-state-save", _save_query, (binding, int(chat_id), value, now, value, now))
+    _SAVE.execute(binding, int(chat_id), value, now)
