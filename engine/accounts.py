@@ -42,8 +42,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_user(email: str, password: str | None, role: str = "customer", name: str = "", locale: str = "ru") -> User:
-    """Create an account; an empty password makes one that cannot log in. Raises Conflict for a taken email."""
+def create_user(email: str, password: str | None, role: str = "customer", name: str = "", locale: str = "ru",
+                verified: bool = True) -> User:
+    """Create an account; an empty password makes one that cannot log in. Raises Conflict for a taken email.
+
+    `verified=False` (self sign-up) leaves the address unconfirmed until its emailed link is opened.
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     email = normalize_email(email)
@@ -51,7 +55,8 @@ def create_user(email: str, password: str | None, role: str = "customer", name: 
         raise ValueError(f"not an email address: {email!r}")
     try:
         return User.create(email=email, name=name.strip()[:200], role=role, locale=locale,
-                           password_hash=hash_password(password) if password else "")
+                           password_hash=hash_password(password) if password else "",
+                           email_verified_at=utcnow() if verified else None)
     except IntegrityError:
         raise Conflict(f"a user with email {email} exists") from None
 

@@ -54,7 +54,14 @@ class Channel:
         if template is None:
             return {}
         if isinstance(template, BaseModel):
-            return {(key,): getattr(template, key) for key in type(template).model_fields if isinstance(getattr(template, key), str)}
+            texts = {}
+            for key in type(template).model_fields:
+                value = getattr(template, key)
+                if isinstance(value, dict):  # one text per locale: each is checked
+                    texts.update({(key, locale): text for locale, text in value.items()})
+                elif isinstance(value, str):
+                    texts[(key,)] = value
+            return texts
         return {(): template}
 
     def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:

@@ -41,7 +41,7 @@ def preferences(catalog: Catalog, user: User) -> dict[str, dict[str, bool]]:
         type_id: {
             channel: explicit.get((type_id, channel), channel in spec.default_channels) for channel in registry.kinds()
         }
-        for type_id, spec in catalog.notification_types.items()
+        for type_id, spec in catalog.notification_types.items() if spec.source != "account"  # not optional
     }
 
 

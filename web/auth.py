@@ -99,11 +99,15 @@ def switch_locale():
 
 
 def _attempts_exceeded(email: str) -> bool:
-    """Count sign-in attempts per client address and email, and per address alone (fixed windows in Redis)."""
-    window = current_app.config["LOGIN_WINDOW"]
+    """Count sign-in attempts per client address and email, and per address alone."""
     pair = hashlib.sha256(f"{request.remote_addr}|{email}".encode()).hexdigest()[:32]
-    limits = ((f"web:login:{pair}", current_app.config["LOGIN_ATTEMPTS"]),
-              (f"web:login-ip:{request.remote_addr}", current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]))
+    return window_exceeded(current_app.config["LOGIN_WINDOW"], (
+        (f"web:login:{pair}", current_app.config["LOGIN_ATTEMPTS"]),
+        (f"web:login-ip:{request.remote_addr}", current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"])))
+
+
+def window_exceeded(window: int, limits) -> bool:
+    """Count one attempt in each (key, limit) fixed window of `window` seconds in Redis; True when any is over."""
     pipe = runtime().redis.pipeline()
     for key, _ in limits:
         pipe.set(key, 0, ex=window, nx=True)  # starts the window (EXPIRE NX needs Redis 7)
@@ -111,7 +115,7 @@ def _attempts_exceeded(email: str) -> bool:
     try:
         counts = pipe.execute()[1::2]
     except RedisError as exc:
-        # Customers must still sign in while Redis is away; argon2's cost still slows guessing.
-        log.warning("sign-in rate limit unavailable, allowing the attempt: %s", exc)
+        # Customers must still get in while Redis is away; argon2's cost still slows guessing.
+        log.warning("rate limit unavailable, allowing the attempt: %s", exc)
         return False
     return any(count > limit for count, (_, limit) in zip(counts, limits))

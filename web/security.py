@@ -42,6 +42,9 @@ def defaults(settings: Settings, catalog: Catalog) -> dict:
         "LOGIN_ATTEMPTS": 10,  # per IP and email in LOGIN_WINDOW seconds
         "LOGIN_ATTEMPTS_PER_ADDRESS": 50,  # per IP, whatever the email: slows credential stuffing
         "LOGIN_WINDOW": 15 * 60,
+        "ACCOUNT_EMAILS_PER_ADDRESS": 3,  # sign-up, reset and resend emails per email address in ACCOUNT_WINDOW
+        "ACCOUNT_EMAILS_PER_IP": 20,  # the same per client IP, whatever the address
+        "ACCOUNT_WINDOW": 60 * 60,
         # Behind N reverse proxies the client address comes from X-Forwarded-For (sign-in limits need it).
         "TRUSTED_PROXIES": int(settings.env.get("TRUSTED_PROXIES", "0") or 0),
     }

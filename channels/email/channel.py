@@ -7,7 +7,8 @@ from markupsafe import Markup, escape
 from pydantic import Field
 
 from channels.email.sender import send_email
-from engine.catalog.schema import BindingBase, Strict
+from engine.catalog.schema import BindingBase, Strict, Text
+from engine.catalog.texts import in_locale
 from engine.channel_protocol import Channel
 from engine.render import Rendered, fallback_text, one_line, render_source, template
 
@@ -28,8 +29,8 @@ class EmailBinding(BindingBase):
 
 
 class EmailTemplate(Strict):
-    subject: str
-    body: str = Field(description="Plain text body (Jinja2, sandboxed)")
+    subject: Text
+    body: Text = Field(description="Plain text body (Jinja2, sandboxed); one string, or one per locale")
     html: str | None = Field(None, description="HTML body (autoescaped); default: the text body in <pre>")
 
 
@@ -58,8 +59,8 @@ class EmailChannel(Channel):
         """Subject, the text body with the footer, and HTML (the type's html template, or the text) in the layout."""
         spec = catalog.notification_types[type_id]
         email = spec.templates.email
-        subject = one_line(render_source(email.subject if email else spec.title, params))
-        text = render_source(email.body if email else fallback_text(spec), params).strip()
+        subject = one_line(render_source(_in(email.subject, locale) if email else spec.title, params))
+        text = render_source(_in(email.body, locale) if email else fallback_text(spec), params).strip()
         footer = catalog.text(locale, "email", "footer")
         if email is not None and email.html:
             body = Markup(template(email.html, True).render(**params))
@@ -70,6 +71,13 @@ class EmailChannel(Channel):
 
     def send(self, rt, outgoing) -> None:
         send_email(rt, outgoing)
+
+
+def _in(text, locale: str) -> str:
+    """A template text in `locale`: a per-locale mapping falls back to its first version."""
+    if isinstance(text, dict):
+        return text.get(locale) or next(iter(text.values()))
+    return in_locale(text, locale)
 
 
 CHANNEL = EmailChannel()

@@ -125,6 +125,23 @@ def check_channels(channels, src: Source, type_ids, installed: dict) -> list[Con
     return errors
 
 
+ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")
+
+
+def check_signup(policies: schema.Policies, src: Source, types: dict | None, bound: set[str] | None) -> list[ConfigError]:
+    """A public sign-up sends account emails: it needs their notification types (`source: account`) and email."""
+    if policies.signup.mode not in ("open", "domains"):
+        return []
+    where = ("policies", "signup", "mode")
+    missing = [t for t in ACCOUNT_EMAIL_TYPES if t not in (types or {}) or types[t].source != "account"]
+    errors = [src.error(where, f"signup mode '{policies.signup.mode}' needs the notification types "
+                               f"{', '.join(missing)} with source: account in notifications/types.yaml")] if missing else []
+    if bound is not None and "email" not in bound:
+        errors.append(src.error(where, f"signup mode '{policies.signup.mode}' sends emails: add an email binding "
+                                       "to notifications/channels.yaml"))
+    return errors
+
+
 def check_policies(policies: schema.Policies, src: Source) -> list[ConfigError]:
     errors = []
     auto = policies.auto_close

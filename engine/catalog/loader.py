@@ -119,6 +119,7 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_channels(channels, channels_src, types.types if types else None, by_kind)
     if policies:
         load.errors += checks.check_policies(policies.policies, policies_src)
+        load.errors += checks.check_signup(policies.policies, policies_src, types.types if types else None, bound)
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,

@@ -13,7 +13,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, Protocol, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 DURATION_PATTERN = r"^\d+\s*[smhd]$"
@@ -160,7 +160,9 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     class NotificationTypeSpec(Strict):
         title: str
         description: str = ""
-        source: Literal["ticket", "event"] = Field(description="ticket: raised by the engine; event: posted through the events API")
+        source: Literal["ticket", "event", "account"] = Field(
+            description="ticket: raised by the engine; event: posted through the events API; "
+                        "account: sign-up and password emails, sent to the account's own address only")
         params: dict[Identifier, ParamType] = Field(default_factory=dict)
         default_channels: list[ChannelKind] = Field(default_factory=lambda: list(in_app))
         templates: Templates
@@ -217,6 +219,28 @@ class SessionPolicy(Strict):
     lifetime: Duration = Field("14d", description="A web session ends this long after sign-in, however active")
 
 
+class PasswordPolicy(Strict):
+    min_length: int = Field(10, ge=8, le=128, description="Fewest characters a new password may have")
+    max_length: int = Field(256, ge=16, le=1024, description="Most characters a new password may have")
+    not_email: bool = Field(True, description="Refuse a password containing the account's email or its local part")
+
+
+class SignupPolicy(Strict):
+    mode: Literal["open", "domains", "invite", "closed"] = Field(
+        "closed", description="open: anyone; domains: addresses in `domains` only; invite/closed: no public sign-up page")
+    domains: list[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")]] = Field(
+        default_factory=list, description="Email domains allowed to sign up in mode `domains` (lowercase, exact match)")
+    require_verification: bool = Field(True, description="An account must confirm its email before creating tickets")
+    verification_ttl: Duration = Field("2d", description="How long an email verification link works")
+    reset_ttl: Duration = Field("30m", description="How long a password reset link works (once)")
+
+    @model_validator(mode="after")
+    def _domains_listed(self):
+        if self.mode == "domains" and not self.domains:
+            raise ValueError("signup mode 'domains' needs a non-empty 'domains' list")
+        return self
+
+
 class Policies(Strict):
     default_locale: Locale = "ru"
     locales: list[Locale] | None = Field(None, description="Languages every catalog text should have (config check warns on a missing one); default: the default locale")
@@ -226,6 +250,8 @@ class Policies(Strict):
     delivery: DeliveryPolicy = DeliveryPolicy()
     link_token_ttl: Duration = "15m"
     sessions: SessionPolicy = SessionPolicy()
+    signup: SignupPolicy = SignupPolicy()
+    passwords: PasswordPolicy = PasswordPolicy()
 
 
 class PoliciesFile(Strict):

@@ -8,7 +8,7 @@ from typing import Callable
 from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession
+from engine.store.models import ALL_MODELS, AccountToken, Counter, SchemaVersion, Ticket, Timer, User, UTCDateTimeField, WebSession
 
 TICKET_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -120,12 +120,22 @@ def _v5_timers(db: Database) -> None:
         db.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
 
 
+def _v6_account_tokens(db: Database) -> None:
+    """Self-service accounts: user.email_verified_at (accounts made before count as verified) and emailed tokens."""
+    if "email_verified_at" not in {c.name for c in db.get_columns(User._meta.table_name)}:
+        migrate(_migrator(db).add_column(User._meta.table_name, "email_verified_at", User.email_verified_at))
+        User.update(email_verified_at=User.created_at).execute()
+    _create_table(db, AccountToken, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
     Migration(3, "ticket number counter", _v3_ticket_counter, creates=(Counter,)),
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
+    Migration(6, "account tokens, user.email_verified_at", _v6_account_tokens,
+              adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -62,6 +62,7 @@ class User(BaseModel):
     support_in_telegram = BooleanField(default=False)  # "Включить работу с поддержкой"
     is_active = BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
+    email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
 
     @property
     def is_staff(self) -> bool:
@@ -188,6 +189,18 @@ class LinkToken(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
 
 
+class AccountToken(BaseModel):
+    """A one-time emailed link (verify the address, reset the password); only the SHA-256 of the token is stored."""
+
+    id = AutoField()
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    purpose = CharField(max_length=16)  # verify | reset
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
 class NotificationPreference(BaseModel):
     """An explicit per-type, per-channel choice; absent rows fall back to the type's default_channels."""
 
@@ -299,5 +312,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
-    WebSession, Timer,
+    WebSession, Timer, AccountToken,
 )

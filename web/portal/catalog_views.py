@@ -11,6 +11,7 @@ from engine.errors import ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
 from web import pending
+from web.account import guard_unverified
 from web.form_cache import topic_fields
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
@@ -51,6 +52,9 @@ def category(category_id: str):
 @login_required
 def topic(category_id: str, topic_id: str):
     current = _web_topic(category_id, topic_id)
+    refused = guard_unverified()
+    if refused is not None:
+        return refused
     if request.method == "GET":
         return _render_topic(current, _session(current), errors={}, key=secrets.token_urlsafe(18))
     key = request.form.get("_idem", "")

@@ -1,0 +1,118 @@
+"""Self-service account pages: sign-up, the emailed verification link and its resend, forgotten password and reset.
+
+Answers never tell whether an address has an account; floods get 429 per address and per client IP
+(ACCOUNT_EMAILS_PER_ADDRESS / ACCOUNT_EMAILS_PER_IP in ACCOUNT_WINDOW seconds).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+
+from engine import accounts, sessions, signup
+from engine.errors import ValidationFailed
+from web.auth import end_web_session, home_for, login_required, window_exceeded
+from web.context import current_user, locale, runtime
+from web.redirects import safe_next
+
+bp = Blueprint("account", __name__)
+
+
+def _flooded(kind: str, email: str) -> bool:
+    address = hashlib.sha256(email.encode()).hexdigest()[:32]
+    config = current_app.config
+    return window_exceeded(config["ACCOUNT_WINDOW"], (
+        (f"web:{kind}:{address}", config["ACCOUNT_EMAILS_PER_ADDRESS"]),
+        (f"web:{kind}-ip:{request.remote_addr}", config["ACCOUNT_EMAILS_PER_IP"])))
+
+
+def _verify_link(next_url: str | None):
+    return lambda token: url_for("account.verify", token=token, next=next_url, _external=True)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup_page():
+    if not signup.signup_open(runtime()):
+        return render_template("auth/message.html", title_key="signup_title", message_key="signup_closed"), 404
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(home_for(current_user()))
+        return render_template("auth/signup.html", next=next_url, errors={}, values={})
+    values = {"email": request.form.get("email", "").strip()[:254], "name": request.form.get("name", "").strip()[:200]}
+    password = request.form.get("password", "")[:1024]
+    email = accounts.normalize_email(values["email"])
+    if _flooded("signup", email):
+        return render_template("auth/signup.html", next=next_url, errors={}, values=values,
+                               error_key="account_rate_limited"), 429
+    try:
+        signup.sign_up(runtime(), email, password, values["name"], locale(), _verify_link(next_url),
+                       url_for("account.forgot", _external=True))
+    except ValidationFailed as exc:
+        return render_template("auth/signup.html", next=next_url, errors=exc.errors, values=values), 422
+    return render_template("auth/message.html", title_key="signup_title", message_key="signup_check_email")
+
+
+@bp.get("/verify/<token>")
+def verify(token: str):
+    user = signup.verify(runtime(), token)
+    if user is None:
+        return render_template("auth/message.html", title_key="verify_title", message_key="verify_invalid"), 404
+    target = safe_next(request.args.get("next"))
+    if current_user() is not None and current_user().id == user.id:
+        return redirect(target or home_for(user), 303)
+    return render_template("auth/message.html", title_key="verify_title", message_key="verify_done",
+                           link=url_for("auth.login", next=target))
+
+
+@bp.post("/verify/resend")
+@login_required
+def resend_verification():
+    user = current_user()
+    if _flooded("resend", user.email):
+        return render_template("auth/message.html", title_key="verify_title", message_key="account_rate_limited"), 429
+    signup.resend_verification(runtime(), user, _verify_link(None))
+    return render_template("auth/message.html", title_key="verify_title", message_key="verify_resent")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    if request.method == "GET":
+        return render_template("auth/forgot.html")
+    email = accounts.normalize_email(request.form.get("email", ""))[:254]
+    if _flooded("reset", email):
+        return render_template("auth/forgot.html", email=email, error_key="account_rate_limited"), 429
+    signup.request_reset(runtime(), email, lambda token: url_for("account.reset", token=token, _external=True))
+    return render_template("auth/message.html", title_key="forgot_title", message_key="forgot_check_email")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    if request.method == "GET":
+        if signup.account_tokens.peek(token, "reset") is None:
+            return _reset_invalid()
+        return render_template("auth/reset.html", token=token, errors={})
+    try:
+        user = signup.reset_password(runtime(), token, request.form.get("password", "")[:1024], locale())
+    except ValidationFailed as exc:
+        return render_template("auth/reset.html", token=token, errors=exc.errors), 422
+    if user is None:
+        return _reset_invalid()
+    end_web_session()  # whatever this browser was signed in as; every session of the account ended with the reset
+    session["sid"] = sessions.start_session(user)
+    session.permanent = True
+    return redirect(safe_next(request.form.get("next")) or home_for(user), 303)
+
+
+def _reset_invalid():
+    return render_template("auth/message.html", title_key="forgot_title", message_key="reset_invalid",
+                           link=url_for("account.forgot")), 404
+
+
+def guard_unverified():
+    """404-free refusal for pages that need a confirmed address (ticket creation): a page saying so, or None."""
+    user = current_user()
+    if user is not None and not user.is_staff and signup.needs_verification(runtime(), user):
+        return render_template("auth/message.html", title_key="verify_title", message_key="verify_needed",
+                               resend=True), 403
+    return None
