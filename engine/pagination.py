@@ -12,13 +12,14 @@ A cursor (opaque text in the URL) holds the group, the key of the row next to it
 from __future__ import annotations
 
 import base64
-import heapq
+import operator
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import Sequence
 
-from peewee import SQL, DateTimeField, Expression, Field, ModelSelect, Tuple, Value, fn
+from peewee import SQL, DateTimeField, Expression, Field, ModelSelect, Select, Tuple, Value, fn
 
 PAGE_SIZE = 50
 
@@ -88,9 +89,10 @@ def paginate(query: ModelSelect, keyset: Keyset, after: str | None = None, befor
     of an earlier page; plus the total of `counted` (default: `query`; the same filter without the joins that only
     fetch columns)."""
     cursor = keyset.decode(before, before=True) or keyset.decode(after)
-    total = (counted or query).order_by().select(fn.COUNT(SQL("*"))).scalar()
+    filtered = query if counted is None else counted
+    total = filtered.order_by().select(fn.COUNT(SQL("*"))).scalar()
     if cursor is not None and cursor.before:
-        rows = _walk(query, keyset, groups, cursor, size, backwards=True)
+        rows = _walk(query, keyset, groups, cursor, size, backwards=True, filtered=filtered)
         if len(rows) < size:  # reached the start: show the first page whole
             cursor, rows = None, None
         else:
@@ -98,9 +100,9 @@ def paginate(query: ModelSelect, keyset: Keyset, after: str | None = None, befor
             first = max(1, cursor.position - len(rows))
             return _page(keyset, rows[:size], total, first, more_after=True, more_before=first > 1)
     if cursor is None:
-        rows = _walk(query, keyset, groups, None, size + 1, backwards=False)
+        rows = _walk(query, keyset, groups, None, size + 1, backwards=False, filtered=filtered)
         return _page(keyset, rows[:size], total, 1 if rows else 0, more_after=len(rows) > size, more_before=False)
-    rows = _walk(query, keyset, groups, cursor, size + 1, backwards=False)
+    rows = _walk(query, keyset, groups, cursor, size + 1, backwards=False, filtered=filtered)
     first = cursor.position if rows else 0
     return _page(keyset, rows[:size], total, first, more_after=len(rows) > size, more_before=True)
 
@@ -112,28 +114,36 @@ def _page(keyset: Keyset, rows: list[tuple[int, object]], total: int, first: int
     return Page([row for _, row in rows], max(total, first + len(rows) - 1), first, next_text, previous_text)
 
 
-def _walk(query: ModelSelect, keyset: Keyset, groups, cursor: Cursor | None, limit: int, backwards: bool) -> list:
-    """Up to `limit` (group, row) pairs beyond the cursor, in walking order, one bounded query per stream."""
+def _walk(query: ModelSelect, keyset: Keyset, groups, cursor: Cursor | None, limit: int, backwards: bool,
+          filtered: ModelSelect) -> list:
+    """Up to `limit` (group, row) pairs beyond the cursor, in walking order, in one statement: each stream is a
+    bounded index range (`filtered`: the filter without joins), their keys are united, the rows fetched by key."""
     order = keyset.descending != backwards  # walking towards smaller keys
     indexes = range(len(groups))
     if cursor is not None:
         indexes = range(cursor.group, -1, -1) if backwards else range(cursor.group, len(groups))
     elif backwards:
         indexes = range(len(groups) - 1, -1, -1)
-    found: list = []
-    for index in indexes:
-        bound = cursor.key if cursor is not None and index == cursor.group else None
-        streams = []
-        for condition in groups[index]:
-            stream = query if condition is None else query.where(condition)
-            if bound is not None:
-                row_key, limit_key = Tuple(*keyset.fields), keyset.values(bound)
-                stream = stream.where(row_key < limit_key if order else row_key > limit_key)
-            columns = [f.desc() if order else f.asc() for f in keyset.fields]
-            streams.append(list(stream.order_by(*columns).limit(limit - len(found))))
-        merged = heapq.merge(*streams, key=keyset.of, reverse=order) if len(streams) > 1 else streams[0]
-        for row in merged:
-            found.append((index, row))
-            if len(found) == limit:
-                return found
-    return found
+    columns = [f.desc() if order else f.asc() for f in keyset.fields]
+
+    def stream(base: ModelSelect, index: int, condition) -> ModelSelect:
+        ranged = base if condition is None else base.where(condition)
+        if cursor is not None and index == cursor.group:
+            row_key, limit_key = Tuple(*keyset.fields), keyset.values(cursor.key)
+            ranged = ranged.where(row_key < limit_key if order else row_key > limit_key)
+        return ranged.order_by(*columns).limit(limit)
+
+    streams = [(index, condition) for index in indexes for condition in groups[index]]
+    if len(streams) == 1:  # one range: the rows themselves
+        return [(streams[0][0], row) for row in stream(query, *streams[0])]
+    model = query.model
+    keys = [f.alias(f"k{i}") for i, f in enumerate(keyset.fields)]
+    parts = [Select([stream(filtered, index, condition).select(Value(index).alias("page_group"),
+                                                               model._meta.primary_key.alias("page_row"), *keys)
+                     .alias(f"s{n}")], [SQL("*")]) for n, (index, condition) in enumerate(streams)]
+    united = reduce(operator.add, parts).alias("page_keys")
+    outer = [united.c.page_group.desc() if backwards else united.c.page_group.asc()]
+    outer += [getattr(united.c, f"k{i}").desc() if order else getattr(united.c, f"k{i}").asc() for i in range(len(keys))]
+    rows = (query.switch(model).join(united, on=(model._meta.primary_key == united.c.page_row))
+            .select_extend(united.c.page_group).order_by(*outer).limit(limit))
+    return [(row.page_keys["page_group"], row) for row in rows]  # peewee files the column under its source
