@@ -169,8 +169,9 @@ def grow(db: Database, catalog: Catalog, demo: User, agent: User, scale: Scale, 
 
 
 def analyze(db: Database) -> None:
-    """Planner statistics (PostgreSQL's autovacuum gathers them after bulk loads; SQLite only when asked)."""
-    db.execute_sql("ANALYZE")
+    """Planner statistics, as PostgreSQL's autovacuum gathers them (with the visibility map index-only scans need)
+    after a bulk load; SQLite has them only when asked (ANALYZE, or PRAGMA optimize)."""
+    db.execute_sql("ANALYZE" if isinstance(db, SqliteDatabase) else "VACUUM ANALYZE")
 
 
 def main() -> int:
