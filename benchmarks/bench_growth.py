@@ -37,6 +37,7 @@ from engine.store.db import database  # noqa: E402
 from engine.store.migrations import upgrade  # noqa: E402
 from engine.store.models import Message, Ticket  # noqa: E402
 from grow_data import FULL, Scale, analyze, grow  # noqa: E402
+from statements import recording  # noqa: E402
 from web import create_app  # noqa: E402
 
 register_channels()
@@ -165,22 +166,6 @@ def measure(sites: list[Site], cases: list[str], seconds: float, rounds: int = 4
                     done[case, site.name] += 1
                 spent[case, site.name] += time.perf_counter() - started
     return {key: done[key] / spent[key] for key in done}
-
-
-@contextmanager
-def recording(db):
-    """The (sql, params) of every statement `db` runs meanwhile."""
-    statements, execute_sql = [], db.execute_sql
-
-    def record(sql, params=None, *args, **kwargs):
-        statements.append((sql, params))
-        return execute_sql(sql, params, *args, **kwargs)
-
-    db.execute_sql = record
-    try:
-        yield statements
-    finally:
-        del db.execute_sql
 
 
 def plans(site: Site, cases: list[str]) -> None:

@@ -1,11 +1,10 @@
 """No page issues a query per row: statements per page counted at two data sizes (benchmarks/grow_data.py)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
 from benchmarks.grow_data import Scale, grow
+from benchmarks.statements import recording
 from engine.store.models import Message, Ticket
 
 pytestmark = pytest.mark.postgres  # the keyset row values and the partial index differ by database: run on both
@@ -13,22 +12,6 @@ pytestmark = pytest.mark.postgres  # the keyset row values and the partial index
 SMALL = Scale(customers=2, tickets=5, messages=10, demo_tickets=5, long_conversation=5, failed_deliveries=3)
 LISTS = Scale(customers=3, tickets=130, messages=260, demo_tickets=130, long_conversation=2, failed_deliveries=2)
 LARGE = Scale(customers=6, tickets=70, messages=500, demo_tickets=70, long_conversation=70, failed_deliveries=70)
-
-
-@contextmanager
-def counting(db):
-    """The statements `db` runs meanwhile (peewee sends every one through execute_sql)."""
-    statements, execute_sql = [], db.execute_sql
-
-    def record(sql, params=None, *args, **kwargs):
-        statements.append(sql)
-        return execute_sql(sql, params, *args, **kwargs)
-
-    db.execute_sql = record
-    try:
-        yield statements
-    finally:
-        del db.execute_sql
 
 
 def pages(long_ticket: Ticket) -> dict[str, tuple[str, str, dict]]:
@@ -57,7 +40,7 @@ def statement_counts(rt, clients, long_number: int) -> dict[str, int]:
     counts = {}
     for name, (role, url, headers) in pages(Ticket.get(Ticket.number == long_number)).items():
         assert clients[role].get(url, headers=headers).status_code in (200, 204), url  # warm: one-time lookups done
-        with counting(rt.db) as statements:
+        with recording(rt.db) as statements:
             response = clients[role].get(url, headers=headers)
         assert response.status_code in (200, 204), url
         counts[name] = len(statements)
