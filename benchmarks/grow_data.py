@@ -16,7 +16,7 @@ import random
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -46,12 +46,14 @@ class Scale:
     long_conversation: int  # messages of the demo customer's first (open) ticket
     demo_notifications_per_ticket: int = 5
     failed_deliveries: int = 2_000
+    topics: int = 0  # spread the tickets over the catalog's first `topics` topics only (0: all of them)
 
     def times(self, factor: float) -> "Scale":
         def part(n):
             return max(1, round(n * factor))
-        return Scale(part(self.customers), part(self.tickets), part(self.messages), part(self.demo_tickets),
-                     part(self.long_conversation), self.demo_notifications_per_ticket, part(self.failed_deliveries))
+        return replace(self, customers=part(self.customers), tickets=part(self.tickets), messages=part(self.messages),
+                       demo_tickets=part(self.demo_tickets), long_conversation=part(self.long_conversation),
+                       failed_deliveries=part(self.failed_deliveries))
 
 
 FULL = Scale(customers=10_000, tickets=100_000, messages=1_000_000, demo_tickets=2_000, long_conversation=200)
@@ -87,7 +89,7 @@ def grow(db: Database, catalog: Catalog, demo: User, agent: User, scale: Scale, 
          log: Callable[[str], None] = lambda _: None) -> dict[str, int]:
     """Add `scale`'s rows; returns what was added by table, plus `long_ticket` (the number of the long one)."""
     rnd = random.Random(seed)
-    topics = catalog.all_topics()
+    topics = catalog.all_topics()[:scale.topics or None]
     notification_type = next(iter(catalog.notification_types.items()), None)  # (id, spec)
     started = time.perf_counter()
 

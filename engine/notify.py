@@ -93,7 +93,9 @@ def enqueue_deliveries(rt, notification_ids) -> int:
     return count
 
 
-NEWEST_FIRST = Keyset((Notification.id,), descending=True)  # index notification (user_id, id)
+# Ordered by (user, id), not id alone: PostgreSQL then walks notification_in_app_user_id_id instead of scanning the
+# primary key backwards past every newer row of other users (98,000 rows for an early customer at 100k tickets).
+NEWEST_FIRST = Keyset((Notification.user, Notification.id), descending=True)
 
 
 def user_notification_page(user: User, after: str | None = None, before: str | None = None,

@@ -55,7 +55,7 @@ class Keyset:
     descending: bool = False
 
     def of(self, row) -> tuple:
-        return tuple(getattr(row, f.name) for f in self.fields)
+        return tuple(row.__data__.get(f.name) for f in self.fields)  # a foreign key as its id: no query
 
     def values(self, key: tuple) -> Tuple:
         """The key as a SQL row value, each part stored as its column stores it (UTC datetimes naive)."""
@@ -117,7 +117,7 @@ def _page(keyset: Keyset, rows: list[tuple[int, object]], total: int, first: int
 def _walk(query: ModelSelect, keyset: Keyset, groups, cursor: Cursor | None, limit: int, backwards: bool,
           filtered: ModelSelect) -> list:
     """Up to `limit` (group, row) pairs beyond the cursor, in walking order, in one statement: each stream is a
-    bounded index range (`filtered`: the filter without joins), their keys are united, the rows fetched by key."""
+    bounded index range (`filtered`: the filter without joins), their keys are united, the rows joined by key."""
     order = keyset.descending != backwards  # walking towards smaller keys
     indexes = range(len(groups))
     if cursor is not None:
@@ -134,8 +134,8 @@ def _walk(query: ModelSelect, keyset: Keyset, groups, cursor: Cursor | None, lim
         return ranged.order_by(*columns).limit(limit)
 
     streams = [(index, condition) for index in indexes for condition in groups[index]]
-    if len(streams) == 1:  # one range: the rows themselves
-        return [(streams[0][0], row) for row in stream(query, *streams[0])]
+    # Keys first, rows by primary key after ("deferred join"): the keys come from the index alone, and PostgreSQL
+    # cannot prefer walking the primary key backwards past other users' rows, as it did for `ORDER BY id LIMIT`.
     model = query.model
     keys = [f.alias(f"k{i}") for i, f in enumerate(keyset.fields)]
     parts = [Select([stream(filtered, index, condition).select(Value(index).alias("page_group"),

@@ -225,12 +225,13 @@ class Notification(BaseModel):
     read_at = UTCDateTimeField(null=True)  # web channel: in-app list
     in_app = BooleanField(default=True)  # false when the customer switched the web channel off for this type
 
-    class Meta:
-        indexes = ((("user", "id"), False),)  # migration 6: the in-app list, newest first
 
-
-# Migration 6: the unread badge counts only the unread rows of one user.
-Notification.add_index(Notification.index(Notification.user, where=Notification.read_at.is_null(), name="notification_unread_user_id"))
+# Migration 6, partial indexes: a user's in-app list newest first (and its total, from the index alone), and the
+# unread badge, which counts only the unread rows.
+Notification.add_index(Notification.index(Notification.user, Notification.id, where=Notification.in_app,
+                                          name="notification_in_app_user_id_id"))
+Notification.add_index(Notification.index(Notification.user, where=Notification.read_at.is_null(),
+                                          name="notification_unread_user_id"))
 
 
 class Delivery(BaseModel):

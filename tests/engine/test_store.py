@@ -168,7 +168,7 @@ def test_version_6_adds_the_list_indexes_a_version_5_database_lacks(rt):
     assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
     added = ["ticket_customer_id_status_updated_at_id", "ticket_customer_id_status_closed_at_id",
              "ticket_status_priority_updated_at_id", "ticket_category_id_topic_id_status_priority_updated_at_id",
-             "message_ticket_id_id", "notification_user_id_id", "notification_unread_user_id", "delivery_status_id"]
+             "message_ticket_id_id", "notification_in_app_user_id_id", "notification_unread_user_id", "delivery_status_id"]
     for name in added:
         rt.db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     assert upgrade(rt.db) == [6]
