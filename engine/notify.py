@@ -114,7 +114,8 @@ def user_notifications(user: User, limit: int = PAGE_SIZE) -> list[Notification]
 
 def unread_count(user: User) -> int:
     """The unread badge's number: the single query behind it (a cache in front must invalidate on notify and
-    mark_read). One range of the partial index notification_unread_user_id (unread rows only)."""
+    mark_read). One range of the partial index notification_unread_user_id (unread in-app rows only: counted from the
+    index alone)."""
     query = Notification.select().where((Notification.user == user) & Notification.read_at.is_null() & Notification.in_app)
     return query.count()
 

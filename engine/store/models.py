@@ -230,7 +230,7 @@ class Notification(BaseModel):
 # unread badge, which counts only the unread rows.
 Notification.add_index(Notification.index(Notification.user, Notification.id, where=Notification.in_app,
                                           name="notification_in_app_user_id_id"))
-Notification.add_index(Notification.index(Notification.user, where=Notification.read_at.is_null(),
+Notification.add_index(Notification.index(Notification.user, where=Notification.read_at.is_null() & Notification.in_app,
                                           name="notification_unread_user_id"))
 
 
