@@ -3,8 +3,9 @@
 A list is a base query (its filter), the key it is sorted by (columns ending with a unique one, all ascending or all
 descending), and optionally ordered `groups` of `streams`: conditions that split the filter so that each stream is one
 index range. Rows are listed group after group (the agents' queue: one group per priority, most urgent first); inside
-a group the streams' rows are merged by the key (one stream per status). Each stream query is
-`filter AND stream AND key beyond the cursor ORDER BY key LIMIT page size + 1`: a bounded index range scan.
+a group by the key across its streams (one stream per status). Each stream is
+`filter AND stream AND key beyond the cursor ORDER BY key LIMIT page size + 1`, a bounded index range scan; the
+streams' keys are united in one statement, sorted, and the page's rows joined to them by primary key.
 
 A cursor (opaque text in the URL) holds the group, the key of the row next to it and the position shown in
 "Показано 51–100 из 35 021". The total is one COUNT over the filter (an index range).
@@ -12,8 +13,8 @@ A cursor (opaque text in the URL) holds the group, the key of the row next to it
 from __future__ import annotations
 
 import base64
-import operator
 import json
+import operator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
@@ -94,7 +95,7 @@ def paginate(query: ModelSelect, keyset: Keyset, after: str | None = None, befor
     if cursor is not None and cursor.before:
         rows = _walk(query, keyset, groups, cursor, size, backwards=True, filtered=filtered)
         if len(rows) < size:  # reached the start: show the first page whole
-            cursor, rows = None, None
+            cursor = None
         else:
             rows.reverse()
             first = max(1, cursor.position - len(rows))
