@@ -4,7 +4,7 @@ from __future__ import annotations
 from engine import tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
-from engine.errors import NotFound, ValidationFailed
+from engine.errors import NotFound, StorageUnavailable, ValidationFailed
 from engine.form_session import Availability, FormSession, Step
 from engine.forms import validate_field
 from engine.search import suggest
@@ -235,6 +235,9 @@ def finish(ctx: Ctx, state: ChatState) -> None:
         return topic_gone(ctx, state)
     except ValidationFailed as failed:
         return reask_after_refusal(ctx, state, failed.errors)
+    except StorageUnavailable:  # nothing was created; the answers and files (by file_id) stay for another try
+        ctx.say(ctx.t("storage_unavailable"))
+        return ask(ctx, state)
     state.clear()
     ctx.toast(ctx.t("ticket_created", number=ticket.number))
     ctx.say(ctx.t("ticket_created", number=ticket.number))

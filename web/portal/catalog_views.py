@@ -1,20 +1,23 @@
 """Home with categories and the "don't know what to pick" search, category and topic pages, ticket creation."""
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 
 from flask import abort, redirect, render_template, request, session, url_for
 
 from engine import search, tickets
-from engine.errors import ValidationFailed
+from engine.errors import StorageUnavailable, ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
 from web import pending
 from web.auth import login_required
-from web.context import catalog, current_user, locale, runtime
+from web.context import catalog, current_user, locale, runtime, t
 from web.portal.blueprint import bp
 from web.uploads import uploads_from
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "web"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -57,11 +60,15 @@ def topic(category_id: str, topic_id: str):
     form = _session(current, request.form)
     sid, wanted = session.get("sid"), request.form.getlist(pending.KEPT_FIELD)
     files = [f for f in form.fields if f.type == "attachments"]
-    # Files kept from an earlier failed attempt come first, then the ones chosen now.
-    uploads = {f.id: pending.take(sid, _scope(current, f), wanted) + uploads_from(f.id) for f in files}
     try:
+        # Files kept from an earlier failed attempt come first, then the ones chosen now.
+        uploads = {f.id: pending.take(sid, _scope(current, f), wanted) + uploads_from(f.id) for f in files}
         ticket = tickets.create_ticket(runtime(), current_user(), current.key, form.values, uploads, CHANNEL,
                                        idempotency_key=key, locale=locale())
+    except StorageUnavailable as exc:  # no ticket was created; the typed values come back, files kept before stay
+        log.warning("ticket not created, attachment storage unavailable: %s", exc)
+        errors = {f.id: t("storage_unavailable") for f in files}
+        return _render_topic(current, form, errors, key or secrets.token_urlsafe(18)), 503
     except ValidationFailed as exc:
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
