@@ -237,10 +237,17 @@ def finish(ctx: Ctx, state: ChatState) -> None:
         return reask_after_refusal(ctx, state, failed.errors)
     except StorageUnavailable:  # nothing was created; the answers and files (by file_id) stay for another try
         ctx.say(ctx.t("storage_unavailable"))
-        return ask(ctx, state)
+        return ask_files_again(ctx, state)
     state.clear()
     ctx.toast(ctx.t("ticket_created", number=ticket.number))
     ctx.say(ctx.t("ticket_created", number=ticket.number))
+
+
+def ask_files_again(ctx: Ctx, state: ChatState) -> None:
+    """Ask the step collecting the files again, everything kept: its «Завершить» tries to create the ticket once more."""
+    flow = state.creating
+    flow.index = next((step.index for step in flow.form.steps() if step.collects_files), flow.index)
+    ask(ctx, state)
 
 
 def reask_after_refusal(ctx: Ctx, state: ChatState, errors: dict) -> None:
