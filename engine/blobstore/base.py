@@ -5,7 +5,8 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import BinaryIO
+from datetime import datetime
+from typing import BinaryIO, Iterator
 
 from engine.errors import BlobNotFound
 
@@ -47,7 +48,8 @@ class BlobStore(ABC):
 
     @abstractmethod
     def put(self, data: bytes) -> str:
-        """Store `data`; returns its key. Idempotent: the same content gives the same key and one stored copy."""
+        """Store `data`; returns its key. Idempotent: the same content gives the same key and one stored copy, whose
+        modification time is renewed (so a collection of old unreferenced blobs never takes one being reused)."""
 
     @abstractmethod
     def open(self, key: str) -> Blob:
@@ -60,6 +62,10 @@ class BlobStore(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove `key`; a key that is not stored is no error."""
+
+    @abstractmethod
+    def keys_modified_before(self, cutoff: datetime) -> Iterator[str]:
+        """Every stored key last written before `cutoff` (an aware datetime), in no particular order."""
 
     def read(self, key: str) -> bytes:
         """The whole content of `key`."""

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
-from engine.blobstore.base import Blob, BlobStore, blob_key, blob_path
+from engine.blobstore.base import SHA256_RE, Blob, BlobStore, blob_key, blob_path
 from engine.errors import BlobNotFound, StorageUnavailable
 
 
@@ -23,8 +25,13 @@ class LocalBlobStore(BlobStore):
     def put(self, data: bytes) -> str:
         key = blob_key(data)
         path = self.path(key)
-        if path.exists():
+        try:
+            os.utime(path)  # already stored: renew it
             return key
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageUnavailable(f"local storage {self.root}: {exc}") from exc
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -58,6 +65,12 @@ class LocalBlobStore(BlobStore):
             return self.path(key).is_file()
         except BlobNotFound:
             return False
+
+    def keys_modified_before(self, cutoff: datetime) -> Iterator[str]:
+        limit = cutoff.timestamp()
+        for path in self.root.glob("??/*"):
+            if SHA256_RE.match(path.name) and path.name[:2] == path.parent.name and path.stat().st_mtime < limit:
+                yield path.name
 
     def delete(self, key: str) -> None:
         try:

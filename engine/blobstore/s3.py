@@ -7,13 +7,14 @@ store that is not AWS (path-style addressing then). Unset ones fall back to boto
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping
+from datetime import datetime
+from typing import Callable, Iterator, Mapping
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from engine.blobstore.base import Blob, BlobStore, blob_key, blob_path
+from engine.blobstore.base import SHA256_RE, Blob, BlobStore, blob_key, blob_path
 from engine.errors import BlobNotFound, StorageUnavailable
 
 CONNECT_TIMEOUT = 3.0  # seconds: an unreachable store fails an upload in seconds, not minutes
@@ -105,6 +106,17 @@ class S3BlobStore(BlobStore):
         except BotoCoreError as exc:
             raise self._unavailable(exc) from exc
         return True
+
+    def keys_modified_before(self, cutoff: datetime) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        try:
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    key = item["Key"][len(self.prefix):]
+                    if SHA256_RE.match(key[3:]) and key == blob_path(key[3:]) and item["LastModified"] < cutoff:
+                        yield key[3:]
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc) from exc
 
     def delete(self, key: str) -> None:
         try:
