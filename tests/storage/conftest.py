@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.blobstore import LocalBlobStore
 from tests.storage.moto import MotoServer
 from tests.web.conftest import app, as_role, cheap_password_hashing, users, web  # noqa: F401  (the web's fixtures)
 
@@ -32,3 +33,12 @@ def bucket(moto_server) -> str:
 def settings(settings, moto_server, bucket):
     """The shared test settings with attachments in a fresh bucket of the session's moto_server."""
     return settings.with_overrides(storage_url=f"s3://{bucket}/attachments", env={**settings.env, **moto_server.env()})
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    """Each store kind in turn: a local folder, and a fresh bucket of the session's moto_server."""
+    if request.param == "local":
+        return LocalBlobStore(tmp_path / "attachments")
+    server = request.getfixturevalue("moto_server")
+    return server.store(server.create_bucket())

@@ -16,14 +16,6 @@ from tests.web.helpers import PNG, make_ticket
 ORPHAN = b"%PDF-1.4 kept for a form that was never sent"
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalBlobStore(tmp_path / "attachments")
-    server = request.getfixturevalue("moto_server")
-    return server.store(server.create_bucket())
-
-
 def test_keys_modified_before_a_cutoff(store):
     keys = {store.put(b"one"), store.put(b"two")}
     assert set(store.keys_modified_before(utcnow() + timedelta(hours=1))) == keys

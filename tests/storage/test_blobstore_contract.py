@@ -14,14 +14,6 @@ from tests.storage.moto import CREDENTIALS, free_port
 CONTENT = b"%PDF-1.4 " + bytes(range(256)) * 64  # 16 KB, every byte value
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalBlobStore(tmp_path / "attachments")
-    server = request.getfixturevalue("moto_server")
-    return server.store(server.create_bucket())
-
-
 def test_put_returns_the_sha256_and_is_idempotent(store):
     key = store.put(CONTENT)
     assert key == hashlib.sha256(CONTENT).hexdigest()
