@@ -28,10 +28,9 @@ class LocalBlobStore(BlobStore):
         try:
             os.utime(path)  # already stored: renew it
             return key
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise StorageUnavailable(f"local storage {self.root}: {exc}") from exc
+        except OSError:
+            if path.is_file():  # stored, though a read-only folder cannot renew it
+                return key
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
