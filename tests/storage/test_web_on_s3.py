@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 
+from engine.runtime import start_runtime
 from engine.store.models import Attachment
+from web import create_app
 from tests.web.conftest import CSRF_RE, PASSWORD
 from tests.web.helpers import PNG, TOPIC_URL, chat_problem, run_py_web
 from tests.web.test_uploads import KEPT_RE, submit
@@ -89,3 +92,9 @@ def signed_in(base: str, email: str) -> requests.Session:
                           allow_redirects=False, timeout=10)
     assert answer.status_code == 303
     return session
+
+
+def test_a_storage_url_it_cannot_use_stops_the_web_app_at_start(settings, redis):
+    rt = start_runtime(settings.with_overrides(storage_url="ftp://files.example.com/x"), redis=redis)
+    with pytest.raises(ValueError, match="STORAGE_URL: expected s3://bucket"):
+        create_app(runtime=rt, overrides={"TESTING": True})
