@@ -13,7 +13,7 @@ from tests.storage.moto import free_port
 from tests.web.helpers import PNG, chat_problem, make_ticket
 from tests.web.test_uploads import KEPT_RE, submit
 
-STORAGE_DOWN = "Хранилище файлов сейчас недоступно"
+STORAGE_DOWN = "Не удалось сохранить файлы: хранилище временно недоступно"
 
 
 @pytest.fixture

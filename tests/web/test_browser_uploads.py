@@ -116,7 +116,7 @@ def test_unreachable_storage_leaves_the_form_as_typed_with_a_clear_message(rt, o
     type_the_form(page)
     page.locator("#f-attachments").set_input_files([{"name": "screen.png", "mimeType": "image/png", "buffer": PNG}])
     page.get_by_role("button", name="Создать").click()
-    expect(page.locator("#err-attachments")).to_contain_text("Хранилище файлов сейчас недоступно")
+    expect(page.get_by_role("alert").filter(has_text="Не удалось сохранить файлы")).to_be_visible()
     shot(page, "13-storage-unavailable")
     expect_typed_text_kept(page)
     assert Ticket.select().count() == 0

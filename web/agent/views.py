@@ -58,7 +58,7 @@ def reply(number):
     try:
         tickets.add_reply(runtime(), found, current_user(), body, uploads_from("attachments"), CHANNEL)
     except StorageUnavailable:  # nothing was added; the typed text comes back
-        return _render_ticket(found, errors={"attachments": t("storage_unavailable")}, body=body), 503
+        return _render_ticket(found, errors={"attachments": t("files_not_saved")}, body=body), 503
     except ValidationFailed as exc:
         return _render_ticket(found, errors=exc.errors, body=body), 422
     except TransitionRefused as exc:

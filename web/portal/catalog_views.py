@@ -13,12 +13,11 @@ from engine.form_session import FormSession
 from engine.forms import validate_field
 from web import pending
 from web.auth import login_required
-from web.context import catalog, current_user, locale, runtime, t
+from web.context import catalog, current_user, locale, runtime
 from web.portal.blueprint import bp
 from web.uploads import uploads_from
 
 log = logging.getLogger(__name__)
-
 CHANNEL = "web"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PHRASE = 200
@@ -67,8 +66,7 @@ def topic(category_id: str, topic_id: str):
                                        idempotency_key=key, locale=locale())
     except StorageUnavailable as exc:  # no ticket was created; the typed values come back, files kept before stay
         log.warning("ticket not created, attachment storage unavailable: %s", exc)
-        errors = {f.id: t("storage_unavailable") for f in files}
-        return _render_topic(current, form, errors, key or secrets.token_urlsafe(18)), 503
+        return _render_topic(current, form, {}, key or secrets.token_urlsafe(18), notice="files_not_saved"), 503
     except ValidationFailed as exc:
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
@@ -121,9 +119,9 @@ def _scope(current, field) -> str:
     return f"{current.key}#{field.id}"
 
 
-def _render_topic(current, form: FormSession, errors, key):
+def _render_topic(current, form: FormSession, errors, key, notice=None):
     sid = session.get("sid")
     kept = {f.id: pending.kept_files(sid, _scope(current, f)) for f in form.fields if f.type == "attachments"}
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
                            form=form, values=form.values, errors=errors, idempotency_key=key, kept=kept,
-                           hidden=form.hidden_ids(), params=_params(form))
+                           hidden=form.hidden_ids(), params=_params(form), notice=notice)

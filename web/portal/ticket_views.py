@@ -55,7 +55,7 @@ def reply(number):
         tickets.add_reply(runtime(), found, current_user(), request.form.get("message", ""), uploads, CHANNEL)
     except StorageUnavailable:  # nothing was added; the typed text comes back, files kept before stay
         body = request.form.get("message", "")
-        return _render_ticket(found, errors={"attachments": t("storage_unavailable")}, body=body), 503
+        return _render_ticket(found, errors={"attachments": t("files_not_saved")}, body=body), 503
     except ValidationFailed as exc:
         pending.keep(sid, scope, reply_files(), uploads)  # not to be chosen again
         return _render_ticket(found, errors=exc.errors, body=request.form.get("message", "")), 422
