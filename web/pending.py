@@ -74,7 +74,7 @@ def take(session_token: str | None, scope: str, tokens: list[str]) -> list[Uploa
 def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) -> None:
     """After a failed submission: remember the files that pass `field`'s checks on their own (up to max_files).
 
-    With the store unreachable nothing new is kept (the form says so; the files are chosen again).
+    Files the store cannot take now are not kept (logged): the customer chooses them again.
     """
     if not session_token:
         return
@@ -89,7 +89,7 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
             sha = runtime().blobs.put(clean.data)
         except StorageUnavailable as exc:
             log.warning("could not keep uploads: %s", exc)
-            return
+            break
         # Tokens sort in the order the files were kept.
         token = f"{len(entries):02d}{secrets.token_urlsafe(12)}"
         entries[token] = json.dumps({"scope": scope, "name": clean.filename, "content_type": clean.content_type,
