@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from peewee import IntegrityError, fn
 
 from engine import counters, enqueue, notify as notify_module, timers
-from engine.attachments import Upload, store_blob
+from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
@@ -21,7 +21,8 @@ from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, 
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
 from engine.ticket_notifications import params_of
 from engine.ticket_queries import (  # noqa: F401
-    customer_ticket, customer_tickets, field_rows, require_staff, staff_ticket, staff_tickets, ticket_attachment, ticket_messages,
+    customer_ticket, customer_ticket_page, customer_tickets, field_rows, last_message_id, latest_messages, messages_after,
+    require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_messages,
 )
 from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
 from engine.timers import NOTHING, Fired, TimerKind
@@ -107,8 +108,11 @@ def _next_number() -> int:
 
 
 def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]:
-    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless)."""
-    return [(u, store_blob(rt.settings, u.data)) for u in uploads]
+    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless).
+
+    Storage that cannot be reached raises StorageUnavailable here, before anything is written to the database.
+    """
+    return [(u, rt.blobs.put(u.data)) for u in uploads]
 
 
 def _attach(ticket: Ticket, message: Message, stored: list[tuple[Upload, str]]) -> None:
