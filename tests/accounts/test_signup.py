@@ -13,6 +13,7 @@ from engine.errors import ValidationFailed
 from engine.store.models import AccountToken, Delivery, Notification, User, WebSession
 from tests.accounts.conftest import FORGOT, LINK, set_signup
 
+pytestmark = pytest.mark.postgres  # the unique email, the savepoint and the conditional UPDATEs: run on both databases
 PASSWORD = "long enough secret"
 
 
