@@ -9,7 +9,7 @@ import hashlib
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from engine import accounts, sessions, signup
+from engine import account_tokens, accounts, sessions, signup
 from engine.errors import ValidationFailed
 from web.auth import end_web_session, home_for, login_required, window_exceeded
 from web.context import current_user, locale, runtime
@@ -89,7 +89,7 @@ def forgot():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str):
     if request.method == "GET":
-        if signup.account_tokens.peek(token, "reset") is None:
+        if account_tokens.peek(token, "reset") is None:
             return _reset_invalid()
         return render_template("auth/reset.html", token=token, errors={})
     try:
@@ -110,7 +110,7 @@ def _reset_invalid():
 
 
 def guard_unverified():
-    """404-free refusal for pages that need a confirmed address (ticket creation): a page saying so, or None."""
+    """For pages that need a confirmed address (ticket creation): a 403 page saying so with a resend button, or None."""
     user = current_user()
     if user is not None and not user.is_staff and signup.needs_verification(runtime(), user):
         return render_template("auth/message.html", title_key="verify_title", message_key="verify_needed",
