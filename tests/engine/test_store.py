@@ -30,7 +30,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 5
+    assert current_version(rt.db) == LATEST == 6
     assert upgrade(rt.db) == []
 
 
@@ -46,9 +46,9 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     done = Ticket.create(number=1002, status="archived", closed_reason="customer", **row)
     Message.create(ticket=open_ticket, author=customer, author_kind="customer", channel="web", body="v1 body")
 
-    assert upgrade(rt.db) == [2, 3, 4, 5]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert [m.body for m in Message.select()] == ["v1 body"]
@@ -62,7 +62,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6]
     assert current_version(rt.db) == LATEST
 
 
@@ -82,7 +82,7 @@ def test_version_4_deadlines_become_timers(rt):
                                          auto_close_at=close_at, reminder_at=remind_at, reminder_sent_at=remind_at, **row)
     support = TicketBeforeTimers.create(number=1003, subject="support", status="waiting_support", **row)
 
-    assert upgrade(rt.db) == [5]
+    assert upgrade(rt.db) == [5, 6]
     assert not {"auto_close_at", "reminder_at", "reminder_sent_at"} & columns(rt.db, "ticket")
     timers = {(t.ticket_id, t.kind): t for t in Timer.select()}
     assert {key: (t.due_at, t.state) for key, t in timers.items()} == {
