@@ -4,10 +4,12 @@ every `poll_interval` seconds (one primary-key lookup), the fallback while Redis
 
 It never dies of an outage: Redis is resubscribed with backoff (1 s doubling to 10 s), a failed database read is
 retried at the next poll, and both are logged once per outage. It blocks the stop signals (kept_from_new_threads)
-and ends when stopped or when its holder is garbage-collected.
+and ends when stopped (at the latest at exit, before the process's Redis connections are released: a subscription
+left open would keep an embedded redis-server running) or when its holder is garbage-collected.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL = 5.0  # seconds between database checks (the fallback; messages switch at once)
 POLL_INTERVAL_ENV = "CONFIG_POLL_INTERVAL"
 REDIS_TIMEOUT = 2.0  # seconds a subscribe may wait for Redis
-WAKE_EVERY = 1.0  # seconds: the longest a blocking wait lasts, so a stop or a collected holder ends the thread
+WAKE_EVERY = 0.25  # seconds: the longest a blocking wait lasts, so a stop or a collected holder ends the thread
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 10.0
 
 
@@ -46,17 +48,25 @@ class VersionFollower(threading.Thread):
         self._channel = channel
         self.poll_interval = poll_interval
         self._stopped = threading.Event()
+        self._pubsub = None
         self._failing: set[str] = set()  # "redis", "database": outages already logged
 
     def start(self) -> None:
         with kept_from_new_threads():
             super().start()
+        # Before the process's Redis connections are released (registered later, so run earlier): a follower that
+        # reconnected meanwhile would keep an embedded redis-server alive after the process exits.
+        atexit.register(self.stop)
 
     def stop(self) -> None:
+        """Stop and wait (at most about WAKE_EVERY) for the thread to close its subscription itself: closing it from
+        here would make redis-py reconnect inside the blocked read."""
         self._stopped.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=WAKE_EVERY * 4)
 
     def run(self) -> None:
-        pubsub, backoff, retry_redis_at, next_poll = None, BACKOFF_FIRST, 0.0, 0.0
+        backoff, retry_redis_at, next_poll = BACKOFF_FIRST, 0.0, 0.0
         while not self._stopped.is_set():
             now = time.monotonic()
             if now >= next_poll:
@@ -64,28 +74,30 @@ class VersionFollower(threading.Thread):
                     break
                 next_poll = time.monotonic() + self.poll_interval
                 continue
-            if self._redis is None or (pubsub is None and now < retry_redis_at):
+            if self._redis is None or (self._pubsub is None and now < retry_redis_at):
                 until = next_poll if self._redis is None else min(next_poll, retry_redis_at)
                 self._stopped.wait(min(WAKE_EVERY, until - now))
                 continue
             try:
-                if pubsub is None:
-                    pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                    pubsub.subscribe(self._channel)
+                if self._pubsub is None:
+                    self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                    self._pubsub.subscribe(self._channel)
                     self._recovered("redis")
                     backoff, next_poll = BACKOFF_FIRST, 0.0  # a version stored while we were not listening
                     continue
-                message = pubsub.get_message(timeout=min(WAKE_EVERY, next_poll - now))
-            except (RedisError, OSError) as exc:
+                message = self._pubsub.get_message(timeout=min(WAKE_EVERY, next_poll - now))
+            except Exception as exc:  # never dies of it
+                if not isinstance(exc, (RedisError, OSError)):
+                    log.exception("config follower: unexpected error from the subscription")
                 self._failed("redis", f"config follower lost Redis, polling the database meanwhile: {exc}")
-                pubsub = self._close(pubsub)
+                self._pubsub = self._close(self._pubsub)
                 retry_redis_at, backoff = time.monotonic() + backoff, min(backoff * 2, BACKOFF_MAX)
                 continue
             if message is not None and message.get("type") == "message":
                 next_poll = 0.0  # check now
             elif self._holder() is None:
                 break
-        self._close(pubsub)
+        self._pubsub = self._close(self._pubsub)
 
     def _check(self) -> bool:
         """Follow the newest version; False when the holder is gone."""

@@ -83,7 +83,7 @@ def test_reload_with_a_comment_is_listed_in_the_history(rt, as_role, config_dir,
     assert f"Сохранена версия {number} ({rt.catalog.version})" in fragment
     page = admin.get("/admin/").get_data(as_text=True)
     history = page[page.index('id="history"'):page.index('id="channels"')]
-    assert f"v{number} <code" in history and users["admin"].email in history and "новая категория" in history
+    assert f"№ {number} <code" in history and users["admin"].email in history and "новая категория" in history
     assert "<code>+ categories/security.yaml</code>" in history and "<code>+ topic security/two-factor</code>" in history
     again = admin.post("/admin/reload", htmx=True).get_data(as_text=True)
     assert f"Файлы совпадают с версией {number}" in again and rt.catalogs.number == number
