@@ -70,6 +70,7 @@ def test_failed_reload_keeps_the_old_snapshot(mini):
     assert holder.reload().ok and holder.last_errors == []
 
 
+@pytest.mark.postgres
 def test_reload_stores_and_announces_the_version(mini, redis, versions_db):
     """A good reload stores a new version, sets the version key and sends its number; a bad one stores nothing."""
     holder = CatalogHolder("config", redis=redis, db=versions_db)
@@ -89,6 +90,7 @@ def test_reload_stores_and_announces_the_version(mini, redis, versions_db):
     holder.close()
 
 
+@pytest.mark.postgres
 def test_other_holder_follows_the_stored_version_not_its_folder(mini, redis, versions_db, tmp_path):
     """A second holder (another host's, with a broken folder of its own) switches to each stored version."""
     writer = CatalogHolder("config", redis=redis, db=versions_db)
@@ -104,6 +106,7 @@ def test_other_holder_follows_the_stored_version_not_its_folder(mini, redis, ver
     writer.close(), reader.close()
 
 
+@pytest.mark.postgres
 def test_without_redis_a_holder_follows_by_polling(mini, versions_db):
     """No Redis at all: the database poll alone brings the new version."""
     writer = CatalogHolder("config", db=versions_db)
@@ -123,6 +126,7 @@ def test_reload_writes_an_audit_row(rt):
     assert row.detail["changes"]["topics_added"] == [] and row.detail["errors"] == []
 
 
+@pytest.mark.postgres
 def test_redis_down_keeps_serving_and_reloading(mini, tmp_path, versions_db):
     """With Redis unreachable, `.current` answers at once and a reload still stores and swaps, saying it was not announced."""
     dead = Redis(unix_socket_path=str(tmp_path / "no-such.sock"))  # redis-py's default client retries for seconds

@@ -22,6 +22,8 @@ from run import main
 from tests.notify.conftest import OwnRedis
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.postgres  # versions live in the database: SQLite, and PostgreSQL under TEST_DATABASE_URL
+
 FOLLOWER = Path(__file__).with_name("follower.py")
 CHATS = "id: chats\ntitle: {title}\ntopics:\n  - id: other\n    title: Иное\n"
 

@@ -9,6 +9,8 @@ from peewee import SqliteDatabase
 
 import run
 from engine import tickets
+from engine.catalog_sync import CatalogHolder
+from engine.config_versions import history
 from engine.store.migrations import LATEST, TicketBeforeTimers, current_version, upgrade
 from engine.store.models import ALL_MODELS, Message, SchemaVersion, Ticket, Timer, User
 from tests.engine.conftest import make_user
@@ -160,3 +162,20 @@ def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
     assert "#1001 new, #1002 waiting_customer, #1003 waiting_support, #1004 archived" in out
     assert run.main(["demo"]) == 0  # idempotent
     assert Ticket.select().count() == 4 and User.select().count() == 4
+
+
+def test_version_5_database_gets_config_versions(rt, settings):
+    """An existing database upgrades to config versions; the first process then stores its folder as version 1."""
+    empty(rt.db)
+    assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
+    make_user("old@example.com", "old-password")
+    assert upgrade(rt.db) == [6]
+    holder = CatalogHolder(settings.config_dir, db=rt.db)
+    try:
+        assert holder.number == 1 and User.get(User.email == "old@example.com")
+        [first] = history()
+        assert (first.number, first.catalog_version) == (1, holder.current.version) and first.actor.startswith("start:")
+        assert CatalogHolder(settings.config_dir, db=rt.db).number == 1  # the next process loads it, stores nothing
+        assert len(history()) == 1
+    finally:
+        holder.close()
