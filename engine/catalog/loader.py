@@ -17,7 +17,7 @@ from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.validation import validate
-from engine.catalog.yaml_positions import parse_yaml
+from engine.catalog.yaml_positions import parse_yaml_shared
 from engine.channel_registry import registry
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
@@ -49,7 +49,7 @@ class _Load:
         self.files.append(rel)
         self.digest.update(rel.encode() + b"\0" + text + b"\0")
         try:
-            positioned = parse_yaml(text)
+            positioned = parse_yaml_shared(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
