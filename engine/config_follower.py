@@ -30,6 +30,19 @@ WAKE_EVERY = 0.25  # seconds: the longest a blocking wait lasts, so a stop or a 
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 10.0
 
 
+_running: "weakref.WeakSet[VersionFollower]" = weakref.WeakSet()
+
+
+def stop_all() -> None:
+    """Stop every follower of this process and wait (about WAKE_EVERY) until their subscriptions are closed."""
+    followers = list(_running)
+    for follower in followers:
+        follower.stop()
+    for follower in followers:
+        if follower.is_alive() and threading.current_thread() is not follower:
+            follower.join(timeout=WAKE_EVERY * 4)
+
+
 def poll_interval_from(env) -> float:
     """`CONFIG_POLL_INTERVAL` seconds (at least 0.1), default 5."""
     try:
@@ -54,16 +67,16 @@ class VersionFollower(threading.Thread):
     def start(self) -> None:
         with kept_from_new_threads():
             super().start()
-        # Before the process's Redis connections are released (registered later, so run earlier): a follower that
-        # reconnected meanwhile would keep an embedded redis-server alive after the process exits.
-        atexit.register(self.stop)
+        _running.add(self)
+        # Moved after the process's Redis exit hooks (atexit runs the last registered first): a subscription still
+        # open when they release the connections would keep an embedded redis-server alive after the process exits.
+        atexit.unregister(stop_all)
+        atexit.register(stop_all)
 
     def stop(self) -> None:
-        """Stop and wait (at most about WAKE_EVERY) for the thread to close its subscription itself: closing it from
-        here would make redis-py reconnect inside the blocked read."""
+        """Ask the thread to end: it closes its own subscription within WAKE_EVERY (closing it from another thread
+        would make redis-py reconnect inside the blocked read)."""
         self._stopped.set()
-        if self.is_alive() and threading.current_thread() is not self:
-            self.join(timeout=WAKE_EVERY * 4)
 
     def run(self) -> None:
         backoff, retry_redis_at, next_poll = BACKOFF_FIRST, 0.0, 0.0
