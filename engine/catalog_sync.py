@@ -19,12 +19,12 @@ from typing import Callable
 from peewee import Database, DatabaseError
 from redis.exceptions import RedisError
 
-from engine import counters
-from engine.catalog.bundle import ConfigBundle, read_bundle
+from engine import counters, search
+from engine.catalog.bundle import ConfigBundle
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigError, ConfigErrors
-from engine.catalog.loader import load_bundle
+from engine.catalog.loader import load_bundle, load_folder
 from engine.config_follower import POLL_INTERVAL, VersionFollower
 from engine.config_versions import VersionInfo, latest_number, load_version, store_first, store_version, this_user
 from engine.redis_conn import quick_client
@@ -79,10 +79,7 @@ def load_stored(number: int) -> tuple[VersionInfo, Catalog]:
 
 def read_folder(config_dir: Path) -> tuple[ConfigBundle, Catalog]:
     """A folder's bundle and its catalog; raises ConfigErrors."""
-    bundle = read_bundle(config_dir)
-    if bundle is None:
-        raise ConfigErrors([ConfigError(config_dir.as_posix(), 1, "", "config folder not found")])
-    return bundle, load_bundle(bundle, config_dir.as_posix())
+    return load_folder(config_dir)
 
 
 @contextmanager
@@ -96,6 +93,12 @@ def connected(db: Database):
     finally:
         if opened:
             db.close()
+
+
+def prepared(catalog: Catalog) -> Catalog:
+    """The catalog with what its first requests would otherwise build (the topic search index) built now."""
+    search.index_for(catalog)
+    return catalog
 
 
 class CatalogHolder:
@@ -112,7 +115,7 @@ class CatalogHolder:
         self.last_errors: list[ConfigError] = []
         self.number: int | None = None  # the stored version served; None: the folder itself (no stored version yet)
         self._refused: int | None = None  # a stored version that did not load here: not tried again
-        self._current = self._first_catalog()
+        self._current = prepared(self._first_catalog())
         self.last_reload_at: datetime = self._current.loaded_at
         self._follower = None
         if db is not None:
@@ -208,7 +211,7 @@ class CatalogHolder:
         self.last_errors, self.last_reload_at = [], catalog.loaded_at
         if catalog.version == self._current.version:
             return
-        self._current = catalog
+        self._current = prepared(catalog)
         for callback in self._listeners:
             try:
                 callback(catalog)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from peewee import IntegrityError, fn
 
 from engine import counters, enqueue, notify as notify_module, timers
-from engine.attachments import Upload, store_blob
+from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
@@ -19,6 +19,7 @@ from engine.runtime import Runtime
 from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
 from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
+from engine.ticket_notifications import params_of
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_tickets, field_rows, require_staff, staff_ticket, staff_tickets, ticket_attachment, ticket_messages,
 )
@@ -50,6 +51,7 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
         return
     base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": ticket.snapshot.get("topic_title", ""),
             "category": ticket.snapshot.get("category_title", ""), **params}
+    assert set(base) == set(params_of(type_id)), f"{type_id}: update engine/ticket_notifications.py"
     declared = {k: v for k, v in base.items() if k in spec.params}
     sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,
                                      skip_channels=skip_channels).id)
@@ -105,8 +107,11 @@ def _next_number() -> int:
 
 
 def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]:
-    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless)."""
-    return [(u, store_blob(rt.settings, u.data)) for u in uploads]
+    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless).
+
+    Storage that cannot be reached raises StorageUnavailable here, before anything is written to the database.
+    """
+    return [(u, rt.blobs.put(u.data)) for u in uploads]
 
 
 def _attach(ticket: Ticket, message: Message, stored: list[tuple[Upload, str]]) -> None:

@@ -1,9 +1,10 @@
 """Files chosen with a form that failed validation, kept for this browser session so they need not be chosen again.
 
-Contents go to the attachments store (content-addressed, as ticket files); what belongs to whom lives in one Redis
+Contents go to the attachment store (`rt.blobs`, content-addressed, as ticket files); what belongs to whom lives in one Redis
 hash per session (`web:pending:<session key>`, field = file token), expiring after PENDING_TTL. A file belongs to a
 scope (one form's field, e.g. `chats/chat-problem#attachments`). The form sends back the tokens it still wants
-(`_kept` checkboxes); tokens of another session are simply not found.
+(`_kept` checkboxes); tokens of another session are simply not found. The signed session cookie marks a browser
+that has kept files, so the forms of every other browser render and submit without asking Redis.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from flask import has_request_context, session
 from redis.exceptions import RedisError
 
-from engine.attachments import Upload, blob_path, check_uploads, store_blob
-from engine.errors import InvalidValue
+from engine.attachments import Upload, check_uploads
+from engine.errors import BlobNotFound, InvalidValue, StorageUnavailable
 from engine.sessions import session_key
 from web.context import runtime
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PENDING_TTL = 3600  # seconds a kept file waits for the form to be sent again
 KEPT_FIELD = "_kept"  # form field carrying the tokens of kept files the customer still wants
+MARK = "kept"  # session cookie key: this browser session may have kept files
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def _key(session_token: str) -> str:
 
 def kept_files(session_token: str | None, scope: str | None = None) -> list[PendingFile]:
     """This session's kept files (of one scope), oldest first; [] when there are none or Redis is away."""
-    if not session_token:
+    if not session_token or not _may_have_kept():
         return []
     try:
         raw = runtime().redis.hgetall(_key(session_token))
@@ -53,21 +56,29 @@ def kept_files(session_token: str | None, scope: str | None = None) -> list[Pend
 
 
 def take(session_token: str | None, scope: str, tokens: list[str]) -> list[Upload]:
-    """The kept files of `scope` the form asked for again, as uploads; the ones not asked for are forgotten."""
+    """The kept files of `scope` the form asked for again, as uploads; the ones not asked for are forgotten.
+
+    Raises StorageUnavailable (forgetting nothing) when the store cannot be read now.
+    """
     uploads, dropped = [], []
-    settings = runtime().settings
+    blobs = runtime().blobs
     for kept in kept_files(session_token, scope):
-        path = blob_path(settings, kept.sha256)
-        if kept.token in tokens and path.is_file():
-            uploads.append(Upload(kept.name, path.read_bytes(), kept.content_type))
-        else:
+        if kept.token not in tokens:
+            dropped.append(kept.token)
+            continue
+        try:
+            uploads.append(Upload(kept.name, blobs.read(kept.sha256), kept.content_type))
+        except BlobNotFound:
             dropped.append(kept.token)
     _forget(session_token, dropped)
     return uploads
 
 
 def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) -> None:
-    """After a failed submission: remember the files that pass `field`'s checks on their own (up to max_files)."""
+    """After a failed submission: remember the files that pass `field`'s checks on their own (up to max_files).
+
+    Files the store cannot take now are not kept (logged): the customer chooses them again.
+    """
     if not session_token:
         return
     _forget(session_token, [f.token for f in kept_files(session_token, scope)])
@@ -77,7 +88,11 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
             (clean,) = check_uploads(field, [upload])
         except InvalidValue:
             continue
-        sha = store_blob(runtime().settings, clean.data)
+        try:
+            sha = runtime().blobs.put(clean.data)
+        except StorageUnavailable as exc:
+            log.warning("could not keep uploads: %s", exc)
+            break
         # Tokens sort in the order the files were kept.
         token = f"{len(entries):02d}{secrets.token_urlsafe(12)}"
         entries[token] = json.dumps({"scope": scope, "name": clean.filename, "content_type": clean.content_type,
@@ -86,6 +101,8 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
             break
     if not entries:
         return
+    if has_request_context():
+        session[MARK] = True
     try:
         pipe = runtime().redis.pipeline()
         pipe.hset(_key(session_token), mapping=entries)
@@ -97,8 +114,15 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
 
 def discard_all(session_token: str | None) -> None:
     """Forget every kept file of this session (sent with a ticket, or signed out)."""
-    if session_token:
+    if session_token and _may_have_kept():
         _forget(session_token, None)
+        if has_request_context():
+            session.pop(MARK, None)
+
+
+def _may_have_kept() -> bool:
+    """False when this request's browser session never kept a file (outside a request: unknown, so True)."""
+    return not has_request_context() or bool(session.get(MARK))
 
 
 def _forget(session_token: str | None, tokens: list[str] | None) -> None:

@@ -11,6 +11,7 @@ from engine.catalog.catalog import Catalog
 from engine.catalog.errors import ConfigErrors
 from engine.catalog.json_schema import write_schemas
 from engine.catalog.loader import load_catalog
+from engine.catalog.messages import LOCALES, localize
 from engine.catalog_sync import QUICK_TIMEOUT, announce, connected, read_folder
 from engine.config_follower import poll_interval_from
 from engine.config_versions import history, store_version, this_user
@@ -24,6 +25,8 @@ def register(subparsers) -> None:
     sub = config.add_subparsers(dest="config_command", required=True)
     check = sub.add_parser("check", help="validate the config and print a summary (exit 1 listing every error)")
     check.add_argument("--config", help="config folder (default: HELPDESK_CONFIG or ./config)")
+    check.add_argument("--strict", action="store_true", help="treat warnings (lint) as errors")
+    check.add_argument("--lang", choices=LOCALES, default="en", help="language of the errors and warnings (default: en)")
     check.set_defaults(func=_check)
     schema = sub.add_parser("schema", help="write the JSON Schemas of the config files")
     schema.add_argument("--out", help="output folder (default: <config folder>/schema)")
@@ -45,27 +48,26 @@ def summary(catalog: Catalog) -> str:
             f"{len(field_ids)} fields, {len(catalog.notification_types)} notification types, version {catalog.version}")
 
 
-def _load(args: argparse.Namespace) -> Catalog | None:
-    try:
-        return load_catalog(args.config or from_env().config_dir)
-    except ConfigErrors as exc:
-        _print_errors(exc)
-        return None
-
-
-def _print_errors(exc: ConfigErrors) -> int:
-    for error in exc.errors:
-        print(error)
-    print(f"{len(exc.errors)} error(s)")
-    return 1
-
-
 def _check(args: argparse.Namespace) -> int:
-    catalog = _load(args)
-    if catalog is None:
-        return 1
+    """Errors (exit 1), else the warnings and the summary; with --strict, warnings are errors."""
+    lang = args.lang
+    try:
+        catalog = load_catalog(args.config or from_env().config_dir)
+    except ConfigErrors as exc:
+        return _print_errors(exc.errors, lang)
+    if args.strict and catalog.warnings:
+        return _print_errors([w.as_error() for w in catalog.warnings], lang)
+    for warning in catalog.warnings:
+        print(localize(warning, lang))
     print(summary(catalog))
     return 0
+
+
+def _print_errors(errors, lang: str) -> int:
+    for error in errors:
+        print(localize(error, lang))
+    print(f"ошибок: {len(errors)}" if lang == "ru" else f"{len(errors)} error(s)")
+    return 1
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -80,7 +82,7 @@ def _reload(args: argparse.Namespace) -> int:
     try:
         bundle, catalog = read_folder(Path(args.config) if args.config else settings.config_dir)
     except ConfigErrors as exc:
-        return _print_errors(exc)
+        return _print_errors(exc.errors, "en")
     db = init_database(settings)
     try:
         with connected(db):

@@ -23,6 +23,12 @@ INTERNALS = frozenset({
 STRING_FORMATTERS = frozenset({"format", "format_map"})  # str methods that reach attributes through their fields
 
 
+@lru_cache(maxsize=4096)
+def variables(text: str) -> frozenset[str]:
+    """The names a template reads (raises TemplateSyntaxError); cached, as a reload mostly sees the same templates."""
+    return frozenset(meta.find_undeclared_variables(TEMPLATE_ENV.parse(text)))
+
+
 def template_problems(text: str, declared: list[str] | tuple[str, ...]) -> list[str]:
     """Messages for a template that does not compile, reaches for Python internals, or uses an undeclared param.
     Remembered per (text, params): compiling is most of a catalog load, and a reload rarely changes a template."""
@@ -41,7 +47,7 @@ def _check_template(text: str, declared: tuple[str, ...]) -> list[str]:
     except TemplateSyntaxError as exc:
         return [f"template syntax error on template line {exc.lineno}: {exc.message}"]
     problems = unsafe_parts(tree)
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(declared) - set(TEMPLATE_ENV.globals))
+    unknown = sorted(variables(text) - set(declared) - set(TEMPLATE_ENV.globals))
     if unknown:
         names = ", ".join(f"'{name}'" for name in unknown)
         allowed = ", ".join(declared) if declared else "none"
