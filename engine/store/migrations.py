@@ -9,7 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession,
+    ALL_MODELS, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer, UTCDateTimeField,
+    WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -135,6 +136,11 @@ def _v6_list_indexes(db: Database) -> None:
         _create_indexes(db, model, _later_fields(model, after=6))
 
 
+def _v7_config_versions(db: Database) -> None:
+    """Config bundles in the database: every process on every host serves the stored version, not its own disk."""
+    _create_table(db, ConfigVersion, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
@@ -142,6 +148,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
     Migration(6, "list indexes", _v6_list_indexes),
+    Migration(7, "config versions", _v7_config_versions, creates=(ConfigVersion,)),
 )
 LATEST = MIGRATIONS[-1].version
 
