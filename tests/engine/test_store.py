@@ -84,7 +84,7 @@ def test_version_4_deadlines_become_timers(rt):
                                          auto_close_at=close_at, reminder_at=remind_at, reminder_sent_at=remind_at, **row)
     support = TicketBeforeTimers.create(number=1003, subject="support", status="waiting_support", **row)
 
-    assert upgrade(rt.db) == [5, 6]
+    assert upgrade(rt.db) == [5, 6, 7]
     assert not {"auto_close_at", "reminder_at", "reminder_sent_at"} & columns(rt.db, "ticket")
     timers = {(t.ticket_id, t.kind): t for t in Timer.select()}
     assert {key: (t.due_at, t.state) for key, t in timers.items()} == {
@@ -152,7 +152,7 @@ def cli_env(monkeypatch, settings, redis_server):
 
 def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
     assert run.main(["db", "upgrade"]) == 0
-    assert "schema version 6 (up to date)" in capsys.readouterr().out
+    assert "schema version 7 (up to date)" in capsys.readouterr().out
     assert run.main(["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password", "s3cret-pass"]) == 0
     assert User.get(User.email == "boss@example.com").role == "admin"
     assert run.main(["user", "add", "--email", "boss@example.com"]) == 1
