@@ -9,8 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, AccountToken, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer, User,
-    UTCDateTimeField, WebSession,
+    ALL_MODELS, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer,
+    User, UTCDateTimeField, WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -136,7 +136,12 @@ def _v6_list_indexes(db: Database) -> None:
         _create_indexes(db, model, _later_fields(model, after=6))
 
 
-def _v7_account_tokens(db: Database) -> None:
+def _v7_config_versions(db: Database) -> None:
+    """Config bundles in the database: every process on every host serves the stored version, not its own disk."""
+    _create_table(db, ConfigVersion, frozenset())
+
+
+def _v8_account_tokens(db: Database) -> None:
     """Self-service accounts: user.email_verified_at (accounts made before count as verified) and emailed tokens."""
     if "email_verified_at" not in {c.name for c in db.get_columns(User._meta.table_name)}:
         migrate(_migrator(db).add_column(User._meta.table_name, "email_verified_at", User.email_verified_at))
@@ -151,7 +156,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
     Migration(6, "list indexes", _v6_list_indexes),
-    Migration(7, "account tokens, user.email_verified_at", _v7_account_tokens,
+    Migration(7, "config versions", _v7_config_versions, creates=(ConfigVersion,)),
+    Migration(8, "account tokens, user.email_verified_at", _v8_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
 )
 LATEST = MIGRATIONS[-1].version
