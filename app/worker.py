@@ -18,6 +18,7 @@ from rq.exceptions import StopRequested
 from app.sweeper import SweeperThread
 from engine import jobs
 from engine.channel_setup import report_unconfigured
+from engine.delivery import short_leases
 from engine.liveness import start_heartbeat
 from engine.runtime import start_runtime
 from engine.settings import from_env
@@ -227,6 +228,8 @@ def _worker_command(args: argparse.Namespace) -> int:
         return 2
     rt = start_runtime(settings)
     report_unconfigured(rt.catalog, settings.env)
+    for warning in short_leases(rt.catalog.policies):
+        log.warning(warning)
     start_heartbeat(rt, "worker")  # listed on the admin page while it runs
     run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0
