@@ -20,6 +20,7 @@ from engine import jobs
 from engine.channel_setup import report_unconfigured
 from engine.delivery import short_leases
 from engine.liveness import start_heartbeat
+from engine.logformat import request_id
 from engine.runtime import start_runtime
 from engine.settings import from_env
 from engine.stop_signals import PENDING_STOP, PendingStop, kept_from_new_threads
@@ -103,6 +104,14 @@ def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
             seconds (RQ joins it); it closes its own connection when it notices, or the process exit does."""
             if self.pubsub_thread:
                 _stop_listener(self.pubsub_thread)
+
+        def perform_job(self, job, queue):
+            """Run the job under the request id that enqueued it: its log lines (and jobs it enqueues) carry it."""
+            token = request_id.set((job.meta or {}).get("request_id"))
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                request_id.reset(token)
 
         def _install_signal_handlers(self):
             super()._install_signal_handlers()

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 from rq import Queue
 
+from engine.logformat import request_id
+
 log = logging.getLogger(__name__)
 
 DELIVER = "engine.jobs.deliver"
@@ -38,6 +40,12 @@ def _redis_resting() -> bool:
 def _outage(what: str, exc: Exception) -> None:
     _state["redis_down_until"] = time.monotonic() + OUTAGE_PAUSE
     log.warning("Redis unavailable, %s left for the sweeper: %s", what, exc)
+
+
+def _meta() -> dict | None:
+    """The job's meta: the id of the request (or of the job) enqueueing it, so the worker logs the job under it."""
+    current = request_id.get()
+    return {"request_id": current} if current else None
 
 
 def _ms(moment: datetime) -> int:
@@ -85,7 +93,8 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
                 rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
                 pipe.execute()
         for row, job_id in later:
-            rt.queue.enqueue_at(_not_before(row.next_attempt_at), DELIVER, row.id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+            rt.queue.enqueue_at(_not_before(row.next_attempt_at), DELIVER, row.id, job_id=job_id, result_ttl=RESULT_TTL,
+                                failure_ttl=FAILURE_TTL, meta=_meta())
         return len(due) + len(later)
     except RedisError as exc:
         _outage(f"{len(rows)} deliveries", exc)
@@ -93,7 +102,7 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
 
 
 def _job_data(row, job_id: str):
-    return Queue.prepare_data(DELIVER, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+    return Queue.prepare_data(DELIVER, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=_meta())
 
 
 def timer_job_id(timer) -> str:
@@ -112,6 +121,6 @@ def enqueue_timers(rt, timers) -> None:
         for timer, job_id in zip(timers, ids):
             if job_id not in live:
                 rt.queue.enqueue_at(_not_before(timer.due_at), FIRE_TIMER, timer.id, job_id=job_id, result_ttl=RESULT_TTL,
-                                    failure_ttl=FAILURE_TTL)
+                                    failure_ttl=FAILURE_TTL, meta=_meta())
     except RedisError as exc:
         _outage(f"{len(timers)} timers", exc)
