@@ -1,6 +1,7 @@
 """Home with categories and the "don't know what to pick" search, category and topic pages, ticket creation."""
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 
@@ -16,6 +17,7 @@ from web.context import catalog, current_user, locale, runtime
 from web.portal.blueprint import bp
 from web.uploads import uploads_from
 
+log = logging.getLogger(__name__)
 CHANNEL = "web"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PHRASE = 200
@@ -66,6 +68,9 @@ def topic(category_id: str, topic_id: str):
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
         return _render_topic(current, form, exc.errors, key or secrets.token_urlsafe(18)), 422
+    except OSError:  # the data folder refused the files (read-only, full): nothing was saved, the typed form is kept
+        log.exception("a ticket's files could not be stored")
+        return _render_topic(current, form, {}, key or secrets.token_urlsafe(18), notice="files_not_saved"), 503
     pending.discard_all(sid)
     return redirect(url_for("portal.ticket", number=ticket.number), 303)
 
@@ -114,9 +119,9 @@ def _scope(current, field) -> str:
     return f"{current.key}#{field.id}"
 
 
-def _render_topic(current, form: FormSession, errors, key):
+def _render_topic(current, form: FormSession, errors, key, notice=None):
     sid = session.get("sid")
     kept = {f.id: pending.kept_files(sid, _scope(current, f)) for f in form.fields if f.type == "attachments"}
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
                            form=form, values=form.values, errors=errors, idempotency_key=key, kept=kept,
-                           hidden=form.hidden_ids(), params=_params(form))
+                           hidden=form.hidden_ids(), params=_params(form), notice=notice)
