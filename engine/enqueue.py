@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.utils import str_to_date
 
 from engine.logformat import request_id
 
@@ -30,6 +31,9 @@ RESULT_TTL = 60
 # redis-py's reconnect backoff (seconds) during an outage.
 OUTAGE_PAUSE = 5.0
 SCHEDULER_GRACE = timedelta(seconds=10)  # RQ's scheduler moves due jobs every second; this late means none is running
+# A worker claims a delivery right after dequeuing its job: a job `started` this long ago whose row is still
+# unclaimed lost its worker (SIGKILL between the two), and RQ would keep it `started` until its timeout ran out.
+CLAIM_GRACE = timedelta(seconds=10)
 _state = {}  # "redis_down_until": monotonic time until which enqueues are skipped
 
 
@@ -69,6 +73,24 @@ def _statuses(rt, job_ids: list[str]) -> list[bytes | None]:
     return pipe.execute()
 
 
+def _started_at(rt, job_id: str) -> datetime | None:
+    raw = rt.redis.hget(f"rq:job:{job_id}", "started_at")
+    return str_to_date(raw) if raw else None
+
+
+def _on_its_way(rt, row, job_id: str, status: bytes | None, now: datetime) -> bool:
+    """Whether the job enqueued for the row's current state will still run: not a `scheduled` job no scheduler
+    moved, nor a `started` job whose worker died before claiming the row."""
+    if status not in _LIVE_STATES:
+        return False
+    if status == b"scheduled":
+        return row.next_attempt_at >= now - SCHEDULER_GRACE
+    if status == b"started":  # the job id names the row's state: a claim would have changed it
+        started = _started_at(rt, job_id)
+        return started is None or started >= now - CLAIM_GRACE
+    return True
+
+
 def _live(rt, job_ids: list[str]) -> set[str]:
     return {job_id for job_id, status in zip(job_ids, _statuses(rt, job_ids)) if status in _LIVE_STATES}
 
@@ -81,11 +103,9 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
         return 0
     try:
         ids = [delivery_job_id(row) for row in rows]
-        stale = now - SCHEDULER_GRACE
         due, later = [], []
         for row, job_id, status in zip(rows, ids, _statuses(rt, ids)):
-            # A job still "scheduled" well past its time has no scheduler moving it (one died with Redis): enqueue it.
-            if status in _LIVE_STATES and not (status == b"scheduled" and row.next_attempt_at < stale):
+            if _on_its_way(rt, row, job_id, status, now):
                 continue
             (due if row.next_attempt_at <= now else later).append((row, job_id))
         if due:
