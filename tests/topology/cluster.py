@@ -34,7 +34,10 @@ POLICIES = {
 class Topology:
     """Start everything with `with Topology(tmp_path) as top:`; every process's output goes to tmp_path/logs."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, web_workers: int = 2, database: str = "postgres"):
+        """`web_workers`: 1 is waitress, more is gunicorn; `database`: "postgres" (a cluster of its own) or "sqlite"."""
+        self.web_workers = web_workers
+        self.database = database
         self.tmp = tmp_path
         self.logs = tmp_path / "logs"
         self.logs.mkdir()
@@ -60,8 +63,9 @@ class Topology:
 
         shutil.copytree(PROJECT_ROOT / "config", self.config_dir)
         (self.config_dir / "policies.yaml").write_text(yaml.safe_dump({"policies": POLICIES}))
-        self.postgres = Postgres()
-        self._stack.callback(self.postgres.close)
+        self.postgres = Postgres() if self.database == "postgres" else None
+        if self.postgres is not None:
+            self._stack.callback(self.postgres.close)
         self.redis = RedisServer(self.tmp / "redis")
         self._stack.callback(self.redis.close)
         self.mailbox = Mailbox()
@@ -75,7 +79,7 @@ class Topology:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")},
             "HELPDESK_CONFIG": str(self.config_dir), "HELPDESK_DATA": str(self.data_dir),
-            "DATABASE_URL": self.postgres.url, "REDIS_URL": self.redis.url, "SECRET_KEY": SECRET_KEY,
+            "DATABASE_URL": self.database_url, "REDIS_URL": self.redis.url, "SECRET_KEY": SECRET_KEY,
             "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "SUPPORT_BOT_TOKEN": SUPPORT_TOKEN, "NOTIFY_BOT_TOKEN": NOTIFY_TOKEN,
             "TELEGRAM_API_URL": self.bot_api.url, "PUBLIC_URL": self.nginx.url, "TRUSTED_PROXIES": "1",
             "LOG_FORMAT": "json", "HEARTBEAT_INTERVAL": "1", "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1",
@@ -84,7 +88,7 @@ class Topology:
         self._stack.callback(self.rt.db.close)
         upgrade(self.rt.db)
         self._stack.callback(self._stop_processes)
-        self.start("web", "web", "--workers", "2", "--port", str(self.web_port))
+        self.start("web", "web", "--workers", str(self.web_workers), "--port", str(self.web_port))
         for n in (1, 2):
             self.start(f"worker{n}", "worker")
         assert self.run("bot", "--set-webhook").returncode == 0  # the support bot answers on the webhook, behind nginx
@@ -92,8 +96,12 @@ class Topology:
         wait_for(lambda: {p.role for p in self.processes()} >= {"web", "worker"} and len(self.processes("worker")) == 2,
                  message="two workers beating")
 
+    @property
+    def database_url(self) -> str:
+        return self.postgres.url if self.postgres is not None else ""  # empty: SQLite in the data folder
+
     def settings(self) -> Settings:
-        return Settings(config_dir=self.config_dir, data_dir=self.data_dir, database_url=self.postgres.url,
+        return Settings(config_dir=self.config_dir, data_dir=self.data_dir, database_url=self.database_url,
                         redis_url=self.redis.url, secret_key=SECRET_KEY, telegram_api_url=self.bot_api.url,
                         public_url=self.nginx.url, env=dict(self.env))
 
