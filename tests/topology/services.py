@@ -130,7 +130,7 @@ class Nginx:
         try:
             requests.get(f"{self.url}/healthz", timeout=2)
             return True
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too slow to answer on a loaded machine
             return False
 
     def close(self) -> None:
