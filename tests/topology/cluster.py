@@ -82,7 +82,7 @@ class Topology:
             "DATABASE_URL": self.database_url, "REDIS_URL": self.redis.url, "SECRET_KEY": SECRET_KEY,
             "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "SUPPORT_BOT_TOKEN": SUPPORT_TOKEN, "NOTIFY_BOT_TOKEN": NOTIFY_TOKEN,
             "TELEGRAM_API_URL": self.bot_api.url, "PUBLIC_URL": self.nginx.url, "TRUSTED_PROXIES": "1",
-            "LOG_FORMAT": "json", "HEARTBEAT_INTERVAL": "1", "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1",
+            "LOG_FORMAT": "json", "HEARTBEAT_INTERVAL": "0.2", "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1",
         }
         self.rt = start_runtime(self.settings())
         self._stack.callback(self.rt.db.close)
