@@ -40,7 +40,7 @@ BUSY_STOP_GRACE = 2.5  # seconds
 # scheduler takes the scheduler lock a dead one left (RQ's defaults: a 405 s read and a 600 s interval).
 SCHEDULER_TAKEOVER = 5  # seconds
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_forking_pid = [0]  # the pid of the process that last forked (a fork hook's parent)
+_forking_pid = 0  # the pid of the process that last forked (a fork hook's parent)
 
 
 def load_extra_modules(extra: tuple[str, ...]) -> None:
@@ -60,13 +60,14 @@ def _default_signals_in_children() -> None:
 
 
 def _remember_forking_pid() -> None:
-    _forking_pid[0] = os.getpid()
+    global _forking_pid
+    _forking_pid = os.getpid()
 
 
 def _child_of_the_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    die_with_parent(_forking_pid[0])
+    die_with_parent(_forking_pid)
 
 
 def die_with_parent(parent_pid: int, signum: int = signal.SIGTERM) -> None:
