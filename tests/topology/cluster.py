@@ -4,10 +4,12 @@ The test process is the operator (it kills and restarts services), the customers
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -174,6 +176,19 @@ class Topology:
                 self.rt.db.close()
                 if attempt == 2:
                     raise
+
+
+    def switch_times(self) -> dict[int, float]:
+        """pid -> when (epoch seconds) the process last logged switching to another config version."""
+        switched = {}
+        for log in self.logs.glob("*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("{") and "switched to config version" in line:
+                    with contextlib.suppress(ValueError, KeyError):
+                        entry = json.loads(line)
+                        at = datetime.fromisoformat(entry["ts"].replace("Z", "+00:00")).timestamp()
+                        switched[entry["pid"]] = max(at, switched.get(entry["pid"], 0.0))
+        return switched
 
 
 def _family(proc: subprocess.Popen) -> list[psutil.Process]:
