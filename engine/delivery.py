@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from engine import counters
 from engine.catalog.durations import parse_duration
+from engine.channel_protocol import Channel
 from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
 from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
 UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
 OUTCOMES = {"not_configured": "skipped"}  # process()'s result -> the outcome label counted (the row's status)
+# Beyond the channel's send timeout: the rate-limit check, rendering and the commit of the outcome.
+LEASE_MARGIN = timedelta(seconds=10)
 
 
 def claimable(now: datetime):
@@ -41,7 +44,10 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     or skipped (not due, gone, or owned by another)."""
     now = now or rt.clock()
     policies = rt.catalog.policies
-    lease = parse_duration(policies.delivery.lease)
+    kind = Delivery.select(Delivery.channel).where(Delivery.id == delivery_id).scalar()
+    if kind is None:
+        return "skipped"
+    lease = delivery_lease(policies, registry.get(kind))
     # One conditional UPDATE claims the row and returns it: of two workers running the same job, one gets it.
     claimed = list(
         Delivery.update(status="sending", attempts=Delivery.attempts + 1, claimed_until=now + lease)
@@ -63,6 +69,25 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     except Exception as exc:  # whatever broke, the row is retried (and counted), never left in `sending`
         log.exception("delivery %s: unexpected error", row.id)
         return _counted(rt, row, _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None))
+
+
+def delivery_lease(policies, channel) -> timedelta:
+    """How long a worker owns a row of `channel` it claimed: `policies.delivery.lease` when set, else the
+    channel's send timeout plus LEASE_MARGIN (a send that outlasts its lease could be sent twice)."""
+    if policies.delivery.lease:
+        return parse_duration(policies.delivery.lease)
+    timeout = channel.send_timeout if channel is not None else Channel.send_timeout
+    return timedelta(seconds=timeout) + LEASE_MARGIN
+
+
+def short_leases(policies) -> list[str]:
+    """Warnings for an explicit lease shorter than an installed channel's send timeout plus LEASE_MARGIN."""
+    if not policies.delivery.lease:
+        return []
+    lease = parse_duration(policies.delivery.lease)
+    return [f"policies.delivery.lease ({policies.delivery.lease}) is shorter than the {channel.kind} channel's "
+            f"send timeout plus {LEASE_MARGIN.seconds} s: a slow send may be taken over and sent twice"
+            for channel in registry.all() if lease < timedelta(seconds=channel.send_timeout) + LEASE_MARGIN]
 
 
 def _counted(rt, row: Delivery, outcome: str) -> str:

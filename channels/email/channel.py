@@ -6,6 +6,7 @@ from typing import Literal
 from markupsafe import Markup, escape
 from pydantic import Field
 
+from channels.email.connections import SEND_TIMEOUT
 from channels.email.sender import send_email
 from engine.catalog.schema import BindingBase, Strict
 from engine.channel_protocol import Channel
@@ -39,6 +40,7 @@ class EmailChannel(Channel):
     kind = "email"
     binding_model = EmailBinding
     template_type = EmailTemplate
+    send_timeout = SEND_TIMEOUT  # one message on a kept connection, or connecting first (channels/email/connections.py)
 
     def secret_env(self, binding: EmailBinding) -> str | None:
         return binding.smtp_url_env

@@ -15,6 +15,7 @@ from engine.channel_protocol import Channel
 from engine.ratelimit import Bucket
 
 MAX_TEXT = 4096  # Bot API limit of one message's text
+SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
 DELIVERY_MODULE = "channels.telegram.notifications"
 
 
@@ -49,6 +50,7 @@ class TelegramChannel(Channel):
     confirms_tickets = True  # the bot answers "ticket created" in the conversation itself
     links_chats = True  # /start with a link token, or by username (engine.accounts)
     max_text_length = MAX_TEXT
+    send_timeout = 2 * SEND_TIMEOUT  # one sendMessage: connect and read timeouts (the renderer keeps a text to one message)
 
     def secret_env(self, binding: TelegramBinding) -> str | None:
         return binding.token_env

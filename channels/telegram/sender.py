@@ -7,13 +7,13 @@ import requests
 from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 
+from channels.telegram.channel import SEND_TIMEOUT
 from channels.telegram.client import bot_for_binding
 from channels.telegram.keyboards import Rows, markup, ticket_rows
 from channels.telegram.texts import split_text
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
 from engine.store.models import Delivery
 
-SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
 PERMANENT_400 = ("chat not found", "user not found", "chat_id is empty", "peer_id_invalid", "bot can't initiate")
 
 _bots: dict[tuple[str, str], TeleBot] = {}
