@@ -11,7 +11,9 @@ from engine import counters
 from engine.catalog.durations import parse_duration
 from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
-from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
+from engine.errors import (
+    ChannelNotConfigured, DeliveryPostponed, NotFound, PermanentDeliveryError, TemporaryDeliveryError,
+)
 from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
 from engine.ratelimit import RateLimiter
@@ -96,6 +98,8 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         sender(rt, outgoing)
     except ChannelNotConfigured as exc:
         return _skip(row, attempt, str(exc))
+    except DeliveryPostponed as exc:
+        return _postpone(rt, row, attempt, exc.retry_after)
     except PermanentDeliveryError as exc:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
