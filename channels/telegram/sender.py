@@ -26,6 +26,7 @@ T = TypeVar("T")
 
 SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
 MAX_WAIT = 3.5  # seconds a send may sleep for its slot: a group chat's per-minute spacing (3.1 s) fits
+TURN_POLL = 0.1  # seconds between looks at whether the chat's older deliveries went out
 HEAD_GRACE = timedelta(seconds=60)  # an older delivery due within this long goes first
 PROGRESS_TTL = 7 * 24 * 3600  # how long the parts sent of an unfinished long delivery are remembered
 REDIS_WAIT = 5.0  # seconds to postpone when the shared schedule (Redis) is unreachable
@@ -153,14 +154,27 @@ def notification_buttons(rt, binding_id: str, notification) -> Rows | None:
     return ticket_rows(rt.catalog, locale, ticket.number)
 
 
-def earlier_unsent(rt, delivery: Delivery) -> int:
-    """How many older deliveries to the same chat are still to go out soon (in line before this one: FIFO per chat).
-    One waiting out a long backoff after failures does not hold the others back."""
+def older_unsent(rt, delivery: Delivery) -> list[Delivery]:
+    """Older deliveries to the same chat still to go out soon: in line before this one (FIFO per chat). One waiting
+    out a long backoff after failures does not hold the others back."""
     soon = rt.clock() + HEAD_GRACE
-    return Delivery.select().where(
+    return list(Delivery.select(Delivery.status, Delivery.next_attempt_at).where(
         (Delivery.channel == delivery.channel) & (Delivery.target == delivery.target) & (Delivery.id < delivery.id)
         & Delivery.status.in_(("pending", "sending")) & (Delivery.next_attempt_at <= soon)
-    ).count()
+    ))
+
+
+def wait_turn(rt, delivery: Delivery, token: str, chat_id: int) -> None:
+    """Return once no older delivery to the chat is still to go. While one is being sent or is due now (another
+    worker has it), wait for it up to MAX_WAIT; otherwise, or after that, DeliveryPostponed for its place in line."""
+    deadline = time.monotonic() + MAX_WAIT
+    while ahead := older_unsent(rt, delivery):
+        now = rt.clock()
+        if time.monotonic() >= deadline or all(d.status == "pending" and d.next_attempt_at > now for d in ahead):
+            interval = pace.route(rt.catalog.policies.telegram_rate, token, chat_id).serial.interval
+            first = min(d.next_attempt_at for d in ahead)
+            raise DeliveryPostponed(max(len(ahead) * interval, (first - now).total_seconds() + interval))
+        time.sleep(TURN_POLL)
 
 
 def send_outgoing(rt, outgoing) -> None:
@@ -170,12 +184,12 @@ def send_outgoing(rt, outgoing) -> None:
     chat_id = int(outgoing.address)
     bot = bot_of(rt, outgoing.binding_id)
     if delivery is not None:
-        ahead = earlier_unsent(rt, delivery)
-        if ahead:
-            interval = pace.route(rt.catalog.policies.telegram_rate, bot.token, chat_id).serial.interval
-            raise DeliveryPostponed(ahead * interval)
+        wait_turn(rt, delivery, bot.token, chat_id)
     buttons = notification_buttons(rt, outgoing.binding_id, delivery.notification) if delivery else None
-    progress = f"tg:parts-sent:{outgoing.delivery_id}"
+    if len(split_text(outgoing.text, MAX_TEXT)) == 1:
+        send_text(rt, bot, chat_id, outgoing.text, buttons)
+        return
+    progress = f"tg:parts-sent:{outgoing.delivery_id}"  # a retry after a failed part sends only the rest
     first = int(rt.redis.get(progress) or 0)
     send_text(rt, bot, chat_id, outgoing.text, buttons, first=first,
               sent=lambda n: rt.redis.set(progress, n, ex=PROGRESS_TTL))

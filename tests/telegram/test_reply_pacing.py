@@ -12,6 +12,7 @@ from tests.telegram.chat import Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
 from tests.telegram.test_reliability import at_message_step
 
+PACED_AT_TELEGRAM_RATES = True  # the shipped 1 message/s per chat (tests/telegram/conftest.py)
 CHAT = 6106
 LONG_REPLY = (("Проверьте настройки маршрутизатора 🚀 и перезапустите службу. " * 30 + "\n\n") * 8)[:10892]
 
