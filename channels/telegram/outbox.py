@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 DRAIN = "channels.telegram.outbox.drain"
 LOCK_SECONDS = 120  # a drain holding the chat's queue longer than this is presumed dead
+DRAIN_BATCH = 20  # replies per job run (each may wait for its slot): well inside LOCK_SECONDS
 MAX_BACKOFF = 600  # seconds between tries while Telegram keeps failing
 
 
@@ -51,13 +52,16 @@ def drain(binding_id: str, chat_id: int) -> str:
         outcome = _send_queued(rt, binding_id, bot, key, chat_id)
     finally:
         lock.release()
-    if outcome == "sent" and rt.redis.llen(key):  # pushed while we were finishing
+    if outcome in ("sent", "more") and rt.redis.llen(key):  # the rest of a long queue, or pushed meanwhile
         enqueue_call(rt, DRAIN, binding_id, chat_id)
     return outcome
 
 
 def _send_queued(rt, binding_id: str, bot, key: str, chat_id: int) -> str:
-    while (raw := rt.redis.lindex(key, 0)) is not None:
+    for _ in range(DRAIN_BATCH):
+        raw = rt.redis.lindex(key, 0)
+        if raw is None:
+            return "sent"
         item = json.loads(raw)
 
         def sent(n: int, item=item) -> None:
@@ -80,4 +84,4 @@ def _send_queued(rt, binding_id: str, bot, key: str, chat_id: int) -> str:
             enqueue_call(rt, DRAIN, binding_id, chat_id, delay=delay)
             return "later"
         rt.redis.lpop(key)
-    return "sent"
+    return "more"

@@ -164,10 +164,10 @@ def older_unsent(rt, delivery: Delivery) -> list[Delivery]:
     ))
 
 
-def wait_turn(rt, delivery: Delivery, token: str, chat_id: int) -> None:
+def wait_turn(rt, delivery: Delivery, token: str, chat_id: int, max_wait: float) -> None:
     """Return once no older delivery to the chat is still to go. While one is being sent or is due now (another
-    worker has it), wait for it up to MAX_WAIT; otherwise, or after that, DeliveryPostponed for its place in line."""
-    deadline = time.monotonic() + MAX_WAIT
+    worker has it), wait for it up to `max_wait`; otherwise, or after that, DeliveryPostponed for its place in line."""
+    deadline = time.monotonic() + max_wait
     while ahead := older_unsent(rt, delivery):
         now = rt.clock()
         if time.monotonic() >= deadline or all(d.status == "pending" and d.next_attempt_at > now for d in ahead):
@@ -183,14 +183,18 @@ def send_outgoing(rt, outgoing) -> None:
     delivery = Delivery.get_or_none(Delivery.id == outgoing.delivery_id)
     chat_id = int(outgoing.address)
     bot = bot_of(rt, outgoing.binding_id)
+    max_wait = MAX_WAIT
     if delivery is not None:
-        wait_turn(rt, delivery, bot.token, chat_id)
+        # Waiting must end well inside the worker's lease, or another worker could claim the row and send it too.
+        if delivery.claimed_until is not None:
+            max_wait = max(0.0, min(MAX_WAIT, (delivery.claimed_until - rt.clock()).total_seconds() / 4))
+        wait_turn(rt, delivery, bot.token, chat_id, max_wait)
     buttons = notification_buttons(rt, outgoing.binding_id, delivery.notification) if delivery else None
     if len(split_text(outgoing.text, MAX_TEXT)) == 1:
-        send_text(rt, bot, chat_id, outgoing.text, buttons)
+        send_text(rt, bot, chat_id, outgoing.text, buttons, max_wait=max_wait)
         return
     progress = f"tg:parts-sent:{outgoing.delivery_id}"  # a retry after a failed part sends only the rest
     first = int(rt.redis.get(progress) or 0)
-    send_text(rt, bot, chat_id, outgoing.text, buttons, first=first,
+    send_text(rt, bot, chat_id, outgoing.text, buttons, first=first, max_wait=max_wait,
               sent=lambda n: rt.redis.set(progress, n, ex=PROGRESS_TTL))
     rt.redis.delete(progress)
