@@ -15,7 +15,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-# KEYS[1]: the serial lane (hash: next, holder, until); KEYS[2..1+S]: spaced lanes (hash: next); the rest: pause keys.
+# KEYS[1]: the serial lane (hash: next, holder, until); KEYS[2]: the address's queue (a list: while it holds older
+# messages, none is reserved); KEYS[3..2+S]: spaced lanes (hash: next); the rest: pause keys.
 # ARGV: serial interval, max_wait, holder id, hold seconds, S, then S spaced intervals.
 _RESERVE = """
 redis.replicate_commands()
@@ -24,15 +25,18 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local serial = KEYS[1]
 local interval, max_wait, holder, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local spaced = tonumber(ARGV[5])
+if redis.call('LLEN', KEYS[2]) > 0 then
+  return {-1, '0'}
+end
 local state = redis.call('HMGET', serial, 'next', 'holder', 'until')
 local start = math.max(now, tonumber(state[1]) or 0)
 if state[2] and state[2] ~= holder and (tonumber(state[3]) or 0) > now then
   return {0, tostring(math.max(start, now + interval) - now)}
 end
 for i = 1, spaced do
-  start = math.max(start, tonumber(redis.call('HGET', KEYS[1 + i], 'next')) or 0)
+  start = math.max(start, tonumber(redis.call('HGET', KEYS[2 + i], 'next')) or 0)
 end
-for i = 2 + spaced, #KEYS do
+for i = 3 + spaced, #KEYS do
   start = math.max(start, tonumber(redis.call('GET', KEYS[i])) or 0)
 end
 local wait = start - now
@@ -43,8 +47,8 @@ redis.call('HSET', serial, 'next', start + interval, 'holder', holder, 'until', 
 redis.call('EXPIRE', serial, math.ceil(wait + hold + interval) + 1)
 for i = 1, spaced do
   local every = tonumber(ARGV[5 + i])
-  redis.call('HSET', KEYS[1 + i], 'next', start + every)
-  redis.call('EXPIRE', KEYS[1 + i], math.ceil(wait + every) + 1)
+  redis.call('HSET', KEYS[2 + i], 'next', start + every)
+  redis.call('EXPIRE', KEYS[2 + i], math.ceil(wait + every) + 1)
 end
 return {1, tostring(wait)}
 """
@@ -88,6 +92,7 @@ class Route:
     serial: Lane  # the address: one send at a time, `interval` after the previous one completed
     spaced: tuple[Lane, ...] = ()  # shared rates (the sender as a whole, a group chat's per-minute limit)
     pauses: tuple[str, ...] = ()  # keys holding a deadline before which nothing starts
+    queue: str = ""  # a list of the address's messages waiting elsewhere: while not empty, nothing is reserved
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,15 @@ class Slot:
     reserved: bool
     wait: float  # seconds until the reserved start (or, unreserved, until the caller should ask again)
     holder: str
+    queued: bool = False  # not reserved because older messages wait in the route's queue
 
 
 class Pacer:
-    """Reserve, release and pause on one Redis (the Lua scripts are loaded once per client)."""
+    """Reserve, release and pause on one Redis (the Lua scripts are loaded once per client); `pacer_for` keeps one
+    per client."""
 
     def __init__(self, redis):
+        self.redis = redis
         self._reserve = redis.register_script(_RESERVE)
         self._release = redis.register_script(_RELEASE)
         self._pause = redis.register_script(_PAUSE)
@@ -109,10 +117,11 @@ class Pacer:
         """A start `wait` seconds from now (reserved when within `max_wait`); the holder must release within `hold`
         seconds of that start, or the address lane frees itself."""
         holder = uuid.uuid4().hex
-        keys = [route.serial.key, *(lane.key for lane in route.spaced), *route.pauses]
+        keys = [route.serial.key, route.queue or f"{route.serial.key}:queue", *(lane.key for lane in route.spaced),
+                *route.pauses]
         args = [route.serial.interval, max_wait, holder, hold, len(route.spaced), *(lane.interval for lane in route.spaced)]
         reserved, wait = self._reserve(keys=keys, args=args)
-        return Slot(bool(int(reserved)), max(0.0, float(wait)), holder)
+        return Slot(int(reserved) == 1, max(0.0, float(wait)), holder, queued=int(reserved) == -1)
 
     def release(self, route: Route, slot: Slot) -> None:
         """The send completed (or failed): the address's next send may start one interval from now."""
@@ -121,3 +130,14 @@ class Pacer:
     def pause(self, key: str, seconds: float) -> float:
         """Nothing paced by `key` starts for `seconds` (a later deadline already set is kept); returns the pause left."""
         return float(self._pause(keys=[key], args=[seconds]))
+
+
+_pacers: dict[int, Pacer] = {}
+
+
+def pacer_for(redis) -> Pacer:
+    """The Pacer of a Redis client (one per client and process)."""
+    pacer = _pacers.get(id(redis))
+    if pacer is None or pacer.redis is not redis:
+        pacer = _pacers[id(redis)] = Pacer(redis)
+    return pacer

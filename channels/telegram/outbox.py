@@ -22,21 +22,12 @@ DRAIN_BATCH = 20  # replies per job run (each may wait for its slot): well insid
 MAX_BACKOFF = 600  # seconds between tries while Telegram keeps failing
 
 
-def queue_key(token: str, chat_id: int) -> str:
-    return f"tg:outbox:{pace.bot_id(token)}:{chat_id}"
-
-
-def waiting(rt, token: str, chat_id: int) -> bool:
-    """Older replies to this chat are queued: a new one goes behind them."""
-    return bool(rt.redis.llen(queue_key(token, chat_id)))
-
-
 def push(rt, binding_id: str, token: str, chat_id: int, replies: list[tuple[str, Rows | None]], first_part: int = 0,
          delay: float = 0) -> None:
     """Queue replies (text, buttons) for the chat, the first one's first `first_part` parts already sent."""
     items = [json.dumps({"text": text, "buttons": buttons, "sent": first_part if i == 0 else 0, "tries": 0},
                         ensure_ascii=False) for i, (text, buttons) in enumerate(replies)]
-    rt.redis.rpush(queue_key(token, chat_id), *items)
+    rt.redis.rpush(pace.outbox_key(token, chat_id), *items)
     enqueue_call(rt, DRAIN, binding_id, chat_id, delay=delay)
 
 
@@ -44,7 +35,7 @@ def drain(binding_id: str, chat_id: int) -> str:
     """The RQ job: send the chat's queued replies in order, each paced; reschedules itself when it must wait."""
     rt = jobs.runtime()
     bot = bot_of(rt, binding_id)
-    key = queue_key(bot.token, chat_id)
+    key = pace.outbox_key(bot.token, chat_id)
     lock = rt.redis.lock(f"{key}:drain", timeout=LOCK_SECONDS, blocking=False)
     if not lock.acquire():
         return "busy"  # another drain is at it; it re-checks the queue after letting go

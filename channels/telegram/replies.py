@@ -36,8 +36,6 @@ class ReplySender:
         for i, reply in enumerate(texts):
             progress = [0]
             try:
-                if outbox.waiting(rt, self.bot.token, chat_id):  # older replies are queued: this one goes behind
-                    raise DeliveryPostponed(0)
                 self._send_with_retry(reply, chat_id, call, progress)
             except PermanentDeliveryError as exc:
                 log.info("telegram %s: chat %s unreachable (%s); link deactivated", self.bindings.primary, chat_id, exc)
@@ -58,7 +56,7 @@ class ReplySender:
                 if reply.edit and call is not None and progress[0] == 0 and self._edit(reply, call, progress):
                     return
                 send_text(rt, self.bot, chat_id, reply.text, reply.buttons, first=progress[0],
-                          sent=lambda n: progress.__setitem__(0, n))
+                          sent=lambda n: progress.__setitem__(0, n), behind_outbox=True)
                 return
             except DeliveryPostponed:
                 raise
@@ -72,7 +70,7 @@ class ReplySender:
         Telegram will not edit (then a new message is sent)."""
         try:
             edit_text(self.bindings.rt, self.bot, call.message.chat.id, call.message.message_id, reply.text, reply.buttons,
-                      sent=lambda n: progress.__setitem__(0, n))
+                      sent=lambda n: progress.__setitem__(0, n), behind_outbox=True)
             return True
         except ApiTelegramException as exc:  # only 400s come through: not editable, or not modified
             return "not modified" in str(exc.description)

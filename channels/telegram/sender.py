@@ -18,7 +18,7 @@ from channels.telegram.channel import MAX_TEXT
 from channels.telegram.client import bot_for_binding
 from channels.telegram.keyboards import Rows, markup, ticket_rows
 from engine.errors import DeliveryPostponed, PermanentDeliveryError, TemporaryDeliveryError
-from engine.pacing import Pacer
+from engine.pacing import pacer_for
 from engine.store.models import Delivery
 from engine.text_split import split_text
 
@@ -29,6 +29,7 @@ MAX_WAIT = 3.5  # seconds a send may sleep for its slot: a group chat's per-minu
 TURN_POLL = 0.1  # seconds between looks at whether the chat's older deliveries went out
 HEAD_GRACE = timedelta(seconds=60)  # an older delivery due within this long goes first
 PROGRESS_TTL = 7 * 24 * 3600  # how long the parts sent of an unfinished long delivery are remembered
+SLEEP_GRAIN = 0.001  # a slot due sooner is taken at once (a sleep yields the thread: milliseconds on a busy host)
 REDIS_WAIT = 5.0  # seconds to postpone when the shared schedule (Redis) is unreachable
 PERMANENT_400 = ("chat not found", "user not found", "chat_id is empty", "peer_id_invalid", "bot can't initiate")
 
@@ -68,21 +69,24 @@ def classify(exc: Exception) -> Exception:
     return exc
 
 
-def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float = MAX_WAIT) -> T:
+def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float = MAX_WAIT,
+          behind_outbox: bool = False) -> T:
     """Run one Bot API call in the chat's next slot (channels.telegram.pace), sleeping up to `max_wait` for it.
 
-    DeliveryPostponed(wait) when the slot is further away (or Redis is unreachable: no shared schedule to keep);
-    a 429 pauses the whole bot for its retry_after, for every process, and is raised as TemporaryDeliveryError."""
-    route = pace.route(rt.catalog.policies.telegram_rate, bot.token, chat_id)
+    DeliveryPostponed(wait) when the slot is further away, or (`behind_outbox`) the chat has queued replies (or Redis
+    is unreachable: no shared schedule to keep); a 429 pauses the whole bot for its retry_after, for every process,
+    and is raised as TemporaryDeliveryError."""
+    route = pace.route(rt.catalog.policies.telegram_rate, bot.token, chat_id, behind_outbox)
     try:
-        pacer = Pacer(rt.redis)
+        pacer = pacer_for(rt.redis)
         slot = pacer.reserve(route, max_wait, hold=SEND_TIMEOUT + max_wait + 1)
     except RedisError as exc:
         raise DeliveryPostponed(REDIS_WAIT) from exc
     if not slot.reserved:
-        raise DeliveryPostponed(slot.wait)
+        raise DeliveryPostponed(slot.wait)  # also when queued: the reply goes behind the chat's queued ones
     try:
-        time.sleep(slot.wait)
+        if slot.wait > SLEEP_GRAIN:
+            time.sleep(slot.wait)
         return call()
     except Exception as exc:  # translate the transport's errors, re-raise anything else unchanged
         translated = classify(exc)
@@ -98,37 +102,39 @@ def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float
 
 
 def send_text(rt, bot: TeleBot, chat_id: int, text: str, buttons: Rows | None = None, *, first: int = 0,
-              sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT) -> list:
+              sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT, behind_outbox: bool = False) -> list:
     """Send `text` split at Telegram's limit, each part paced (buttons under the last part); raises delivery errors.
 
-    `first` skips parts already sent by an earlier try; `sent(n)` is told after each part that n parts are out."""
+    `first` skips parts already sent by an earlier try; `sent(n)` is told after each part that n parts are out;
+    `behind_outbox`: a bot reply, which waits behind the chat's queued replies (DeliveryPostponed)."""
     parts = split_text(text, MAX_TEXT)
     messages = []
     for i in range(first, len(parts)):
         keyboard = markup(buttons) if i == len(parts) - 1 else None
         messages.append(paced(rt, bot, chat_id, partial(bot.send_message, chat_id, parts[i], reply_markup=keyboard,
-                                                        timeout=SEND_TIMEOUT), max_wait))
+                                                        timeout=SEND_TIMEOUT), max_wait, behind_outbox))
         if sent is not None:
             sent(i + 1)
     return messages
 
 
 def edit_text(rt, bot: TeleBot, chat_id: int, message_id: int, text: str, buttons: Rows | None = None, *,
-              sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT) -> list:
+              sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT, behind_outbox: bool = False) -> list:
     """Edit a message to `text`'s first part; the other parts follow as new messages (buttons under the last).
     An ApiTelegramException 400 (not editable, not modified) is raised as it came: the caller decides."""
     parts = split_text(text, MAX_TEXT)
     keyboard = markup(buttons) if len(parts) == 1 else None
     try:
         paced(rt, bot, chat_id, partial(bot.edit_message_text, parts[0], chat_id, message_id, reply_markup=keyboard,
-                                        timeout=SEND_TIMEOUT), max_wait)
+                                        timeout=SEND_TIMEOUT), max_wait, behind_outbox)
     except PermanentDeliveryError as exc:
         if isinstance(exc.__cause__, ApiTelegramException) and exc.__cause__.error_code == 400:
             raise exc.__cause__ from None
         raise
     if sent is not None:
         sent(1)
-    return send_text(rt, bot, chat_id, text, buttons, first=1, sent=sent, max_wait=max_wait)
+    return send_text(rt, bot, chat_id, text, buttons, first=1, sent=sent, max_wait=max_wait,
+                     behind_outbox=behind_outbox)
 
 
 def send_telegram(rt, binding_id: str, chat_id: int, text: str, buttons: Rows | None = None, notification=None) -> None:

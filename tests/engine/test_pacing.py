@@ -50,3 +50,14 @@ def test_a_dead_holder_frees_the_address_after_hold(redis):
     assert pacer.reserve(route(interval=0.01), max_wait=1, hold=0.2).reserved  # never released
     time.sleep(0.25)
     assert pacer.reserve(route(interval=0.01), max_wait=1, hold=0.2).reserved
+
+
+def test_nothing_is_reserved_while_the_address_has_queued_messages(redis):
+    """A new message goes behind older ones waiting in the route's queue (the bots' queued replies)."""
+    pacer = Pacer(redis)
+    queued = Route(serial=Lane("t:chat:q", 0.01), queue="t:queue:q")
+    redis.rpush("t:queue:q", "older")
+    slot = pacer.reserve(queued, max_wait=1, hold=5)
+    assert not slot.reserved and slot.queued
+    redis.delete("t:queue:q")
+    assert pacer.reserve(queued, max_wait=1, hold=5).reserved
