@@ -1,8 +1,10 @@
 """Benchmark the topic search: accuracy on tests/data/search_phrases.yaml and queries/s, against a naive substring scan."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,7 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from channels import register_channels  # noqa: E402
+from benchmarks.big_catalog import generate  # noqa: E402
+from engine import search  # noqa: E402
 from engine.catalog import load_catalog  # noqa: E402
+from engine.catalog_sync import CatalogHolder  # noqa: E402
 from engine.search import SearchIndex, suggest  # noqa: E402
 
 register_channels()  # as run.py does at a process's start
@@ -71,7 +76,49 @@ def rate(fn, phrases: list[str], seconds: float = 1.0) -> float:
     return done / (time.perf_counter() - start)
 
 
+def percentile(times: list[float], share: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+
+def large(topics: int, phrases: list[str]) -> None:
+    """A catalog of `topics` topics: reload time, the first search after it, then latencies of every phrase."""
+    with tempfile.TemporaryDirectory() as tmp:
+        count = generate(ROOT / "config", Path(tmp) / "config", topics)
+        holder = CatalogHolder(Path(tmp) / "config")
+        (Path(tmp) / "config" / "categories" / "added.yaml").write_text(  # a new version, as an admin's edit makes
+            "id: added\ntitle: Новая категория\ntopics:\n  - {id: added, title: Новая тема, form: general}\n", encoding="utf-8")
+        started = time.perf_counter()
+        assert holder.reload().ok
+        reload_ms = (time.perf_counter() - started) * 1000
+        catalog = holder.current
+        index = search.index_for(catalog)
+        started = time.perf_counter()
+        suggest(catalog, phrases[0])
+        first_ms = (time.perf_counter() - started) * 1000
+        cold, warm, typing = [], [], []
+        for runs in (cold, warm):  # the first pass sees every typo for the first time; the second remembers them
+            for phrase in phrases:
+                started = time.perf_counter()
+                suggest(catalog, phrase)
+                runs.append(time.perf_counter() - started)
+        getattr(index, "_fuzzy", {}).clear()
+        for phrase in phrases:  # as the portal asks while a customer types: after every word
+            words = phrase.split()
+            for n in range(1, len(words) + 1):
+                started = time.perf_counter()
+                suggest(catalog, " ".join(words[:n]))
+                typing.append(time.perf_counter() - started)
+        print(f"catalog of {count} topics, {len(index.vocabulary)} terms; reload (load + index): {reload_ms:.0f} ms")
+        print(f"first search after the reload: {first_ms:.1f} ms (goal < 200)")
+        for name, runs in (("first sight of every phrase", cold), ("phrases again", warm), ("word by word, as typed", typing)):
+            print(f"{name:<30} p50 {percentile(runs, 0.5):6.2f} ms  p95 {percentile(runs, 0.95):6.2f} ms  max {max(runs) * 1000:6.2f} ms  ({len(runs)} searches)")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--topics", type=int, default=0, help="also measure a generated catalog of this many topics")
+    args = parser.parse_args()
     catalog = load_catalog(ROOT / "config")
     cases = yaml.safe_load(PHRASES.read_text())["phrases"]
     phrases = [case["phrase"] for case in cases]
@@ -101,6 +148,8 @@ def main() -> None:
     print(f"ratios engine/naive: top-1 x{e1 / max(n1, 1e-9):.2f}, top-3 x{e3 / max(n3, 1e-9):.2f}, speed x{engine_qps / naive_qps:.2f}")
     for miss in misses:
         print("miss:", miss)
+    if args.topics:
+        large(args.topics, phrases)
 
 
 if __name__ == "__main__":

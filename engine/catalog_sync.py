@@ -14,7 +14,7 @@ from pathlib import Path
 from peewee import DatabaseError
 from redis.exceptions import RedisError
 
-from engine import counters
+from engine import counters, search
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigError, ConfigErrors
@@ -75,6 +75,12 @@ def published_titles(redis) -> dict[str, str] | None:
     return json.loads(raw) if raw else None
 
 
+def prepared(catalog: Catalog) -> Catalog:
+    """The catalog with what its first requests would otherwise build (the topic search index) built now."""
+    search.index_for(catalog)
+    return catalog
+
+
 class CatalogHolder:
     """Holds the current Catalog; `reload()` swaps it only when the new config is valid."""
 
@@ -84,7 +90,7 @@ class CatalogHolder:
         self._quick = quick_client(redis, QUICK_TIMEOUT) if redis is not None else None
         self.check_interval = check_interval
         self._lock = threading.Lock()
-        self._current = load_catalog(self.config_dir)
+        self._current = prepared(load_catalog(self.config_dir))
         self.last_errors: list[ConfigError] = []
         self.last_reload_at: datetime = self._current.loaded_at
         self._next_check = time.monotonic() + check_interval
@@ -134,7 +140,7 @@ class CatalogHolder:
     def _load(self) -> ReloadResult:
         old = self._current
         try:
-            new = load_catalog(self.config_dir)
+            new = prepared(load_catalog(self.config_dir))
         except ConfigErrors as exc:
             self.last_errors, self.last_reload_at = exc.errors, datetime.now(timezone.utc)
             return ReloadResult(False, exc.errors, CatalogChanges(), old.version)

@@ -1,15 +1,17 @@
 """Rank topics for a free-text phrase: the "Не знаете, что выбрать?" search of the portal and the bots.
 
 Words of the catalog (titles, descriptions, keywords of topics and their categories) are stemmed
-into an inverted index built once per catalog version. A query word matches index terms exactly,
+into an inverted index built once per catalog version (by CatalogHolder as it loads the catalog). A query word matches index terms exactly,
 by prefix or, for typos, by edit similarity; Latin words typed on the wrong keyboard layout or in
 transliteration are read as the Russian words they stand for.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ import Stemmer
 from rapidfuzz import fuzz, process
 
 from engine.catalog.catalog import Catalog, Category, Topic
+from engine.catalog.texts import all_versions
 
 # How much a word says about a topic, by where the catalog mentions it.
 FIELD_WEIGHTS = (
@@ -36,6 +39,7 @@ FUZZY_DISCOUNT = 0.8
 TYPED_MIN_LEN = 3  # a word being typed finds the terms it begins from three letters on
 PREFIX_SIM = 0.85
 CACHE_SIZE = 4
+FUZZY_MEMO_SIZE = 20_000  # typo lookups remembered per index: a customer typing repeats the words before the last
 
 # Function words carry no topic; "не" is in almost every complaint.
 STOPWORDS = frozenset("""
@@ -99,7 +103,15 @@ class SearchIndex:
         self.idf = {term: math.log(1 + total / len(slot)) for term, slot in postings.items()}
         self.postings = {term: tuple(slot.items()) for term, slot in postings.items()}
         self.vocabulary = [term for term in postings if " " not in term]
+        # Lookups by prefix and by length read slices of sorted copies instead of scanning every term.
+        self._sorted = sorted(self.vocabulary)
+        order = {term: n for n, term in enumerate(self.vocabulary)}
+        self._by_length = sorted(self.vocabulary, key=lambda term: (len(term), order[term]))
+        self._lengths = [len(term) for term in self._by_length]
+        self._fuzzy: dict[str, list[tuple[str, float]]] = {}
         self._by_channel: dict[str, frozenset[int]] = {}
+        for channel in {name for topic, category in self.topics for name in (*topic.channels, *category.channels)}:
+            self.offered(channel)  # built now, not by the first query of a channel
 
     def offered(self, channel: str) -> frozenset[int]:
         """Numbers of the topics offered on a channel (computed once per channel)."""
@@ -118,16 +130,43 @@ class SearchIndex:
         """
         found: dict[str, float] = {}
         if typed and len(typed) >= TYPED_MIN_LEN:
-            found.update((term, PREFIX_SIM) for term in self.vocabulary if term.startswith(typed))
+            found.update((term, PREFIX_SIM) for term in self._starting_with(typed))
         if stem in self.postings:
             found[stem] = 1.0
         elif len(stem) >= FUZZY_MIN_LEN:
-            for term in self.vocabulary:
-                if len(term) >= FUZZY_MIN_LEN and (term.startswith(stem) or stem.startswith(term)):
-                    found[term] = PREFIX_SIM
-            for term, ratio, _ in process.extract(stem, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3):
-                found[term] = max(found.get(term, 0.0), ratio / 100 * FUZZY_DISCOUNT)
+            for term in self._starting_with(stem):
+                found[term] = PREFIX_SIM
+            for end in range(FUZZY_MIN_LEN, len(stem)):  # terms the stem starts with
+                if stem[:end] in self.postings:
+                    found[stem[:end]] = PREFIX_SIM
+            for term, similarity in self._similar(stem):
+                found[term] = max(found.get(term, 0.0), similarity)
         return sorted(found.items(), key=lambda item: -item[1])
+
+    def _similar(self, stem: str) -> list[tuple[str, float]]:
+        """The three terms nearest a stem by edit similarity (a scan of the vocabulary, so remembered)."""
+        found = self._fuzzy.get(stem)
+        if found is None:
+            found = [(term, ratio / 100 * FUZZY_DISCOUNT) for term, ratio, _ in process.extract(
+                stem, self._similar_length(stem), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3)]
+            if len(self._fuzzy) >= FUZZY_MEMO_SIZE:
+                self._fuzzy.clear()
+            self._fuzzy[stem] = found
+        return found
+
+    def _starting_with(self, prefix: str) -> list[str]:
+        """Vocabulary terms beginning with `prefix`, in alphabetical order."""
+        start = bisect_left(self._sorted, prefix)
+        end = bisect_left(self._sorted, prefix + "\U0010ffff", start)
+        return self._sorted[start:end]
+
+    def _similar_length(self, stem: str) -> list[str]:
+        """Terms long enough and short enough to reach FUZZY_CUTOFF against `stem` (an indel ratio needs
+        |a - b| / (a + b) <= 1 - cutoff, whatever the letters)."""
+        slack = 1 - FUZZY_CUTOFF / 100
+        shortest = math.ceil(len(stem) * (1 - slack) / (1 + slack))
+        longest = math.floor(len(stem) * (1 + slack) / (1 - slack))
+        return self._by_length[bisect_left(self._lengths, shortest):bisect_left(self._lengths, longest + 1)]
 
     def read(self, phrase: str) -> tuple[list[str], str | None]:
         """The phrase as stems, reading Latin words as a wrong keyboard layout or transliteration when that makes sense.
@@ -160,7 +199,7 @@ def _field_texts(field: str, topic: Topic, category: Category) -> tuple[str, ...
     owner, _, part = field.partition("_")
     source = topic if owner == "topic" else category
     value = getattr(source, part)
-    return tuple(value) if isinstance(value, tuple) else (value,)
+    return tuple(value) if isinstance(value, tuple) else all_versions(value)  # a text in every language it is written in
 
 
 class _IndexCache:
@@ -189,8 +228,14 @@ _cache = _IndexCache(CACHE_SIZE)
 
 
 def index_for(catalog: Catalog) -> SearchIndex:
-    """The search index of a catalog, built on first use of its version."""
+    """The search index of a catalog; CatalogHolder builds it when it loads the catalog, else the first use does."""
     return _cache.get(catalog)
+
+
+def is_indexed(catalog: Catalog) -> bool:
+    """Whether this catalog version's index is already built (a search would not build it)."""
+    with _cache.lock:
+        return catalog.version in _cache.indexes
 
 
 def suggest(catalog: Catalog, phrase: str, channel: str = "web", limit: int = 5) -> list[Suggestion]:
@@ -227,11 +272,9 @@ def suggest(catalog: Catalog, phrase: str, channel: str = "web", limit: int = 5)
                 if number in scores:
                     scores[number] += index.idf[bigram] * weight
     # Topics that explain more of the phrase beat topics that match one word very well.
-    ranked = sorted(
-        ((value * (0.5 + 0.5 * matched[number] / len(stems)), number) for number, value in scores.items()),
-        key=lambda item: (-item[0], item[1]),
-    )
+    ranked = heapq.nsmallest(
+        limit, ((-value * (0.5 + 0.5 * matched[number] / len(stems)), number) for number, value in scores.items()))
     return [
-        Suggestion(topic=index.topics[number][0], score=round(score, 4), category=index.topics[number][1])
-        for score, number in ranked[:limit]
+        Suggestion(topic=index.topics[number][0], score=round(-score, 4), category=index.topics[number][1])
+        for score, number in ranked
     ]

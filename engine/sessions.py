@@ -1,7 +1,7 @@
 """Server-side web sessions: a cookie only carries a random token, so ending a session here ends it everywhere.
 
-Each request resolves the token with the same one query that loads the user; `seen_at` is written at most once
-a minute. Idle and absolute lifetimes come from `policies.sessions`.
+Each request resolves the token with the same one query that loads the user (its SQL built once: engine.store.prepared);
+`seen_at` is written at most once a minute. Idle and absolute lifetimes come from `policies.sessions`.
 """
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from datetime import datetime, timedelta, timezone
 from engine.catalog.durations import parse_duration
 from engine.catalog.schema import SessionPolicy
 from engine.store.models import User, WebSession
+from engine.store.prepared import PreparedSelect
 
 TOUCH_EVERY = timedelta(minutes=1)  # how stale `seen_at` may get before a request refreshes it
+
+
+_LIVE_SESSION = PreparedSelect(lambda key: (
+    WebSession.select(WebSession, User).join(User)
+    .where((WebSession.key == key) & (User.is_active == True))  # noqa: E712
+    .limit(1)), arity=1)
 
 
 def _now() -> datetime:
@@ -42,9 +49,7 @@ def session_user(token: str, policy: SessionPolicy, now: datetime | None = None)
     if not isinstance(token, str) or not token:
         return None
     now = now or _now()
-    row = (WebSession.select(WebSession, User).join(User)
-           .where((WebSession.key == session_key(token)) & (User.is_active == True))  # noqa: E712
-           .get_or_none())
+    row = _LIVE_SESSION.first(session_key(token))
     if row is None:
         return None
     if _expired(row, policy, now):

@@ -9,7 +9,7 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, converters, errors, health, metrics, requestlog, security
+from web import assets, context, converters, csrf_tokens, errors, health, metrics, requestlog, security, urls
 from web.admin import bp as admin_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
@@ -34,8 +34,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     requestlog.init_app(app)  # request id, access log, HTTP metrics
     context.init_app(app)
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
+    urls.init_app(app)
     security.init_app(app)
     csrf = CSRFProtect(app)
+    csrf_tokens.init_app(app)
     Htmx(app)
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)

@@ -3,7 +3,8 @@
 Contents go to the attachments store (content-addressed, as ticket files); what belongs to whom lives in one Redis
 hash per session (`web:pending:<session key>`, field = file token), expiring after PENDING_TTL. A file belongs to a
 scope (one form's field, e.g. `chats/chat-problem#attachments`). The form sends back the tokens it still wants
-(`_kept` checkboxes); tokens of another session are simply not found.
+(`_kept` checkboxes); tokens of another session are simply not found. The signed session cookie marks a browser
+that has kept files, so the forms of every other browser render and submit without asking Redis.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from flask import has_request_context, session
 from redis.exceptions import RedisError
 
 from engine.attachments import Upload, blob_path, check_uploads, store_blob
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PENDING_TTL = 3600  # seconds a kept file waits for the form to be sent again
 KEPT_FIELD = "_kept"  # form field carrying the tokens of kept files the customer still wants
+MARK = "kept"  # session cookie key: this browser session may have kept files
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def _key(session_token: str) -> str:
 
 def kept_files(session_token: str | None, scope: str | None = None) -> list[PendingFile]:
     """This session's kept files (of one scope), oldest first; [] when there are none or Redis is away."""
-    if not session_token:
+    if not session_token or not _may_have_kept():
         return []
     try:
         raw = runtime().redis.hgetall(_key(session_token))
@@ -86,6 +89,8 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
             break
     if not entries:
         return
+    if has_request_context():
+        session[MARK] = True
     try:
         pipe = runtime().redis.pipeline()
         pipe.hset(_key(session_token), mapping=entries)
@@ -97,8 +102,15 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
 
 def discard_all(session_token: str | None) -> None:
     """Forget every kept file of this session (sent with a ticket, or signed out)."""
-    if session_token:
+    if session_token and _may_have_kept():
         _forget(session_token, None)
+        if has_request_context():
+            session.pop(MARK, None)
+
+
+def _may_have_kept() -> bool:
+    """False when this request's browser session never kept a file (outside a request: unknown, so True)."""
+    return not has_request_context() or bool(session.get(MARK))
 
 
 def _forget(session_token: str | None, tokens: list[str] | None) -> None:

@@ -32,6 +32,8 @@ def defaults(settings: Settings, catalog: Catalog) -> dict:
         "SESSION_COOKIE_SECURE": settings.public_url.startswith("https://"),
         # The cookie's own expiry; the server-side session (engine.sessions) enforces the policy on every request.
         "PERMANENT_SESSION_LIFETIME": parse_duration(catalog.policies.sessions.lifetime),
+        # Re-signing the cookie on every response would only move its expiry past the server-side lifetime.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": max_body_size(catalog),
         "MAX_FORM_PARTS": MAX_FORM_PARTS,
         "WTF_CSRF_FIELD_NAME": "_csrf",  # leading underscore: cannot clash with a config field id

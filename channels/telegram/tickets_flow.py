@@ -79,8 +79,7 @@ def on_file(ctx: Ctx, state: ChatState, ref, caption: str) -> None:
     if caption:
         collect.add_text(ctx, flow, caption, body_field)
     refusal = collect.add_file(ctx, flow, ref, files_field)
-    text = refusal or ctx.t("file_added", name=ref.name, count=len(flow.files), max_files=files_field.max_files)
-    ctx.say(text, _reply_rows(ctx, flow))
+    ctx.file_reply(ref, refusal, len(flow.files), files_field.max_files, _reply_rows(ctx, flow))
 
 
 def finish_reply(ctx: Ctx, state: ChatState) -> None:

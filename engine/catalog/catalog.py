@@ -101,6 +101,7 @@ class Catalog:
     policies: Policies
     ui: Mapping[str, Mapping[str, Mapping[str, str]]]  # locale -> section -> key -> text
     _topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    warnings: tuple = ()  # lint findings (engine.catalog.lint.ConfigWarning): shown, never blocking
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -11,6 +11,7 @@ from engine.errors import ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
 from web import pending
+from web.form_cache import topic_fields
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
 from web.portal.blueprint import bp
@@ -117,6 +118,8 @@ def _scope(current, field) -> str:
 def _render_topic(current, form: FormSession, errors, key):
     sid = session.get("sid")
     kept = {f.id: pending.kept_files(sid, _scope(current, f)) for f in form.fields if f.type == "attachments"}
+    fields = topic_fields(current, form, errors, kept, lambda: render_template(
+        "portal/_topic_fields.html", topic=current, form=form, values=form.values, errors=errors, kept=kept,
+        hidden=form.hidden_ids(), params=_params(form)))
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
-                           form=form, values=form.values, errors=errors, idempotency_key=key, kept=kept,
-                           hidden=form.hidden_ids(), params=_params(form))
+                           errors=errors, idempotency_key=key, fields=fields)

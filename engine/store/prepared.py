@@ -1,0 +1,66 @@
+"""SELECTs and writes on hot paths whose SQL is built once per database dialect: peewee spends far longer composing
+a query than SQLite spends running it."""
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from peewee import SelectQuery
+
+from engine.store.db import database
+
+
+class PreparedSelect:
+    """`build(*markers)` returns the peewee query; `first(*values)` runs its SQL with the values in the markers' places.
+
+    Values go to the driver as given (no field conversion): pass what the column stores (str, int). Rows come back as
+    the query would return them (models with their joined models), through the query's own cursor wrapper.
+    """
+
+    markers_repeat = False  # whether a marker may stand in more than one place
+
+    def __init__(self, build: Callable[..., SelectQuery], arity: int):
+        self.build, self.arity = build, arity
+        self._compiled: dict[type, tuple[SelectQuery, str, list]] = {}
+        self._lock = threading.Lock()
+
+    def first(self, *values):
+        db = database.obj
+        compiled = self._compiled.get(type(db))
+        if compiled is None:
+            compiled = self._compile(db)
+        query, sql, slots = compiled
+        params = [values[slot] if isinstance(slot, _Slot) else slot for slot in slots]
+        wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
+        for row in wrapper.iterator():
+            return row
+        return None
+
+    def _compile(self, db) -> tuple[SelectQuery, str, list]:
+        markers = [f"\x00prepared-marker-{n}\x00" for n in range(self.arity)]
+        query = self.build(*markers).bind(db)
+        sql, params = query.sql()
+        slots = [_Slot(markers.index(p)) if p in markers else p for p in params]
+        used = [s for s in slots if isinstance(s, _Slot)]
+        if set(used) != set(range(self.arity)) or (not self.markers_repeat and len(used) != self.arity):
+            raise ValueError("every marker must appear exactly once among the query's parameters")
+        with self._lock:
+            self._compiled[type(db)] = (query, sql, slots)
+        return query, sql, slots
+
+
+class PreparedWrite(PreparedSelect):
+    """An INSERT/UPDATE built once per dialect; `execute(*values)` runs it. A marker may stand in several places (an
+    upsert's update part). Wrap the marker of a field that converts its value (JSON, datetimes) in
+    `Value(marker, converter=False)` and pass the value as the column stores it (`Field.db_value`)."""
+
+    markers_repeat = True
+
+    def execute(self, *values) -> None:
+        db = database.obj
+        _, sql, slots = self._compiled.get(type(db)) or self._compile(db)
+        db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
+
+
+class _Slot(int):
+    """The position of a value among `first`'s arguments, told apart from the query's own integer parameters."""

@@ -1,0 +1,63 @@
+"""What the portal keeps between requests to save work (web/form_cache.py, csrf_tokens.py, urls.py, pending.py's
+session mark) never shows a customer something stale: a reload, another locale, typed values and kept files."""
+from __future__ import annotations
+
+import io
+import re
+
+from tests.web.helpers import PNG, TOPIC_URL, chat_problem
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def test_the_remembered_empty_form_follows_a_catalog_reload(as_role, rt, config_dir):
+    client = as_role("customer")
+    assert "Идентификатор чата" in client.get(TOPIC_URL).get_data(as_text=True)
+    form = config_dir / "forms" / "chat-problem.yaml"
+    form.write_text(form.read_text(encoding="utf-8").replace("Идентификатор чата", "Номер диалога"), encoding="utf-8")
+    assert rt.catalogs.reload()
+    body = client.get(TOPIC_URL).get_data(as_text=True)
+    assert "Номер диалога" in body and "Идентификатор чата" not in body
+
+
+def test_the_remembered_empty_form_follows_the_locale(as_role):
+    client = as_role("customer")
+    assert "Где найти?" in client.get(TOPIC_URL).get_data(as_text=True)
+    client.post("/locale", {"locale": "en", "next": TOPIC_URL})
+    body = client.get(TOPIC_URL).get_data(as_text=True)
+    assert "Where to find it?" in body and "Где найти?" not in body
+
+
+def test_a_form_sent_back_shows_its_values_and_errors_then_the_empty_form_is_empty_again(as_role):
+    client = as_role("customer")
+    client.get(TOPIC_URL)
+    response = client.post(TOPIC_URL, chat_problem(account_id="12a", chat_id="chat-77"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="chat-77"' in body and 'aria-invalid="true"' in body
+    body = client.get(TOPIC_URL).get_data(as_text=True)
+    assert 'value="chat-77"' not in body and 'aria-invalid="true"' not in body
+
+
+def test_a_browser_that_never_kept_files_does_not_ask_redis_for_them(as_role, rt, monkeypatch):
+    client = as_role("customer")
+    asked = []
+    real = rt.redis.hgetall
+    monkeypatch.setattr(rt.redis, "hgetall", lambda key: asked.append(key) or real(key))
+    client.get(TOPIC_URL)
+    assert client.post(TOPIC_URL, chat_problem()).status_code == 303
+    assert asked == []
+    data = {**chat_problem(account_id="12a"), "attachments": [(io.BytesIO(PNG), "screen.png")]}
+    page = client.post(TOPIC_URL, data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "screen.png" in page.split("kept-files")[1]
+    assert "screen.png" in client.get(TOPIC_URL).get_data(as_text=True)  # now it asks, and finds the kept file
+    assert asked
+
+
+def test_the_embedded_csrf_token_is_reused_per_session_and_still_accepted(as_role):
+    customer, other = as_role("customer"), as_role("agent")
+    first = CSRF_RE.search(customer.get(TOPIC_URL).get_data(as_text=True)).group(1)
+    again = CSRF_RE.search(customer.get("/").get_data(as_text=True)).group(1)
+    assert first == again
+    assert CSRF_RE.search(other.get("/agent/").get_data(as_text=True)).group(1) != first
+    response = customer.post(TOPIC_URL, {**chat_problem(), "_csrf": first}, csrf=False)
+    assert response.status_code == 303
