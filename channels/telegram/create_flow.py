@@ -8,7 +8,7 @@ from __future__ import annotations
 from engine import tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
-from engine.errors import NotFound, ValidationFailed
+from engine.errors import NotFound, StorageUnavailable, ValidationFailed
 from engine.form_session import Availability, FormSession, Rebase, Step
 from engine.forms import validate_field
 from engine.search import suggest
@@ -248,9 +248,19 @@ def finish(ctx: Ctx, state: ChatState) -> None:
         return topic_lost(ctx, state, Availability.GONE)
     except ValidationFailed as failed:
         return reask_after_refusal(ctx, state, failed.errors)
+    except StorageUnavailable:  # nothing was created; the answers and files (by file_id) stay for another try
+        ctx.say(ctx.t("storage_unavailable"))
+        return ask_files_again(ctx, state)
     state.clear()
     ctx.toast(ctx.t("ticket_created", number=ticket.number))
     ctx.say(ctx.t("ticket_created", number=ticket.number))
+
+
+def ask_files_again(ctx: Ctx, state: ChatState) -> None:
+    """Ask the step collecting the files again, everything kept: its «Завершить» tries to create the ticket once more."""
+    flow = state.creating
+    flow.index = next((step.index for step in flow.form.steps() if step.collects_files), flow.index)
+    ask(ctx, state)
 
 
 def reask_after_refusal(ctx: Ctx, state: ChatState, errors: dict) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine import tickets
-from engine.errors import NotFound, TransitionRefused, ValidationFailed
+from engine.errors import NotFound, StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.form_session import reply_fields
 from engine.ticket_states import ARCHIVED
 
@@ -91,6 +91,8 @@ def finish_reply(ctx: Ctx, state: ChatState) -> None:
         tickets.add_reply(ctx.rt, ticket, ctx.user, flow.text, collect.uploads(ctx, flow), CHANNEL)
     except ValidationFailed as failed:
         return ctx.say("\n".join(failed.errors.values()), _reply_rows(ctx, flow))
+    except StorageUnavailable:  # nothing was added; the text and files (by file_id) stay for another Finish
+        return ctx.say(ctx.t("storage_unavailable"), _reply_rows(ctx, flow))
     except TransitionRefused as refused:
         state.clear()
         return ctx.say(str(refused))

@@ -66,9 +66,10 @@ def test_a_category_left_without_telegram_topics_offers_the_categories(rt, chat,
 
 
 def test_a_removed_field_is_said_and_the_flow_goes_on(rt, chat, config_dir):
-    edit(config_dir / "forms" / "chat-problem.yaml", "  - use: account_id\n    required: true\n", "")
-    edit(config_dir / "forms" / "chat-problem.yaml",
-         "    help: Номер личного кабинета можно увидеть в правом верхнем углу личного кабинета рядом с названием компании.\n", "")
+    form = config_dir / "forms" / "chat-problem.yaml"
+    source = form.read_text(encoding="utf-8")
+    start = source.index("  - use: account_id\n")
+    form.write_text(source[:start] + source[source.index("  - use: chat_id\n", start):], encoding="utf-8")
     assert reply_after_reload(rt, chat, "chat-42")[0] == text(rt, "field_removed", field="Номер ЛК")
     assert chat.last.startswith("Идентификатор диалога")  # the typed chat id was taken
 
@@ -83,8 +84,8 @@ def test_a_changed_field_refusing_the_answer_is_asked_again(rt, chat, config_dir
 
 
 def test_a_reworded_field_goes_on_as_started(rt, chat, config_dir):
-    edit(config_dir / "forms" / "chat-problem.yaml", "label: Идентификатор чата, в котором происходил диалог",
-         "label: ID чата")
+    edit(config_dir / "forms" / "chat-problem.yaml", "ru: \"Идентификатор чата, в котором происходил диалог\"",
+         "ru: ID чата")
     replies = reply_after_reload(rt, chat, "chat-42")
     assert len(replies) == 1 and replies[0].startswith("Идентификатор диалога")
     assert Ticket.select().count() == 0
