@@ -12,13 +12,16 @@ from engine.catalog.durations import parse_duration
 from engine.channel_protocol import Channel
 from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
-from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
+from engine.errors import (
+    ChannelNotConfigured, DeliveryPostponed, NotFound, PermanentDeliveryError, TemporaryDeliveryError,
+)
 from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
 from engine.ratelimit import RateLimiter
 from engine.senders import Outgoing, sender_for
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
-from engine.store.models import Delivery, Notification, User
+from engine.render import with_ticket_url
+from engine.store.models import Delivery, Notification, Ticket, User
 
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
@@ -109,7 +112,7 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         if wait > 0:
             return _postpone(rt, row, attempt, wait)
     try:
-        outgoing = build_outgoing(rt.catalog, row)
+        outgoing = build_outgoing(rt.catalog, row, rt.settings.public_url)
     except PermanentDeliveryError as exc:  # our side (config, account, link) is wrong: the chat did nothing
         return _fail(rt, row, attempt, str(exc))
     try:
@@ -122,6 +125,8 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         sender(rt, outgoing)
     except ChannelNotConfigured as exc:
         return _skip(row, attempt, str(exc))
+    except DeliveryPostponed as exc:
+        return _postpone(rt, row, attempt, exc.retry_after)
     except PermanentDeliveryError as exc:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
@@ -130,8 +135,9 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
     return "sent"
 
 
-def build_outgoing(catalog, row: Delivery) -> Outgoing:
-    """Resolve the row's binding and address and render its message; PermanentDeliveryError if it cannot be."""
+def build_outgoing(catalog, row: Delivery, public_url: str) -> Outgoing:
+    """Resolve the row's binding and address and render its message (a ticket's with `ticket_url` under
+    `public_url`); PermanentDeliveryError if it cannot be."""
     notification = Notification.select(Notification, User).join(User).where(Notification.id == row.notification_id).get()
     user = notification.user
     if not user.is_active:
@@ -142,8 +148,10 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
     if channel is None:
         raise PermanentDeliveryError(f"no {row.channel} binding is configured")
     binding_id, binding, address = channel.resolve(catalog, row.target)
+    number = Ticket.get_by_id(notification.ticket_id).number if notification.ticket_id else None
+    params = with_ticket_url(notification.params, public_url, number)
     try:
-        message = channel.render(catalog, notification.type_id, notification.params, user.locale or catalog.policies.default_locale)
+        message = channel.render(catalog, notification.type_id, params, user.locale or catalog.policies.default_locale)
     except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
         raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
                                      f"{type(exc).__name__}: {exc}") from exc

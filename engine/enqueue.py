@@ -6,6 +6,7 @@ never imports them (they import the domain, which enqueues).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import datetime, timedelta
 
@@ -144,3 +145,20 @@ def enqueue_timers(rt, timers) -> None:
                                     failure_ttl=FAILURE_TTL, meta=_meta())
     except RedisError as exc:
         _outage(f"{len(timers)} timers", exc)
+
+
+def enqueue_call(rt, function: str, *args, delay: float = 0) -> bool:
+    """Run the job `function` (dotted path) with `args` now or `delay` seconds from now; False when Redis is down
+    (logged: the caller keeps what it must not lose)."""
+    if _redis_resting():
+        return False
+    try:
+        options = {"result_ttl": RESULT_TTL, "failure_ttl": FAILURE_TTL}
+        if delay > 0:
+            rt.queue.enqueue_in(timedelta(seconds=math.ceil(delay)), function, *args, **options)
+        else:
+            rt.queue.enqueue(function, *args, **options)
+        return True
+    except RedisError as exc:
+        _outage(f"job {function}", exc)
+        return False

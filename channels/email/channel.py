@@ -1,6 +1,7 @@
 """The email channel: its binding and template keys, its addresses, its HTML rendering, SMTP sending."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from markupsafe import Markup, escape
@@ -18,6 +19,15 @@ _LAYOUT = template(
     '<hr><p style="color:#777;font-size:small">{{ footer }}</p></body></html>',
     html=True,
 )
+
+
+_URL = re.compile(r"https?://(?:(?!&#)[^\s<>])+")
+
+
+def linked(text: str) -> Markup:
+    """The text escaped for HTML, its http(s) links clickable (e.g. a ticket notification's `ticket_url`)."""
+    escaped = str(escape(text))
+    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
 class EmailBinding(BindingBase):
@@ -66,7 +76,7 @@ class EmailChannel(Channel):
         if email is not None and email.html:
             body = Markup(template(email.html, True).render(**params))
         else:
-            body = Markup('<div style="white-space:pre-wrap">%s</div>') % escape(text)
+            body = Markup('<div style="white-space:pre-wrap">%s</div>') % linked(text)
         html = _LAYOUT.render(locale=locale, subject=subject, body=body, footer=footer)
         return Rendered(subject=subject, text=f"{text}\n\n-- \n{footer}", html=html)
 

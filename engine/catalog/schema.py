@@ -203,6 +203,7 @@ class AutoClosePolicy(Strict):
 class RateLimitPolicy(Strict):
     per_bot_per_second: float = Field(30, gt=0)
     per_chat_per_second: float = Field(1, gt=0)
+    per_group_per_minute: float = Field(20, gt=0, description="Messages per minute to one group or channel chat")
 
 
 class DeliveryPolicy(Strict):
