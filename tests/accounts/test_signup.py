@@ -54,11 +54,11 @@ def test_the_email_is_in_the_account_language_and_goes_to_its_own_address_only(r
     sign_up(rt, "ann@example.com", locale="en")  # the duplicate's email too: only the account's own address
     rows = list(Delivery.select().order_by(Delivery.id))
     assert [r.target for r in rows] == ["ann@example.com", "ann@example.com"]
-    verify, exists = (build_outgoing(rt.catalog, row) for row in rows)
+    verify, exists = (build_outgoing(rt.catalog, row, "https://help.example") for row in rows)
     assert verify.subject == "Confirm your email address" and LINK.format("") in verify.text
     assert exists.subject == "You already have an account" and FORGOT in exists.text
     User.update(locale="ru").execute()
-    assert build_outgoing(rt.catalog, rows[0]).subject == "Подтвердите адрес электронной почты"
+    assert build_outgoing(rt.catalog, rows[0], "https://help.example").subject == "Подтвердите адрес электронной почты"
 
 
 def test_a_duplicate_gets_the_same_answer_and_an_email_saying_so(rt):
