@@ -26,8 +26,13 @@ def _flooded(kind: str, email: str) -> bool:
         (f"web:{kind}-ip:{request.remote_addr}", config["ACCOUNT_EMAILS_PER_IP"])))
 
 
+def _public(path: str) -> str:
+    """An emailed link under PUBLIC_URL, never the request's Host header (a forged one would phish the reset link)."""
+    return runtime().settings.public_url + path
+
+
 def _verify_link(next_url: str | None):
-    return lambda token: url_for("account.verify", token=token, next=next_url, _external=True)
+    return lambda token: _public(url_for("account.verify", token=token, next=next_url))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -47,7 +52,7 @@ def signup_page():
                                error_key="account_rate_limited"), 429
     try:
         signup.sign_up(runtime(), email, password, values["name"], locale(), _verify_link(next_url),
-                       url_for("account.forgot", _external=True))
+                       _public(url_for("account.forgot")))
     except ValidationFailed as exc:
         return render_template("auth/signup.html", next=next_url, errors=exc.errors, values=values), 422
     return render_template("auth/message.html", title_key="signup_title", message_key="signup_check_email")
@@ -82,7 +87,7 @@ def forgot():
     email = accounts.normalize_email(request.form.get("email", ""))[:254]
     if _flooded("reset", email):
         return render_template("auth/forgot.html", email=email, error_key="account_rate_limited"), 429
-    signup.request_reset(runtime(), email, lambda token: url_for("account.reset", token=token, _external=True))
+    signup.request_reset(runtime(), email, lambda token: _public(url_for("account.reset", token=token)))
     return render_template("auth/message.html", title_key="forgot_title", message_key="forgot_check_email")
 
 

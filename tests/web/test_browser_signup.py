@@ -41,7 +41,10 @@ def next_email(rt, box, count: int):
 
 
 def link_in(message) -> str:
-    return re.search(r"https?://\S+", message.get_body(preferencelist=("plain",)).get_content()).group(0)
+    """The emailed link's path: it is under PUBLIC_URL (not the test server's port), never the request's Host."""
+    link = re.search(r"https?://\S+", message.get_body(preferencelist=("plain",)).get_content()).group(0)
+    assert link.startswith("http://127.0.0.1:8000/")
+    return link.removeprefix("http://127.0.0.1:8000")
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
