@@ -24,6 +24,15 @@ def field_rows(ticket: Ticket) -> list[tuple[str, object]]:
     return rows
 
 
+def field_values(ticket: Ticket) -> dict[str, object]:
+    """Field id -> display value (a select's label) of a ticket's submitted fields, from its snapshot."""
+    labels = {entry["id"]: entry.get("options", {}) for entry in ticket.snapshot.get("fields", [])}
+    return {
+        field_id: labels.get(field_id, {}).get(value, value) if isinstance(value, str) else value
+        for field_id, value in ticket.fields.items()
+    }
+
+
 def _number(number) -> int | None:
     try:
         value = int(str(number).lstrip("#"))
@@ -73,9 +82,13 @@ def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT
     return list(Ticket.select().where(where).order_by(urgency, Ticket.updated_at).limit(limit))
 
 
-def ticket_messages(ticket: Ticket) -> list[Message]:
-    """A ticket's messages, oldest first, with their attachments prefetched."""
-    messages = Message.select().where(Message.ticket == ticket).order_by(Message.created_at, Message.id)
+def ticket_messages(ticket: Ticket, internal: bool = False) -> list[Message]:
+    """A ticket's messages, oldest first, with their attachments prefetched; staff-only notes only with `internal`
+    (the agent console): every customer-facing view calls this without it."""
+    where = Message.ticket == ticket
+    if not internal:
+        where &= Message.internal == False  # noqa: E712 (SQL)
+    messages = Message.select().where(where).order_by(Message.created_at, Message.id)
     return list(prefetch(messages, Attachment.select().where(Attachment.ticket == ticket)))
 
 

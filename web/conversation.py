@@ -6,9 +6,10 @@ from flask import render_template, request
 from engine import tickets
 
 
-def poll_response(ticket, endpoints: dict):
-    """New messages since `after` re-render the conversation; otherwise 204 tells htmx to leave it as is."""
-    conversation = tickets.ticket_messages(ticket)
+def poll_response(ticket, endpoints: dict, internal: bool = False):
+    """New messages since `after` re-render the conversation; otherwise 204 tells htmx to leave it as is.
+    `internal`: with staff-only notes (the agent console only)."""
+    conversation = tickets.ticket_messages(ticket, internal=internal)
     after = request.args.get("after", type=int)
     if conversation and after is not None and conversation[-1].id <= after:
         return "", 204

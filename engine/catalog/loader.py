@@ -14,6 +14,7 @@ import yaml
 from engine.catalog import checks, schema
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
+from engine.catalog.replies import ReplyDecl, build_replies, check_replies
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml
@@ -96,6 +97,7 @@ def _load_catalog(load: _Load) -> Catalog:
     channels, channels_src = _optional(load, "notifications/channels.yaml", models.ChannelsFile, {"channels": {}})
     policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile, {})
     ui = _ui_texts(load)
+    replies = [ReplyDecl(r, s) for r, s in _each(load, "replies", schema.CannedReplyFile) if r]
 
     # References into a broken folder are not checked: the first error explains them.
     resolved = {} if "forms" in load.broken else resolve_forms(forms, library, load.errors)
@@ -110,9 +112,11 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_channels(channels, channels_src, types.types if types else None, by_kind)
     if policies:
         load.errors += checks.check_policies(policies.policies, policies_src)
+    topic_keys = None if "categories" in load.broken else {f"{c.category.id}/{t.id}" for c in categories for t in c.category.topics}
+    load.errors += check_replies(replies, topic_keys, {c.category.id for c in categories})
     if load.errors:
         raise ConfigErrors(load.errors)
-    return _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
+    return _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
 
 
 def _each(load: _Load, folder: str, model):
@@ -186,7 +190,7 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
     return texts
 
 
-def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds) -> Catalog:
+def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds, replies) -> Catalog:
     pol = policies.policies
     built_forms = build_forms(forms, resolved, pol)
     cats, topics = [], {}
@@ -215,5 +219,6 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
         channels=MappingProxyType(dict(channels.channels)),
         policies=pol,
         ui=frozen_ui,
+        replies=MappingProxyType(build_replies(replies)),
         _topics=MappingProxyType(topics),
     )

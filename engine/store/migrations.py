@@ -8,7 +8,7 @@ from typing import Callable
 from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from engine.store.models import ALL_MODELS, Counter, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession
+from engine.store.models import ALL_MODELS, Counter, Message, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession
 
 TICKET_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -120,12 +120,19 @@ def _v5_timers(db: Database) -> None:
         db.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
 
 
+def _v6_internal_notes(db: Database) -> None:
+    """Staff-only notes are messages flagged internal; every message before them was customer-visible."""
+    if "internal" not in {c.name for c in db.get_columns(Message._meta.table_name)}:
+        migrate(_migrator(db).add_column(Message._meta.table_name, "internal", Message.internal))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
     Migration(3, "ticket number counter", _v3_ticket_counter, creates=(Counter,)),
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
+    Migration(6, "message.internal (staff notes)", _v6_internal_notes, adds={Message: frozenset({"internal"})}),
 )
 LATEST = MIGRATIONS[-1].version
 

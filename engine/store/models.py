@@ -131,6 +131,7 @@ class Message(BaseModel):
     channel = CharField(max_length=16)
     body = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow, index=True)
+    internal = BooleanField(default=False)  # a staff-only note: never shown or sent to the customer
 
 
 class Attachment(BaseModel):

@@ -136,7 +136,7 @@ def test_id_patterns_accept_real_ids_and_reject_prose(twin, field_id, value, val
 @pytest.mark.parametrize("config", [SHIPPED, PLANETAHOST], ids=["twin", "planetahost"])
 def test_every_yaml_file_points_editors_at_its_schema(config):
     """The first line is the yaml-language-server comment naming the schema of the file's kind."""
-    kinds = {"categories": "category", "forms": "form", "notifications": None, "ui": "ui"}
+    kinds = {"categories": "category", "forms": "form", "notifications": None, "ui": "ui", "replies": "canned-reply"}
     schema_dir = SHIPPED / "schema"
     for path in sorted(config.rglob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
