@@ -1,8 +1,6 @@
 """Canned replies on a ticket: which the catalog offers for it, and one rendered with the ticket's params."""
 from __future__ import annotations
 
-from jinja2 import TemplateError
-
 from engine.catalog import Catalog
 from engine.catalog.replies import CannedReply
 from engine.catalog.templates import TEMPLATE_ENV
@@ -40,7 +38,7 @@ def render_reply(catalog: Catalog, reply_id: str, ticket: Ticket, agent: User) -
         raise NotFound(f"canned reply {reply_id!r}")
     try:
         return TEMPLATE_ENV.from_string(reply.body).render(reply_params(ticket, agent)).strip()
-    except TemplateError as exc:
+    except Exception as exc:  # the config's template failing on these values (a zero, a wrong type, the sandbox)
         locale = agent.locale or catalog.policies.default_locale
         why = catalog.text(locale, "validation", "canned_reply_failed", title=reply.title, error=str(exc))
         raise ValidationFailed({"message": why}) from exc

@@ -74,8 +74,8 @@ def insert_canned(number, reply_id):
     try:
         text = canned_replies.render_reply(catalog(), reply_id, found, current_user())
     except ValidationFailed as exc:
-        return render_template("_reply_textarea.html", body=typed, errors=exc.errors)
-    return render_template("_reply_textarea.html", body=f"{typed}\n\n{text}" if typed else text, errors={})
+        return render_template("agent/_canned_inserted.html", body=typed, errors=exc.errors)
+    return render_template("agent/_canned_inserted.html", body=f"{typed}\n\n{text}" if typed else text, errors={})
 
 
 @bp.post("/tickets/<id:number>/note")
