@@ -5,7 +5,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from peewee import SqliteDatabase
+from peewee import SqliteDatabase, Table
 
 import run
 from engine import tickets
@@ -30,7 +30,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 5
+    assert current_version(rt.db) == LATEST == 6
     assert upgrade(rt.db) == []
 
 
@@ -44,14 +44,17 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
            "subject": "old", "channel": "web", "snapshot": {"topic_title": "Сайт не открывается"}}
     open_ticket = Ticket.create(number=1001, status="new", fields={"account_id": "1"}, **row)
     done = Ticket.create(number=1002, status="archived", closed_reason="customer", **row)
-    Message.create(ticket=open_ticket, author=customer, author_kind="customer", channel="web", body="v1 body")
+    # The v1 message table has no `internal` column, which the model's insert would name.
+    Table("message").bind(rt.db).insert(ticket_id=open_ticket.id, author_id=customer.id, author_kind="customer", channel="web",
+                                         body="v1 body", created_at=Message.created_at.db_value(datetime.now(timezone.utc))).execute()
 
-    assert upgrade(rt.db) == [2, 3, 4, 5]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert [m.body for m in Message.select()] == ["v1 body"]
+    assert [m.body for m in tickets.ticket_messages(open_ticket)] == ["v1 body"]  # an old message is no internal note
     assert Ticket.get_by_id(open_ticket.id).closed_at is None and Ticket.get_by_id(open_ticket.id).fields == {"account_id": "1"}
     archived = Ticket.get_by_id(done.id)
     assert archived.closed_at == archived.updated_at
@@ -62,7 +65,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6]
     assert current_version(rt.db) == LATEST
 
 
@@ -82,7 +85,7 @@ def test_version_4_deadlines_become_timers(rt):
                                          auto_close_at=close_at, reminder_at=remind_at, reminder_sent_at=remind_at, **row)
     support = TicketBeforeTimers.create(number=1003, subject="support", status="waiting_support", **row)
 
-    assert upgrade(rt.db) == [5]
+    assert upgrade(rt.db) == [5, 6]
     assert not {"auto_close_at", "reminder_at", "reminder_sent_at"} & columns(rt.db, "ticket")
     timers = {(t.ticket_id, t.kind): t for t in Timer.select()}
     assert {key: (t.due_at, t.state) for key, t in timers.items()} == {
@@ -150,7 +153,7 @@ def cli_env(monkeypatch, settings, redis_server):
 
 def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
     assert run.main(["db", "upgrade"]) == 0
-    assert "schema version 5 (up to date)" in capsys.readouterr().out
+    assert "schema version 6 (up to date)" in capsys.readouterr().out
     assert run.main(["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password", "s3cret-pass"]) == 0
     assert User.get(User.email == "boss@example.com").role == "admin"
     assert run.main(["user", "add", "--email", "boss@example.com"]) == 1
