@@ -11,6 +11,8 @@ from tests.telegram.chat import Chat
 from tests.telegram.conftest import SUPPORT_TOKEN
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.postgres  # the internal flag filters on both databases
+
 MARKER = "NOTE-7f3a-ЛИЧНО-only-staff"
 CHAT = 515151
 VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegram", "subject": "Бот молчит",

@@ -10,6 +10,8 @@ from engine import notes, tickets
 from engine.store.models import Message, Notification, Ticket
 from tests.web.helpers import make_ticket
 
+pytestmark = pytest.mark.postgres  # the internal flag filters on both databases
+
 MARKER = "NOTE-91c2-ТОЛЬКО-staff"
 
 
