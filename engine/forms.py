@@ -11,6 +11,7 @@ from typing import Callable, Mapping, Sequence
 from engine.attachments import Upload, check_uploads
 from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Form
+from engine.catalog.texts import in_locale
 from engine.errors import InvalidValue
 
 # Hard caps that apply even when the config sets no max_length: nobody types more, and a
@@ -220,7 +221,7 @@ def clean_field(catalog: Catalog, field: Field, raw: object, locale: str) -> tup
         return _clean(field, raw), None
     except InvalidValue as exc:
         if exc.key == "pattern" and field.pattern_message:
-            return None, field.pattern_message
+            return None, in_locale(field.pattern_message, locale)
         return None, catalog.text(locale, "validation", exc.key, **exc.params)
 
 

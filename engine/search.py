@@ -20,6 +20,7 @@ import Stemmer
 from rapidfuzz import fuzz, process
 
 from engine.catalog.catalog import Catalog, Category, Topic
+from engine.catalog.texts import all_versions
 
 # How much a word says about a topic, by where the catalog mentions it.
 FIELD_WEIGHTS = (
@@ -198,7 +199,7 @@ def _field_texts(field: str, topic: Topic, category: Category) -> tuple[str, ...
     owner, _, part = field.partition("_")
     source = topic if owner == "topic" else category
     value = getattr(source, part)
-    return tuple(value) if isinstance(value, tuple) else (value,)
+    return tuple(value) if isinstance(value, tuple) else all_versions(value)  # a text in every language it is written in
 
 
 class _IndexCache:

@@ -19,6 +19,7 @@ from engine.runtime import Runtime
 from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
 from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
+from engine.ticket_notifications import params_of
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_tickets, field_rows, require_staff, staff_ticket, staff_tickets, ticket_attachment, ticket_messages,
 )
@@ -50,6 +51,7 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
         return
     base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": ticket.snapshot.get("topic_title", ""),
             "category": ticket.snapshot.get("category_title", ""), **params}
+    assert set(base) == set(params_of(type_id)), f"{type_id}: update engine/ticket_notifications.py"
     declared = {k: v for k, v in base.items() if k in spec.params}
     sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,
                                      skip_channels=skip_channels).id)

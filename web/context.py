@@ -6,6 +6,8 @@ from peewee import SqliteDatabase
 
 from engine import notify, sessions
 from engine.catalog import Catalog
+from engine.catalog.messages import localize
+from engine.catalog.texts import LocalText
 from engine.form_session import reply_fields
 from engine.runtime import Runtime
 from engine.store.models import User
@@ -50,6 +52,11 @@ def t(key: str, **params) -> str:
     return catalog().text(locale(), "web", key, **params)
 
 
+def config_error(error) -> str:
+    """A config error or warning (`file:line: key.path: message`) in the current locale."""
+    return localize(error, locale())
+
+
 def channel_title(kind: str) -> str:
     """A channel kind's name for people: the UI text `web.channel_<kind>`, else the title of its first binding
     (a channel installed without texts of its own), else the kind."""
@@ -90,6 +97,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["validation_text"] = validation_text
     app.jinja_env.globals["reply_files"] = reply_files
     app.jinja_env.globals["channel_title"] = channel_title
+    app.jinja_env.globals["config_error"] = config_error
+    # Every {{ value }} of the catalog written in several languages shows in the request's locale.
+    app.jinja_env.finalize = lambda value: value.in_(locale()) if isinstance(value, LocalText) else value
 
     @app.context_processor
     def _globals() -> dict:

@@ -9,6 +9,7 @@ from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigErrors
 from engine.catalog.json_schema import write_schemas
 from engine.catalog.loader import load_catalog
+from engine.catalog.messages import LOCALES, localize
 from engine.catalog_sync import publish, published_titles
 from engine.redis_conn import connect_redis
 from engine.settings import from_env
@@ -19,6 +20,8 @@ def register(subparsers) -> None:
     sub = config.add_subparsers(dest="config_command", required=True)
     check = sub.add_parser("check", help="validate the config and print a summary (exit 1 listing every error)")
     check.add_argument("--config", help="config folder (default: HELPDESK_CONFIG or ./config)")
+    check.add_argument("--strict", action="store_true", help="treat warnings (lint) as errors")
+    check.add_argument("--lang", choices=LOCALES, default="en", help="language of the errors and warnings (default: en)")
     check.set_defaults(func=_check)
     schema = sub.add_parser("schema", help="write the JSON Schemas of the config files")
     schema.add_argument("--out", help="output folder (default: <config folder>/schema)")
@@ -46,11 +49,25 @@ def _load(args: argparse.Namespace) -> Catalog | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    catalog = _load(args)
-    if catalog is None:
-        return 1
+    """Errors (exit 1), else the warnings and the summary; with --strict, warnings are errors."""
+    lang = args.lang
+    try:
+        catalog = load_catalog(args.config or from_env().config_dir)
+    except ConfigErrors as exc:
+        return _print_errors(exc.errors, lang)
+    if args.strict and catalog.warnings:
+        return _print_errors([w.as_error() for w in catalog.warnings], lang)
+    for warning in catalog.warnings:
+        print(localize(warning, lang))
     print(summary(catalog))
     return 0
+
+
+def _print_errors(errors, lang: str) -> int:
+    for error in errors:
+        print(localize(error, lang))
+    print(f"ошибок: {len(errors)}" if lang == "ru" else f"{len(errors)} error(s)")
+    return 1
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -103,6 +103,7 @@ class Catalog:
     ui: Mapping[str, Mapping[str, Mapping[str, str]]]  # locale -> section -> key -> text
     replies: Mapping[str, CannedReply] = field(default_factory=lambda: MappingProxyType({}))  # id -> reply, by title
     _topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    warnings: tuple = ()  # lint findings (engine.catalog.lint.ConfigWarning): shown, never blocking
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -1,12 +1,12 @@
 """Cross-reference checks that pydantic cannot do alone: ids, references, regexes, templates, reserved fields."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from engine.catalog import schema
 from engine.catalog.durations import parse_duration
 from engine.catalog.errors import ConfigError, Source, did_you_mean
+from engine.catalog.regex_problems import regex_problem
 from engine.catalog.resolve import LayeredField
 from engine.catalog.templates import template_problems
 from engine.catalog.ui_format import placeholder_problems, placeholders
@@ -25,11 +25,9 @@ class CategoryDecl:
 def check_field_spec(spec: schema.FieldSpec, source: Source, path: Path_) -> list[ConfigError]:
     """Problems visible in one field declaration alone (library entry or form entry)."""
     errors = []
-    if spec.pattern is not None:
-        try:
-            re.compile(spec.pattern)
-        except re.error as exc:
-            errors.append(source.error(path + ("pattern",), f"invalid regular expression: {exc}"))
+    problem = None if spec.pattern is None else regex_problem(spec.pattern)
+    if problem:
+        errors.append(source.error(path + ("pattern",), problem))
     vw = spec.visible_when
     if vw is not None and (vw.equals is None) == (vw.in_ is None):
         errors.append(source.error(path + ("visible_when",), "visible_when needs exactly one of `equals` or `in`"))
@@ -52,10 +50,12 @@ def check_form(form_id: str, fields: list[LayeredField], source: Source) -> list
         target = (f.spec.get("visible_when") or {}).get("field")
         if target is None:
             continue
+        # Reported where the form places the field (the order and the fields are the form's), not in the library.
+        entry_source, entry_path = f.entry if f.entry[0] is source else (source, ("fields",))
         if target not in ids:
-            errors.append(f.error("visible_when", f"visible_when refers to unknown field '{target}' of form '{form_id}'" + did_you_mean(target, ids)))
+            errors.append(entry_source.error(entry_path + ("visible_when",), f"visible_when refers to unknown field '{target}' of form '{form_id}'" + did_you_mean(target, ids)))
         elif ids.index(target) >= position:
-            errors.append(f.error("visible_when", f"visible_when refers to field '{target}', which does not come before '{f.id}' in form '{form_id}'"))
+            errors.append(entry_source.error(entry_path + ("visible_when",), f"visible_when refers to field '{target}', which does not come before '{f.id}' in form '{form_id}': move '{f.id}' below '{target}' or give it `after: {target}`"))
     return errors
 
 

@@ -9,7 +9,7 @@ from engine.catalog.yaml_positions import Path_, PositionedYAML
 
 @dataclass(frozen=True, order=True)
 class ConfigError:
-    """One problem in one config file, at a 1-based line and a dotted key path."""
+    """One problem in one config file, at a 1-based line (0: the whole file or folder) and a dotted key path."""
 
     file: str
     line: int
@@ -17,7 +17,7 @@ class ConfigError:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:"
+        where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
         return f"{where} {self.path}: {self.message}" if self.path else f"{where} {self.message}"
 
 
@@ -50,7 +50,13 @@ def format_path(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
 
+def closest(word: str, choices) -> str | None:
+    """The known name closest to `word`, if any is close enough."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'x'?)' when a known name is close to `word`, else ''."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(word, choices)
+    return f" (did you mean '{close}'?)" if close else ""

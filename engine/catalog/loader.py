@@ -1,21 +1,23 @@
 """Load a config folder into a validated Catalog, reporting every problem as `file:line: key.path: message`."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import MappingProxyType
 
 import yaml
 
-from engine.catalog import checks, schema
+from engine.catalog import checks, layout, lint, schema, yaml_problems
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.replies import ReplyDecl, build_replies, check_replies
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
+from engine.catalog.texts import local_text
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml
 from engine.channel_registry import registry
@@ -48,12 +50,18 @@ class _Load:
         text = path.read_bytes()
         self.files.append(rel)
         self.digest.update(rel.encode() + b"\0" + text + b"\0")
+        bad_line = yaml_problems.not_utf8_line(text)
+        if bad_line is not None:
+            self.fail(rel, [ConfigError(display, bad_line, "", yaml_problems.NOT_UTF8)])
+            return None
         try:
             positioned = parse_yaml(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.fail(rel, [ConfigError(display, mark.line + 1 if mark else 1, "", f"YAML syntax error: {problem}")])
+            line, message = yaml_problems.explain(text.decode("utf-8"), exc)
+            self.fail(rel, [ConfigError(display, line, "", message)])
+            return None
+        if positioned.data is None:
+            self.fail(rel, [ConfigError(display, 1, "", yaml_problems.EMPTY)])
             return None
         source = Source(display, positioned.data, positioned, rel)
         self.fail(rel, [source.error(d.path, f"duplicate key '{d.path[-1]}' (also at line {d.first_line})") for d in positioned.duplicates])
@@ -84,6 +92,7 @@ def load_catalog(config_dir: Path | str) -> Catalog:
 def _load_catalog(load: _Load) -> Catalog:
     if not load.config_dir.is_dir():
         raise ConfigErrors([ConfigError(load.config_dir.as_posix(), 1, "", "config folder not found")])
+    load.errors += layout.unknown_entries(load.config_dir)
     installed = registry.all()
     if not installed:
         raise RuntimeError("no channels are registered: call channels.register_channels() at the process's start")
@@ -116,7 +125,10 @@ def _load_catalog(load: _Load) -> Catalog:
     load.errors += check_replies(replies, topic_keys, {c.category.id for c in categories})
     if load.errors:
         raise ConfigErrors(load.errors)
-    return _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
+    warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
+                                _text_sources(categories, forms, library), _declared_locales(policies.policies))
+    catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
+    return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
 
 def _each(load: _Load, folder: str, model):
@@ -190,19 +202,37 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
     return texts
 
 
+def _text_sources(categories, forms, library) -> list[Source]:
+    """The files holding catalog texts (categories, forms, field libraries), each once."""
+    found = [d.source for d in categories] + [d.source for d in forms.values()] + [d.source for d in library.values()]
+    return list({id(s): s for s in found}.values())
+
+
+def _declared_locales(policies: schema.Policies) -> list[str]:
+    """The locales every text should have, the default first."""
+    return list(dict.fromkeys([policies.default_locale, *(policies.locales or ())]))
+
+
+def _words(keywords) -> tuple[str, ...]:
+    """Search words: a list, or every locale's list (the search finds a topic by the words of any language)."""
+    lists = keywords.values() if isinstance(keywords, dict) else [keywords]
+    return tuple(dict.fromkeys(word for words in lists for word in words))
+
+
 def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds, replies) -> Catalog:
     pol = policies.policies
     built_forms = build_forms(forms, resolved, pol)
+    text = partial(local_text, default_locale=pol.default_locale)
     cats, topics = [], {}
     for decl in categories:
         c = decl.category
         c_channels = tuple(c.channels or ticket_kinds)
         ts = tuple(
-            Topic(c.id, t.id, t.title, t.description, t.priority, t.form, tuple(t.keywords), tuple(t.channels or c_channels))
+            Topic(c.id, t.id, text(t.title), text(t.description), t.priority, t.form, _words(t.keywords), tuple(t.channels or c_channels))
             for t in c.topics
         )
         topics.update({t.key: t for t in ts})
-        cats.append(Category(c.id, c.title, c.description, c.order, c.icon, tuple(c.keywords), c_channels, ts))
+        cats.append(Category(c.id, text(c.title), text(c.description), c.order, c.icon, _words(c.keywords), c_channels, ts))
     cats.sort(key=lambda c: (c.order, c.title))
     frozen_ui = MappingProxyType({
         loc: MappingProxyType({section: MappingProxyType(keys) for section, keys in sections.items()})

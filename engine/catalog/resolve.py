@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from engine.catalog import schema
 from engine.catalog.catalog import Field, Form
 from engine.catalog.errors import ConfigError, Source, did_you_mean
+from engine.catalog.texts import local_text
 from engine.catalog.yaml_positions import Path_
 
 Where = tuple[Source, Path_]
@@ -71,7 +73,7 @@ def resolve_forms(forms: dict[str, FormDecl], library: dict[str, LibraryDecl], e
             if parent is None:
                 resolved[form_id] = None
                 return None
-        resolved[form_id] = _merge(parent, _own_fields(decl, library, errors))
+        resolved[form_id] = _order(_merge(parent, _own_fields(decl, library, errors)), form_id, decl.source, errors)
         return resolved[form_id]
 
     for form_id in forms:
@@ -104,14 +106,36 @@ def _own_fields(decl: FormDecl, library: dict[str, LibraryDecl], errors: list[Co
     return list(own.values())
 
 
+POSITION_RANK = {"first": 0, None: 1, "last": 2}
+
+
 def _merge(parent: list[LayeredField], own: list[LayeredField]) -> list[LayeredField]:
-    """Own fields first, then the parent's; an own field with a parent's id overrides the keys it sets, in place."""
+    """The parent's fields, then the form's own; an own field with a parent's id overrides the keys it sets, in place.
+    Then `position`: every `first` field, the others, every `last` field (each group keeping that order)."""
     by_id = {f.id: f for f in own}
     merged = []
     for p in parent:
         o = by_id.pop(p.id, None)
         merged.append(p if o is None else LayeredField(p.id, o.entry, {**p.spec, **o.spec}, {**p.origins, **o.origins}))
-    return [f for f in own if f.id in by_id] + merged
+    return sorted(merged + [f for f in own if f.id in by_id], key=lambda f: POSITION_RANK[f.spec.get("position")])
+
+
+def _order(fields: list[LayeredField], form_id: str, source: Source, errors: list[ConfigError]) -> list[LayeredField]:
+    """Move each field with `after: x` right behind x; an unknown x is an error of the form that wrote it."""
+    ordered = list(fields)
+    for f in fields:
+        target = f.spec.get("after")
+        if target is None:
+            continue
+        ids = [o.id for o in ordered]
+        if target == f.id or target not in ids:
+            if f.origins["after"][0] is source:
+                problem = "a field cannot come after itself" if target == f.id else f"unknown field '{target}' of form '{form_id}'" + did_you_mean(target, ids)
+                errors.append(f.error("after", problem))
+            continue
+        ordered.remove(f)
+        ordered.insert(ordered.index(next(o for o in ordered if o.id == target)) + 1, f)
+    return ordered
 
 
 def build_forms(decls: dict[str, FormDecl], resolved: dict[str, list[LayeredField]], policies: schema.Policies) -> dict[str, Form]:
@@ -120,31 +144,38 @@ def build_forms(decls: dict[str, FormDecl], resolved: dict[str, list[LayeredFiel
 
     def build(layered: LayeredField) -> Field:
         if id(layered) not in built:
-            built[id(layered)] = _build_field(layered, policies.attachments)
+            built[id(layered)] = _build_field(layered, policies)
         return built[id(layered)]
 
-    return {fid: Form(fid, decls[fid].form.title, tuple(build(f) for f in fields)) for fid, fields in resolved.items()}
+    return {
+        fid: Form(fid, local_text(decls[fid].form.title, policies.default_locale), tuple(build(f) for f in fields))
+        for fid, fields in resolved.items()
+    }
 
 
-def _build_field(layered: LayeredField, attachments: schema.AttachmentPolicy) -> Field:
+def _build_field(layered: LayeredField, policies: schema.Policies) -> Field:
     spec = layered.spec
+    attachments = policies.attachments
+    text = partial(local_text, default_locale=policies.default_locale)
     required = spec.get("required", False)
     vw = spec.get("visible_when")
     visible_when = None
     if vw:
         visible_when = (vw["field"], tuple(vw["in_"]) if vw.get("in_") is not None else (vw.get("equals"),))
-    options = tuple(
-        schema.SelectOption(value=o) if isinstance(o, str) else schema.SelectOption(**o) for o in spec.get("options") or ()
+    options = tuple(  # built without validation: a label may be a LocalText (validated as YAML already)
+        schema.SelectOption.model_construct(value=o, label=None) if isinstance(o, str)
+        else schema.SelectOption.model_construct(value=o["value"], label=text(o.get("label")))
+        for o in spec.get("options") or ()
     )
     return Field(
         id=layered.id,
-        label=spec.get("label", layered.id),
+        label=text(spec.get("label", layered.id)),
         type=spec.get("type", "string"),
-        help=spec.get("help"),
-        placeholder=spec.get("placeholder"),
+        help=text(spec.get("help")),
+        placeholder=text(spec.get("placeholder")),
         required=required,
         pattern=spec.get("pattern"),
-        pattern_message=spec.get("pattern_message"),
+        pattern_message=text(spec.get("pattern_message")),
         min_length=spec.get("min_length"),
         max_length=spec.get("max_length"),
         min=spec.get("min"),

@@ -23,6 +23,12 @@ Priority = Literal["low", "normal", "high", "urgent"]
 FieldType = Literal["string", "text", "integer", "select", "boolean", "email", "phone", "date", "attachments"]
 ParamType = Literal["string", "number", "integer", "boolean", "date"]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, description="A duration: 30s, 15m, 36h, 2d")]
+Locale = Literal["ru", "en"]
+_Title = Annotated[str, Field(min_length=1, max_length=200)]
+# A text people read: one string, or one per locale ({ru: ..., en: ...}; missing ones fall back to the default locale).
+Text = str | dict[Locale, str]
+Title = _Title | dict[Locale, _Title]
+Words = list[str] | dict[Locale, list[str]]
 
 
 class Strict(BaseModel):
@@ -34,7 +40,7 @@ class Strict(BaseModel):
 
 class SelectOption(Strict):
     value: str
-    label: str | None = Field(None, description="Shown text; defaults to value")
+    label: Text | None = Field(None, description="Shown text; defaults to value")
 
 
 class VisibleWhen(Strict):
@@ -48,13 +54,13 @@ class VisibleWhen(Strict):
 class FieldSpec(Strict):
     """A form field: declared in the field library, inline in a form, or a `use` of a library field with overrides."""
 
-    label: str | None = None
+    label: Text | None = None
     type: FieldType | None = Field(None, description="Defaults to string")
-    help: str | None = Field(None, description="Where to find the value; shown inline on the web and behind 'Где найти?' in Telegram")
-    placeholder: str | None = None
+    help: Text | None = Field(None, description="Where to find the value; shown inline on the web and behind 'Где найти?' in Telegram")
+    placeholder: Text | None = None
     required: bool | None = None
     pattern: str | None = Field(None, description="Python regular expression the whole value must match")
-    pattern_message: str | None = Field(None, description="Error shown when the pattern does not match")
+    pattern_message: Text | None = Field(None, description="Error shown when the pattern does not match")
     min_length: int | None = Field(None, ge=0)
     max_length: int | None = Field(None, ge=1)
     min: int | None = None
@@ -65,6 +71,8 @@ class FieldSpec(Strict):
     max_files: int | None = Field(None, ge=1, le=20, description="attachments: defaults to the policy")
     max_file_size_mb: float | None = Field(None, gt=0, description="attachments: defaults to the policy")
     allowed_types: list[str] | None = Field(None, description="attachments: MIME types or extensions; defaults to the policy")
+    position: Literal["first", "last"] | None = Field(None, description="Where the field goes in a form that extends its form: first, or after that form's own fields (last); default: before them")
+    after: Identifier | None = Field(None, description="Put the field right after this field of the resolved form (wins over position)")
 
 
 class FormField(FieldSpec):
@@ -84,8 +92,8 @@ class FormFile(Strict):
     """config/forms/<id>.yaml: one form. Reserved field ids: subject, message, attachments."""
 
     id: Identifier
-    title: str | None = None
-    extends: Identifier | None = Field(None, description="Parent form; its fields follow this form's own, same id replaces")
+    title: Text | None = None
+    extends: Identifier | None = Field(None, description="Parent form; its fields come before this form's own (unless a field says `position: last` or `after`), same id replaces")
     fields: list[FormField] = Field(default_factory=list)
 
 
@@ -125,22 +133,22 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
 
     class TopicSpec(Strict):
         id: Identifier
-        title: str = Field(min_length=1, max_length=200)
-        description: str = ""
+        title: Title
+        description: Text = ""
         priority: Priority = "normal"
         form: Identifier = Field("default", description="Form id under config/forms/")
-        keywords: list[str] = Field(default_factory=list, description="Extra words for the 'don't know what to pick' search")
+        keywords: Words = Field(default_factory=list, description="Extra words for the 'don't know what to pick' search")
         channels: list[ChannelKind] | None = Field(None, description="Where the topic is offered; default everywhere")
 
     class CategoryFile(Strict):
         """config/categories/<id>.yaml: one category with its topics."""
 
         id: Identifier
-        title: str = Field(min_length=1, max_length=200)
-        description: str = ""
+        title: Title
+        description: Text = ""
         order: int = 100
         icon: str | None = None
-        keywords: list[str] = Field(default_factory=list)
+        keywords: Words = Field(default_factory=list)
         channels: list[ChannelKind] | None = None
         topics: list[TopicSpec] = Field(min_length=1)
 
@@ -222,7 +230,8 @@ class SessionPolicy(Strict):
 
 
 class Policies(Strict):
-    default_locale: Literal["ru", "en"] = "ru"
+    default_locale: Locale = "ru"
+    locales: list[Locale] | None = Field(None, description="Languages every catalog text should have (config check warns on a missing one); default: the default locale")
     attachments: AttachmentPolicy = AttachmentPolicy()
     auto_close: AutoClosePolicy = AutoClosePolicy()
     telegram_rate: RateLimitPolicy = RateLimitPolicy()

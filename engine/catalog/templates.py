@@ -6,6 +6,8 @@ Python internals (anything starting with `_`, `mro`, frame and function attribut
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -21,6 +23,12 @@ INTERNALS = frozenset({
 STRING_FORMATTERS = frozenset({"format", "format_map"})  # str methods that reach attributes through their fields
 
 
+@lru_cache(maxsize=4096)
+def variables(text: str) -> frozenset[str]:
+    """The names a template reads (raises TemplateSyntaxError); cached, as a reload mostly sees the same templates."""
+    return frozenset(meta.find_undeclared_variables(TEMPLATE_ENV.parse(text)))
+
+
 def template_problems(text: str, declared: list[str] | tuple[str, ...]) -> list[str]:
     """Messages for a template that does not compile, reaches for Python internals, or uses an undeclared param."""
     try:
@@ -29,7 +37,7 @@ def template_problems(text: str, declared: list[str] | tuple[str, ...]) -> list[
     except TemplateSyntaxError as exc:
         return [f"template syntax error on template line {exc.lineno}: {exc.message}"]
     problems = unsafe_parts(tree)
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(declared) - set(TEMPLATE_ENV.globals))
+    unknown = sorted(variables(text) - set(declared) - set(TEMPLATE_ENV.globals))
     if unknown:
         names = ", ".join(f"'{name}'" for name in unknown)
         allowed = ", ".join(declared) if declared else "none"

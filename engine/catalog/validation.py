@@ -86,6 +86,8 @@ def _message(model, err: dict) -> str:
                 parse_duration(value)
             except ValueError as exc:
                 return str(exc)
+    if (kind == "string_type" and value is None) or (kind == "string_too_short" and err.get("ctx", {}).get("min_length") == 1):
+        return "must not be empty"
     if kind in ("model_type", "dict_type"):
         return f"must be a mapping (key: value), got {_kind_of(value)}"
     msg = msg.replace("Input should be", "must be").replace("Value error, ", "")

@@ -24,13 +24,16 @@ MINIMAL = {
         id: default
         fields:
           - id: subject
+            position: last
             label: Тема
             required: true
           - id: message
+            position: last
             label: Описание
             type: text
             required: true
           - id: attachments
+            position: last
             label: Вложение
             type: attachments
         """,
@@ -82,10 +85,18 @@ class MiniConfig:
         for rel, text in MINIMAL.items():
             self.write(rel, text)
 
-    def write(self, rel: str, text: str) -> None:
+    def write(self, rel: str, text: str | bytes) -> None:
+        """Write one file: text dedented as UTF-8, bytes as they are."""
         target = self.path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        if isinstance(text, bytes):
+            target.write_bytes(text)
+        else:
+            target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+    def write_all(self, files: dict[str, str | bytes]) -> None:
+        for rel, text in files.items():
+            self.write(rel, text)
 
     def errors(self) -> list[str]:
         try:

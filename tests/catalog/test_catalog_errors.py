@@ -108,7 +108,7 @@ CASES = [
     ),
     pytest.param(
         {"forms/fields.yaml": "fields:\n  account_id:\n    label: ЛК\n    pattern: '^(\\d+$'\n"},
-        ["config/forms/fields.yaml:4: fields.account_id.pattern: invalid regular expression: missing ), unterminated subpattern at position 1"],
+        ["config/forms/fields.yaml:4: fields.account_id.pattern: the pattern is not a valid regular expression: a '(' is never closed (at character 2)"],
         id="invalid-regex",
     ),
     pytest.param(
@@ -140,7 +140,7 @@ CASES = [
                 visible_when: {field: chanel, equals: x}
             """},
         [
-            "config/forms/chat-problem.yaml:5: fields.0.visible_when: visible_when refers to field 'channel', which does not come before 'details' in form 'chat-problem'",
+            "config/forms/chat-problem.yaml:5: fields.0.visible_when: visible_when refers to field 'channel', which does not come before 'details' in form 'chat-problem': move 'details' below 'channel' or give it `after: channel`",
             "config/forms/chat-problem.yaml:10: fields.2.visible_when: visible_when refers to unknown field 'chanel' of form 'chat-problem' (did you mean 'channel'?)",
         ],
         id="visible-when",
@@ -264,5 +264,5 @@ def test_all_errors_at_once_sorted(mini):
     assert mini.errors() == [
         "config/categories/billing.yaml:3: bogus: unknown key (allowed: id, title, description, order, icon, keywords, channels, topics)",
         "config/categories/chats.yaml:6: topics.0.form: unknown form 'nope'",
-        "config/forms/fields.yaml:2: fields.account_id.pattern: invalid regular expression: missing ), unterminated subpattern at position 0",
+        "config/forms/fields.yaml:2: fields.account_id.pattern: the pattern is not a valid regular expression: a '(' is never closed (at character 1)",
     ]

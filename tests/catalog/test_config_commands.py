@@ -20,11 +20,25 @@ SUMMARY = re.compile(r"^OK: \d+ categories, \d+ topics, \d+ forms, \d+ fields, \
 
 
 def test_check_prints_a_summary(mini, capsys):
-    """A valid config exits 0 with one summary line."""
+    """A valid config exits 0 with one summary line, after its warnings."""
     assert main(["config", "check", "--config", "config"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"OK: 1 categories, 2 topics, 2 forms, 5 fields, 1 notification types, version {_version()}"
+        "config/categories/chats.yaml:4: warning: topics.0.id: topic 'chat-problem' has no keywords: add words customers would type to find it",
+        "config/categories/chats.yaml:7: warning: topics.1.id: topic 'other' has no keywords: add words customers would type to find it",
+        f"OK: 1 categories, 2 topics, 2 forms, 5 fields, 1 notification types, version {_version()}",
     ]
+
+
+def test_strict_check_fails_on_warnings(mini, capsys):
+    """--strict: warnings are errors (exit 1); without warnings it passes."""
+    assert main(["config", "check", "--config", "config", "--strict"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "config/categories/chats.yaml:4: topics.0.id: topic 'chat-problem' has no keywords: add words customers would type to find it",
+        "config/categories/chats.yaml:7: topics.1.id: topic 'other' has no keywords: add words customers would type to find it",
+        "2 error(s)",
+    ]
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты\ntopics:\n  - {id: other, title: Иное, keywords: [прочее]}\n")
+    assert main(["config", "check", "--config", "config", "--strict"]) == 0
 
 
 def test_check_lists_every_error(mini, capsys):
@@ -34,7 +48,7 @@ def test_check_lists_every_error(mini, capsys):
     assert main(["config", "check", "--config", "config"]) == 1
     assert capsys.readouterr().out.splitlines() == [
         "config/categories/chats.yaml:3: topics.0.form: unknown form 'nope'",
-        "config/forms/fields.yaml:2: fields.account_id.pattern: invalid regular expression: missing ), unterminated subpattern at position 0",
+        "config/forms/fields.yaml:2: fields.account_id.pattern: the pattern is not a valid regular expression: a '(' is never closed (at character 1)",
         "2 error(s)",
     ]
 
@@ -44,7 +58,9 @@ def test_shipped_configs_pass(config, capsys, monkeypatch):
     """Both shipped configurations load cleanly."""
     monkeypatch.chdir(PROJECT_ROOT)
     assert main(["config", "check", "--config", config]) == 0
-    assert SUMMARY.match(capsys.readouterr().out.strip())
+    *warnings, last = capsys.readouterr().out.splitlines()
+    assert SUMMARY.match(last)
+    assert all(": warning: " in line for line in warnings)
 
 
 def test_committed_schemas_are_current():

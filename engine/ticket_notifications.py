@@ -1,0 +1,33 @@
+"""The notification types the engine raises about tickets, and the params it passes to each.
+
+A config declares such a type in notifications/types.yaml with `source: ticket` (or leaves it out: nothing is
+sent); the engine passes the params the type declares, out of those listed here. docs/REFERENCE.md is generated
+from this table (scripts/gen_reference.py).
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+# Passed with every ticket notification.
+BASE_PARAMS = MappingProxyType({
+    "ticket_number": "integer: the ticket's number (#42)",
+    "subject": "string: the ticket's subject",
+    "topic": "string: the topic's title when the ticket was created",
+    "category": "string: the category's title when the ticket was created",
+})
+
+# type id -> (when the engine raises it, the params it passes besides BASE_PARAMS)
+TICKET_NOTIFICATIONS = MappingProxyType({
+    "ticket_created": ("a customer created a ticket (not on a channel that confirms tickets itself, the Telegram bot)", {}),
+    "support_reply": ("a staff member replied to the ticket", {"reply": "string: the reply's text"}),
+    "ticket_archived": ("a staff member archived the ticket (a customer closing it gets the channel's own confirmation)",
+                        {"reason": "string: the reason the staff member gave (may be empty)"}),
+    "ticket_auto_closed": ("the ticket waited for the customer longer than policies.auto_close.after and was archived", {}),
+    "auto_close_reminder": ("policies.auto_close.reminder_before before the auto-close",
+                            {"auto_close_at": "string: when the ticket will close, ISO 8601 date and time (UTC)"}),
+})
+
+
+def params_of(type_id: str) -> dict[str, str]:
+    """Every param the engine passes with `type_id` (KeyError for a type it never raises)."""
+    return {**BASE_PARAMS, **TICKET_NOTIFICATIONS[type_id][1]}

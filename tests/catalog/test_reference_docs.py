@@ -1,0 +1,30 @@
+"""docs/REFERENCE.md is generated from the code and current; its table of ticket notifications is what the engine raises."""
+from __future__ import annotations
+
+import ast
+
+from engine.catalog.reference import reference_markdown
+from engine.settings import PROJECT_ROOT
+from engine.ticket_notifications import TICKET_NOTIFICATIONS
+
+
+def test_reference_is_current():
+    committed = (PROJECT_ROOT / "docs" / "REFERENCE.md").read_text(encoding="utf-8")
+    assert committed == reference_markdown(), "stale docs/REFERENCE.md: run `python scripts/gen_reference.py`"
+
+
+def test_every_ui_text_and_ticket_notification_is_listed():
+    text = reference_markdown()
+    assert "| `app_name` | Служба поддержки | Support desk |  |" in text
+    assert "| `ticket_created` | " in text and "`auto_close_at`: string" in text
+    assert "| `too_short` | Слишком коротко: минимум {min} символов. | Too short: at least {min} characters. | `{min}` |" in text
+
+
+def test_the_table_lists_the_types_the_engine_raises():
+    """Every `_notify(..., "<type>", ...)` call in engine/tickets.py names a listed type, and every listed type is raised."""
+    tree = ast.parse((PROJECT_ROOT / "engine" / "tickets.py").read_text(encoding="utf-8"))
+    raised = {
+        node.args[2].value for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_notify" and isinstance(node.args[2], ast.Constant)
+    }
+    assert raised == set(TICKET_NOTIFICATIONS)
