@@ -12,8 +12,8 @@ FOLDERS = {
     "categories": ("*.yaml",),
     "forms": ("*.yaml",),
     "notifications": ("channels.yaml", "types.yaml"),
-    "ui": ("*.yaml",),
     "replies": ("*.yaml",),
+    "ui": ("*.yaml",),
     "schema": ("*.schema.json",),
 }
 ROOT_FILES = ("policies.yaml",)

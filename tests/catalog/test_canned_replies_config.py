@@ -64,7 +64,7 @@ CASES = [
         [
             "config/replies/a.yaml:1: title: missing required key",
             "config/replies/a.yaml:2: titel: unknown key (did you mean 'title'?)",
-            "config/replies/a.yaml:3: body: String should have at least 1 character",
+            "config/replies/a.yaml:3: body: must not be empty",
         ],
         id="schema",
     ),
