@@ -18,6 +18,7 @@ COMMAND_MODULES = {
     "app.commands.dev": ("dev",),
     "app.worker": ("worker",),
     "app.commands.token": ("token",),
+    "app.commands.attachments": ("attachments",),
     "app.commands.web": ("web",),
     "app.commands.bot": ("bot",),
 }

@@ -3,8 +3,8 @@
 Each simulated user plays a whole ticket conversation with the support bot (8 updates: /start with a link
 token, /createticket, category, topic, account number, subject, message, Завершить). The bot runs as its own
 process on a temporary SQLite database and an embedded Redis; this process hosts the fake Bot API and the
-users. The baseline, measured in the same run, is the fake server's own request rate for one client thread
-(what one polling bot thread could at most do if handling cost nothing).
+users. The baseline, measured in the same run (before and after the bot's run, averaged), is the fake server's
+own request rate for one client thread with a requests session (a plain request, nothing handled).
 
     python benchmarks/bench_bot.py [--users 200] [--seconds 3]
 """
@@ -49,6 +49,12 @@ def baseline(api: FakeBotAPI, seconds: float) -> float:
         session.post(url, params={"chat_id": 1, "text": "baseline"}, timeout=5).raise_for_status()
         done += 1
     return done / (time.monotonic() - started)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def script(token: str) -> list[tuple[str, str]]:
@@ -117,10 +123,11 @@ def main() -> int:
             bot = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "bot", "--binding", "support_bot"], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             api.wait_for(lambda: api.calls_of("getUpdates", SUPPORT), timeout=30)
-            calls_before = len(api.calls)
+            calls_before, cpu_before = len(api.calls), cpu_seconds(bot.pid)
             updates, seconds = drive(api, scripts, timeout=600)
-            api_calls = len(api.calls) - calls_before
+            api_calls, bot_cpu = len(api.calls) - calls_before, cpu_seconds(bot.pid) - cpu_before
             created = Ticket.select().count()
+            base = (base + baseline(api, args.seconds)) / 2  # before and after: a load change hits both sides alike
     finally:
         if bot is not None:
             bot.terminate()
@@ -131,6 +138,7 @@ def main() -> int:
     print(f"users: {args.users}, updates: {updates}, tickets created: {created}, seconds: {seconds:.2f}")
     print(f"bot: {rate:.1f} updates/s ({api_calls / updates:.2f} Bot API requests per update, "
           f"{api_calls / seconds:.1f} requests/s)")
+    print(f"bot process CPU: {bot_cpu:.2f} s, {1000 * bot_cpu / updates:.2f} ms per update")
     print(f"baseline: fake Bot API serves {base:.0f} requests/s to one client thread")
     print(f"ratio: bot requests/s / baseline = {api_calls / seconds / base:.2f}; "
           f"updates/s / baseline = {rate / base:.3f}")

@@ -18,6 +18,7 @@ from engine.forms import EMAIL_RE, clean_field
 from engine.runtime import Runtime
 from engine.sessions import end_user_sessions
 from engine.store.models import LinkToken, TelegramLink, User
+from engine.store.prepared import PreparedSelect
 
 ROLES = ("customer", "agent", "admin")
 MAX_NOTIFY_EMAILS = 10
@@ -211,12 +212,17 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
 
 def linked_user(binding: str, chat_id: int, tg_user_id: int) -> User | None:
     """The customer an active link of this chat belongs to, only if the message comes from the linked Telegram user."""
-    link = TelegramLink.get_or_none(
-        (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)) & TelegramLink.active
-    )
+    link = _ACTIVE_LINK.first(binding, int(chat_id))
     if link is None or link.tg_user_id != int(tg_user_id) or not link.user.is_active:
         return None
     return link.user
+
+
+# The link with its account in one query whose SQL is built once: this runs for every Telegram update.
+_ACTIVE_LINK = PreparedSelect(lambda binding, chat_id: (
+    TelegramLink.select(TelegramLink.tg_user_id, User).join(User)
+    .where((TelegramLink.binding == binding) & (TelegramLink.chat_id == chat_id) & TelegramLink.active)
+    .limit(1)), arity=2)
 
 
 def unlink(binding: str, chat_id: int, reason: str) -> bool:

@@ -1,25 +1,20 @@
-"""Uploaded files: checked by content (not by name), stored content-addressed outside the web root."""
+"""Uploaded files: checked by content (not by name); stored content-addressed by engine.blobstore, outside the web root."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field as dataclass_field
-from pathlib import Path
 from typing import Sequence
 
 import filetype
 
 from engine.errors import InvalidValue
-from engine.settings import Settings
 
 MAX_NAME_LENGTH = 120
 MAX_EXTENSION_LENGTH = 16
 TEXT_SNIFF_BYTES = 64 * 1024
 TEXT_BYTES = b"\t\n\r\f" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))  # all but C0 controls and DEL
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 # Extensions whose content is plain text: the content decides "text", the name decides which text.
 TEXT_EXTENSIONS = {
@@ -139,35 +134,3 @@ def check_uploads(field, uploads: Sequence[Upload]) -> list[Upload]:
 
 def _mb(value: float) -> str:
     return f"{value:g}"
-
-
-def blob_path(settings: Settings, sha256: str) -> Path:
-    """Where the content with this SHA-256 lives: attachments_dir/<sha[:2]>/<sha>."""
-    if not SHA256_RE.match(sha256 or ""):
-        raise ValueError("not a SHA-256 hex digest")
-    return Path(settings.attachments_dir) / sha256[:2] / sha256
-
-
-def attachment_path(settings: Settings, attachment) -> Path:
-    """The stored file of an Attachment row (never derived from the uploaded name)."""
-    return blob_path(settings, attachment.sha256)
-
-
-def store_blob(settings: Settings, data: bytes) -> str:
-    """Write `data` under its SHA-256 atomically (temp file + rename); returns the digest. Idempotent."""
-    sha = hashlib.sha256(data).hexdigest()
-    path = blob_path(settings, sha)
-    if path.exists():
-        return sha
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return sha

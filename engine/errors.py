@@ -10,6 +10,15 @@ class NotFound(HelpdeskError):
     """The object does not exist or belongs to someone else (edges answer 404, never 403)."""
 
 
+class BlobNotFound(NotFound):
+    """The attachment store holds no content under this key."""
+
+
+class StorageUnavailable(HelpdeskError):
+    """The attachment store cannot be reached or refuses to work (down, read-only, wrong credentials): nothing was
+    stored; the edges say so and keep what the customer typed, a background job retries."""
+
+
 class ValidationFailed(HelpdeskError):
     """Submitted values are wrong; `errors` maps field id -> message in the customer's language."""
 

@@ -15,7 +15,7 @@ from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Topic
 from engine.catalog.schema import SelectOption
 from engine.errors import FormSessionInvalid
-from engine.forms import FIELD_TYPES, TEXT_CAP, clean_value, text_limit, visible_ids
+from engine.forms import FIELD_TYPES, TEXT_CAP, clean_field, clean_value, text_limit, visible_ids
 
 FORMAT = 1  # layout of FormSession.to_dict(); a new layout bumps it and keeps a reader for the old one
 MESSAGE = "message"
@@ -29,6 +29,16 @@ class Availability(enum.Enum):
     CHANGED = "changed"  # the catalog changed, the topic is still offered on the session's channel
     UNAVAILABLE = "unavailable"  # the topic exists but is no longer offered on the session's channel
     GONE = "gone"  # the topic was removed
+
+
+@dataclass(frozen=True)
+class Rebase:
+    """A session moved onto the running catalog's form: what became of the answers given so far."""
+
+    session: "FormSession"  # on the running form, with the answers that still apply
+    removed: tuple[Field, ...]  # answered fields the form no longer has (their answers dropped)
+    refused: tuple[Field, ...]  # answered fields whose new rules refuse the answer (to be asked again)
+    changed: frozenset[str]  # ids of the fields kept whose rules or options changed
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,31 @@ class FormSession:
         fresh = FormSession.start(catalog, topic, self.channel, self.values)
         fresh.done = [d for d in self.done if fresh.field(d) is not None]
         return fresh
+
+    def rebased(self, catalog: Catalog) -> Rebase | None:
+        """The session on the running form when a reload changed the fields in substance (ids, types, rules,
+        options, order); None when only their wording changed (the session goes on as started) or the topic is gone.
+        """
+        fresh = self.rebuilt(catalog)
+        if fresh is None:
+            return None
+        if [_substance(f) for f in fresh.fields] == [_substance(f) for f in self.fields]:
+            self.catalog_version = catalog.version  # nothing that matters changed: not compared again
+            return None
+        answered = [self.field(d) for d in self.done if self.field(d) is not None]
+        removed = tuple(f for f in answered if fresh.field(f.id) is None)
+        refused = []
+        for field in answered:
+            new = fresh.field(field.id)
+            if new is not None and field.id in fresh.values and \
+                    clean_field(catalog, new, fresh.values[field.id], catalog.policies.default_locale)[1]:
+                fresh.reopen(field.id)
+                refused.append(new)
+        for field in removed:
+            fresh.values.pop(field.id, None)
+        changed = frozenset(f.id for f in self.fields if fresh.field(f.id) is not None
+                            and _substance(fresh.field(f.id)) != _substance(f))
+        return Rebase(fresh, removed, tuple(refused), changed)
 
     def availability(self, catalog: Catalog) -> Availability:
         """Whether a reload since the session started removed its topic or took it off the session's channel."""
@@ -245,6 +280,12 @@ class FormSession:
         if not fields or len({f.id for f in fields}) != len(fields):
             raise FormSessionInvalid("a form session needs distinct fields")
         return session
+
+
+def _substance(field: Field) -> Field:
+    """A field without its wording: what decides which answers it takes."""
+    return dataclasses.replace(field, label="", help=None, placeholder=None, pattern_message=None,
+                               options=tuple(SelectOption(value=o.value, label="") for o in field.options))
 
 
 def _policy_of(catalog: Catalog | None) -> Field:

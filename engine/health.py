@@ -14,10 +14,18 @@ class HealthProbe:
     def __init__(self, rt):
         self.rt = rt
         self.redis = quick_client(rt.redis, CHECK_TIMEOUT)
+        self.blobs = rt.blobs  # built now: a STORAGE_URL it cannot use stops the web process at start
 
     def readiness(self) -> dict[str, str]:
-        """{"database"|"redis"|"catalog": "ok" or why not}; the process is ready when every value is "ok"."""
-        return {"database": self._database(), "redis": self._redis(), "catalog": self._catalog()}
+        """{"database"|"redis"|"catalog"[|"storage"]: "ok" or why not}; ready when every value is "ok".
+
+        "storage" is there when the attachment store has something to check (S3: a HEAD of the bucket, cached briefly).
+        """
+        checks = {"database": self._database(), "redis": self._redis(), "catalog": self._catalog()}
+        storage = self.blobs.readiness()
+        if storage is not None:
+            checks["storage"] = storage
+        return checks
 
     def _database(self) -> str:
         try:

@@ -37,10 +37,10 @@ def add_secret(value: str | None) -> None:
 
 
 def secrets_in_env(environ) -> list[str]:
-    """Every *_TOKEN value, SECRET_KEY, and the password inside every *_URL value."""
+    """Every *_TOKEN value, SECRET_KEY, AWS_SECRET_ACCESS_KEY, and the password inside every *_URL value."""
     found = []
     for name, value in environ.items():
-        if name.endswith("_TOKEN") or name == "SECRET_KEY":
+        if name.endswith("_TOKEN") or name in ("SECRET_KEY", "AWS_SECRET_ACCESS_KEY"):
             found.append(value)
         elif name.endswith("_URL"):
             try:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from peewee import Database
 from redis import Redis
 from rq import Queue
 
+from engine.blobstore import BlobStore, open_store
 from engine.catalog import Catalog
 from engine.catalog_sync import CatalogHolder
 from engine.clock import Clock, utcnow
@@ -33,6 +35,11 @@ class Runtime:
     def catalog(self) -> Catalog:
         """The current catalog snapshot (switches when another process published a reload)."""
         return self.catalogs.current
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        """The attachment store `settings.storage_url` names (local folder by default), built on first use."""
+        return open_store(self.settings)
 
 
 def start_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:

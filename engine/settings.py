@@ -19,6 +19,7 @@ class Settings:
     secret_key: str = ""  # empty: a random key persisted under data_dir
     telegram_api_url: str = "https://api.telegram.org"
     public_url: str = "http://127.0.0.1:8000"
+    storage_url: str = ""  # attachment store (engine.blobstore): empty = data_dir/attachments, or s3://bucket/prefix
     env: dict = field(default_factory=dict)  # raw environment, for token_env / smtp_url_env lookups
 
     @property
@@ -45,5 +46,6 @@ def from_env(environ: dict | None = None) -> Settings:
         secret_key=env.get("SECRET_KEY", ""),
         telegram_api_url=env.get("TELEGRAM_API_URL", base.telegram_api_url).rstrip("/"),
         public_url=env.get("PUBLIC_URL", base.public_url).rstrip("/"),
+        storage_url=env.get("STORAGE_URL", ""),
         env=env,
     )

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from peewee import IntegrityError, fn
 
 from engine import counters, enqueue, notify as notify_module, timers
-from engine.attachments import Upload, store_blob
+from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
@@ -107,8 +107,11 @@ def _next_number() -> int:
 
 
 def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]:
-    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless)."""
-    return [(u, store_blob(rt.settings, u.data)) for u in uploads]
+    """Write checked files to the blob store before the transaction (content-addressed, so retries are harmless).
+
+    Storage that cannot be reached raises StorageUnavailable here, before anything is written to the database.
+    """
+    return [(u, rt.blobs.put(u.data)) for u in uploads]
 
 
 def _attach(ticket: Ticket, message: Message, stored: list[tuple[Upload, str]]) -> None:

@@ -1,9 +1,12 @@
-"""Serve a stored attachment safely: always a download, never rendered inline by the browser."""
+"""Serve a stored attachment safely: always a download, never rendered inline by the browser.
+
+The content is streamed from the attachment store (local folder or S3) through the app, after the caller's access
+check: no storage URL is ever handed out.
+"""
 from __future__ import annotations
 
-from flask import Response, abort, send_file
+from flask import Response, request, send_file
 
-from engine.attachments import attachment_path
 from engine.store.models import Attachment
 from web.context import runtime
 
@@ -13,12 +16,15 @@ SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "a
 
 
 def send_attachment(attachment: Attachment) -> Response:
-    path = attachment_path(runtime().settings, attachment)
-    if not path.is_file():
-        abort(404)
+    """The file as a download (BlobNotFound -> 404, StorageUnavailable -> 503 by web.errors); ETag = its SHA-256."""
+    blob = runtime().blobs.open(attachment.sha256)
     mimetype = attachment.content_type if attachment.content_type in SAFE_TYPES else "application/octet-stream"
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=attachment.original_name,
-                         conditional=True, etag=attachment.sha256, max_age=0)
+    response = send_file(blob.stream, mimetype=mimetype, as_attachment=True, download_name=attachment.original_name,
+                         conditional=False, max_age=0)
+    response.call_on_close(blob.stream.close)  # also when a 304 or a range never reads it
+    response.content_length = blob.size
+    response.set_etag(attachment.sha256)
+    response = response.make_conditional(request.environ, accept_ranges=True, complete_length=blob.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

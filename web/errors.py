@@ -7,12 +7,12 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import NotFound, PermissionDenied, StorageUnavailable
 from web.redirects import safe_next
 
 # status -> UI text key; anything else falls back to the generic message.
 MESSAGES = {400: "error_400", 403: "error_403", 404: "error_404", 405: "error_400", 408: "error_408",
-            413: "error_413", 429: "error_429"}
+            413: "error_413", 429: "error_429", 503: "error_503"}
 # Other areas' blueprints (events API, Telegram webhook) answer machines: they keep werkzeug's own errors.
 HTML_BLUEPRINTS = {None, "auth", "portal", "agent", "admin", "assets"}
 
@@ -46,6 +46,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def _engine_denied(_exc):
         return render_error(403)
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage_unavailable(exc):
+        app.logger.warning("attachment storage unavailable: %s", exc)
+        return render_error(503)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

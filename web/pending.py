@@ -1,6 +1,6 @@
 """Files chosen with a form that failed validation, kept for this browser session so they need not be chosen again.
 
-Contents go to the attachments store (content-addressed, as ticket files); what belongs to whom lives in one Redis
+Contents go to the attachment store (`rt.blobs`, content-addressed, as ticket files); what belongs to whom lives in one Redis
 hash per session (`web:pending:<session key>`, field = file token), expiring after PENDING_TTL. A file belongs to a
 scope (one form's field, e.g. `chats/chat-problem#attachments`). The form sends back the tokens it still wants
 (`_kept` checkboxes); tokens of another session are simply not found. The signed session cookie marks a browser
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from flask import has_request_context, session
 from redis.exceptions import RedisError
 
-from engine.attachments import Upload, blob_path, check_uploads, store_blob
-from engine.errors import InvalidValue
+from engine.attachments import Upload, check_uploads
+from engine.errors import BlobNotFound, InvalidValue, StorageUnavailable
 from engine.sessions import session_key
 from web.context import runtime
 
@@ -56,21 +56,29 @@ def kept_files(session_token: str | None, scope: str | None = None) -> list[Pend
 
 
 def take(session_token: str | None, scope: str, tokens: list[str]) -> list[Upload]:
-    """The kept files of `scope` the form asked for again, as uploads; the ones not asked for are forgotten."""
+    """The kept files of `scope` the form asked for again, as uploads; the ones not asked for are forgotten.
+
+    Raises StorageUnavailable (forgetting nothing) when the store cannot be read now.
+    """
     uploads, dropped = [], []
-    settings = runtime().settings
+    blobs = runtime().blobs
     for kept in kept_files(session_token, scope):
-        path = blob_path(settings, kept.sha256)
-        if kept.token in tokens and path.is_file():
-            uploads.append(Upload(kept.name, path.read_bytes(), kept.content_type))
-        else:
+        if kept.token not in tokens:
+            dropped.append(kept.token)
+            continue
+        try:
+            uploads.append(Upload(kept.name, blobs.read(kept.sha256), kept.content_type))
+        except BlobNotFound:
             dropped.append(kept.token)
     _forget(session_token, dropped)
     return uploads
 
 
 def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) -> None:
-    """After a failed submission: remember the files that pass `field`'s checks on their own (up to max_files)."""
+    """After a failed submission: remember the files that pass `field`'s checks on their own (up to max_files).
+
+    Files the store cannot take now are not kept (logged): the customer chooses them again.
+    """
     if not session_token:
         return
     _forget(session_token, [f.token for f in kept_files(session_token, scope)])
@@ -80,7 +88,11 @@ def keep(session_token: str | None, scope: str, field, uploads: list[Upload]) ->
             (clean,) = check_uploads(field, [upload])
         except InvalidValue:
             continue
-        sha = store_blob(runtime().settings, clean.data)
+        try:
+            sha = runtime().blobs.put(clean.data)
+        except StorageUnavailable as exc:
+            log.warning("could not keep uploads: %s", exc)
+            break
         # Tokens sort in the order the files were kept.
         token = f"{len(entries):02d}{secrets.token_urlsafe(12)}"
         entries[token] = json.dumps({"scope": scope, "name": clean.filename, "content_type": clean.content_type,

@@ -49,6 +49,11 @@ class BotApp:
         return self.bindings.serves_tickets
 
     @property
+    def albums(self):
+        """The album summaries still being collected (sent when due, or by `flush_all` at a stop)."""
+        return self.dispatcher.albums
+
+    @property
     def primary(self) -> str:
         return self.bindings.primary
 
@@ -83,5 +88,9 @@ class BotApp:
         """Handle one update once: False when this update_id was already handled (a repeated delivery)."""
         if not claim_update(self.rt.db, self.primary, update.update_id):
             return False
-        self.bot.process_new_updates([update])
+        self.process(update)
         return True
+
+    def process(self, update: types.Update) -> None:
+        """Handle an update already claimed (telebot routes it to the dispatcher)."""
+        self.bot.process_new_updates([update])

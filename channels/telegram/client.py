@@ -17,6 +17,8 @@ from engine.channel_setup import env_value
 from engine.logsafe import add_secret
 from engine.settings import Settings
 
+from channels.telegram import transport
+
 DEFAULT_ROOT = "https://api.telegram.org"
 _roots: dict[str, str] = {}
 _roots_lock = threading.Lock()
@@ -37,6 +39,7 @@ class _PerTokenURL:
 
 
 def _install_url_hooks() -> None:
+    transport.install()
     if not isinstance(apihelper.API_URL, _PerTokenURL):
         apihelper.API_URL = _PerTokenURL("{root}/bot{token}/{tail}")
         apihelper.FILE_URL = _PerTokenURL("{root}/file/bot{token}/{tail}")

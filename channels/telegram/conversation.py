@@ -18,7 +18,7 @@ def handle(ctx: Ctx, state: ChatState, incoming: Incoming) -> None:
         return ctx.alert(ctx.t("not_linked")) if incoming.kind == "button" else ctx.say(ctx.t("not_linked"))
     if incoming.kind == "button":
         return _button(ctx, state, incoming.data)
-    if not create_flow.check_topic(ctx, state):
+    if not create_flow.follow_reload(ctx, state):
         return None
     flow = create_flow if state.creating else tickets_flow if state.replying else None
     if incoming.kind == "text":
@@ -56,7 +56,7 @@ def _button(ctx: Ctx, state: ChatState, data: str) -> None:
     button = callbacks.decode(data)
     if isinstance(button, callbacks.Cancel):
         return _cancel(ctx, state)
-    if not create_flow.check_topic(ctx, state):
+    if not create_flow.follow_reload(ctx, state):
         return None
     handled = button is not None and (create_flow.on_button(ctx, state, button) or tickets_flow.on_button(ctx, state, button))
     if not handled:

@@ -1,11 +1,15 @@
-"""/createticket: category -> topic -> the topic's form session step by step (engine.form_session) -> ticket."""
+"""/createticket: category -> topic -> the topic's form session step by step (engine.form_session) -> ticket.
+
+Every step first follows a config reload (`follow_reload`): a topic removed or taken off Telegram, or fields
+removed or changed, are said at once, not at «Завершить».
+"""
 from __future__ import annotations
 
 from engine import tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
-from engine.errors import NotFound, ValidationFailed
-from engine.form_session import Availability, FormSession, Step
+from engine.errors import NotFound, StorageUnavailable, ValidationFailed
+from engine.form_session import Availability, FormSession, Rebase, Step
 from engine.forms import validate_field
 from engine.search import suggest
 
@@ -81,16 +85,24 @@ def show_suggestions(ctx: Ctx, state: ChatState, phrase: str) -> None:
     if not found:
         ctx.say(ctx.t("no_suggestions"))
         return show_categories(ctx, state, state.creating.page)
-    lines = [ctx.t("suggestions")] + [ctx.t("topic_line", title=t.title, description=t.description) for t in found]
-    rows: Rows = [[(t.title, encode(ChooseTopic(topic_code(t.key))))] for t in found]
+    offer_topics(ctx, state, found)
+
+
+def offer_topics(ctx: Ctx, state: ChatState, topics: list[Topic]) -> None:
+    lines = [ctx.t("suggestions")] + [ctx.t("topic_line", title=t.title, description=t.description) for t in topics]
+    rows: Rows = [[(t.title, encode(ChooseTopic(topic_code(t.key))))] for t in topics]
     rows.append([(ctx.t("back_to_categories"), encode(CategoryPage(0)))])
     ctx.say("\n".join(lines), rows + [cancel_row(ctx)])
 
 
 def choose_topic(ctx: Ctx, state: ChatState, topic: Topic) -> None:
+    """Start the topic's form; answers kept from a topic a reload took away count where the new form takes them."""
     flow = state.creating
     flow.form = FormSession.start(ctx.catalog, topic, CHANNEL)
-    flow.step, flow.index, flow.text, flow.files = "field", -1, "", []
+    for field in flow.form.fields:
+        if field.id in flow.kept and not validate_field(ctx.catalog, field, flow.kept[field.id], ctx.locale):
+            flow.form.answer(field.id, flow.kept[field.id])
+    flow.step, flow.index, flow.kept = "field", -1, {}
     ctx.say(ctx.t("topic_chosen", topic=topic.title, description=topic.description).strip())
     advance(ctx, state)
 
@@ -106,9 +118,10 @@ def current_step(state: ChatState) -> Step | None:
 
 
 def advance(ctx: Ctx, state: ChatState) -> None:
-    """Ask the session's next step; after the last one, create the ticket."""
+    """Ask the first step still due (one a reload added or reopened before the current one comes first); after
+    the last one, create the ticket."""
     flow = state.creating
-    step = flow.form.next_step(flow.index)
+    step = flow.form.next_step()
     if step is None:
         flow.index = len(flow.form.fields) - 1
         return finish(ctx, state)
@@ -165,8 +178,8 @@ def on_file(ctx: Ctx, state: ChatState, ref, caption: str) -> None:
         collect.add_text(ctx, flow, caption, flow.form.text_field(step))
     files_field = flow.form.files_field
     refusal = collect.add_file(ctx, flow, ref, files_field)
-    text = refusal or ctx.t("file_added", name=ref.name, count=len(flow.files), max_files=files_field.max_files)
-    ctx.say(text, [[(ctx.t("finish"), encode(Finish(flow.seq)))], cancel_row(ctx)])
+    ctx.file_reply(ref, refusal, len(flow.files), files_field.max_files,
+                   [[(ctx.t("finish"), encode(Finish(flow.seq)))], cancel_row(ctx)])
 
 
 def on_button(ctx: Ctx, state: ChatState, button: Button) -> bool:
@@ -232,12 +245,22 @@ def finish(ctx: Ctx, state: ChatState) -> None:
         ticket = tickets.create_ticket(ctx.rt, ctx.user, flow.form.topic_key, flow.form.values, collect.uploads(ctx, flow),
                                        CHANNEL, idempotency_key=f"tg:{flow.conv}", locale=ctx.locale)
     except NotFound:
-        return topic_gone(ctx, state)
+        return topic_lost(ctx, state, Availability.GONE)
     except ValidationFailed as failed:
         return reask_after_refusal(ctx, state, failed.errors)
+    except StorageUnavailable:  # nothing was created; the answers and files (by file_id) stay for another try
+        ctx.say(ctx.t("storage_unavailable"))
+        return ask_files_again(ctx, state)
     state.clear()
     ctx.toast(ctx.t("ticket_created", number=ticket.number))
     ctx.say(ctx.t("ticket_created", number=ticket.number))
+
+
+def ask_files_again(ctx: Ctx, state: ChatState) -> None:
+    """Ask the step collecting the files again, everything kept: its «Завершить» tries to create the ticket once more."""
+    flow = state.creating
+    flow.index = next((step.index for step in flow.form.steps() if step.collects_files), flow.index)
+    ask(ctx, state)
 
 
 def reask_after_refusal(ctx: Ctx, state: ChatState, errors: dict) -> None:
@@ -245,7 +268,7 @@ def reask_after_refusal(ctx: Ctx, state: ChatState, errors: dict) -> None:
     flow = state.creating
     form = flow.form.rebuilt(ctx.catalog)
     if form is None:
-        return topic_gone(ctx, state)
+        return topic_lost(ctx, state, Availability.GONE)
     ids = [f.id for f in form.fields]
     first = min((ids.index(k) for k in errors if k in ids), default=0)
     if ids[first] == "attachments" and "message" in ids:
@@ -258,19 +281,66 @@ def reask_after_refusal(ctx: Ctx, state: ChatState, errors: dict) -> None:
     ask(ctx, state)
 
 
-def topic_gone(ctx: Ctx, state: ChatState) -> None:
-    flow = state.creating
-    ctx.say(ctx.t("topic_gone", topic=flow.form.topic_title if flow and flow.form else ""))
-    start(ctx, state)
+# --- a reload in the middle of the flow -----------------------------------------------------
 
 
-def check_topic(ctx: Ctx, state: ChatState) -> bool:
-    """False (after restarting politely) when a reload removed the topic this conversation is filling in.
+def follow_reload(ctx: Ctx, state: ChatState) -> bool:
+    """At every step: is the topic still offered here, with the fields the answers were given to?
 
-    A topic merely taken off Telegram is noticed by the engine when the ticket is created (same reply then).
+    A lost topic is said at once and the closest ones offered (its answers kept for the next); changed fields are
+    said and asked again where the answer no longer fits. False when that answered this update (do not go on).
     """
     flow = state.creating
-    if flow is not None and flow.form is not None and flow.form.availability(ctx.catalog) is Availability.GONE:
-        topic_gone(ctx, state)
+    if flow is None or flow.form is None:
+        return True
+    availability = flow.form.availability(ctx.catalog)
+    if availability in (Availability.GONE, Availability.UNAVAILABLE):
+        topic_lost(ctx, state, availability)
         return False
-    return True
+    if availability is Availability.CURRENT or flow.step != "field":
+        return True
+    rebase = flow.form.rebased(ctx.catalog)
+    return True if rebase is None else _move_onto(ctx, state, rebase)
+
+
+def _move_onto(ctx: Ctx, state: ChatState, rebase: Rebase) -> bool:
+    """Go on with the running form. The question being asked, if still there as it was, takes this update's answer
+    (questions now due before it come next); otherwise the first question due is asked now."""
+    flow = state.creating
+    asked = flow.form.fields[flow.index].id
+    flow.form = rebase.session
+    for field in rebase.removed:
+        ctx.say(ctx.t("field_removed", field=field.label))
+    for field in rebase.refused:
+        ctx.say(ctx.t("field_changed", field=field.label))
+    same = next((s for s in flow.form.steps() if s.id == asked), None)
+    if same is not None and asked not in rebase.changed and asked not in flow.form.done:
+        flow.index = same.index
+        return True
+    advance(ctx, state)
+    return False
+
+
+def topic_lost(ctx: Ctx, state: ChatState, availability: Availability) -> None:
+    """The topic was removed or taken off Telegram: say so, keep the answers, offer the closest topics."""
+    flow, lost = state.creating, state.creating.form
+    ctx.say(ctx.t("topic_gone" if availability is Availability.GONE else "topic_unavailable", topic=lost.topic_title))
+    kept = {k: v for k, v in lost.values.items() if k in lost.done}
+    state.flow = Creating(seq=flow.seq, text=flow.text, files=flow.files, kept=kept)
+    offer_instead(ctx, state, lost)
+
+
+def offer_instead(ctx: Ctx, state: ChatState, lost: FormSession) -> None:
+    """Topics found by the lost one's title in its category, else that category's topics, else any found, else
+    the category list."""
+    category_id = lost.topic_key.split("/", 1)[0]
+    found = [s.topic for s in suggest(ctx.catalog, lost.topic_title, CHANNEL, limit=5) if s.topic.key != lost.topic_key]
+    near = [t for t in found if t.category_id == category_id]
+    category = ctx.catalog.category(category_id)
+    if near:
+        return offer_topics(ctx, state, near)
+    if category is not None and category.topics_for(CHANNEL):
+        return show_topics(ctx, state, category_id)
+    if found:
+        return offer_topics(ctx, state, found)
+    show_categories(ctx, state, 0)

@@ -1,4 +1,6 @@
-"""Each Telegram update_id counts once: claimed in the database before it is handled (at most once)."""
+"""Each Telegram update_id counts once: claimed in the database before it is handled (at most once).
+
+A claim handed back (`release_updates`) makes the update count again: the bot stopped before handling it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,6 +20,29 @@ def claim_update(db, binding: str, update_id: int) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def claim_updates(db, binding: str, update_ids: list[int]) -> set[int]:
+    """Claim a getUpdates batch in one transaction; returns the ids not handled before (the ones to handle)."""
+    if not update_ids:
+        return set()
+    try:
+        with db.atomic():
+            seen = {row.update_id for row in ProcessedUpdate.select(ProcessedUpdate.update_id).where(
+                (ProcessedUpdate.binding == binding) & ProcessedUpdate.update_id.in_(update_ids))}
+            fresh = [i for i in dict.fromkeys(update_ids) if i not in seen]
+            if fresh:
+                ProcessedUpdate.insert_many([{"binding": binding, "update_id": i} for i in fresh]).execute()
+        return set(fresh)
+    except IntegrityError:  # another process claimed one of them meanwhile: claim one by one
+        return {i for i in update_ids if claim_update(db, binding, i)}
+
+
+def release_updates(binding: str, update_ids: list[int]) -> None:
+    """Hand claimed updates back: they were not handled, and Telegram delivers them again (not confirmed)."""
+    if update_ids:
+        ProcessedUpdate.delete().where((ProcessedUpdate.binding == binding)
+                                       & ProcessedUpdate.update_id.in_(update_ids)).execute()
 
 
 def prune_processed(now: datetime | None = None) -> int:

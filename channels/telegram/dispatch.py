@@ -9,6 +9,7 @@ from telebot import types
 from engine import accounts
 
 from channels.telegram import conversation, state as state_store
+from channels.telegram.albums import AlbumCollector
 from channels.telegram.bindings import BotBindings
 from channels.telegram.chat_lock import chat_lock
 from channels.telegram.events import Ctx, FileRef, Incoming, Reply
@@ -25,6 +26,8 @@ class Dispatcher:
         self.bindings = bindings
         self.replies = replies
         self.fetch = fetch
+        self.albums = AlbumCollector(lambda chat_id, reply: self.replies.deliver([reply], chat_id, None),
+                                     lambda locale, key, **params: rt.catalog.text(locale, "telegram", key, **params))
 
     def on_message(self, message: types.Message) -> None:
         self.run(message.chat, message.from_user, incoming_of(message), None)
@@ -38,6 +41,7 @@ class Dispatcher:
         """Handle under the chat's lock; a failing step tells the user and keeps the state as it was."""
         primary = self.bindings.primary
         ctx = None
+        self.albums.flush_chat(chat.id, keep_group=incoming.file.media_group_id if incoming.file else None)
         try:
             with chat_lock(self.rt.redis, primary, chat.id):
                 state = state_store.load(primary, chat.id, self.rt.catalog)
@@ -50,6 +54,8 @@ class Dispatcher:
                 else:
                     state_store.save(primary, chat.id, state)
             self.replies.deliver(ctx.replies, chat.id, call)
+            if ctx.album is not None:
+                self.albums.add(chat.id, ctx.locale, ctx.album)
         finally:
             if call is not None:
                 self.replies.answer_callback(call, ctx.replies if ctx else [])

@@ -29,6 +29,17 @@ class Incoming:
     file: FileRef | None = None
 
 
+@dataclass(frozen=True)
+class AlbumPart:
+    """What became of one file of an album (a media group): summed up with its siblings in one reply."""
+
+    group_id: str
+    refusal: str | None  # why the file was not added, as the user reads it; None when added
+    count: int  # files collected so far, after this one
+    max_files: int
+    buttons: list | None = None
+
+
 @dataclass
 class Reply:
     """A message to send; edit=True replaces the message whose button was pressed."""
@@ -56,6 +67,7 @@ class Ctx:
     serves_tickets: bool  # the support role: tickets; otherwise notifications only
     fetch: Callable[[FileRef], bytes]  # downloads a file from the Bot API
     replies: list[Reply] = field(default_factory=list)
+    album: AlbumPart | None = None  # set instead of a reply when the file came in an album
 
     @property
     def catalog(self) -> Catalog:
@@ -66,6 +78,13 @@ class Ctx:
 
     def say(self, text: str, buttons: list | None = None, edit: bool = False) -> None:
         self.replies.append(Reply(text, buttons, edit))
+
+    def file_reply(self, ref: FileRef, refusal: str | None, count: int, max_files: int, buttons: list) -> None:
+        """What became of a file: said at once, or for a file of an album kept for the album's one summary."""
+        if ref.media_group_id:
+            self.album = AlbumPart(ref.media_group_id, refusal, count, max_files, buttons)
+        else:
+            self.say(refusal or self.t("file_added", name=ref.name, count=count, max_files=max_files), buttons)
 
     def alert(self, text: str) -> None:
         self.replies.append(Reply("", alert=text))

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Mapping
 
+from peewee import Value
+
 from engine.catalog import Catalog
 from engine.errors import FormSessionInvalid
 from engine.form_session import FormSession
 from engine.store.models import BotConversation
+from engine.store.prepared import PreparedSelect, PreparedWrite
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class Creating(Collecting):
     category: str | None = None
     form: FormSession | None = None
     index: int = -1  # the form step being asked
+    kept: dict = field(default_factory=dict)  # answers of a topic a reload took away, for the next topic chosen
 
 
 @dataclass(kw_only=True)
@@ -73,6 +77,7 @@ class ChatState:
     """What the chat is doing: nothing (idle), creating a ticket, or replying to one."""
 
     flow: Creating | Replying | None = None
+    stored: dict = field(default_factory=dict, compare=False, repr=False)  # as loaded: an unchanged state is not written
 
     def __bool__(self) -> bool:
         return self.flow is not None
@@ -101,6 +106,8 @@ class ChatState:
             data["category"] = flow.category
         if flow.form is not None:
             data["form"] = flow.form.to_dict()
+        if flow.kept:
+            data["kept"] = dict(flow.kept)
         return data
 
     @classmethod
@@ -122,7 +129,7 @@ class ChatState:
                 raise ValueError("a field step without its form")
             return cls(Creating(conv=str(data["conv"]), step=data["step"], page=int(data.get("page") or 0),
                                 category=_opt_str(data.get("category")), form=form, index=int(data.get("index", -1)),
-                                **common))
+                                kept=dict(data.get("kept") or {}), **common))
         except (KeyError, TypeError, ValueError, AttributeError, FormSessionInvalid) as exc:
             raise StateInvalid(str(exc)) from None
 
@@ -144,21 +151,33 @@ def _opt_str(value: object) -> str | None:
 
 def load(binding: str, chat_id: int, catalog: Catalog | None = None) -> ChatState:
     """The chat's state; a row that cannot be read back (corrupt, unknown layout) is logged and the chat starts idle."""
-    row = BotConversation.get_or_none((BotConversation.binding == binding) & (BotConversation.chat_id == chat_id))
+    row = _LOAD.first(binding, int(chat_id))
     if row is None:
         return ChatState()
+    stored = row.state
     try:
-        return ChatState.from_dict(row.state, catalog)
+        state = ChatState.from_dict(stored, catalog)
     except StateInvalid as exc:
         log.warning("telegram %s: state of chat %s unreadable (%s); starting idle", binding, chat_id, exc)
-        return ChatState()
+        return ChatState(stored={"unreadable": True})
+    state.stored = stored
+    return state
+
+
+_LOAD = PreparedSelect(lambda binding, chat_id: BotConversation.select(BotConversation.state).where(
+    (BotConversation.binding == binding) & (BotConversation.chat_id == chat_id)), arity=2)
+_SAVE = PreparedWrite(lambda binding, chat_id, state, at: BotConversation.insert(
+    binding=binding, chat_id=chat_id, state=Value(state, converter=False), updated_at=Value(at, converter=False),
+).on_conflict(conflict_target=[BotConversation.binding, BotConversation.chat_id], update={
+    BotConversation.state: Value(state, converter=False), BotConversation.updated_at: Value(at, converter=False)}),
+    arity=4)
 
 
 def save(binding: str, chat_id: int, state: ChatState) -> None:
-    """Upsert the chat's state (idle is stored as {})."""
+    """Upsert the chat's state (idle is stored as {}) unless it is as it was loaded."""
     data = state.to_dict()
-    now = datetime.now(timezone.utc)
-    BotConversation.insert(binding=binding, chat_id=chat_id, state=data, updated_at=now).on_conflict(
-        conflict_target=[BotConversation.binding, BotConversation.chat_id],
-        update={BotConversation.state: data, BotConversation.updated_at: now},
-    ).execute()
+    if data == state.stored:
+        return
+    value = BotConversation.state.db_value(data)
+    now = BotConversation.updated_at.db_value(datetime.now(timezone.utc))
+    _SAVE.execute(binding, int(chat_id), value, now)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine import tickets
-from engine.errors import NotFound, TransitionRefused, ValidationFailed
+from engine.errors import NotFound, StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.form_session import reply_fields
 from engine.ticket_states import ARCHIVED
 
@@ -79,8 +79,7 @@ def on_file(ctx: Ctx, state: ChatState, ref, caption: str) -> None:
     if caption:
         collect.add_text(ctx, flow, caption, body_field)
     refusal = collect.add_file(ctx, flow, ref, files_field)
-    text = refusal or ctx.t("file_added", name=ref.name, count=len(flow.files), max_files=files_field.max_files)
-    ctx.say(text, _reply_rows(ctx, flow))
+    ctx.file_reply(ref, refusal, len(flow.files), files_field.max_files, _reply_rows(ctx, flow))
 
 
 def finish_reply(ctx: Ctx, state: ChatState) -> None:
@@ -92,6 +91,8 @@ def finish_reply(ctx: Ctx, state: ChatState) -> None:
         tickets.add_reply(ctx.rt, ticket, ctx.user, flow.text, collect.uploads(ctx, flow), CHANNEL)
     except ValidationFailed as failed:
         return ctx.say("\n".join(failed.errors.values()), _reply_rows(ctx, flow))
+    except StorageUnavailable:  # nothing was added; the text and files (by file_id) stay for another Finish
+        return ctx.say(ctx.t("storage_unavailable"), _reply_rows(ctx, flow))
     except TransitionRefused as refused:
         state.clear()
         return ctx.say(str(refused))

@@ -135,7 +135,7 @@ class Message(BaseModel):
 
 
 class Attachment(BaseModel):
-    """A stored file; content lives under data_dir/attachments/<sha256[:2]>/<sha256>."""
+    """A stored file; its content is in the attachment store (engine.blobstore) under `sha256`."""
 
     id = AutoField()
     ticket = ForeignKeyField(Ticket, backref="attachments", on_delete="CASCADE")

@@ -1,5 +1,5 @@
-"""SELECTs on hot paths whose SQL is built once per database dialect: peewee spends far longer composing a query
-than SQLite spends running it."""
+"""SELECTs and writes on hot paths whose SQL is built once per database dialect: peewee spends far longer composing
+a query than SQLite spends running it."""
 from __future__ import annotations
 
 import threading
@@ -16,6 +16,8 @@ class PreparedSelect:
     Values go to the driver as given (no field conversion): pass what the column stores (str, int). Rows come back as
     the query would return them (models with their joined models), through the query's own cursor wrapper.
     """
+
+    markers_repeat = False  # whether a marker may stand in more than one place
 
     def __init__(self, build: Callable[..., SelectQuery], arity: int):
         self.build, self.arity = build, arity
@@ -39,11 +41,25 @@ class PreparedSelect:
         query = self.build(*markers).bind(db)
         sql, params = query.sql()
         slots = [_Slot(markers.index(p)) if p in markers else p for p in params]
-        if sorted(s for s in slots if isinstance(s, _Slot)) != list(range(self.arity)):
+        used = [s for s in slots if isinstance(s, _Slot)]
+        if set(used) != set(range(self.arity)) or (not self.markers_repeat and len(used) != self.arity):
             raise ValueError("every marker must appear exactly once among the query's parameters")
         with self._lock:
             self._compiled[type(db)] = (query, sql, slots)
         return query, sql, slots
+
+
+class PreparedWrite(PreparedSelect):
+    """An INSERT/UPDATE built once per dialect; `execute(*values)` runs it. A marker may stand in several places (an
+    upsert's update part). Wrap the marker of a field that converts its value (JSON, datetimes) in
+    `Value(marker, converter=False)` and pass the value as the column stores it (`Field.db_value`)."""
+
+    markers_repeat = True
+
+    def execute(self, *values) -> None:
+        db = database.obj
+        _, sql, slots = self._compiled.get(type(db)) or self._compile(db)
+        db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
 
 
 class _Slot(int):

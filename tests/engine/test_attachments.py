@@ -1,11 +1,13 @@
-"""Attachments: names sanitized for display, types decided by content, files stored under their hash."""
+"""Attachments: names sanitized for display, types decided by content, files stored under their hash (local store)."""
 from __future__ import annotations
 
 import os
 
 import pytest
 
-from engine.attachments import attachment_path, blob_path, detect_type, is_text, sanitize_filename, store_blob
+from engine.attachments import detect_type, is_text, sanitize_filename
+from engine.blobstore import LocalBlobStore
+from engine.errors import BlobNotFound
 from tests.engine.samples import EXE, PDF, PNG
 
 LONG_UNICODE = "отчёт-" * 50 + ".pdf"  # 304 characters
@@ -74,23 +76,25 @@ def test_text_is_told_from_binary(data, text):
 
 
 def test_blob_is_stored_under_its_hash_atomically(settings):
-    sha = store_blob(settings, PNG)
-    path = blob_path(settings, sha)
+    store = LocalBlobStore(settings.attachments_dir)
+    sha = store.put(PNG)
+    path = store.path(sha)
     assert path.read_bytes() == PNG
     assert path.parent.parent == settings.attachments_dir and path.name == sha and path.parent.name == sha[:2]
-    assert store_blob(settings, PNG) == sha  # idempotent: the same content is one file
+    assert store.put(PNG) == sha  # idempotent: the same content is one file
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_attachment_path_refuses_anything_but_a_digest(settings):
-    class Row:
-        sha256 = "../../etc/passwd"
-    with pytest.raises(ValueError):
-        attachment_path(settings, Row())
+def test_blob_keys_are_only_digests(settings):
+    store = LocalBlobStore(settings.attachments_dir)
+    with pytest.raises(BlobNotFound):
+        store.open("../../etc/passwd")
+    assert not store.exists("../../etc/passwd")
 
 
 def test_blob_store_is_outside_any_web_root(settings):
     """Files live under the data folder, never under web/static."""
-    sha = store_blob(settings, PDF)
-    assert "static" not in blob_path(settings, sha).parts
-    assert os.path.commonpath([blob_path(settings, sha), settings.data_dir]) == str(settings.data_dir)
+    store = LocalBlobStore(settings.attachments_dir)
+    sha = store.put(PDF)
+    assert "static" not in store.path(sha).parts
+    assert os.path.commonpath([store.path(sha), settings.data_dir]) == str(settings.data_dir)

@@ -145,3 +145,30 @@ def test_a_reload_is_noticed(catalog, config_dir):
     category.write_text(category.read_text(encoding="utf-8").replace("id: every-type", "id: renamed"), encoding="utf-8")
     assert session.availability(load_catalog(config_dir)) is Availability.GONE
     assert session.rebuilt(load_catalog(config_dir)) is None
+
+
+
+
+def test_rebased_keeps_what_still_applies_and_names_what_changed(catalog, config_dir):
+    """A reload removing one answered field and tightening another: the session moves onto the new form."""
+    session = FormSession.start(catalog, catalog.topic("billing/every-type"), "telegram")
+    session.answer("title", "abcd")
+    session.answer("notes", "note")
+    session.answer("amount", "500")
+    form = config_dir / "forms" / "every-type.yaml"
+    source = form.read_text(encoding="utf-8")
+    source = source.replace("  - id: notes\n    label: Текст\n    type: text\n    max_length: 100\n", "")
+    form.write_text(source.replace("    max: 1000\n", "    max: 100\n"), encoding="utf-8")
+    rebase = session.rebased(load_catalog(config_dir))
+    assert [f.id for f in rebase.removed] == ["notes"]
+    assert [f.id for f in rebase.refused] == ["amount"] and rebase.changed == {"amount"}
+    assert rebase.session.values == {"title": "abcd"} and rebase.session.done == ["title"]
+
+
+def test_rebased_is_none_when_only_wording_changed(catalog, config_dir):
+    session = FormSession.start(catalog, catalog.topic("billing/every-type"), "telegram")
+    session.answer("title", "abcd")
+    form = config_dir / "forms" / "every-type.yaml"
+    form.write_text(form.read_text(encoding="utf-8").replace("label: Строка", "label: Новая подпись"), encoding="utf-8")
+    assert session.rebased(load_catalog(config_dir)) is None
+    assert session.field("title").label == "Строка"

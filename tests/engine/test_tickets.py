@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine import tickets
-from engine.attachments import Upload, attachment_path
+from engine.attachments import Upload
 from engine.catalog import load_catalog
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from engine.store.models import Attachment, AuditLog, Delivery, Message, Notification, Ticket, TicketEvent
@@ -33,7 +33,7 @@ def test_create_stores_everything_in_one_go(rt, customer):
     assert (message.author_kind, message.body) == ("customer", "С утра 502")
     [attachment] = Attachment.select().where(Attachment.ticket == ticket)
     assert (attachment.original_name, attachment.content_type, attachment.message_id) == ("screen.png", "image/png", message.id)
-    assert attachment_path(rt.settings, attachment).read_bytes() == PNG
+    assert rt.blobs.read(attachment.sha256) == PNG
     assert [(e.old, e.new) for e in TicketEvent.select().where(TicketEvent.ticket == ticket)] == [(None, "new")]
     assert outbox(ticket) == [("ticket_created", {"ticket_number": 1001, "subject": "Сайт не открывается"})]
     assert [d.target for d in Delivery.select()] == ["customer@example.com"]

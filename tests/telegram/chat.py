@@ -52,6 +52,15 @@ class Chat:
         self._wait()
         return self
 
+    @classmethod
+    def linked(cls, rt, api: FakeBotAPI, token: str, chat_id: int, email: str) -> "Chat":
+        """A new customer whose private chat is linked to the support bot by /start with a link token."""
+        from engine import accounts
+
+        customer = accounts.create_user(email, "secret-password-1")
+        chat = cls(api, token, chat_id)
+        return chat.send(f"/start {accounts.issue_link_token(rt, customer, 'support_bot')}")
+
     @property
     def messages(self) -> list[dict]:
         return self.api.sent_to(self.chat_id, self.token)

@@ -47,7 +47,7 @@ class Failure:
     """A programmed failure: the next `times` matching calls fail this way."""
 
     method: str
-    kind: str  # "429" | "403" | "400" | "5xx" | "timeout"
+    kind: str  # "429" | "403" | "400" | "5xx" | "timeout" | "slow" (answered normally after `delay` s)
     times: int
     chat_id: int | None
     token: str | None
@@ -385,6 +385,9 @@ class FakeBotAPI(BotMethods):
         if failure.kind == "timeout":
             self._stopping.wait(failure.delay)
             raise _Drop()
+        if failure.kind == "slow":
+            self._stopping.wait(failure.delay)
+            return
         raise ValueError(f"unknown failure kind {failure.kind}")
 
     @staticmethod

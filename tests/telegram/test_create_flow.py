@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from engine import accounts
 from engine.store.models import BotConversation, Ticket
 from tests.telegram.chat import Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
@@ -14,10 +13,7 @@ CHAT = 5005
 @pytest.fixture
 def chat(rt, fake_api, bots):
     """A linked customer in a private chat with the support bot."""
-    customer = accounts.create_user("c@example.com", "secret-password-1")
-    chat = Chat(fake_api, SUPPORT_TOKEN, CHAT)
-    chat.send(f"/start {accounts.issue_link_token(rt, customer, 'support_bot')}")
-    return chat
+    return Chat.linked(rt, fake_api, SUPPORT_TOKEN, CHAT, "c@example.com")
 
 
 def open_chat_problem(chat: Chat) -> None:

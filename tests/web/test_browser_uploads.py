@@ -6,6 +6,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from engine.blobstore.s3 import S3BlobStore
+from engine.store.models import Ticket
+from tests.storage.moto import CREDENTIALS, free_port
 from tests.web.conftest import LiveServer
 from tests.web.helpers import PNG, TOPIC_URL
 from tests.web.test_browser import _signed_in, shot
@@ -103,3 +106,17 @@ def test_chosen_files_survive_a_validation_error(open_form):
     page.get_by_role("button", name="Создать").click()
     expect(page).to_have_url(re.compile(r"/tickets/\d+$"))
     expect(page.locator(".files")).to_contain_text("screen.png")
+
+
+def test_unreachable_storage_leaves_the_form_as_typed_with_a_clear_message(rt, open_form):
+    """The attachment store cannot be reached: 503, swapped in by htmx, the typed values there, no ticket."""
+    nowhere = {**CREDENTIALS, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    rt.__dict__["blobs"] = S3BlobStore.from_env("gone", "", nowhere)  # replaces the cached property's value
+    page = open_form()
+    type_the_form(page)
+    page.locator("#f-attachments").set_input_files([{"name": "screen.png", "mimeType": "image/png", "buffer": PNG}])
+    page.get_by_role("button", name="Создать").click()
+    expect(page.get_by_role("alert").filter(has_text="Не удалось сохранить файлы")).to_be_visible()
+    shot(page, "13-storage-unavailable")
+    expect_typed_text_kept(page)
+    assert Ticket.select().count() == 0

@@ -133,8 +133,7 @@ def test_downloads_are_attachments_with_nosniff(rt, as_role, users, name, conten
     if sent_type == "image/png" or any(t in field_types for t in ("text/html", "image/svg+xml", ".html", ".svg")):
         tickets.add_reply(rt, ticket, agent, "файл", [Upload(name, content)], "web")
     else:
-        from engine.attachments import store_blob
-        sha = store_blob(rt.settings, content)
+        sha = rt.blobs.put(content)
         Attachment.create(ticket=ticket, sha256=sha, original_name=name, content_type="text/html" if name.endswith("html") else "image/svg+xml", size=len(content))
     attachment = Attachment.select().where(Attachment.ticket == ticket).order_by(Attachment.id.desc()).get()
     for client, url in ((as_role("customer"), f"/tickets/{ticket.number}/files/{attachment.id}"),

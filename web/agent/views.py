@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 
 from engine import canned_replies, notes, tickets
-from engine.errors import TransitionRefused, ValidationFailed
+from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent.blueprint import bp
 from web.auth import staff_required
-from web.context import catalog, current_user, runtime
+from web.context import catalog, current_user, runtime, t
 from web.conversation import poll_response
 from web.downloads import send_attachment
 from web.uploads import uploads_from
@@ -58,6 +58,8 @@ def reply(number):
     body = request.form.get("message", "")
     try:
         tickets.add_reply(runtime(), found, current_user(), body, uploads_from("attachments"), CHANNEL)
+    except StorageUnavailable:  # nothing was added; the typed text comes back
+        return _render_ticket(found, errors={"attachments": t("files_not_saved")}, body=body), 503
     except ValidationFailed as exc:
         return _render_ticket(found, errors=exc.errors, body=body), 422
     except TransitionRefused as exc:

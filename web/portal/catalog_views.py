@@ -1,13 +1,14 @@
 """Home with categories and the "don't know what to pick" search, category and topic pages, ticket creation."""
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 
 from flask import abort, redirect, render_template, request, session, url_for
 
 from engine import search, tickets
-from engine.errors import ValidationFailed
+from engine.errors import StorageUnavailable, ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
 from web import pending
@@ -17,6 +18,7 @@ from web.context import catalog, current_user, locale, runtime
 from web.portal.blueprint import bp
 from web.uploads import uploads_from
 
+log = logging.getLogger(__name__)
 CHANNEL = "web"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PHRASE = 200
@@ -58,11 +60,14 @@ def topic(category_id: str, topic_id: str):
     form = _session(current, request.form)
     sid, wanted = session.get("sid"), request.form.getlist(pending.KEPT_FIELD)
     files = [f for f in form.fields if f.type == "attachments"]
-    # Files kept from an earlier failed attempt come first, then the ones chosen now.
-    uploads = {f.id: pending.take(sid, _scope(current, f), wanted) + uploads_from(f.id) for f in files}
     try:
+        # Files kept from an earlier failed attempt come first, then the ones chosen now.
+        uploads = {f.id: pending.take(sid, _scope(current, f), wanted) + uploads_from(f.id) for f in files}
         ticket = tickets.create_ticket(runtime(), current_user(), current.key, form.values, uploads, CHANNEL,
                                        idempotency_key=key, locale=locale())
+    except StorageUnavailable as exc:  # no ticket was created; the typed values come back, files kept before stay
+        log.warning("ticket not created, attachment storage unavailable: %s", exc)
+        return _render_topic(current, form, {}, key or secrets.token_urlsafe(18), notice="files_not_saved"), 503
     except ValidationFailed as exc:
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
@@ -115,11 +120,11 @@ def _scope(current, field) -> str:
     return f"{current.key}#{field.id}"
 
 
-def _render_topic(current, form: FormSession, errors, key):
+def _render_topic(current, form: FormSession, errors, key, notice=None):
     sid = session.get("sid")
     kept = {f.id: pending.kept_files(sid, _scope(current, f)) for f in form.fields if f.type == "attachments"}
     fields = topic_fields(current, form, errors, kept, lambda: render_template(
         "portal/_topic_fields.html", topic=current, form=form, values=form.values, errors=errors, kept=kept,
         hidden=form.hidden_ids(), params=_params(form)))
     return render_template("portal/topic.html", topic=current, category=catalog().category(current.category_id),
-                           errors=errors, idempotency_key=key, fields=fields)
+                           errors=errors, idempotency_key=key, fields=fields, notice=notice)

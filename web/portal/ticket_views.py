@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 
 from engine import tickets
-from engine.errors import TransitionRefused, ValidationFailed
+from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
 from web.auth import login_required
 from web import pending
-from web.context import current_user, reply_files, runtime
+from web.context import current_user, reply_files, runtime, t
 from web.conversation import poll_response
 from web.downloads import send_attachment
 from web.portal.blueprint import bp
@@ -49,10 +49,13 @@ def messages(number):
 def reply(number):
     found = tickets.customer_ticket(current_user(), number)
     sid, scope = session.get("sid"), _scope(found)
-    # Files kept from an earlier failed attempt come first, then the ones chosen now.
-    uploads = pending.take(sid, scope, request.form.getlist(pending.KEPT_FIELD)) + uploads_from("attachments")
     try:
+        # Files kept from an earlier failed attempt come first, then the ones chosen now.
+        uploads = pending.take(sid, scope, request.form.getlist(pending.KEPT_FIELD)) + uploads_from("attachments")
         tickets.add_reply(runtime(), found, current_user(), request.form.get("message", ""), uploads, CHANNEL)
+    except StorageUnavailable:  # nothing was added; the typed text comes back, files kept before stay
+        body = request.form.get("message", "")
+        return _render_ticket(found, errors={"attachments": t("files_not_saved")}, body=body), 503
     except ValidationFailed as exc:
         pending.keep(sid, scope, reply_files(), uploads)  # not to be chosen again
         return _render_ticket(found, errors=exc.errors, body=request.form.get("message", "")), 422

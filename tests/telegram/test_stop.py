@@ -1,0 +1,25 @@
+"""A stop waits a moment for the updates in hand; one still running then is handed back to Telegram."""
+from __future__ import annotations
+
+import logging
+
+from channels.telegram.runner import BotRunner, apps_for
+from engine.store.models import ProcessedUpdate
+from tests.telegram.conftest import SUPPORT_TOKEN
+
+CHAT = 9009
+
+
+def test_an_update_still_running_after_the_grace_is_handed_back(rt, fake_api, caplog):
+    runner = BotRunner(rt, apps_for(rt), poll_timeout=1)
+    runner.prepare()
+    runner.start()
+    fake_api.fail("sendMessage", "slow", chat_id=CHAT, delay=3.0)
+    update = fake_api.user_text(SUPPORT_TOKEN, CHAT, "/help")
+    fake_api.wait_for(lambda: [c for c in fake_api.calls_of("sendMessage") if c.params.get("chat_id") == str(CHAT)])
+    with caplog.at_level(logging.WARNING):
+        runner.stop(grace=0.2)
+    assert not ProcessedUpdate.select().where(ProcessedUpdate.update_id == update).exists()  # claim released
+    assert fake_api.bots[SUPPORT_TOKEN].confirmed <= update  # never confirmed: Telegram delivers it again
+    assert f"stopped during updates [{update}]; handed back" in caplog.text
+    fake_api.interrupt_polls()
