@@ -16,6 +16,7 @@ from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
 from engine.ratelimit import RateLimiter
 from engine.senders import Outgoing, sender_for
+from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.models import Delivery, Notification, User
 
 log = logging.getLogger(__name__)
@@ -181,16 +182,21 @@ def _fail(rt, row: Delivery, attempt: int, error: str, refused: bool = False) ->
     return "failed"
 
 
-def failed_deliveries(limit: int = 100) -> list[Delivery]:
-    """Final failures and skipped rows, newest first, with their notification and user (the admin page lists them)."""
-    query = (
-        Delivery.select(Delivery, Notification, User)
-        .join(Notification).join(User)
-        .where(Delivery.status.in_(UNDELIVERED))
-        .order_by(Delivery.id.desc())
-        .limit(limit)
-    )
-    return list(query)
+NEWEST_FIRST = Keyset((Delivery.id,), descending=True)  # index delivery (status, id), one range per status
+
+
+def failed_delivery_page(after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """Final failures and skipped rows, newest first, with their notification and user joined (the admin page)."""
+    query = Delivery.select(Delivery, Notification, User).join(Notification).join(User)
+    query = query.where(Delivery.status.in_(UNDELIVERED))
+    return paginate(query, NEWEST_FIRST, after, before, size,
+                    groups=[[Delivery.status == s for s in UNDELIVERED]],
+                    counted=Delivery.select().where(Delivery.status.in_(UNDELIVERED)))
+
+
+def failed_deliveries(limit: int = PAGE_SIZE) -> list[Delivery]:
+    """The newest `limit` failed and skipped deliveries (see failed_delivery_page)."""
+    return failed_delivery_page(size=limit).rows
 
 
 def retry_delivery(rt, delivery_id: int) -> None:

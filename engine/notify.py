@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from peewee import chunked
+from peewee import JOIN, chunked
 
 from engine.catalog import Catalog
 from engine.channel_registry import registry
 from engine.enqueue import enqueue_delivery_rows
-from engine.store.models import Delivery, Notification, NotificationPreference, User
+from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
+from engine.store.models import Delivery, Notification, NotificationPreference, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +93,30 @@ def enqueue_deliveries(rt, notification_ids) -> int:
     return count
 
 
-def user_notifications(user: User, limit: int = 50) -> list[Notification]:
-    """The in-app list (web channel), newest first."""
-    query = Notification.select().where((Notification.user == user) & Notification.in_app)
-    return list(query.order_by(Notification.id.desc()).limit(limit))
+# Ordered by (user, id), not id alone: PostgreSQL then walks notification_in_app_user_id_id instead of scanning the
+# primary key backwards past every newer row of other users (98,000 rows for an early customer at 100k tickets).
+NEWEST_FIRST = Keyset((Notification.user, Notification.id), descending=True)
+
+
+def user_notification_page(user: User, after: str | None = None, before: str | None = None,
+                           size: int = PAGE_SIZE) -> Page:
+    """A page of the in-app list (web channel), newest first, with its total; each row's ticket joined in."""
+    where = (Notification.user == user) & Notification.in_app
+    query = Notification.select(Notification, Ticket).join(Ticket, JOIN.LEFT_OUTER).where(where)
+    return paginate(query, NEWEST_FIRST, after, before, size,
+                    counted=Notification.select().where(where))
+
+
+def user_notifications(user: User, limit: int = PAGE_SIZE) -> list[Notification]:
+    """The newest `limit` rows of the in-app list."""
+    return user_notification_page(user, size=limit).rows
 
 
 def unread_count(user: User) -> int:
-    query = Notification.select().where((Notification.user == user) & Notification.in_app & Notification.read_at.is_null())
+    """The unread badge's number: the single query behind it (a cache in front must invalidate on notify and
+    mark_read). One range of the partial index notification_unread_user_id (unread in-app rows only: counted from the
+    index alone)."""
+    query = Notification.select().where((Notification.user == user) & Notification.read_at.is_null() & Notification.in_app)
     return query.count()
 
 

@@ -1,11 +1,18 @@
 """Read side of tickets: what a customer or an agent may see, and how a ticket renders from its snapshot."""
 from __future__ import annotations
 
-from peewee import Case, prefetch
+from peewee import JOIN, fn, prefetch
 
 from engine.errors import NotFound, PermissionDenied
+from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.models import Attachment, Message, Ticket, User
 from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAITING_SUPPORT
+
+# Sort keys, each served by an index of migration 6 (engine/store/models.py declares them).
+MY_TICKETS = Keyset((Ticket.updated_at, Ticket.id), descending=True)  # ticket (customer, status, updated_at, id)
+MY_ARCHIVE = Keyset((Ticket.closed_at, Ticket.id), descending=True)  # ticket (customer, status, closed_at, id)
+QUEUE = Keyset((Ticket.updated_at, Ticket.id))  # per priority and status, oldest first: ticket (status, priority, ...)
+CONVERSATION_PAGE = 30  # messages a ticket page shows first; earlier ones load on demand
 
 
 def require_staff(user: User) -> None:
@@ -50,46 +57,91 @@ def customer_ticket(customer: User, number) -> Ticket:
     return ticket
 
 
-def customer_tickets(customer: User, active: bool = True) -> list[Ticket]:
-    """The customer's open tickets (active=True) or the archive, most recently updated first."""
-    if active:
-        query = Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(ACTIVE_STATUSES))
-        return list(query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
-    query = Ticket.select().where((Ticket.customer == customer) & (Ticket.status == ARCHIVED))
-    return list(query.order_by(Ticket.closed_at.desc(), Ticket.id.desc()))
+def customer_ticket_page(customer: User, active: bool = True, after: str | None = None, before: str | None = None,
+                         size: int = PAGE_SIZE) -> Page:
+    """A page of the customer's open tickets (active=True, most recently updated first) or of the archive (newest
+    closed first); `after`/`before` are the cursors of the page's next/previous links."""
+    statuses = ACTIVE_STATUSES if active else (ARCHIVED,)
+    keyset = MY_TICKETS if active else MY_ARCHIVE
+    query = Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(statuses))
+    return paginate(query, keyset, after, before, size,
+                    groups=[[Ticket.status == s for s in statuses]])
+
+
+def customer_tickets(customer: User, active: bool = True, limit: int = PAGE_SIZE) -> list[Ticket]:
+    """The first `limit` of the customer's open tickets or of the archive, in the order of customer_ticket_page."""
+    return customer_ticket_page(customer, active, size=limit).rows
 
 
 def staff_ticket(staff: User, number) -> Ticket:
     """Any ticket by number, for agents and admins."""
     require_staff(staff)
     value = _number(number)
-    ticket = Ticket.get_or_none(Ticket.number == value) if value else None
+    ticket = Ticket.select(Ticket, User).join(User).where(Ticket.number == value).get_or_none() if value else None
     if ticket is None:
         raise NotFound(f"ticket #{number}")
     return ticket
 
 
-def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), limit: int = 200,
-                  category_id: str = "", topic_id: str = "") -> list[Ticket]:
-    """The agents' queue: tickets in `statuses` (optionally of one category/topic), most urgent then oldest first."""
+def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), category_id: str = "",
+                      topic_id: str = "", after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """The agents' queue: tickets in `statuses` (optionally of one category/topic), most urgent then oldest first, a
+    page at a time with its total; each row's customer is joined in (no query per row)."""
     require_staff(staff)
-    urgency = Case(None, [(Ticket.priority == p, i) for i, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
     where = Ticket.status.in_(statuses)
     if category_id:
         where &= Ticket.category_id == category_id
     if topic_id:
         where &= Ticket.topic_id == topic_id
-    return list(Ticket.select().where(where).order_by(urgency, Ticket.updated_at).limit(limit))
+    query = Ticket.select(Ticket, User).join(User).where(where)
+    groups = [[(Ticket.priority == p) & (Ticket.status == s) for s in statuses] for p in reversed(PRIORITIES)]
+    return paginate(query, QUEUE, after, before, size, groups=groups,
+                    counted=Ticket.select().where(where))
+
+
+def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), limit: int = PAGE_SIZE,
+                  category_id: str = "", topic_id: str = "") -> list[Ticket]:
+    """The first `limit` tickets of the agents' queue (see staff_ticket_page)."""
+    return staff_ticket_page(staff, statuses, category_id, topic_id, size=limit).rows
+
+
+def _with_authors(query):
+    return query.select(Message, User).join(User, JOIN.LEFT_OUTER, on=(Message.author == User.id))
+
+
+def _shown(where, internal: bool):
+    """Staff-only notes stay out of every read unless `internal` (only the agent console passes it)."""
+    return where if internal else where & (Message.internal == False)  # noqa: E712 (SQL)
 
 
 def ticket_messages(ticket: Ticket, internal: bool = False) -> list[Message]:
-    """A ticket's messages, oldest first, with their attachments prefetched; staff-only notes only with `internal`
-    (the agent console): every customer-facing view calls this without it."""
-    where = Message.ticket == ticket
-    if not internal:
-        where &= Message.internal == False  # noqa: E712 (SQL)
-    messages = Message.select().where(where).order_by(Message.created_at, Message.id)
+    """All of a ticket's messages (with `internal`, its staff-only notes too), oldest first, with their authors joined
+    and attachments prefetched."""
+    messages = _with_authors(Message.select()).where(_shown(Message.ticket == ticket, internal)).order_by(Message.id)
     return list(prefetch(messages, Attachment.select().where(Attachment.ticket == ticket)))
+
+
+def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVERSATION_PAGE,
+                    internal: bool = False) -> tuple[list[Message], bool]:
+    """The newest `size` messages (those before message id `before` when given; notes only with `internal`), oldest
+    first, authors joined and attachments prefetched; and whether earlier ones exist. Index: message (ticket_id, id)."""
+    query = _with_authors(Message.select()).where(_shown(Message.ticket == ticket, internal))
+    if before is not None:
+        query = query.where(Message.id < before)
+    page = query.order_by(Message.id.desc()).limit(size + 1)
+    rows = list(prefetch(page, Attachment.select().where(Attachment.ticket == ticket)))
+    return rows[:size][::-1], len(rows) > size
+
+
+def messages_after(ticket: Ticket, after: int, size: int = CONVERSATION_PAGE, internal: bool = False) -> list[Message]:
+    """Up to `size` messages newer than message id `after` (notes only with `internal`), oldest first (what a poll appends)."""
+    query = _with_authors(Message.select()).where(_shown((Message.ticket == ticket) & (Message.id > after), internal))
+    return list(prefetch(query.order_by(Message.id).limit(size), Attachment.select().where(Attachment.ticket == ticket)))
+
+
+def last_message_id(ticket: Ticket, internal: bool = False) -> int:
+    """The newest message id of a ticket (0 for none; notes count only with `internal`): what a poll compares."""
+    return Message.select(fn.MAX(Message.id)).where(_shown(Message.ticket == ticket, internal)).scalar() or 0
 
 
 def ticket_attachment(ticket: Ticket, attachment_id) -> Attachment:

@@ -25,12 +25,12 @@ def status_text(ctx: Ctx, status: str) -> str:
 
 
 def list_tickets(ctx: Ctx, active: bool) -> None:
-    found = tickets.customer_tickets(ctx.user, active=active)
+    found = tickets.customer_tickets(ctx.user, active=active, limit=MAX_LISTED)
     if not found:
         return ctx.say(ctx.t("no_active_tickets" if active else "no_archived_tickets"))
     rows: Rows = []
     lines = [ctx.t("active_tickets" if active else "archived_tickets")]
-    for ticket in found[:MAX_LISTED]:
+    for ticket in found:
         status = status_text(ctx, ticket.status)
         lines.append(ctx.t("ticket_line", number=ticket.number, topic=ticket.snapshot.get("topic_title", ""),
                            subject=ticket.subject, status=status))
@@ -43,10 +43,10 @@ def show_ticket(ctx: Ctx, number: int) -> None:
     ticket = tickets.customer_ticket(ctx.user, number)
     lines = [ctx.t("ticket_header", number=ticket.number, subject=ticket.subject,
                    topic=ticket.snapshot.get("topic_title", ""), status=status_text(ctx, ticket.status))]
-    messages = tickets.ticket_messages(ticket)
-    if len(messages) > LAST_MESSAGES:
+    messages, more = tickets.latest_messages(ticket, size=LAST_MESSAGES)
+    if more:
         lines.append(ctx.t("more_messages", count=LAST_MESSAGES))
-    for message in messages[-LAST_MESSAGES:]:
+    for message in messages:
         entry = ctx.t("message_entry", author=ctx.t(f"author_{message.author_kind}"),
                       when=message.created_at.strftime("%d.%m.%Y %H:%M"), body=message.body)
         names = [a.original_name for a in message.attachments]

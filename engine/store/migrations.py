@@ -8,7 +8,9 @@ from typing import Callable
 from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, IntegrityError, Model, SqliteDatabase, fn, sort_models
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from engine.store.models import ALL_MODELS, Counter, Message, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession
+from engine.store.models import (
+    ALL_MODELS, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession,
+)
 
 TICKET_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -43,8 +45,8 @@ def _migrator(db: Database):
     return SqliteMigrator(db) if isinstance(db, SqliteDatabase) else PostgresqlMigrator(db)
 
 
-def _later_fields(model: type[Model]) -> frozenset[str]:
-    return frozenset().union(*(m.adds.get(model, frozenset()) for m in MIGRATIONS if m.version > 1))
+def _later_fields(model: type[Model], after: int = 1) -> frozenset[str]:
+    return frozenset().union(*(m.adds.get(model, frozenset()) for m in MIGRATIONS if m.version > after))
 
 
 def _create_table(db: Database, model: type[Model], skip: frozenset[str]) -> None:
@@ -55,6 +57,11 @@ def _create_table(db: Database, model: type[Model], skip: frozenset[str]) -> Non
     constraints = [f.foreign_key_constraint() for f in fields if isinstance(f, ForeignKeyField)]
     ctx.sql(EnclosedNodeList([f.ddl(ctx) for f in fields] + constraints))
     db.execute(ctx)
+    _create_indexes(db, model, skip)
+
+
+def _create_indexes(db: Database, model: type[Model], skip: frozenset[str]) -> None:
+    """CREATE INDEX IF NOT EXISTS for the model's indexes, but none on a field in `skip` or on a missing column."""
     # A table adopted from newer models (made before migrations existed) lacks the columns later steps dropped.
     present = {c.name for c in db.get_columns(model._meta.table_name)}
     for index in model._meta.fields_to_index():
@@ -120,7 +127,15 @@ def _v5_timers(db: Database) -> None:
         db.execute_sql(f'ALTER TABLE "ticket" DROP COLUMN "{column}"')
 
 
-def _v6_internal_notes(db: Database) -> None:
+def _v6_list_indexes(db: Database) -> None:
+    """Indexes for every list's filter and keyset order, the conversation's pages and the unread badge (partial:
+    unread rows only), so pages cost the same at 100,000 tickets as at 10 (the models declare them). IF NOT EXISTS:
+    a database built by version 1 from the current models has them already."""
+    for model in (Ticket, Message, Notification, Delivery):
+        _create_indexes(db, model, _later_fields(model, after=6))
+
+
+def _v7_internal_notes(db: Database) -> None:
     """Staff-only notes are messages flagged internal; every message before them was customer-visible."""
     if "internal" not in {c.name for c in db.get_columns(Message._meta.table_name)}:
         migrate(_migrator(db).add_column(Message._meta.table_name, "internal", Message.internal))
@@ -132,7 +147,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "ticket number counter", _v3_ticket_counter, creates=(Counter,)),
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
-    Migration(6, "message.internal (staff notes)", _v6_internal_notes, adds={Message: frozenset({"internal"})}),
+    Migration(6, "list indexes", _v6_list_indexes),
+    Migration(7, "message.internal (staff notes)", _v7_internal_notes, adds={Message: frozenset({"internal"})}),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -98,7 +98,15 @@ class Ticket(BaseModel):
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
 
     class Meta:
-        indexes = ((("customer", "idempotency_key"), True),)
+        indexes = (
+            (("customer", "idempotency_key"), True),
+            # Migration 6: one index range per list and filter (engine/ticket_queries.py).
+            (("customer", "status", "updated_at", "id"), False),  # my tickets
+            (("customer", "status", "closed_at", "id"), False),  # the archive
+            (("status", "priority", "updated_at", "id"), False),  # the queue
+            (("category_id", "status", "priority", "updated_at", "id"), False),  # the queue of a category
+            (("category_id", "topic_id", "status", "priority", "updated_at", "id"), False),  # ... of a topic
+        )
 
 
 class Timer(BaseModel):
@@ -132,6 +140,9 @@ class Message(BaseModel):
     body = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow, index=True)
     internal = BooleanField(default=False)  # a staff-only note: never shown or sent to the customer
+
+    class Meta:
+        indexes = ((("ticket", "id"), False),)  # migration 6: a conversation's latest page, a poll's newest id
 
 
 class Attachment(BaseModel):
@@ -216,6 +227,14 @@ class Notification(BaseModel):
     in_app = BooleanField(default=True)  # false when the customer switched the web channel off for this type
 
 
+# Migration 6, partial indexes: a user's in-app list newest first (and its total, from the index alone), and the
+# unread badge, which counts only the unread rows.
+Notification.add_index(Notification.index(Notification.user, Notification.id, where=Notification.in_app,
+                                          name="notification_in_app_user_id_id"))
+Notification.add_index(Notification.index(Notification.user, where=Notification.read_at.is_null() & Notification.in_app,
+                                          name="notification_unread_user_id"))
+
+
 class Delivery(BaseModel):
     """Outbox row: one notification over one channel target. Written in the cause's transaction."""
 
@@ -232,7 +251,10 @@ class Delivery(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("notification", "channel", "target"), True),)
+        indexes = (
+            (("notification", "channel", "target"), True),
+            (("status", "id"), False),  # migration 6: the admin's failed and skipped deliveries, newest first
+        )
 
 
 class ApiToken(BaseModel):

@@ -6,12 +6,13 @@ from flask import current_app, redirect, render_template, request, url_for
 from redis.exceptions import RedisError
 
 from engine.channel_setup import unconfigured
-from engine.delivery import failed_deliveries, retry_delivery
+from engine.delivery import failed_delivery_page, retry_delivery
 from engine.liveness import live_processes
 from engine.redis_conn import quick_client
 from web.admin.blueprint import bp
 from web.auth import admin_required
 from web.context import current_user, runtime
+from web.paging import cursor_args
 
 
 @bp.get("/")
@@ -42,7 +43,7 @@ def _render_index(result=None):
     missing = {u.binding_id: u.env_var for u in unconfigured(rt.catalog, rt.settings.env)}
     processes, processes_error = _processes()
     return render_template("admin/index.html", holder=rt.catalogs, result=result, missing=missing,
-                           failed=failed_deliveries(limit=50), processes=processes, processes_error=processes_error)
+                           failed=failed_delivery_page(**cursor_args()), processes=processes, processes_error=processes_error)
 
 
 REDIS_TIMEOUT = 1.0  # seconds: the page still renders, saying so, while Redis is away

@@ -10,15 +10,15 @@ from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAI
 from web.agent.blueprint import bp
 from web.auth import staff_required
 from web.context import catalog, current_user, runtime, t
-from web.conversation import poll_response
+from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
+from web.paging import cursor_args
 from web.uploads import uploads_from
 
 CHANNEL = "web"
-CONVERSATION = {"poll_endpoint": "agent.messages", "download_endpoint": "agent.download"}
+CONVERSATION = {"poll_endpoint": "agent.messages", "earlier_endpoint": "agent.earlier", "download_endpoint": "agent.download"}
 # Filter values map to fixed status tuples: nothing from the query string reaches a query unchecked.
 STATUS_FILTERS = {"open": (NEW, WAITING_SUPPORT), "all": ACTIVE_STATUSES, **{s: (s,) for s in STATUSES}}
-QUEUE_LIMIT = 500
 
 
 @bp.get("/")
@@ -31,11 +31,11 @@ def queue():
         abort(400)
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
-    rows = tickets.staff_tickets(current_user(), statuses=STATUS_FILTERS[status], limit=QUEUE_LIMIT,
-                                 category_id=category_id, topic_id=topic_id)
+    page = tickets.staff_ticket_page(current_user(), statuses=STATUS_FILTERS[status], category_id=category_id,
+                                     topic_id=topic_id, **cursor_args())
     filters = {"status": status, "category": category_id, "topic": topic_id}
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
-    return render_template(template, tickets=rows, filters=filters, status_filters=STATUS_FILTERS)
+    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS)
 
 
 @bp.get("/tickets/<id:number>")
@@ -49,6 +49,13 @@ def ticket(number):
 def messages(number):
     found = tickets.staff_ticket(current_user(), number)
     return poll_response(found, CONVERSATION, internal=True)
+
+
+@bp.get("/tickets/<id:number>/messages/earlier")
+@staff_required
+def earlier(number):
+    found = tickets.staff_ticket(current_user(), number)
+    return earlier_response(found, CONVERSATION, lambda before: _render_ticket(found, before=before), internal=True)
 
 
 @bp.post("/tickets/<id:number>/reply")
@@ -131,8 +138,8 @@ def _transition(found, action):
     return redirect(url_for("agent.ticket", number=found.number), 303)
 
 
-def _render_ticket(found, errors=None, body="", refused=None, note_body=""):
+def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body=""):
     return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
-                           conversation=tickets.ticket_messages(found, internal=True), errors=errors or {}, body=body,
-                           refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
-                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number), **CONVERSATION)
+                           **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
+                           body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
+                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number))

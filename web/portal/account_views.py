@@ -13,6 +13,7 @@ from engine.render import render
 from engine.store.models import TelegramLink
 from web.auth import end_web_session, login_required
 from web.context import catalog, current_user, locale, runtime, t
+from web.paging import cursor_args
 from web.portal.blueprint import bp
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,10 @@ def end_all_sessions():
 @bp.get("/notifications")
 @login_required
 def notifications():
+    page = notify.user_notification_page(current_user(), **cursor_args())
     items = [{"n": item, "text": _web_text(item), "ticket_number": item.ticket.number if item.ticket_id else None}
-             for item in notify.user_notifications(current_user())]
-    return render_template("portal/notifications.html", items=items, unread=notify.unread_count(current_user()))
+             for item in page.rows]
+    return render_template("portal/notifications.html", items=items, page=page, unread=notify.unread_count(current_user()))
 
 
 def _web_text(item) -> str:

@@ -8,25 +8,28 @@ from engine.errors import StorageUnavailable, TransitionRefused, ValidationFaile
 from web.auth import login_required
 from web import pending
 from web.context import current_user, reply_files, runtime, t
-from web.conversation import poll_response
+from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
+from web.paging import cursor_args
 from web.portal.blueprint import bp
 from web.uploads import uploads_from
 
 CHANNEL = "web"
-CONVERSATION = {"poll_endpoint": "portal.messages", "download_endpoint": "portal.download"}
+CONVERSATION = {"poll_endpoint": "portal.messages", "earlier_endpoint": "portal.earlier", "download_endpoint": "portal.download"}
 
 
 @bp.get("/tickets", endpoint="tickets")
 @login_required
 def tickets_list():
-    return render_template("portal/tickets.html", tickets=tickets.customer_tickets(current_user(), active=True), archive=False)
+    page = tickets.customer_ticket_page(current_user(), active=True, **cursor_args())
+    return render_template("portal/tickets.html", page=page, archive=False)
 
 
 @bp.get("/tickets/archive")
 @login_required
 def archive():
-    return render_template("portal/tickets.html", tickets=tickets.customer_tickets(current_user(), active=False), archive=True)
+    page = tickets.customer_ticket_page(current_user(), active=False, **cursor_args())
+    return render_template("portal/tickets.html", page=page, archive=True)
 
 
 @bp.get("/tickets/<id:number>")
@@ -42,6 +45,14 @@ def messages(number):
     """htmx polling: the conversation when it has news since `after`, else 204 (nothing to swap)."""
     found = tickets.customer_ticket(current_user(), number)
     return poll_response(found, CONVERSATION)
+
+
+@bp.get("/tickets/<id:number>/messages/earlier")
+@login_required
+def earlier(number):
+    """The messages before `before`: a fragment for htmx, else the ticket page showing them."""
+    found = tickets.customer_ticket(current_user(), number)
+    return earlier_response(found, CONVERSATION, lambda before: _render_ticket(found, before=before))
 
 
 @bp.post("/tickets/<id:number>/reply")
@@ -87,8 +98,8 @@ def _scope(found) -> str:
     return f"reply:{found.id}"
 
 
-def _render_ticket(found, errors=None, body="", refused=None):
+def _render_ticket(found, errors=None, body="", refused=None, before=None):
     kept = pending.kept_files(session.get("sid"), _scope(found))
     return render_template("portal/ticket.html", ticket=found, fields=tickets.field_rows(found),
-                           conversation=tickets.ticket_messages(found), errors=errors or {}, body=body, refused=refused,
-                           kept=kept, **CONVERSATION)
+                           **conversation_context(found, CONVERSATION, before), errors=errors or {}, body=body,
+                           refused=refused, kept=kept)
