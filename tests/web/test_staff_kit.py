@@ -98,10 +98,16 @@ def test_a_note_is_staff_only_everywhere_on_the_web(rt, as_role, users, ticket):
     assert f'class="message message-agent message-internal" id="m{note.id}"' in page
     assert rt.catalog.text("ru", "web", "note_badge") in page and MARKER in page
     assert MARKER in _text(agent.get(f"/agent/tickets/{ticket.number}/messages?after={visible_id}"))
+    assert MARKER in _text(agent.get(f"/agent/tickets/{ticket.number}/messages/earlier?before={note.id + 1}",
+                                     headers={"HX-Request": "true"}))
 
     customer_views = {
         "ticket page": customer.get(f"/tickets/{ticket.number}"),
         "poll from start": customer.get(f"/tickets/{ticket.number}/messages?after=0", headers={"HX-Request": "true"}),
+        "whole conversation": customer.get(f"/tickets/{ticket.number}/messages"),
+        "earlier messages": customer.get(f"/tickets/{ticket.number}/messages/earlier?before={note.id + 1}",
+                                         headers={"HX-Request": "true"}),
+        "earlier page": customer.get(f"/tickets/{ticket.number}/messages/earlier?before={note.id + 1}"),
         "tickets list": customer.get("/tickets"),
         "notifications": customer.get("/notifications"),
         "home": customer.get("/"),
