@@ -11,6 +11,7 @@ connections at most gunicorn's 2 s linger), then the master exits: within 5 s. S
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
@@ -83,9 +84,11 @@ class PreforkServer(BaseApplication):
         from app.wsgi import create_app
         from engine.liveness import start_heartbeat
 
+        from web.security import server_body_limit
+
         app = create_app(settings=from_env())
         start_heartbeat(app.extensions["helpdesk_runtime"], "web", detail=f"{self.host}:{self.port} (gunicorn worker)")
-        return body_cap(app, app.config["MAX_CONTENT_LENGTH"] + self.body_margin)
+        return body_cap(app, server_body_limit(app, self.body_margin))
 
     @staticmethod
     def _announce(arbiter) -> None:
@@ -95,13 +98,14 @@ class PreforkServer(BaseApplication):
         print(f"Serving on http://{shown}:{port} ({arbiter.num_workers} processes)", flush=True)
 
 
-def body_cap(app, limit: int):
-    """Refuse a declared body above `limit` before the app reads a byte (waitress's max_request_body_size): the app's
-    own limit sits below it and answers its localized 413 page; only far larger bodies get this plain one."""
+def body_cap(app, limit: Callable[[], int]):
+    """Refuse a declared body above `limit()` before the app reads a byte (waitress's max_request_body_size): the app's
+    own limit sits below it and answers its localized 413 page; only far larger bodies get this plain one. `limit` is
+    asked per request, so it follows a reload of the attachment policy."""
 
     def capped(environ, start_response):
         length = environ.get("CONTENT_LENGTH") or ""
-        if length.isdigit() and int(length) > limit:
+        if length.isdigit() and int(length) > limit():
             start_response("413 Request Entity Too Large", [("Content-Type", "text/plain; charset=utf-8"),
                                                             ("Connection", "close")])
             return [b"Request body too large\n"]

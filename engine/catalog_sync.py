@@ -1,35 +1,40 @@
-"""CatalogHolder: a process's current catalog, swapped atomically on a valid reload, kept in step with the other
-processes through Redis, each reload written to the audit log. `engine.catalog` itself knows no Redis or database."""
+"""CatalogHolder: a process's current catalog, loaded from the newest config version stored in the database and
+swapped atomically when another one is stored; each reload written to the audit log. `engine.catalog` itself
+knows no Redis or database.
+
+The flow: `config reload` (or the admin page) reads a folder into a bundle, validates it, stores it as a new
+`ConfigVersion` row (engine.config_versions) and announces the number through Redis; every holder's follower
+(engine.config_follower) hears it and loads that version from the database. Polling the database is the fallback.
+"""
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import threading
-import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
-from peewee import DatabaseError
+from peewee import Database, DatabaseError
 from redis.exceptions import RedisError
 
 from engine import counters, search
+from engine.catalog.bundle import ConfigBundle
 from engine.catalog.catalog import Catalog
 from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigError, ConfigErrors
-from engine.catalog.loader import load_catalog
+from engine.catalog.loader import load_bundle, load_folder
+from engine.config_follower import POLL_INTERVAL, VersionFollower
+from engine.config_versions import VersionInfo, latest_number, load_version, store_first, store_version, this_user
 from engine.redis_conn import quick_client
-from engine.store.db import database
-from engine.store.models import AuditLog
+from engine.store.models import AuditLog, User
 
 log = logging.getLogger(__name__)
 
-VERSION_KEY = "helpdesk:catalog:version"
-TITLES_KEY = "helpdesk:catalog:titles"  # titles of the published catalog, so `config reload` can show changes
-CHANNEL = "helpdesk:catalog"
-QUICK_TIMEOUT = 0.5  # seconds: the version check runs inside requests, it must not hang when Redis is down
-RETRY_AFTER_FAILURE = 10.0  # seconds between version checks while Redis is unreachable
+VERSION_KEY = "helpdesk:catalog:version"  # the newest stored version's number (a hint: the database is the truth)
+CHANNEL = "helpdesk:catalog"  # pub/sub: the number of each newly stored version
+QUICK_TIMEOUT = 0.5  # seconds: announcing must not hang a reload when Redis is down
 
 
 @dataclass(frozen=True)
@@ -40,39 +45,54 @@ class ReloadResult:
     errors: list[ConfigError] = field(default_factory=list)
     changes: CatalogChanges = CatalogChanges()
     version: str = ""
-    published: bool = False  # other processes were told (False when Redis is absent or unreachable)
+    published: bool = False  # other processes were told through Redis (else they find it at their next poll)
+    number: int | None = None  # the stored version now served (None without a database)
+    stored: bool = False  # a new version row was written (False when the files equal the newest version's)
 
     def __bool__(self) -> bool:
         return self.ok
 
 
-def publish(redis, catalog: Catalog) -> bool:
-    """Announce `catalog` as the version every process should serve; False when Redis is unreachable."""
+def announce(redis, number: int) -> bool:
+    """Tell every process that version `number` was stored; False when Redis is unreachable."""
     try:
         with redis.pipeline() as pipe:
-            pipe.set(VERSION_KEY, catalog.version)
-            pipe.set(TITLES_KEY, json.dumps(titles(catalog), ensure_ascii=False))
-            pipe.publish(CHANNEL, catalog.version)
+            pipe.set(VERSION_KEY, number)
+            pipe.publish(CHANNEL, number)
             pipe.execute()
         return True
-    except RedisError:
-        log.warning("could not publish catalog version %s", catalog.version, exc_info=True)
+    except RedisError as exc:
+        log.warning("could not announce config version %s (processes find it at their next poll): %s", number, exc)
         return False
 
 
-def published_version(redis) -> str | None:
+def version_root(number: int) -> str:
+    """How errors name the files of a stored version: `config@v3/forms/x.yaml:2: ...`."""
+    return f"config@v{number}"
+
+
+def load_stored(number: int) -> tuple[VersionInfo, Catalog]:
+    """A stored version's catalog; raises ConfigErrors when it does not load with this code."""
+    info, bundle = load_version(number)
+    return info, load_bundle(bundle, version_root(number))
+
+
+def read_folder(config_dir: Path) -> tuple[ConfigBundle, Catalog]:
+    """A folder's bundle and its catalog; raises ConfigErrors."""
+    return load_folder(config_dir)
+
+
+@contextmanager
+def connected(db: Database):
+    """A connection for this block: opened (and closed after) only if the thread had none."""
+    opened = db.is_closed()
+    if opened:
+        db.connect(reuse_if_open=True)
     try:
-        value = redis.get(VERSION_KEY)
-    except RedisError:
-        log.warning("could not read the published catalog version", exc_info=True)
-        return None
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def published_titles(redis) -> dict[str, str] | None:
-    """Titles of the last published catalog, or None if nothing was published."""
-    raw = redis.get(TITLES_KEY)
-    return json.loads(raw) if raw else None
+        yield
+    finally:
+        if opened:
+            db.close()
 
 
 def prepared(catalog: Catalog) -> Catalog:
@@ -82,78 +102,130 @@ def prepared(catalog: Catalog) -> Catalog:
 
 
 class CatalogHolder:
-    """Holds the current Catalog; `reload()` swaps it only when the new config is valid."""
+    """Holds the current Catalog. With a database, it serves the newest stored version and follows new ones;
+    `reload()` stores the folder's files as a new version when they are valid. Without one (`config check`, unit
+    tests), it serves the folder itself."""
 
-    def __init__(self, config_dir: Path | str, redis=None, check_interval: float = 1.0):
+    def __init__(self, config_dir: Path | str, redis=None, db: Database | None = None, poll_interval: float = POLL_INTERVAL):
         self.config_dir = Path(config_dir)
-        self.redis = redis
+        self.db = db
         self._quick = quick_client(redis, QUICK_TIMEOUT) if redis is not None else None
-        self.check_interval = check_interval
         self._lock = threading.Lock()
-        self._current = prepared(load_catalog(self.config_dir))
+        self._listeners: list[Callable[[Catalog], None]] = []
         self.last_errors: list[ConfigError] = []
+        self.number: int | None = None  # the stored version served; None: the folder itself (no stored version yet)
+        self._refused: int | None = None  # a stored version that did not load here: not tried again
+        self._current = prepared(self._first_catalog())
         self.last_reload_at: datetime = self._current.loaded_at
-        self._next_check = time.monotonic() + check_interval
-        # Follow *changes* of the published version, not differences from it: a process whose files
-        # hash differently (another deploy) must not reload every second.
-        self._seen_published = published_version(self._quick) if redis is not None else None
+        self._follower = None
+        if db is not None:
+            self._follower = VersionFollower(self, redis, CHANNEL, poll_interval)
+            self._follower.start()
 
     @property
     def current(self) -> Catalog:
-        """The snapshot to use now; at most once per check_interval, follow a version another process published."""
-        if self.redis is not None and time.monotonic() >= self._next_check:
-            self._follow_published()
+        """The snapshot to use now (a plain read: the follower thread swaps it)."""
         return self._current
 
-    def reload(self, actor=None) -> ReloadResult:
-        """Load the config from disk; swap and publish if valid, else keep the old snapshot and its errors."""
+    def on_switch(self, callback: Callable[[Catalog], None]) -> None:
+        """Call `callback(catalog)` after every swap to another catalog (in the thread that swapped)."""
+        self._listeners.append(callback)
+
+    def close(self) -> None:
+        """Stop following (the follower thread ends within a second)."""
+        if self._follower is not None:
+            self._follower.stop()
+
+    def _first_catalog(self) -> Catalog:
+        """The newest stored version; the folder, stored as version 1, when none is; the folder alone without a
+        versions table (a database not upgraded yet, or unreachable: the follower switches once it answers)."""
+        if self.db is None:
+            return read_folder(self.config_dir)[1]
+        try:
+            with connected(self.db):
+                number = latest_number()
+                if number is None:
+                    bundle, catalog = read_folder(self.config_dir)
+                    if store_first(bundle, catalog, this_user("start")) is not None:
+                        self.number = 1
+                        return catalog
+                    number = latest_number()
+                info, catalog = load_stored(number)
+        except DatabaseError as exc:
+            log.warning("config versions are not readable (%s): serving the folder %s until they are", exc, self.config_dir)
+            return read_folder(self.config_dir)[1]
+        self.number = info.number
+        return catalog
+
+    def follow_latest(self) -> None:
+        """Switch to the newest stored version if it is newer than the one served and loads here (the follower's call)."""
+        with self._lock, connected(self.db):
+            number = latest_number()
+            if number is None or number <= (self.number or 0) or number == self._refused:
+                return
+            try:
+                _, catalog = load_stored(number)
+            except ConfigErrors as exc:
+                self._refused, self.last_errors, self.last_reload_at = number, exc.errors, datetime.now(timezone.utc)
+                log.error("config version %s was stored but does not load here; still serving %s:\n%s",
+                          number, self._current.version, "\n".join(map(str, exc.errors)))
+                return
+            self.number = number
+            self._swap(catalog)
+            log.info("switched to config version %s (%s)", number, catalog.version)
+
+    def reload(self, actor=None, comment: str = "") -> ReloadResult:
+        """Validate the folder; if valid, store it as the newest version, swap, and tell every process. An invalid
+        folder (or a database that refuses the row) keeps the running snapshot and reports why."""
         with self._lock:
-            result = self._load()
-            if result.ok and self.redis is not None and publish(self._quick, self._current):
-                self._seen_published = result.version
-                result = dataclasses.replace(result, published=True)
+            old = self._current
+            try:
+                bundle, new = read_folder(self.config_dir)
+                info, stored = self._store(bundle, new, actor, comment)
+            except ConfigErrors as exc:
+                self.last_errors, self.last_reload_at = exc.errors, datetime.now(timezone.utc)
+                result = ReloadResult(False, exc.errors, CatalogChanges(), old.version, number=self.number)
+            else:
+                if info is not None:
+                    self.number = info.number
+                self._swap(new)
+                published = stored and self._quick is not None and announce(self._quick, info.number)
+                result = ReloadResult(True, [], CatalogChanges.between(titles(old), titles(new)), new.version,
+                                      published, self.number, stored)
             self._audit(result, actor)
             counters.count(self._quick, "config_reloads", result="ok" if result.ok else "failed")  # /metrics
             return result
 
-    def _follow_published(self) -> None:
-        if not self._lock.acquire(blocking=False):
-            return  # another thread is checking or reloading; serve the current snapshot meanwhile
+    def _store(self, bundle: ConfigBundle, catalog: Catalog, actor, comment: str) -> tuple[VersionInfo | None, bool]:
+        if self.db is None:
+            return None, False
+        name = actor.email if isinstance(actor, User) else actor or this_user("process")
         try:
-            try:
-                raw = self._quick.get(VERSION_KEY)
-            except RedisError as exc:
-                log.warning("catalog version check failed, serving %s: %s", self._current.version, exc)
-                self._next_check = time.monotonic() + RETRY_AFTER_FAILURE
-                return
-            self._next_check = time.monotonic() + self.check_interval
-            published = raw.decode() if raw else None
-            if published and published != self._seen_published:
-                self._seen_published = published
-                if published != self._current.version:
-                    result = self._load()
-                    if not result.ok:
-                        log.error("catalog %s was published but does not load here:\n%s", published, "\n".join(map(str, result.errors)))
-        finally:
-            self._lock.release()
+            with connected(self.db):
+                return store_version(bundle, catalog, name, comment)
+        except DatabaseError as exc:
+            raise ConfigErrors([ConfigError(self.config_dir.as_posix(), 1, "", f"not stored in the database: {exc}")]) from exc
 
-    def _load(self) -> ReloadResult:
-        old = self._current
-        try:
-            new = prepared(load_catalog(self.config_dir))
-        except ConfigErrors as exc:
-            self.last_errors, self.last_reload_at = exc.errors, datetime.now(timezone.utc)
-            return ReloadResult(False, exc.errors, CatalogChanges(), old.version)
-        self._current, self.last_errors, self.last_reload_at = new, [], new.loaded_at
-        return ReloadResult(True, [], CatalogChanges.between(titles(old), titles(new)), new.version)
-
-    @staticmethod
-    def _audit(result: ReloadResult, actor) -> None:
-        """Record the reload when this process has a database (`config check` has none)."""
-        if database.obj is None:
+    def _swap(self, catalog: Catalog) -> None:
+        """Serve `catalog` (the same object kept when its content is the same) and tell the listeners."""
+        self.last_errors, self.last_reload_at = [], catalog.loaded_at
+        if catalog.version == self._current.version:
             return
-        detail = {"ok": result.ok, "version": result.version, "published": result.published, "changes": result.changes.as_dict(), "errors": [str(e) for e in result.errors]}
+        self._current = prepared(catalog)
+        for callback in self._listeners:
+            try:
+                callback(catalog)
+            except Exception:
+                log.exception("a catalog switch listener failed")
+
+    def _audit(self, result: ReloadResult, actor) -> None:
+        """Record the reload when this process has a database (`config check` has none)."""
+        if self.db is None:
+            return
+        detail = {"ok": result.ok, "version": result.version, "number": result.number, "stored": result.stored,
+                  "published": result.published, "changes": result.changes.as_dict(), "errors": [str(e) for e in result.errors]}
         try:
-            AuditLog.create(actor=actor, action="config_reload", detail=detail)
+            with connected(self.db):
+                AuditLog.create(actor=actor if isinstance(actor, User) else None, action="config_reload", detail=detail)
         except DatabaseError:
             log.exception("could not write the config_reload audit row")

@@ -12,6 +12,7 @@ from engine.blobstore import BlobStore, open_store
 from engine.catalog import Catalog
 from engine.catalog_sync import CatalogHolder
 from engine.clock import Clock, utcnow
+from engine.config_follower import poll_interval_from
 from engine.logsafe import install_redaction
 from engine.redis_conn import connect_redis
 from engine.settings import Settings
@@ -43,9 +44,11 @@ class Runtime:
 
 
 def start_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
-    """Connect the database and Redis, load the catalog; raises ConfigErrors if the config is invalid."""
+    """Connect the database and Redis, load the catalog; raises ConfigErrors if the config is invalid.
+    The catalog holder starts a daemon thread following new config versions: `rt.catalogs.close()` stops it."""
     install_redaction(settings.env)  # secrets known to this process never reach a log
     db = init_database(settings)
     redis = redis or connect_redis(settings)
-    catalogs = CatalogHolder(settings.config_dir, redis=redis)
+    # The newest config version stored in the database (the folder becomes version 1 of an empty history).
+    catalogs = CatalogHolder(settings.config_dir, redis=redis, db=db, poll_interval=poll_interval_from(settings.env))
     return Runtime(settings=settings, db=db, redis=redis, catalogs=catalogs, queue=Queue(QUEUE_NAME, connection=redis))

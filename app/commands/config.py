@@ -1,18 +1,23 @@
-"""`run.py config check | schema | reload`: validate, export JSON Schemas, publish a new version to running processes."""
+"""`run.py config check | schema | reload | history`: validate, export JSON Schemas, store a new version that every
+running process switches to, list the stored versions."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from peewee import DatabaseError
+
 from engine.catalog.catalog import Catalog
-from engine.catalog.changes import CatalogChanges, titles
 from engine.catalog.errors import ConfigErrors
 from engine.catalog.json_schema import write_schemas
 from engine.catalog.loader import load_catalog
 from engine.catalog.messages import LOCALES, localize
-from engine.catalog_sync import publish, published_titles
-from engine.redis_conn import connect_redis
+from engine.catalog_sync import QUICK_TIMEOUT, announce, connected, read_folder
+from engine.config_follower import poll_interval_from
+from engine.config_versions import history, store_version, this_user
+from engine.redis_conn import connect_redis, quick_client
 from engine.settings import from_env
+from engine.store.db import init_database
 
 
 def register(subparsers) -> None:
@@ -26,9 +31,14 @@ def register(subparsers) -> None:
     schema = sub.add_parser("schema", help="write the JSON Schemas of the config files")
     schema.add_argument("--out", help="output folder (default: <config folder>/schema)")
     schema.set_defaults(func=_schema)
-    reload = sub.add_parser("reload", help="validate the config and make every running process switch to it")
+    reload = sub.add_parser("reload", help="validate the config, store it as a new version in the database and make "
+                                           "every running process (on every host) switch to it")
     reload.add_argument("--config", help="config folder (default: HELPDESK_CONFIG or ./config)")
+    reload.add_argument("-m", "--comment", default="", help="why: kept in the version history")
     reload.set_defaults(func=_reload)
+    versions = sub.add_parser("history", help="list the stored config versions, newest first")
+    versions.add_argument("--limit", type=int, default=20)
+    versions.set_defaults(func=_history)
 
 
 def summary(catalog: Catalog) -> str:
@@ -36,16 +46,6 @@ def summary(catalog: Catalog) -> str:
     field_ids = {f.id for form in catalog.forms.values() for f in form.fields}
     return (f"OK: {len(catalog.categories)} categories, {len(catalog.all_topics())} topics, {len(catalog.forms)} forms, "
             f"{len(field_ids)} fields, {len(catalog.notification_types)} notification types, version {catalog.version}")
-
-
-def _load(args: argparse.Namespace) -> Catalog | None:
-    try:
-        return load_catalog(args.config or from_env().config_dir)
-    except ConfigErrors as exc:
-        for error in exc.errors:
-            print(error)
-        print(f"{len(exc.errors)} error(s)")
-        return None
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -78,19 +78,43 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _reload(args: argparse.Namespace) -> int:
-    catalog = _load(args)
-    if catalog is None:
-        return 1
-    redis = connect_redis(from_env())
-    before = published_titles(redis)
-    if not publish(redis, catalog):
-        print("Redis is unreachable: nothing was published")
+    settings = from_env()
+    try:
+        bundle, catalog = read_folder(Path(args.config) if args.config else settings.config_dir)
+    except ConfigErrors as exc:
+        return _print_errors(exc.errors, "en")
+    db = init_database(settings)
+    try:
+        with connected(db):
+            info, stored = store_version(bundle, catalog, this_user("cli"), args.comment)
+    except DatabaseError as exc:
+        print(f"error: the version could not be stored ({exc}); a new database needs `python run.py db upgrade` first")
         return 2
     print(summary(catalog))
-    print(f"Published version {catalog.version}; running processes switch within a second.")
-    if before is None:
-        print("No version was published before.")
+    if not stored:
+        print(f"Version {info.number} already has these files: nothing to store.")
         return 0
-    lines = CatalogChanges.between(before, titles(catalog)).lines()
-    print("\n".join(lines) if lines else "No category or topic was added, removed or renamed.")
+    if announce(quick_client(connect_redis(settings), QUICK_TIMEOUT), info.number):
+        print(f"Stored version {info.number}; running processes switch within a second.")
+    else:
+        print(f"Stored version {info.number}; Redis is unreachable: running processes switch at their next check "
+              f"(every {poll_interval_from(settings.env):g} s).")
+    print(info.summary)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    with connected(init_database(from_env())):
+        try:
+            rows = history(args.limit)
+        except DatabaseError as exc:
+            print(f"error: no version history ({exc}); a new database needs `python run.py db upgrade` first")
+            return 2
+    for row in rows:
+        comment = f"  {row.comment}" if row.comment else ""
+        print(f"v{row.number}  {row.created_at:%Y-%m-%d %H:%M:%S}  {row.actor}  {row.catalog_version}{comment}")
+        for line in row.summary.splitlines():
+            print(f"    {line}")
+    if not rows:
+        print("No version is stored yet.")
     return 0

@@ -1,4 +1,5 @@
-"""`run.py dev`: the zero-setup all-in-one run: migrate, demo data, embedded Redis, worker, bots, web."""
+"""`run.py dev`: the zero-setup all-in-one run: migrate, store the config folder, demo data, embedded Redis, worker,
+bots, web."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,10 @@ def _dev(args: argparse.Namespace) -> int:
         redis = connect_redis(settings)  # the embedded server lives as long as this process
         env["REDIS_URL"] = redis_url_of(redis)
     subprocess.run(_run_py("db", "upgrade"), env=env, check=True)
+    # The folder here is the truth in development: stored as the newest version when it changed since the last run.
+    stored = subprocess.run(_run_py("config", "reload", "-m", "run.py dev"), env=env)
+    if stored.returncode:
+        return stored.returncode
     if not args.no_demo:
         subprocess.run(_run_py("demo"), env=env, check=True)
     catalog = load_catalog(settings.config_dir)

@@ -75,15 +75,23 @@ def _report_channels_once() -> None:
 
 
 def make_server(app, host: str, port: int, threads: int = 8, **overrides):
-    """A waitress server whose limits hold before Flask sees a byte: oversized bodies and stalled clients are cut off."""
+    """A waitress server whose limits hold before Flask sees a byte: oversized bodies and stalled clients are cut off.
+    The body cutoff follows the attachment policy: a reload that changes it changes the cutoff, without a restart."""
     from waitress.server import create_server  # only when serving, like Flask above
+    from web.security import server_body_limit
 
-    options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + SERVER_BODY_MARGIN,
+    limit = server_body_limit(app, SERVER_BODY_MARGIN)
+    options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": limit(),
                "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10,
                # Idle/slow connections cost a socket, not a thread: allow many before new clients wait.
                "connection_limit": CONNECTION_LIMIT, **overrides}
     with kept_from_new_threads():  # waitress starts its worker threads here; SIGTERM must reach its main loop
-        return create_server(app, host=host, port=port, **options)
+        server = create_server(app, host=host, port=port, **options)
+    if "max_request_body_size" not in overrides:
+        # waitress reads its Adjustments for each request it parses: setting the attribute moves the cutoff.
+        app.extensions["helpdesk_runtime"].catalogs.on_switch(
+            lambda _catalog: setattr(server.adj, "max_request_body_size", limit()))
+    return server
 
 
 def serve(app, host: str, port: int, threads: int = 8) -> None:

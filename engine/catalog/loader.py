@@ -13,25 +13,27 @@ from types import MappingProxyType
 import yaml
 
 from engine.catalog import checks, layout, lint, schema, yaml_problems
+from engine.catalog.bundle import ConfigBundle, read_bundle
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.replies import ReplyDecl, build_replies, check_replies
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.texts import local_text
 from engine.catalog.validation import validate
-from engine.catalog.yaml_positions import parse_yaml
+from engine.catalog.yaml_positions import parse_yaml_shared
 from engine.channel_registry import registry
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
 
-__all__ = ["ConfigError", "ConfigErrors", "load_catalog"]
+__all__ = ["ConfigError", "ConfigErrors", "load_bundle", "load_catalog", "load_folder"]
 
 
 @dataclass
 class _Load:
     """The state of one load: the files read, their hash, the errors found."""
 
-    config_dir: Path
+    bundle: ConfigBundle
+    root: str  # how error messages name the folder: `config/forms/x.yaml:3`
     errors: list[ConfigError] = field(default_factory=list)
     digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
     files: list[str] = field(default_factory=list)
@@ -43,11 +45,10 @@ class _Load:
         if errors:
             self.broken.add(rel.split("/")[0] if not rel.startswith("notifications/") else rel)
 
-    def read(self, path: Path) -> Source | None:
+    def read(self, rel: str) -> Source | None:
         """Parse one file (hashing its bytes); None after recording a YAML syntax error."""
-        rel = path.relative_to(self.config_dir).as_posix()
-        display = (self.config_dir / rel).as_posix()
-        text = path.read_bytes()
+        display = f"{self.root}/{rel}"
+        text = self.bundle.files[rel]
         self.files.append(rel)
         self.digest.update(rel.encode() + b"\0" + text + b"\0")
         bad_line = yaml_problems.not_utf8_line(text)
@@ -55,7 +56,7 @@ class _Load:
             self.fail(rel, [ConfigError(display, bad_line, "", yaml_problems.NOT_UTF8)])
             return None
         try:
-            positioned = parse_yaml(text)
+            positioned = parse_yaml_shared(text)
         except yaml.YAMLError as exc:
             line, message = yaml_problems.explain(text.decode("utf-8"), exc)
             self.fail(rel, [ConfigError(display, line, "", message)])
@@ -67,9 +68,9 @@ class _Load:
         self.fail(rel, [source.error(d.path, f"duplicate key '{d.path[-1]}' (also at line {d.first_line})") for d in positioned.duplicates])
         return source
 
-    def model(self, path: Path, model: type[schema.Strict]):
+    def model(self, rel: str, model: type[schema.Strict]):
         """(validated model, source), or (None, source) after recording its errors."""
-        source = self.read(path)
+        source = self.read(rel)
         if source is None:
             return None, None
         value, errors = validate(model, source)
@@ -79,27 +80,39 @@ class _Load:
 
 def load_catalog(config_dir: Path | str) -> Catalog:
     """Read, validate and resolve every file under `config_dir`; raise ConfigErrors listing all problems."""
+    return load_folder(config_dir)[1]
+
+
+def load_folder(config_dir: Path | str) -> tuple[ConfigBundle, Catalog]:
+    """A folder's bundle (what `config reload` stores) and its catalog; the folder's layout is checked too (a file
+    the loader would not read is an error). Raises ConfigErrors listing all problems."""
+    root = Path(config_dir)
+    bundle = read_bundle(root)
+    if bundle is None:
+        raise ConfigErrors([ConfigError(root.as_posix(), 1, "", "config folder not found")])
+    return bundle, load_bundle(bundle, root.as_posix(), layout.unknown_entries(root))
+
+
+def load_bundle(bundle: ConfigBundle, root: str = "config", layout_errors: list[ConfigError] = ()) -> Catalog:
+    """Validate and resolve a bundle's files (errors name them `root/rel`); raise ConfigErrors listing all problems."""
     # A load allocates many small acyclic objects; collector passes over them would double its time.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _load_catalog(_Load(Path(config_dir)))
+        return _load_catalog(_Load(bundle, root, list(layout_errors)))
     finally:
         if paused:
             gc.enable()
 
 
 def _load_catalog(load: _Load) -> Catalog:
-    if not load.config_dir.is_dir():
-        raise ConfigErrors([ConfigError(load.config_dir.as_posix(), 1, "", "config folder not found")])
-    load.errors += layout.unknown_entries(load.config_dir)
     installed = registry.all()
     if not installed:
         raise RuntimeError("no channels are registered: call channels.register_channels() at the process's start")
     models = schema.config_models(installed)  # the binding union, templates and channel lists of these kinds
     categories = [checks.CategoryDecl(c, s) for c, s in _each(load, "categories", models.CategoryFile) if c]
     if not categories and not load.errors:
-        load.errors.append(ConfigError((load.config_dir / "categories").as_posix(), 1, "", "no category files (*.yaml)"))
+        load.errors.append(ConfigError(f"{load.root}/categories", 1, "", "no category files (*.yaml)"))
     library, forms = _read_forms(load)
     # A missing single-file kind means no types, no bindings, default policies.
     types, types_src = _optional(load, "notifications/types.yaml", models.NotificationTypesFile, {"types": {}})
@@ -132,24 +145,23 @@ def _load_catalog(load: _Load) -> Catalog:
 
 
 def _each(load: _Load, folder: str, model):
-    for path in sorted((load.config_dir / folder).glob("*.yaml")):
-        yield load.model(path, model)
+    for rel in load.bundle.in_folder(folder):
+        yield load.model(rel, model)
 
 
 def _optional(load: _Load, rel: str, model, absent: dict):
     """A single-file kind: absent means `absent` (empty, defaults)."""
-    path = load.config_dir / rel
-    if not path.exists():
+    if rel not in load.bundle.files:
         return model.model_validate(absent), None
-    return load.model(path, model)
+    return load.model(rel, model)
 
 
 def _read_forms(load: _Load) -> tuple[dict[str, LibraryDecl], dict[str, FormDecl]]:
     """config/forms/: a file with a `fields` mapping and no `id` is a field library, anything else one form."""
     library: dict[str, LibraryDecl] = {}
     forms: dict[str, FormDecl] = {}
-    for path in sorted((load.config_dir / "forms").glob("*.yaml")):
-        source = load.read(path)
+    for rel in load.bundle.in_folder("forms"):
+        source = load.read(rel)
         if source is None:
             continue
         data = source.data
@@ -241,7 +253,7 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
     return Catalog(
         version=load.digest.hexdigest()[:12],
         loaded_at=datetime.now(timezone.utc),
-        config_dir=load.config_dir.as_posix(),
+        config_dir=load.root,
         files=tuple(load.files),
         categories=tuple(cats),
         forms=MappingProxyType(built_forms),

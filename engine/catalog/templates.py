@@ -30,7 +30,17 @@ def variables(text: str) -> frozenset[str]:
 
 
 def template_problems(text: str, declared: list[str] | tuple[str, ...]) -> list[str]:
-    """Messages for a template that does not compile, reaches for Python internals, or uses an undeclared param."""
+    """Messages for a template that does not compile, reaches for Python internals, or uses an undeclared param.
+    Remembered per (text, params): compiling is most of a catalog load, and a reload rarely changes a template."""
+    return list(_template_problems(text, tuple(declared)))
+
+
+@lru_cache(maxsize=4096)
+def _template_problems(text: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_check_template(text, declared))
+
+
+def _check_template(text: str, declared: tuple[str, ...]) -> list[str]:
     try:
         tree = TEMPLATE_ENV.parse(text)
         TEMPLATE_ENV.compile(tree)  # compiling also catches unknown filters and tests

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -79,6 +80,13 @@ def parse_yaml(text: str | bytes) -> PositionedYAML:
     finally:
         loader.dispose()
     return PositionedYAML(data, text, duplicates)
+
+
+@lru_cache(maxsize=512)
+def parse_yaml_shared(text: bytes) -> PositionedYAML:
+    """`parse_yaml`, remembered by content: a reload parses only the files that changed. The result is shared
+    between catalogs: read it, never change it (the loader only validates it into new objects)."""
+    return parse_yaml(text)
 
 
 def _child(node: Node, part) -> tuple[Node, Node] | None:

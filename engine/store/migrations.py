@@ -9,7 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer, UTCDateTimeField, WebSession,
+    ALL_MODELS, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer, UTCDateTimeField,
+    WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -135,7 +136,12 @@ def _v6_list_indexes(db: Database) -> None:
         _create_indexes(db, model, _later_fields(model, after=6))
 
 
-def _v7_internal_notes(db: Database) -> None:
+def _v7_config_versions(db: Database) -> None:
+    """Config bundles in the database: every process on every host serves the stored version, not its own disk."""
+    _create_table(db, ConfigVersion, frozenset())
+
+
+def _v8_internal_notes(db: Database) -> None:
     """Staff-only notes are messages flagged internal; every message before them was customer-visible."""
     if "internal" not in {c.name for c in db.get_columns(Message._meta.table_name)}:
         migrate(_migrator(db).add_column(Message._meta.table_name, "internal", Message.internal))
@@ -148,7 +154,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "web sessions", _v4_web_sessions, creates=(WebSession,)),
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
     Migration(6, "list indexes", _v6_list_indexes),
-    Migration(7, "message.internal (staff notes)", _v7_internal_notes, adds={Message: frozenset({"internal"})}),
+    Migration(7, "config versions", _v7_config_versions, creates=(ConfigVersion,)),
+    Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
 )
 LATEST = MIGRATIONS[-1].version
 

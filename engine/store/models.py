@@ -314,6 +314,19 @@ class Counter(BaseModel):
     value = BigIntegerField()
 
 
+class ConfigVersion(BaseModel):
+    """One published config bundle (`config reload`): every process serves the newest one (engine.config_versions)."""
+
+    number = IntegerField(primary_key=True)  # 1, 2, ...: assigned as the highest + 1 inside the storing transaction
+    hash = CharField(max_length=64)  # sha256 of the bundle (engine.catalog.bundle.ConfigBundle.hash)
+    catalog_version = CharField(max_length=12)  # the Catalog.version it loaded as where it was stored
+    files = JSONField()  # [{"path": relative path, "sha256": hex, "data": base64 of the bytes}], sorted by path
+    actor = CharField(max_length=200)  # an admin's email, "cli:<user>@<host>", "start:<user>@<host>"
+    created_at = UTCDateTimeField(default=utcnow)
+    comment = TextField(default="")
+    summary = TextField(default="")  # what changed since the version before, one change a line
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField(primary_key=True)
     applied_at = UTCDateTimeField(default=utcnow)
@@ -322,5 +335,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
-    WebSession, Timer,
+    WebSession, Timer, ConfigVersion,
 )

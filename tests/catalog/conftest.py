@@ -1,12 +1,16 @@
 """Catalog fixtures: a minimal valid config in a temp folder that tests edit file by file."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from engine.catalog import ConfigErrors, load_catalog
+from engine.settings import Settings
+from engine.store.db import init_database
+from engine.store.migrations import upgrade
 
 MINIMAL = {
     "categories/chats.yaml": """
@@ -110,3 +114,22 @@ class MiniConfig:
 def mini(tmp_path, monkeypatch) -> MiniConfig:
     monkeypatch.chdir(tmp_path)
     return MiniConfig(tmp_path)
+
+
+@pytest.fixture
+def versions_url(tmp_path) -> str:
+    """The database URL of `versions_db` (for other processes): a SQLite file, or TEST_DATABASE_URL."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'data' / 'helpdesk.sqlite3'}"
+
+
+@pytest.fixture
+def versions_db(versions_url):
+    """An upgraded database (a SQLite file, or TEST_DATABASE_URL's PostgreSQL emptied first) for config versions."""
+    settings = Settings(database_url=versions_url)
+    db = init_database(settings)
+    if not versions_url.startswith("sqlite"):
+        db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    upgrade(db)
+    yield db
+    db.close()

@@ -1,4 +1,4 @@
-"""CatalogHolder: atomic reloads, kept snapshots on error, Redis publication, audit rows."""
+"""CatalogHolder: atomic reloads, kept snapshots on error, stored versions followed through Redis and polling, audit rows."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +8,10 @@ import pytest
 from redis import Redis
 
 from engine.catalog import load_catalog
-from engine.catalog_sync import CHANNEL, VERSION_KEY, CatalogHolder, published_titles
+from engine.catalog_sync import CHANNEL, VERSION_KEY, CatalogHolder
+from engine.config_versions import latest_number
 from engine.store.models import AuditLog
+from tests.waiting import wait_for
 
 NEW_TOPIC = "  - id: billing\n    title: Оплата\n"
 
@@ -68,42 +70,51 @@ def test_failed_reload_keeps_the_old_snapshot(mini):
     assert holder.reload().ok and holder.last_errors == []
 
 
-def test_reload_publishes_version_through_redis(mini, redis):
-    """A good reload sets the version key, stores the titles and sends a pub/sub message; a bad one publishes nothing."""
-    holder = CatalogHolder("config", redis=redis)
+@pytest.mark.postgres
+def test_reload_stores_and_announces_the_version(mini, redis, versions_db):
+    """A good reload stores a new version, sets the version key and sends its number; a bad one stores nothing."""
+    holder = CatalogHolder("config", redis=redis, db=versions_db)
+    assert holder.number == 1  # the folder became version 1 of the empty history
     pubsub = redis.pubsub()
     pubsub.subscribe(CHANNEL)
     assert pubsub.get_message(timeout=1)["type"] == "subscribe"
-    result = holder.reload()
-    assert result.published and redis.get(VERSION_KEY).decode() == result.version
-    assert pubsub.get_message(timeout=1)["data"].decode() == result.version
-    assert published_titles(redis)["chats/other"] == "Иное"
+    assert not holder.reload().stored  # the same files: nothing new to store
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты 2\ntopics:\n" + NEW_TOPIC)
+    result = holder.reload(comment="why")
+    assert result.stored and result.published and result.number == 2 == holder.number
+    assert redis.get(VERSION_KEY) == b"2" and pubsub.get_message(timeout=1)["data"] == b"2"
     mini.write("categories/chats.yaml", "id: chats\n")
     assert not holder.reload().ok
-    assert redis.get(VERSION_KEY).decode() == result.version and pubsub.get_message(timeout=0.2) is None
+    assert redis.get(VERSION_KEY) == b"2" and pubsub.get_message(timeout=0.2) is None and latest_number() == 2
     pubsub.close()
+    holder.close()
 
 
-def test_other_holder_follows_the_published_version(mini, redis):
-    """A second holder (another process's) switches when a new version is published, and keeps its snapshot if that fails."""
-    writer = CatalogHolder("config", redis=redis)
-    reader = CatalogHolder("config", redis=redis, check_interval=0)
+@pytest.mark.postgres
+def test_other_holder_follows_the_stored_version_not_its_folder(mini, redis, versions_db, tmp_path):
+    """A second holder (another host's, with a broken folder of its own) switches to each stored version."""
+    writer = CatalogHolder("config", redis=redis, db=versions_db)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "categories").mkdir(parents=True)
+    (elsewhere / "categories" / "chats.yaml").write_text("broken: [")
+    reader = CatalogHolder(elsewhere, redis=redis, db=versions_db)
+    assert reader.current.version == writer.current.version and reader.number == 1
     mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты 2\ntopics:\n" + NEW_TOPIC)
     new_version = writer.reload().version
-    assert reader.current.version == new_version
-    mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты 3\ntopics:\n" + NEW_TOPIC)
-    writer.reload()
-    mini.write("categories/chats.yaml", "broken: [")  # the reader's disk is broken when it follows
-    assert reader.current.version == new_version
-    assert "YAML syntax error" in str(reader.last_errors[0])
+    wait_for(lambda: reader.current.version == new_version, message="the reader to switch")
+    assert reader.current.category("chats").title == "Чаты 2" and reader.number == 2
+    writer.close(), reader.close()
 
 
-def test_reader_checks_redis_at_most_once_per_interval(mini, redis):
-    """Between checks `.current` does not touch Redis at all."""
-    reader = CatalogHolder("config", redis=redis, check_interval=3600)
+@pytest.mark.postgres
+def test_without_redis_a_holder_follows_by_polling(mini, versions_db):
+    """No Redis at all: the database poll alone brings the new version."""
+    writer = CatalogHolder("config", db=versions_db)
+    reader = CatalogHolder("config", db=versions_db, poll_interval=0.1)
     mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты 2\ntopics:\n" + NEW_TOPIC)
-    CatalogHolder("config", redis=redis).reload()
-    assert reader.current.version != redis.get(VERSION_KEY).decode()
+    version = writer.reload().version
+    wait_for(lambda: reader.current.version == version, message="the reader to poll")
+    writer.close(), reader.close()
 
 
 @pytest.mark.postgres
@@ -111,17 +122,19 @@ def test_reload_writes_an_audit_row(rt):
     """With a database bound, each reload leaves a config_reload audit row with its version and changes."""
     result = rt.catalogs.reload()
     row = AuditLog.get(AuditLog.action == "config_reload")
-    assert row.detail["ok"] is True and row.detail["version"] == result.version
+    assert row.detail["ok"] is True and row.detail["version"] == result.version and row.detail["number"] == result.number
     assert row.detail["changes"]["topics_added"] == [] and row.detail["errors"] == []
 
 
-def test_redis_down_keeps_serving_and_reloading(mini, tmp_path):
-    """With Redis unreachable, `.current` answers at once and a reload still swaps locally, saying it was not published."""
+@pytest.mark.postgres
+def test_redis_down_keeps_serving_and_reloading(mini, tmp_path, versions_db):
+    """With Redis unreachable, `.current` answers at once and a reload still stores and swaps, saying it was not announced."""
     dead = Redis(unix_socket_path=str(tmp_path / "no-such.sock"))  # redis-py's default client retries for seconds
     started = time.monotonic()
-    holder = CatalogHolder("config", redis=dead, check_interval=0)
+    holder = CatalogHolder("config", redis=dead, db=versions_db)
     assert holder.current.category("chats").title == "Чаты"
     mini.write("categories/chats.yaml", "id: chats\ntitle: Чаты 2\ntopics:\n" + NEW_TOPIC)
     result = holder.reload()
-    assert result.ok and not result.published and holder.current.category("chats").title == "Чаты 2"
+    assert result.ok and result.stored and not result.published and holder.current.category("chats").title == "Чаты 2"
     assert time.monotonic() - started < 1
+    holder.close()

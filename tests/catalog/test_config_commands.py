@@ -91,26 +91,52 @@ def test_shipped_files_reference_a_schema_that_accepts_them(path: Path):
     jsonschema.validate(yaml.safe_load(text) or {}, yaml.safe_load(schema_path.read_text(encoding="utf-8")))
 
 
-def test_reload_publishes_and_prints_changes(mini, redis, monkeypatch, capsys):
-    """`config reload` validates, publishes the version running processes follow, and shows what changed."""
+@pytest.fixture
+def cli_env(mini, redis, monkeypatch, tmp_path):
+    """The CLI's environment: the test's Redis and a SQLite file under tmp_path, upgraded."""
     monkeypatch.setenv("REDIS_URL", redis_url_of(redis))
+    monkeypatch.setenv("HELPDESK_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["db", "upgrade"]) == 0
+
+
+def test_reload_stores_announces_and_prints_changes(cli_env, redis, mini, capsys):
+    """`config reload` validates, stores a version running processes switch to, and shows what changed."""
+    capsys.readouterr()
     assert main(["config", "reload", "--config", "config"]) == 0
     first = capsys.readouterr().out.splitlines()
-    assert first[1:] == [f"Published version {_version()}; running processes switch within a second.", "No version was published before."]
-    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n")
+    assert first[1:] == ["Stored version 1; running processes switch within a second.", "first version: 7 files"]
     assert main(["config", "reload", "--config", "config"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["Version 1 already has these files: nothing to store."]
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n")
+    assert main(["config", "reload", "--config", "config", "-m", "fewer topics"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[2:] == ["~ category chats: Чаты -> Чат", "- topic chats/chat-problem"]
-    assert redis.get(VERSION_KEY).decode() == _version()
+    assert out[1:] == ["Stored version 2; running processes switch within a second.", "~ categories/chats.yaml",
+                       "~ category chats: Чаты -> Чат", "- topic chats/chat-problem"]
+    assert redis.get(VERSION_KEY) == b"2"
+    assert main(["config", "history"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(rf"v2  \S+ \S+  cli:\S+@\S+  {_version()}  fewer topics", lines[0])
+    assert lines[1:4] == ["    ~ categories/chats.yaml", "    ~ category chats: Чаты -> Чат", "    - topic chats/chat-problem"]
+    assert lines[4].startswith("v1  ") and lines[5] == "    first version: 7 files"
 
 
-def test_reload_refuses_an_invalid_config(mini, redis, monkeypatch, capsys):
-    """Nothing is published when the config has errors."""
-    monkeypatch.setenv("REDIS_URL", redis_url_of(redis))
+def test_reload_refuses_an_invalid_config(cli_env, redis, mini, capsys):
+    """Nothing is stored or announced when the config has errors."""
     mini.write("forms/chat-problem.yaml", "id: chat-problem\nextends: nope\n")
     assert main(["config", "reload", "--config", "config"]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "1 error(s)"
     assert redis.get(VERSION_KEY) is None
+    assert main(["config", "history"]) == 0 and capsys.readouterr().out.strip() == "No version is stored yet."
+
+
+def test_reload_with_redis_down_still_stores(cli_env, mini, monkeypatch, tmp_path, capsys):
+    """Redis away: the version is stored; processes find it by polling the database."""
+    monkeypatch.setenv("REDIS_URL", f"unix://{tmp_path}/no-such.sock")
+    capsys.readouterr()
+    assert main(["config", "reload", "--config", "config"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "Stored version 1; Redis is unreachable: running processes switch at their next check (every 5 s).")
 
 
 def _version() -> str:

@@ -9,6 +9,8 @@ from peewee import SqliteDatabase, Table
 
 import run
 from engine import tickets
+from engine.catalog_sync import CatalogHolder
+from engine.config_versions import history
 from engine.store.migrations import LATEST, TicketBeforeTimers, current_version, upgrade
 from engine.store.models import ALL_MODELS, Message, SchemaVersion, Ticket, Timer, User
 from tests.engine.conftest import make_user
@@ -30,7 +32,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 7
+    assert current_version(rt.db) == LATEST == 8
     assert upgrade(rt.db) == []
 
 
@@ -48,9 +50,9 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     Table("message").bind(rt.db).insert(ticket_id=open_ticket.id, author_id=customer.id, author_kind="customer", channel="web",
                                          body="v1 body", created_at=Message.created_at.db_value(datetime.now(timezone.utc))).execute()
 
-    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert [m.body for m in Message.select()] == ["v1 body"]
@@ -65,7 +67,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8]
     assert current_version(rt.db) == LATEST
 
 
@@ -85,7 +87,7 @@ def test_version_4_deadlines_become_timers(rt):
                                          auto_close_at=close_at, reminder_at=remind_at, reminder_sent_at=remind_at, **row)
     support = TicketBeforeTimers.create(number=1003, subject="support", status="waiting_support", **row)
 
-    assert upgrade(rt.db) == [5, 6, 7]
+    assert upgrade(rt.db) == [5, 6, 7, 8]
     assert not {"auto_close_at", "reminder_at", "reminder_sent_at"} & columns(rt.db, "ticket")
     timers = {(t.ticket_id, t.kind): t for t in Timer.select()}
     assert {key: (t.due_at, t.state) for key, t in timers.items()} == {
@@ -153,7 +155,7 @@ def cli_env(monkeypatch, settings, redis_server):
 
 def test_cli_db_upgrade_user_add_and_demo(rt, cli_env, capsys):
     assert run.main(["db", "upgrade"]) == 0
-    assert "schema version 7 (up to date)" in capsys.readouterr().out
+    assert "schema version 8 (up to date)" in capsys.readouterr().out
     assert run.main(["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password", "s3cret-pass"]) == 0
     assert User.get(User.email == "boss@example.com").role == "admin"
     assert run.main(["user", "add", "--email", "boss@example.com"]) == 1
@@ -174,6 +176,23 @@ def test_version_6_adds_the_list_indexes_a_version_5_database_lacks(rt):
              "message_ticket_id_id", "notification_in_app_user_id_id", "notification_unread_user_id", "delivery_status_id"]
     for name in added:
         rt.db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    assert upgrade(rt.db) == [6, 7]
+    assert upgrade(rt.db) == [6, 7, 8]
     present = {i.name for table in ("ticket", "message", "notification", "delivery") for i in rt.db.get_indexes(table)}
     assert set(added) <= present
+
+
+def test_version_5_database_gets_config_versions(rt, settings):
+    """An existing database upgrades to config versions; the first process then stores its folder as version 1."""
+    empty(rt.db)
+    assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
+    make_user("old@example.com", "old-password")
+    assert upgrade(rt.db) == [6, 7, 8]
+    holder = CatalogHolder(settings.config_dir, db=rt.db)
+    try:
+        assert holder.number == 1 and User.get(User.email == "old@example.com")
+        [first] = history()
+        assert (first.number, first.catalog_version) == (1, holder.current.version) and first.actor.startswith("start:")
+        assert CatalogHolder(settings.config_dir, db=rt.db).number == 1  # the next process loads it, stores nothing
+        assert len(history()) == 1
+    finally:
+        holder.close()

@@ -15,6 +15,7 @@ import requests
 
 from app.commands.web import SERVER_BODY_MARGIN
 from engine.catalog import load_catalog
+from engine.liveness import live_processes
 from engine.redis_conn import redis_url_of
 from tests.processes.test_no_leftover_processes import (  # noqa: F401  (subreaper: autouse fixture)
     STOP_LIMIT, RunPy, assert_nothing_left, redis_servers, stop, subreaper,
@@ -141,3 +142,20 @@ def test_several_workers_without_redis_url_are_refused(tmp_path, config_dir):
     assert result.returncode == 2
     assert "needs REDIS_URL" in result.stderr and "Serving on" not in result.stdout
     assert not (redis_servers() - before)  # no embedded server was started for it
+
+
+def test_the_cutoff_follows_a_reload_in_every_worker(tmp_path, config_dir, redis):
+    """`config reload` with a smaller attachment policy: once both gunicorn workers report the new version, each
+    refuses a declared body past the new limit plus the margin before reading it."""
+    with prefork_web(tmp_path, config_dir, redis, HEARTBEAT_INTERVAL="0.2") as (_, _, url):
+        port = int(url.rsplit(":", 1)[1])
+        wait_for(lambda: len(live_processes(redis)) == 2, message="two workers beating")
+        policies = config_dir / "policies.yaml"
+        policies.write_text(policies.read_text().replace("{max_files: 5, max_file_size_mb: 10}", "{max_files: 1, max_file_size_mb: 1}"))
+        reloaded = RunPy(config_dir, tmp_path / "data", REDIS_URL=redis_url_of(redis)).run("config", "reload")
+        assert reloaded.returncode == 0, reloaded.stdout
+        version = load_catalog(config_dir).version
+        wait_for(lambda: {p.version for p in live_processes(redis)} == {version}, message="both workers on the new version")
+        lower = max_body_size(load_catalog(config_dir))
+        for _ in range(6):  # new connections: either worker answers
+            assert declared_body(port, lower + SERVER_BODY_MARGIN + 1) == (413, "text/plain; charset=utf-8")

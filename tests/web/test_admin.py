@@ -70,3 +70,20 @@ def test_skipped_deliveries_are_listed_with_their_reason_and_can_be_retried(as_r
     assert "Пропущено" in page and "channel email is not configured: SMTP_URL is not set" in page
     assert admin.post(f"/admin/deliveries/{skipped.id}/retry").status_code == 303
     assert Delivery.get_by_id(skipped.id).status in ("pending", "sending", "sent")
+
+
+def test_reload_with_a_comment_is_listed_in_the_history(rt, as_role, config_dir, users):
+    """A reload stores a version with the admin's email and comment; the history table lists it above the first."""
+    admin = as_role("admin")
+    assert "Сохранена версия 1" in admin.post("/admin/reload", htmx=True).get_data(as_text=True)
+    (config_dir / "categories" / "security.yaml").write_text(NEW_CATEGORY)
+    fragment = admin.post("/admin/reload", data={"comment": "новая категория"}, htmx=True).get_data(as_text=True)
+    number = rt.catalogs.number
+    assert number == 2
+    assert f"Сохранена версия {number} ({rt.catalog.version})" in fragment
+    page = admin.get("/admin/").get_data(as_text=True)
+    history = page[page.index('id="history"'):page.index('id="channels"')]
+    assert f"№ {number} <code" in history and users["admin"].email in history and "новая категория" in history
+    assert "<code>+ categories/security.yaml</code>" in history and "<code>+ topic security/two-factor</code>" in history
+    again = admin.post("/admin/reload", htmx=True).get_data(as_text=True)
+    assert f"Файлы совпадают с версией {number}" in again and rt.catalogs.number == number

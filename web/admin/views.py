@@ -3,9 +3,11 @@ skipped deliveries."""
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
+from peewee import DatabaseError
 from redis.exceptions import RedisError
 
 from engine.channel_setup import unconfigured
+from engine.config_versions import history
 from engine.delivery import failed_delivery_page, retry_delivery
 from engine.liveness import live_processes
 from engine.redis_conn import quick_client
@@ -24,8 +26,10 @@ def index():
 @bp.post("/reload")
 @admin_required
 def reload():
-    """Reload the config from disk; an invalid one keeps the running catalog and shows file:line errors."""
-    result = runtime().catalogs.reload(actor=current_user())  # the holder writes the audit row
+    """Store this host's config folder as the newest version (every process switches to it); an invalid one keeps the
+    running catalog and shows file:line errors."""
+    comment = request.form.get("comment", "").strip()[:COMMENT_LIMIT]
+    result = runtime().catalogs.reload(actor=current_user(), comment=comment)  # the holder writes the audit row
     if request.htmx:
         return render_template("admin/_reload_result.html", result=result, holder=runtime().catalogs)
     return _render_index(result=result)
@@ -43,7 +47,20 @@ def _render_index(result=None):
     missing = {u.binding_id: u.env_var for u in unconfigured(rt.catalog, rt.settings.env)}
     processes, processes_error = _processes()
     return render_template("admin/index.html", holder=rt.catalogs, result=result, missing=missing,
-                           failed=failed_delivery_page(**cursor_args()), processes=processes, processes_error=processes_error)
+                           failed=failed_delivery_page(**cursor_args()), processes=processes, processes_error=processes_error,
+                           versions=_history())
+
+
+COMMENT_LIMIT = 500  # characters of a reload's comment
+HISTORY_ROWS = 20
+
+
+def _history():
+    """The newest stored config versions (read-only); [] before the database has the table."""
+    try:
+        return history(HISTORY_ROWS)
+    except DatabaseError:
+        return []
 
 
 REDIS_TIMEOUT = 1.0  # seconds: the page still renders, saying so, while Redis is away
