@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import logging
 import os
@@ -17,7 +18,9 @@ from rq.exceptions import StopRequested
 from app.sweeper import SweeperThread
 from engine import jobs
 from engine.channel_setup import report_unconfigured
+from engine.delivery import short_leases
 from engine.liveness import start_heartbeat
+from engine.logformat import request_id
 from engine.runtime import start_runtime
 from engine.settings import from_env
 from engine.stop_signals import PENDING_STOP, PendingStop, kept_from_new_threads
@@ -33,6 +36,11 @@ LISTENER_STOP_WAIT = 4 * PUBSUB_POLL  # seconds a stopping worker waits for that
 # A stop that finds a job running waits this long for it, then stops cold: the job's delivery keeps its lease
 # and is claimed again when the lease runs out.
 BUSY_STOP_GRACE = 2.5  # seconds
+# How often an idle worker wakes from its queue read to run RQ's maintenance, where a worker without a running
+# scheduler takes the scheduler lock a dead one left (RQ's defaults: a 405 s read and a 600 s interval).
+SCHEDULER_TAKEOVER = 5  # seconds
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_forking_pid = 0  # the pid of the process that last forked (a fork hook's parent)
 
 
 def load_extra_modules(extra: tuple[str, ...]) -> None:
@@ -44,15 +52,34 @@ def load_extra_modules(extra: tuple[str, ...]) -> None:
 
 def _default_signals_in_children() -> None:
     """RQ's scheduler child must not inherit PENDING_STOP: a stop sent before it installs its own handlers would
-    be remembered there and ignored, and the worker would wait for the child forever."""
+    be remembered there and ignored, and the worker would wait for the child forever. And it must not outlive the
+    worker: a SIGKILLed worker's scheduler kept running for minutes holding the scheduler lock."""
     if not getattr(_default_signals_in_children, "done", False):
-        os.register_at_fork(after_in_child=_default_signals)
+        os.register_at_fork(before=_remember_forking_pid, after_in_child=_child_of_the_worker)
         _default_signals_in_children.done = True
 
 
-def _default_signals() -> None:
+def _remember_forking_pid() -> None:
+    global _forking_pid
+    _forking_pid = os.getpid()
+
+
+def _child_of_the_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    die_with_parent(_forking_pid)
+
+
+def die_with_parent(parent_pid: int, signum: int = signal.SIGTERM) -> None:
+    """Have the kernel send `signum` to this process when its parent dies (Linux prctl PR_SET_PDEATHSIG). RQ's
+    scheduler stops on SIGTERM at its next tick and releases its lock, so a live worker takes it over."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the lock still expires by its TTL
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request was in place
+        os.kill(os.getpid(), signum)
 
 
 def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
@@ -60,6 +87,10 @@ def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
     landing inside RQ's fork of its scheduler, where an exception raised by a handler is swallowed, would be lost)."""
 
     class HelpdeskWorker(base):
+        @property
+        def dequeue_timeout(self) -> int:
+            return SCHEDULER_TAKEOVER
+
         def subscribe(self):
             """RQ's subscription to its command channel, with a listener that notices a stop within PUBSUB_POLL."""
             self.pubsub = self.connection.pubsub()
@@ -74,6 +105,14 @@ def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
             seconds (RQ joins it); it closes its own connection when it notices, or the process exit does."""
             if self.pubsub_thread:
                 _stop_listener(self.pubsub_thread)
+
+        def perform_job(self, job, queue):
+            """Run the job under the request id that enqueued it: its log lines (and jobs it enqueues) carry it."""
+            token = request_id.set((job.meta or {}).get("request_id"))
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                request_id.reset(token)
 
         def _install_signal_handlers(self):
             super()._install_signal_handlers()
@@ -146,7 +185,7 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
     # SQLite's or peewee's locks can hang for good (SQLite connections are not fork-safe).
     worker_class = listening_class(Worker if fork else SimpleWorker, early)
     if burst:
-        worker = worker_class([rt.queue], connection=rt.redis, name=name)
+        worker = worker_class([rt.queue], connection=rt.redis, name=name, maintenance_interval=SCHEDULER_TAKEOVER)
         sweep(rt)  # a burst run (e.g. from cron) first enqueues what the database says is due, then drains it
         try:
             return worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
@@ -165,7 +204,8 @@ def run_worker(rt, *, burst: bool = False, fork: bool = False, sweep_every: floa
         while True:
             try:
                 # RQ's constructor already talks to Redis (CLIENT SETNAME): build it where a lost Redis is caught.
-                worker = worker_class([rt.queue], connection=rt.redis, name=name if worker is None else None)
+                worker = worker_class([rt.queue], connection=rt.redis, name=name if worker is None else None,
+                                      maintenance_interval=SCHEDULER_TAKEOVER)
                 worker.work(with_scheduler=True, logging_level="WARNING")
                 signal.setitimer(signal.ITIMER_REAL, 0)  # the job ended in its grace time: no cold stop
                 if worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT asked for this warm shutdown
@@ -198,6 +238,8 @@ def _worker_command(args: argparse.Namespace) -> int:
         return 2
     rt = start_runtime(settings)
     report_unconfigured(rt.catalog, settings.env)
+    for warning in short_leases(rt.catalog.policies):
+        log.warning(warning)
     start_heartbeat(rt, "worker")  # listed on the admin page while it runs
     run_worker(rt, burst=args.burst, fork=args.fork, sweep_every=args.sweep_every, extra_modules=tuple(args.load))
     return 0

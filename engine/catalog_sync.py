@@ -66,6 +66,12 @@ def announce(redis, number: int) -> bool:
         return False
 
 
+def prepared(catalog: Catalog) -> Catalog:
+    """The catalog with what its first requests would otherwise build (the topic search index) built now."""
+    search.index_for(catalog)
+    return catalog
+
+
 def version_root(number: int) -> str:
     """How errors name the files of a stored version: `config@v3/forms/x.yaml:2: ...`."""
     return f"config@v{number}"
@@ -74,7 +80,7 @@ def version_root(number: int) -> str:
 def load_stored(number: int) -> tuple[VersionInfo, Catalog]:
     """A stored version's catalog; raises ConfigErrors when it does not load with this code."""
     info, bundle = load_version(number)
-    return info, load_bundle(bundle, version_root(number))
+    return info, prepared(load_bundle(bundle, version_root(number)))
 
 
 def read_folder(config_dir: Path) -> tuple[ConfigBundle, Catalog]:
@@ -93,12 +99,6 @@ def connected(db: Database):
     finally:
         if opened:
             db.close()
-
-
-def prepared(catalog: Catalog) -> Catalog:
-    """The catalog with what its first requests would otherwise build (the topic search index) built now."""
-    search.index_for(catalog)
-    return catalog
 
 
 class CatalogHolder:

@@ -38,6 +38,9 @@ class Channel:
     in_app: ClassVar[bool] = False  # the Notification row itself is the message (the portal's list)
     links_chats: ClassVar[bool] = False  # a customer links a chat to the account (TelegramLink, one-time link tokens)
     max_text_length: ClassVar[int | None] = None  # longer rendered texts are cut with "…"
+    # The longest one `send` blocks before it raises (its network timeouts): a delivery's lease is this plus a
+    # margin (engine.delivery.delivery_lease), so a killed worker's rows are taken again within seconds.
+    send_timeout: ClassVar[float] = 30.0
 
     # --- configuration ------------------------------------------------------------------------------------------
 

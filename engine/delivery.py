@@ -9,20 +9,26 @@ from redis.exceptions import RedisError
 
 from engine import counters
 from engine.catalog.durations import parse_duration
+from engine.channel_protocol import Channel
 from engine.channel_registry import registry
 from engine.channel_setup import binding_setting
-from engine.errors import ChannelNotConfigured, NotFound, PermanentDeliveryError, TemporaryDeliveryError
+from engine.errors import (
+    ChannelNotConfigured, DeliveryPostponed, NotFound, PermanentDeliveryError, TemporaryDeliveryError,
+)
 from engine.enqueue import enqueue_delivery_rows
 from engine.logsafe import redact
 from engine.ratelimit import RateLimiter
 from engine.senders import Outgoing, sender_for
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
-from engine.store.models import Delivery, Notification, User
+from engine.render import with_ticket_url
+from engine.store.models import Delivery, Notification, Ticket, User
 
 log = logging.getLogger(__name__)
 REDIS_WAIT = 5.0  # seconds to wait when the rate-limit buckets are unreachable
 UNDELIVERED = ("failed", "skipped")  # final statuses staff see and may retry
 OUTCOMES = {"not_configured": "skipped"}  # process()'s result -> the outcome label counted (the row's status)
+# Beyond the channel's send timeout: the rate-limit check, rendering and the commit of the outcome.
+LEASE_MARGIN = timedelta(seconds=10)
 
 
 def claimable(now: datetime):
@@ -41,7 +47,10 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
     or skipped (not due, gone, or owned by another)."""
     now = now or rt.clock()
     policies = rt.catalog.policies
-    lease = parse_duration(policies.delivery.lease)
+    kind = Delivery.select(Delivery.channel).where(Delivery.id == delivery_id).scalar()
+    if kind is None:
+        return "skipped"
+    lease = delivery_lease(policies, registry.get(kind))
     # One conditional UPDATE claims the row and returns it: of two workers running the same job, one gets it.
     claimed = list(
         Delivery.update(status="sending", attempts=Delivery.attempts + 1, claimed_until=now + lease)
@@ -65,6 +74,25 @@ def process(rt, delivery_id: int, now: datetime | None = None) -> str:
         return _counted(rt, row, _retry(rt, row, attempt, f"{type(exc).__name__}: {exc}", None))
 
 
+def delivery_lease(policies, channel) -> timedelta:
+    """How long a worker owns a row of `channel` it claimed: `policies.delivery.lease` when set, else the
+    channel's send timeout plus LEASE_MARGIN (a send that outlasts its lease could be sent twice)."""
+    if policies.delivery.lease:
+        return parse_duration(policies.delivery.lease)
+    timeout = channel.send_timeout if channel is not None else Channel.send_timeout
+    return timedelta(seconds=timeout) + LEASE_MARGIN
+
+
+def short_leases(policies) -> list[str]:
+    """Warnings for an explicit lease shorter than an installed channel's send timeout plus LEASE_MARGIN."""
+    if not policies.delivery.lease:
+        return []
+    lease = parse_duration(policies.delivery.lease)
+    return [f"policies.delivery.lease ({policies.delivery.lease}) is shorter than the {channel.kind} channel's "
+            f"send timeout plus {LEASE_MARGIN.seconds} s: a slow send may be taken over and sent twice"
+            for channel in registry.all() if lease < timedelta(seconds=channel.send_timeout) + LEASE_MARGIN]
+
+
 def _counted(rt, row: Delivery, outcome: str) -> str:
     """Count a claimed attempt's outcome for /metrics (`helpdesk_delivery_attempts_total`)."""
     if outcome != "skipped":  # the lease ran out before sending: nothing happened to the row
@@ -84,7 +112,7 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         if wait > 0:
             return _postpone(rt, row, attempt, wait)
     try:
-        outgoing = build_outgoing(rt.catalog, row)
+        outgoing = build_outgoing(rt.catalog, row, rt.settings.public_url)
     except PermanentDeliveryError as exc:  # our side (config, account, link) is wrong: the chat did nothing
         return _fail(rt, row, attempt, str(exc))
     try:
@@ -97,6 +125,8 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
         sender(rt, outgoing)
     except ChannelNotConfigured as exc:
         return _skip(row, attempt, str(exc))
+    except DeliveryPostponed as exc:
+        return _postpone(rt, row, attempt, exc.retry_after)
     except PermanentDeliveryError as exc:
         return _fail(rt, row, attempt, str(exc), refused=True)
     except TemporaryDeliveryError as exc:
@@ -105,8 +135,9 @@ def _attempt(rt, row: Delivery, attempt: int, now: datetime, lease: timedelta) -
     return "sent"
 
 
-def build_outgoing(catalog, row: Delivery) -> Outgoing:
-    """Resolve the row's binding and address and render its message; PermanentDeliveryError if it cannot be."""
+def build_outgoing(catalog, row: Delivery, public_url: str) -> Outgoing:
+    """Resolve the row's binding and address and render its message (a ticket's with `ticket_url` under
+    `public_url`); PermanentDeliveryError if it cannot be."""
     notification = Notification.select(Notification, User).join(User).where(Notification.id == row.notification_id).get()
     user = notification.user
     if not user.is_active:
@@ -117,8 +148,10 @@ def build_outgoing(catalog, row: Delivery) -> Outgoing:
     if channel is None:
         raise PermanentDeliveryError(f"no {row.channel} binding is configured")
     binding_id, binding, address = channel.resolve(catalog, row.target)
+    number = Ticket.get_by_id(notification.ticket_id).number if notification.ticket_id else None
+    params = with_ticket_url(notification.params, public_url, number)
     try:
-        message = channel.render(catalog, notification.type_id, notification.params, user.locale or catalog.policies.default_locale)
+        message = channel.render(catalog, notification.type_id, params, user.locale or catalog.policies.default_locale)
     except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
         raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
                                      f"{type(exc).__name__}: {exc}") from exc

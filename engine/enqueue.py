@@ -6,11 +6,15 @@ never imports them (they import the domain, which enqueues).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.utils import str_to_date
+
+from engine.logformat import request_id
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,9 @@ RESULT_TTL = 60
 # redis-py's reconnect backoff (seconds) during an outage.
 OUTAGE_PAUSE = 5.0
 SCHEDULER_GRACE = timedelta(seconds=10)  # RQ's scheduler moves due jobs every second; this late means none is running
+# A worker claims a delivery right after dequeuing its job: a job `started` this long ago whose row is still
+# unclaimed lost its worker (SIGKILL between the two), and RQ would keep it `started` until its timeout ran out.
+CLAIM_GRACE = timedelta(seconds=10)
 _state = {}  # "redis_down_until": monotonic time until which enqueues are skipped
 
 
@@ -38,6 +45,12 @@ def _redis_resting() -> bool:
 def _outage(what: str, exc: Exception) -> None:
     _state["redis_down_until"] = time.monotonic() + OUTAGE_PAUSE
     log.warning("Redis unavailable, %s left for the sweeper: %s", what, exc)
+
+
+def _meta() -> dict | None:
+    """The job's meta: the id of the request (or of the job) enqueueing it, so the worker logs the job under it."""
+    current = request_id.get()
+    return {"request_id": current} if current else None
 
 
 def _ms(moment: datetime) -> int:
@@ -61,6 +74,24 @@ def _statuses(rt, job_ids: list[str]) -> list[bytes | None]:
     return pipe.execute()
 
 
+def _started_at(rt, job_id: str) -> datetime | None:
+    raw = rt.redis.hget(f"rq:job:{job_id}", "started_at")
+    return str_to_date(raw) if raw else None
+
+
+def _on_its_way(rt, row, job_id: str, status: bytes | None, now: datetime) -> bool:
+    """Whether the job enqueued for the row's current state will still run: not a `scheduled` job no scheduler
+    moved, nor a `started` job whose worker died before claiming the row."""
+    if status not in _LIVE_STATES:
+        return False
+    if status == b"scheduled":
+        return row.next_attempt_at >= now - SCHEDULER_GRACE
+    if status == b"started":  # the job id names the row's state: a claim would have changed it
+        started = _started_at(rt, job_id)
+        return started is None or started >= now - CLAIM_GRACE
+    return True
+
+
 def _live(rt, job_ids: list[str]) -> set[str]:
     return {job_id for job_id, status in zip(job_ids, _statuses(rt, job_ids)) if status in _LIVE_STATES}
 
@@ -73,11 +104,9 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
         return 0
     try:
         ids = [delivery_job_id(row) for row in rows]
-        stale = now - SCHEDULER_GRACE
         due, later = [], []
         for row, job_id, status in zip(rows, ids, _statuses(rt, ids)):
-            # A job still "scheduled" well past its time has no scheduler moving it (one died with Redis): enqueue it.
-            if status in _LIVE_STATES and not (status == b"scheduled" and row.next_attempt_at < stale):
+            if _on_its_way(rt, row, job_id, status, now):
                 continue
             (due if row.next_attempt_at <= now else later).append((row, job_id))
         if due:
@@ -85,7 +114,8 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
                 rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
                 pipe.execute()
         for row, job_id in later:
-            rt.queue.enqueue_at(_not_before(row.next_attempt_at), DELIVER, row.id, job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+            rt.queue.enqueue_at(_not_before(row.next_attempt_at), DELIVER, row.id, job_id=job_id, result_ttl=RESULT_TTL,
+                                failure_ttl=FAILURE_TTL, meta=_meta())
         return len(due) + len(later)
     except RedisError as exc:
         _outage(f"{len(rows)} deliveries", exc)
@@ -93,7 +123,7 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
 
 
 def _job_data(row, job_id: str):
-    return Queue.prepare_data(DELIVER, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+    return Queue.prepare_data(DELIVER, (row.id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, meta=_meta())
 
 
 def timer_job_id(timer) -> str:
@@ -112,6 +142,23 @@ def enqueue_timers(rt, timers) -> None:
         for timer, job_id in zip(timers, ids):
             if job_id not in live:
                 rt.queue.enqueue_at(_not_before(timer.due_at), FIRE_TIMER, timer.id, job_id=job_id, result_ttl=RESULT_TTL,
-                                    failure_ttl=FAILURE_TTL)
+                                    failure_ttl=FAILURE_TTL, meta=_meta())
     except RedisError as exc:
         _outage(f"{len(timers)} timers", exc)
+
+
+def enqueue_call(rt, function: str, *args, delay: float = 0) -> bool:
+    """Run the job `function` (dotted path) with `args` now or `delay` seconds from now; False when Redis is down
+    (logged: the caller keeps what it must not lose)."""
+    if _redis_resting():
+        return False
+    try:
+        options = {"result_ttl": RESULT_TTL, "failure_ttl": FAILURE_TTL}
+        if delay > 0:
+            rt.queue.enqueue_in(timedelta(seconds=math.ceil(delay)), function, *args, **options)
+        else:
+            rt.queue.enqueue(function, *args, **options)
+        return True
+    except RedisError as exc:
+        _outage(f"job {function}", exc)
+        return False

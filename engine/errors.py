@@ -63,6 +63,14 @@ class TemporaryDeliveryError(HelpdeskError):
         self.retry_after = retry_after
 
 
+class DeliveryPostponed(TemporaryDeliveryError):
+    """Not this message's turn yet (its address's earlier messages or the channel's pacing come first): try again in
+    `retry_after` seconds; nothing was sent and no attempt is spent."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"postponed {retry_after:.1f}s by pacing", retry_after=retry_after)
+
+
 class ChannelNotConfigured(HelpdeskError):
     """A channel binding's environment variable (token_env, smtp_url_env) is unset: its deliveries are skipped."""
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.catalog import Catalog
+from engine.catalog.templates import TICKET_URL
 from engine.channel_registry import registry
 
 _TEXT = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
@@ -22,6 +23,14 @@ class Rendered:
     subject: str
     text: str
     html: str | None = None
+
+
+def with_ticket_url(params: dict, public_url: str, ticket_number: int | None) -> dict:
+    """A ticket notification's params plus `ticket_url`, the customer's page of the ticket (links back from every
+    channel's message); other notifications' params unchanged."""
+    if ticket_number is None:
+        return params
+    return {**params, TICKET_URL: f"{public_url}/tickets/{ticket_number}"}
 
 
 def one_line(value: str) -> str:

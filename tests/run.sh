@@ -12,6 +12,7 @@ command -v chromium >/dev/null || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 command -v stress-ng >/dev/null || need+=(stress-ng)  # tests/stress.sh loads the CPU with it
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)  # tests/processes/test_nginx_site.py runs the shipped site
+[ -x /usr/bin/redis-server ] || need+=(redis-server)  # tests/topology runs Debian's redis-server (policy-rc.d: not started)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1

@@ -1,11 +1,13 @@
 """The email channel: its binding and template keys, its addresses, its HTML rendering, SMTP sending."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from markupsafe import Markup, escape
 from pydantic import Field
 
+from channels.email.connections import SEND_TIMEOUT
 from channels.email.sender import send_email
 from engine.catalog.schema import BindingBase, Strict
 from engine.channel_protocol import Channel
@@ -17,6 +19,15 @@ _LAYOUT = template(
     '<hr><p style="color:#777;font-size:small">{{ footer }}</p></body></html>',
     html=True,
 )
+
+
+_URL = re.compile(r"https?://(?:(?!&#)[^\s<>])+")
+
+
+def linked(text: str) -> Markup:
+    """The text escaped for HTML, its http(s) links clickable (e.g. a ticket notification's `ticket_url`)."""
+    escaped = str(escape(text))
+    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
 
 
 class EmailBinding(BindingBase):
@@ -39,6 +50,7 @@ class EmailChannel(Channel):
     kind = "email"
     binding_model = EmailBinding
     template_type = EmailTemplate
+    send_timeout = SEND_TIMEOUT  # one message on a kept connection, or connecting first (channels/email/connections.py)
 
     def secret_env(self, binding: EmailBinding) -> str | None:
         return binding.smtp_url_env
@@ -64,7 +76,7 @@ class EmailChannel(Channel):
         if email is not None and email.html:
             body = Markup(template(email.html, True).render(**params))
         else:
-            body = Markup('<div style="white-space:pre-wrap">%s</div>') % escape(text)
+            body = Markup('<div style="white-space:pre-wrap">%s</div>') % linked(text)
         html = _LAYOUT.render(locale=locale, subject=subject, body=body, footer=footer)
         return Rendered(subject=subject, text=f"{text}\n\n-- \n{footer}", html=html)
 

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import smtplib
 import socket
-import ssl
+import time
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from channels.email.connections import CONNECTIONS, SEND_TIMEOUT
 from engine.channel_setup import binding_setting
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
 from engine.logsafe import add_secret
 from engine.render import one_line
 from engine.senders import Outgoing
 
-SMTP_TIMEOUT = 30  # seconds; shorter than the delivery lease so a hung server becomes a retry, not a double send
 
 
 def _address(name: str, addr_spec: str) -> Address:
@@ -40,22 +40,6 @@ def build_message(outgoing: Outgoing, sender_name: str = "") -> EmailMessage:
     return message
 
 
-def _connect(url: str) -> smtplib.SMTP:
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps"):
-        raise PermanentDeliveryError(f"SMTP URL scheme must be smtp or smtps, not {parts.scheme!r}")
-    host = parts.hostname or "localhost"
-    if parts.scheme == "smtps":
-        client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
-    else:
-        client = smtplib.SMTP(host, parts.port or 25, timeout=SMTP_TIMEOUT)
-        if parse_qs(parts.query).get("starttls", ["0"])[0] in ("1", "true", "yes"):
-            client.starttls(context=ssl.create_default_context())
-    if parts.username:
-        client.login(unquote(parts.username), unquote(parts.password or ""))
-    return client
-
-
 def send_email(rt, outgoing: Outgoing) -> None:
     """Send one rendered notification; SMTP 5xx -> PermanentDeliveryError, 4xx/network -> TemporaryDeliveryError,
     the binding's smtp_url_env unset -> ChannelNotConfigured."""
@@ -68,8 +52,7 @@ def send_email(rt, outgoing: Outgoing) -> None:
     # The From display name: the UI text email.sender_name in the recipient's locale.
     message = build_message(outgoing, rt.catalog.text(outgoing.locale, "email", "sender_name"))
     try:
-        with _connect(url) as client:
-            client.send_message(message)
+        _send_on_kept_connection(url, message)
     except smtplib.SMTPRecipientsRefused as exc:
         code = min(code for code, _ in exc.recipients.values())
         raise (PermanentDeliveryError if code >= 500 else TemporaryDeliveryError)(f"SMTP refused recipient: {exc.recipients}") from exc
@@ -79,3 +62,24 @@ def send_email(rt, outgoing: Outgoing) -> None:
     except (smtplib.SMTPException, OSError, socket.timeout) as exc:
         raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from exc
 
+
+def _send_on_kept_connection(url: str, message: EmailMessage) -> None:
+    """Send on this thread's kept connection to `url` within SEND_TIMEOUT and raise what failed (the delivery is
+    retried, never resent here); the connection is dropped unless the server refused in a session it keeps."""
+    client = CONNECTIONS.client(url, time.monotonic() + SEND_TIMEOUT)
+    try:
+        client.send_message(message)
+    except BaseException as exc:
+        if _session_intact(exc):
+            CONNECTIONS.done(url)
+        else:
+            CONNECTIONS.discard(url)
+        raise
+    CONNECTIONS.done(url)
+
+
+def _session_intact(exc: BaseException) -> bool:
+    """A refusal the server answered and smtplib followed with RSET; 421 means the server is closing."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code != 421

@@ -12,9 +12,9 @@ from pydantic import Field
 
 from engine.catalog.schema import BindingBase
 from engine.channel_protocol import Channel
-from engine.ratelimit import Bucket
 
-MAX_TEXT = 4096  # Bot API limit of one message's text
+MAX_TEXT = 4096  # Bot API limit of one message's text, in UTF-16 code units (longer texts are split, never cut)
+SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
 DELIVERY_MODULE = "channels.telegram.notifications"
 
 
@@ -27,28 +27,22 @@ class TelegramBinding(BindingBase):
     link_by_username: bool = Field(False, description="/start links a customer who entered this username in settings")
 
 
-def telegram_buckets(policy, binding_id: str, chat_id: str) -> list[Bucket]:
-    """Per-bot and per-chat buckets from policies.telegram_rate, each allowing a burst of one second's worth."""
-    return [
-        Bucket(f"ratelimit:tg:bot:{binding_id}", policy.per_bot_per_second, policy.per_bot_per_second),
-        Bucket(f"ratelimit:tg:chat:{binding_id}:{chat_id}", policy.per_chat_per_second, policy.per_chat_per_second),
-    ]
-
-
 def _delivery():
     """The delivery side (storage, the Bot API client), imported when a notification is first addressed or sent."""
     return importlib.import_module(DELIVERY_MODULE)
 
 
 class TelegramChannel(Channel):
-    """Targets are 'binding:chat_id', one per Telegram user; a chat that refuses is unlinked and email used instead."""
+    """Targets are 'binding:chat_id', one per Telegram user; a chat that refuses is unlinked and email used instead.
+    Its sender paces itself (channels.telegram.pace, shared with the bots' replies) and splits long texts."""
 
     kind = "telegram"
     binding_model = TelegramBinding
     accepts_tickets = True
     confirms_tickets = True  # the bot answers "ticket created" in the conversation itself
     links_chats = True  # /start with a link token, or by username (engine.accounts)
-    max_text_length = MAX_TEXT
+    send_timeout = 2 * SEND_TIMEOUT  # one sendMessage: connect and read timeouts (a split text's later parts are
+    # remembered as sent, so a lease taken over mid-way does not send them twice)
 
     def secret_env(self, binding: TelegramBinding) -> str | None:
         return binding.token_env
@@ -60,10 +54,6 @@ class TelegramChannel(Channel):
 
     def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
         return ("bot", *(f"--binding={name}" for name in binding_ids))
-
-    def rate_buckets(self, policies, target: str) -> list[Bucket]:
-        binding_id, _, chat_id = target.rpartition(":")
-        return telegram_buckets(policies.telegram_rate, binding_id, chat_id)
 
     def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
         return _delivery().targets(self.kind, catalog, user, type_id, about_ticket)

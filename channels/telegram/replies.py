@@ -1,4 +1,5 @@
-"""A conversation's replies out to the chat: sent or edited in place, retried after 429, callback queries answered."""
+"""A conversation's replies out to the chat: paced, split, sent or edited in place; queued when they cannot go now;
+callback queries answered."""
 from __future__ import annotations
 
 import logging
@@ -8,17 +9,16 @@ from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
 from engine import accounts
-from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.errors import DeliveryPostponed, PermanentDeliveryError, TemporaryDeliveryError
 
+from channels.telegram import outbox
 from channels.telegram.bindings import BotBindings
 from channels.telegram.events import Reply
-from channels.telegram.keyboards import markup
-from channels.telegram.sender import SEND_TIMEOUT, classify, send_text
+from channels.telegram.sender import MAX_WAIT, edit_text, send_text
 
 log = logging.getLogger(__name__)
 
-SEND_ATTEMPTS = 3
-MAX_RETRY_WAIT = 10.0  # seconds a conversation reply may wait for Telegram's 429 retry_after
+SEND_ATTEMPTS = 3  # tries of a reply in the conversation (5xx, timeouts) before it is queued
 
 
 class ReplySender:
@@ -29,45 +29,51 @@ class ReplySender:
         self.bindings = bindings
 
     def deliver(self, replies: list[Reply], chat_id: int, call) -> None:
-        """Send every reply with text; a chat that refused us for good has its links deactivated."""
-        for reply in replies:
-            if not reply.text:
-                continue
+        """Send every reply with text, in order; what cannot go now is queued (outbox) with everything after it.
+        A chat that refused us for good has its links deactivated."""
+        rt = self.bindings.rt
+        texts = [reply for reply in replies if reply.text]
+        for i, reply in enumerate(texts):
+            progress = [0]
             try:
-                self._send_with_retry(reply, chat_id, call)
+                self._send_with_retry(reply, chat_id, call, progress)
             except PermanentDeliveryError as exc:
                 log.info("telegram %s: chat %s unreachable (%s); link deactivated", self.bindings.primary, chat_id, exc)
                 for binding in self.bindings.binding_ids:
                     accounts.unlink(binding, chat_id, str(exc))
                 return
             except TemporaryDeliveryError as exc:
-                log.warning("telegram %s: reply to %s lost: %s", self.bindings.primary, chat_id, exc)
+                log.info("telegram %s: reply to %s queued (%s)", self.bindings.primary, chat_id, exc)
+                outbox.push(rt, self.bindings.primary, self.bot.token, chat_id,
+                            [(r.text, r.buttons) for r in texts[i:]], first_part=progress[0], delay=exc.retry_after or 0)
+                return
 
-    def _send_with_retry(self, reply: Reply, chat_id: int, call) -> None:
+    def _send_with_retry(self, reply: Reply, chat_id: int, call, progress: list[int]) -> None:
+        """A few quick tries; a wait longer than a conversation can hold (a flood wait, pacing) raises at once."""
+        rt = self.bindings.rt
         for attempt in range(SEND_ATTEMPTS):
             try:
-                if reply.edit and call is not None and self._edit(reply, call):
+                if reply.edit and call is not None and progress[0] == 0 and self._edit(reply, call, progress):
                     return
-                send_text(self.bot, chat_id, reply.text, reply.buttons)
+                send_text(rt, self.bot, chat_id, reply.text, reply.buttons, first=progress[0],
+                          sent=lambda n: progress.__setitem__(0, n), behind_outbox=True)
                 return
+            except DeliveryPostponed:
+                raise
             except TemporaryDeliveryError as exc:
-                if attempt == SEND_ATTEMPTS - 1 or (exc.retry_after or 1) > MAX_RETRY_WAIT:
+                if attempt == SEND_ATTEMPTS - 1 or (exc.retry_after or 0) > MAX_WAIT:
                     raise
-                time.sleep(exc.retry_after or 1)
+                time.sleep(0 if exc.retry_after else 1)  # a flood wait is slept by the pacing, which knows the pause
 
-    def _edit(self, reply: Reply, call) -> bool:
-        """Edit the pressed message in place; False when Telegram will not (then a new message is sent)."""
+    def _edit(self, reply: Reply, call, progress: list[int]) -> bool:
+        """Edit the pressed message in place (a long text: its first part, the rest sent after it); False when
+        Telegram will not edit (then a new message is sent)."""
         try:
-            self.bot.edit_message_text(reply.text[:4096], call.message.chat.id, call.message.message_id,
-                                       reply_markup=markup(reply.buttons), timeout=SEND_TIMEOUT)
+            edit_text(self.bindings.rt, self.bot, call.message.chat.id, call.message.message_id, reply.text, reply.buttons,
+                      sent=lambda n: progress.__setitem__(0, n), behind_outbox=True)
             return True
-        except ApiTelegramException as exc:
-            if "not modified" in str(exc.description):
-                return True
-            translated = classify(exc)
-            if isinstance(translated, (TemporaryDeliveryError, PermanentDeliveryError)) and exc.error_code != 400:
-                raise translated from exc
-            return False
+        except ApiTelegramException as exc:  # only 400s come through: not editable, or not modified
+            return "not modified" in str(exc.description)
 
     def answer_callback(self, call, replies: list[Reply]) -> None:
         """Every callback query is answered, or the user's button keeps spinning: an alert, a toast or nothing."""

@@ -1,26 +1,38 @@
-"""Send a text (with optional inline buttons) to a Telegram chat; failures become delivery errors."""
+"""Send or edit a text (with optional inline buttons) in a Telegram chat: split into messages, each paced through
+Redis (channels.telegram.pace); failures become delivery errors."""
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+from functools import partial
+from typing import Callable, TypeVar
 
 import requests
+from redis.exceptions import RedisError
 from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 
+from channels.telegram import pace
+from channels.telegram.channel import MAX_TEXT, SEND_TIMEOUT
 from channels.telegram.client import bot_for_binding
 from channels.telegram.keyboards import Rows, markup, ticket_rows
-from channels.telegram.texts import split_text
-from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
-from engine.store.models import Delivery
+from engine.errors import DeliveryPostponed, PermanentDeliveryError, TemporaryDeliveryError
+from engine.pacing import pacer_for
+from engine.text_split import split_text
 
-SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
+T = TypeVar("T")
+
+MAX_WAIT = 3.5  # seconds a send may sleep for its slot: a group chat's per-minute spacing (3.1 s) fits
+SLEEP_GRAIN = 0.001  # a slot due sooner is taken at once (a sleep yields the thread: milliseconds on a busy host)
+REDIS_WAIT = 5.0  # seconds to postpone when the shared schedule (Redis) is unreachable
 PERMANENT_400 = ("chat not found", "user not found", "chat_id is empty", "peer_id_invalid", "bot can't initiate")
 
 _bots: dict[tuple[str, str], TeleBot] = {}
 _bots_lock = threading.Lock()
 
 
-def _bot(rt, binding_id: str) -> TeleBot:
+def bot_of(rt, binding_id: str) -> TeleBot:
     binding = rt.catalog.channels.get(binding_id)
     if binding is None or binding.kind != "telegram":
         raise PermanentDeliveryError(f"no telegram binding '{binding_id}' in the current config")
@@ -52,33 +64,85 @@ def classify(exc: Exception) -> Exception:
     return exc
 
 
-def send_text(bot: TeleBot, chat_id: int, text: str, buttons: Rows | None = None) -> list:
-    """Send `text` split at Telegram's limit (buttons under the last part); raises delivery errors."""
-    chunks = split_text(text)
-    sent = []
+def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float = MAX_WAIT,
+          behind_outbox: bool = False) -> T:
+    """Run one Bot API call in the chat's next slot (channels.telegram.pace), sleeping up to `max_wait` for it.
+
+    DeliveryPostponed(wait) when the slot is further away, or (`behind_outbox`) the chat has queued replies (or Redis
+    is unreachable: no shared schedule to keep); a 429 pauses the whole bot for its retry_after, for every process,
+    and is raised as TemporaryDeliveryError."""
+    route = pace.route(rt.catalog.policies.telegram_rate, bot.token, chat_id, behind_outbox)
     try:
-        for i, chunk in enumerate(chunks):
-            keyboard = markup(buttons) if i == len(chunks) - 1 else None
-            sent.append(bot.send_message(chat_id, chunk, reply_markup=keyboard, timeout=SEND_TIMEOUT))
+        pacer = pacer_for(rt.redis)
+        slot = pacer.reserve(route, max_wait, hold=SEND_TIMEOUT + max_wait + 1)
+    except RedisError as exc:
+        raise DeliveryPostponed(REDIS_WAIT) from exc
+    if not slot.reserved:
+        raise DeliveryPostponed(slot.wait)  # also when queued: the reply goes behind the chat's queued ones
+    try:
+        if slot.wait > SLEEP_GRAIN:
+            time.sleep(slot.wait)
+        return call()
     except Exception as exc:  # translate the transport's errors, re-raise anything else unchanged
         translated = classify(exc)
+        if isinstance(translated, TemporaryDeliveryError) and translated.retry_after:
+            with contextlib.suppress(RedisError):
+                pacer.pause(route.pauses[0], translated.retry_after)
         if translated is exc:
             raise
         raise translated from exc
-    return sent
+    finally:
+        with contextlib.suppress(RedisError):
+            pacer.release(route, slot)
+
+
+def send_text(rt, bot: TeleBot, chat_id: int, text: str, buttons: Rows | None = None, *, first: int = 0,
+              sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT, behind_outbox: bool = False) -> list:
+    """Send `text` split at Telegram's limit, each part paced (buttons under the last part); raises delivery errors.
+
+    `first` skips parts already sent by an earlier try; `sent(n)` is told after each part that n parts are out;
+    `behind_outbox`: a bot reply, which waits behind the chat's queued replies (DeliveryPostponed)."""
+    parts = split_text(text, MAX_TEXT)
+    messages = []
+    for i in range(first, len(parts)):
+        keyboard = markup(buttons) if i == len(parts) - 1 else None
+        messages.append(paced(rt, bot, chat_id, partial(bot.send_message, chat_id, parts[i], reply_markup=keyboard,
+                                                        timeout=SEND_TIMEOUT), max_wait, behind_outbox))
+        if sent is not None:
+            sent(i + 1)
+    return messages
+
+
+def edit_text(rt, bot: TeleBot, chat_id: int, message_id: int, text: str, buttons: Rows | None = None, *,
+              sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT, behind_outbox: bool = False) -> list:
+    """Edit a message to `text`'s first part; the other parts follow as new messages (buttons under the last).
+    An ApiTelegramException 400 (not editable, not modified) is raised as it came: the caller decides."""
+    parts = split_text(text, MAX_TEXT)
+    keyboard = markup(buttons) if len(parts) == 1 else None
+    try:
+        paced(rt, bot, chat_id, partial(bot.edit_message_text, parts[0], chat_id, message_id, reply_markup=keyboard,
+                                        timeout=SEND_TIMEOUT), max_wait, behind_outbox)
+    except PermanentDeliveryError as exc:
+        if isinstance(exc.__cause__, ApiTelegramException) and exc.__cause__.error_code == 400:
+            raise exc.__cause__ from None
+        raise
+    if sent is not None:
+        sent(1)
+    return send_text(rt, bot, chat_id, text, buttons, first=1, sent=sent, max_wait=max_wait,
+                     behind_outbox=behind_outbox)
 
 
 def send_telegram(rt, binding_id: str, chat_id: int, text: str, buttons: Rows | None = None, notification=None) -> None:
-    """Deliver a rendered notification through a bot binding.
+    """Send a text through a bot binding, split and paced.
 
     When the notification belongs to a ticket that is still open and the binding serves tickets
     (the support bot), the ticket's "Добавить ответ" / "Добавить в архив" buttons are added.
-    Raises TemporaryDeliveryError (429 with retry_after, 5xx, timeouts) or PermanentDeliveryError
-    (403 blocked, 400 chat not found, unknown binding).
+    Raises DeliveryPostponed (not its slot yet), TemporaryDeliveryError (429 with retry_after, 5xx, timeouts) or
+    PermanentDeliveryError (403 blocked, 400 chat not found, unknown binding).
     """
     if buttons is None and notification is not None:
         buttons = notification_buttons(rt, binding_id, notification)
-    send_text(_bot(rt, binding_id), int(chat_id), text, buttons)
+    send_text(rt, bot_of(rt, binding_id), int(chat_id), text, buttons)
 
 
 def notification_buttons(rt, binding_id: str, notification) -> Rows | None:
@@ -89,11 +153,3 @@ def notification_buttons(rt, binding_id: str, notification) -> Rows | None:
         return None
     locale = getattr(notification.user, "locale", None) or rt.catalog.policies.default_locale
     return ticket_rows(rt.catalog, locale, ticket.number)
-
-
-def send_outgoing(rt, outgoing) -> None:
-    """The telegram channel's sender: an engine.senders.Outgoing (address = chat id) through its bot binding."""
-    delivery = Delivery.get_or_none(Delivery.id == outgoing.delivery_id)
-    buttons = notification_buttons(rt, outgoing.binding_id, delivery.notification) if delivery else None
-    send_telegram(rt, outgoing.binding_id, int(outgoing.address), outgoing.text, buttons)
-

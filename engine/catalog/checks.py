@@ -8,7 +8,7 @@ from engine.catalog.durations import parse_duration
 from engine.catalog.errors import ConfigError, Source, did_you_mean
 from engine.catalog.regex_problems import regex_problem
 from engine.catalog.resolve import LayeredField
-from engine.catalog.templates import template_problems
+from engine.catalog.templates import TICKET_URL, template_problems
 from engine.catalog.ui_format import placeholder_problems, placeholders
 from engine.catalog.yaml_positions import Path_
 
@@ -98,7 +98,7 @@ def check_notification_types(types, src: Source, bound_kinds: set[str] | None, c
     errors = []
     for type_id, spec in types.types.items():
         base = ("types", type_id)
-        declared = tuple(spec.params)
+        declared = tuple(spec.params) + ((TICKET_URL,) if spec.source == "ticket" else ())
         texts = {}
         for kind, template in spec.templates:
             texts.update({(kind, *sub): text for sub, text in channels[kind].template_texts(template).items()})

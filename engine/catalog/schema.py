@@ -215,12 +215,14 @@ class AutoClosePolicy(Strict):
 class RateLimitPolicy(Strict):
     per_bot_per_second: float = Field(30, gt=0)
     per_chat_per_second: float = Field(1, gt=0)
+    per_group_per_minute: float = Field(20, gt=0, description="Messages per minute to one group or channel chat")
 
 
 class DeliveryPolicy(Strict):
     max_attempts: int = Field(6, ge=1, le=50)
     retry_backoff: list[int] = Field(default_factory=lambda: [5, 30, 120, 600, 1800], description="Seconds between attempts")
-    lease: Duration = Field("2m", description="How long a worker owns a delivery it is sending; a killed worker's rows are retried after it")
+    lease: Duration | None = Field(None, description="How long a worker owns a delivery it is sending; a killed worker's rows are retried after it. "
+                                   "Default: the channel's send timeout plus 10 s")
     sweep_every: Duration = Field("30s", description="How often workers re-enqueue due deliveries and close overdue tickets from the database")
 
 

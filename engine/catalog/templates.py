@@ -20,6 +20,7 @@ INTERNALS = frozenset({
     "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "tb_frame", "tb_next",
     "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "co_code", "co_consts",
 })
+TICKET_URL = "ticket_url"  # the customer's page of the ticket: a variable of every `source: ticket` type's templates
 STRING_FORMATTERS = frozenset({"format", "format_map"})  # str methods that reach attributes through their fields
 
 

@@ -37,8 +37,8 @@ TICKET_VALUES = {"account_id": "12345", "chat_id": "chat-1", "channel": "Telegra
 FAST_POLICIES = {
     "default_locale": "ru",
     "auto_close": {"after": "4s", "reminder_before": "2s"},
-    # A lease well above a send's duration even on a loaded machine; the kill tests shorten it (short_lease).
-    "delivery": {"max_attempts": 3, "retry_backoff": [1, 1], "lease": "15s", "sweep_every": "1s"},
+    # The lease is the channel's (its send timeout plus a margin); the kill tests shorten it (short_lease).
+    "delivery": {"max_attempts": 3, "retry_backoff": [1, 1], "sweep_every": "1s"},
     "telegram_rate": {"per_bot_per_second": 30, "per_chat_per_second": 1},
 }
 
@@ -56,6 +56,7 @@ class Mailbox:
 
     def __init__(self):
         self.messages = []
+        self.peers = []  # the client address of each message's connection
         self.refuse = {}  # address -> SMTP reply to RCPT TO
         self.refuse_times = {}  # address -> how many times to refuse (default: always)
 
@@ -70,6 +71,7 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((envelope.rcpt_tos, message))
+        self.peers.append(session.peer)
         return "250 OK"
 
     def wait(self, n: int, timeout: float = HANG_CAP):

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from rq import Worker
+from rq.job import JobStatus
 
 from engine.delivery import process
+from engine.enqueue import CLAIM_GRACE
 from engine.notify import enqueue_deliveries, notify, set_preferences
 from engine.senders import register_sender, sender_for
 from engine.store.models import Delivery
@@ -210,3 +212,20 @@ def test_an_unexpected_sender_error_is_a_counted_retry_without_secrets(bound):
     row = Delivery.get_by_id(row_id)
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.last_error == "RuntimeError: POST https://api.telegram.org/bot123:[REDACTED]/sendMessage failed"
+
+
+def test_a_job_whose_worker_died_before_claiming_is_enqueued_again(bound, mailbox):
+    """SIGKILL between RQ dequeuing a job and the claim: the job stays `started` in Redis and the row `pending`;
+    past the claim grace the sweep enqueues the row again instead of waiting for RQ's job timeout."""
+    send(bound, make_customer())
+    [job] = bound.queue.get_jobs()
+    bound.queue.remove(job)  # dequeued by a worker that then died
+    job.set_status(JobStatus.STARTED)
+    job.started_at = datetime.now(timezone.utc) - timedelta(seconds=5)
+    job.save()
+    assert sweep(bound).deliveries == 0  # just started: its worker may be claiming the row right now
+    job.started_at = datetime.now(timezone.utc) - CLAIM_GRACE - timedelta(seconds=1)
+    job.save()
+    assert sweep(bound).deliveries == 1
+    work(bound)
+    assert len(mailbox.wait(1)) == 1 and Delivery.get().status == "sent"

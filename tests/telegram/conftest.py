@@ -2,12 +2,30 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from channels.telegram.runner import BotRunner, apps_for
 from tests.telegram.fake_bot_api import FakeBotAPI
 
 SUPPORT_TOKEN = "1001:SUPPORT-test-token"
 NOTIFY_TOKEN = "1002:NOTIFY-test-token"
+
+
+FAST_CHAT_RATE = 20  # messages/s per chat in conversation tests; tests of the pacing itself set PACED_AT_TELEGRAM_RATES
+
+
+@pytest.fixture(autouse=True)
+def conversation_pace(request, config_dir):
+    """Conversation tests are about what the bot says, not about Telegram's 1 message/s per chat, which would make
+    every step wait a second: their config allows 20/s per chat. A module with PACED_AT_TELEGRAM_RATES = True keeps
+    the config's rates (tests/telegram/test_reply_pacing.py)."""
+    if getattr(request.module, "PACED_AT_TELEGRAM_RATES", False):
+        return
+    path = config_dir / "policies.yaml"
+    data = yaml.safe_load(path.read_text()) or {}
+    rates = data.setdefault("policies", {}).setdefault("telegram_rate", {})
+    rates["per_chat_per_second"] = FAST_CHAT_RATE
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ what real Telegram validates, so a bot that passes here does not break on the re
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -82,6 +83,46 @@ class Bot:
         return int(self.token.split(":")[0])
 
 
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendVoice",
+                "sendAnimation", "sendSticker", "copyMessage", "forwardMessage"}
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's published sending limits, enforced when a test opts in (FakeBotAPI.enforce_limits).
+
+    A send is timed with the fake's monotonic clock as its request is read; `tolerance` seconds absorb the fake's own
+    request-handling jitter (threads reading requests in a slightly different order than they arrived), nothing more.
+    """
+
+    per_chat_per_second: float = 1.0
+    per_bot_per_second: float = 30
+    per_group_per_minute: float = 20
+    tolerance: float = 0.02
+    sends: dict = field(default_factory=dict)  # (token, chat_id) -> accepted send times; (token, None) for the bot
+    refused: list = field(default_factory=list)  # Calls answered 429 by these limits
+
+    def check(self, token: str, chat_id: int, at: float) -> int | None:
+        """None when the send is within the limits (and counts it), else the retry_after to answer with."""
+        chat = self.sends.setdefault((token, chat_id), [])
+        bot = self.sends.setdefault((token, None), [])
+        waits = []
+        if chat and at - chat[-1] < 1 / self.per_chat_per_second - self.tolerance:
+            waits.append(chat[-1] + 1 / self.per_chat_per_second - at)
+        recent = [t for t in bot[-int(self.per_bot_per_second) - 1:] if t > at - 1 + self.tolerance]
+        if len(recent) >= self.per_bot_per_second:
+            waits.append(recent[0] + 1 - at)
+        if chat_id < 0:
+            minute = [t for t in chat[-int(self.per_group_per_minute) - 1:] if t > at - 60 + self.tolerance]
+            if len(minute) >= self.per_group_per_minute:
+                waits.append(minute[0] + 60 - at)
+        if waits:
+            return max(1, math.ceil(max(waits)))
+        chat.append(at)
+        bot.append(at)
+        return None
+
+
 class FakeBotAPI(BotMethods):
     """The fake server: start/stop (or use as a context manager), inject updates, inspect calls."""
 
@@ -96,6 +137,7 @@ class FakeBotAPI(BotMethods):
         self.messages: dict[tuple[str, int, int], dict] = {}  # (token, chat_id, message_id) -> message
         self.callbacks: dict[str, dict] = {}  # callback query id -> {"answered": bool, "token", "data"}
         self.latest: dict[tuple[str, int], dict] = {}  # (token, chat_id) -> the newest message the bot sent there
+        self.limits: FloodLimits | None = None  # Telegram's flood limits, when a test opts in
         self._lock = threading.RLock()
         self._ids = count(1)
         self._update_ids = count(100001)
@@ -140,6 +182,11 @@ class FakeBotAPI(BotMethods):
             with bot.cond:
                 bot.interrupted = True
                 bot.cond.notify_all()
+
+    def enforce_limits(self, **limits) -> FloodLimits:
+        """From now on answer sends over Telegram's limits (per chat, per bot, per group) with 429 and retry_after."""
+        self.limits = FloodLimits(**limits)
+        return self.limits
 
     def add_bot(self, token: str, username: str | None = None) -> Bot:
         with self._lock:
@@ -355,6 +402,7 @@ class FakeBotAPI(BotMethods):
             failure = self._take_failure(token, method, params)
             if failure:
                 self._apply_failure(failure)
+            self._check_flood(call)
             handler = getattr(self, "_m_" + method, None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -371,6 +419,16 @@ class FakeBotAPI(BotMethods):
             return None
         call.result = result
         return self._reply(req, 200, {"ok": True, "result": result})
+
+    def _check_flood(self, call: Call) -> None:
+        if self.limits is None or call.method not in SEND_METHODS or "chat_id" not in call.params:
+            return
+        with self._lock:
+            retry_after = self.limits.check(call.token, int(call.params["chat_id"]), call.at)
+            if retry_after is not None:
+                self.limits.refused.append(call)
+        if retry_after is not None:
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
     def _apply_failure(self, failure: Failure) -> None:
         if failure.kind == "429":

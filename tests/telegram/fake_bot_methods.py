@@ -127,7 +127,7 @@ class BotMethods:
     def _check_text(text: str, parse_mode: str | None, limit: int, what: str) -> None:
         if parse_mode and parse_mode.upper() == "HTML":
             _check_html(text)
-        if len(text) > limit:
+        if len(text.encode("utf-16-le")) // 2 > limit:  # Telegram counts UTF-16 code units
             raise ApiError(400, f"Bad Request: {what} is too long")
 
     def _store_sent(self, bot: Bot, chat_id: int, content: dict, markup: dict | None) -> dict:

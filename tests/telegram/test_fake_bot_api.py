@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.telegram.fake_bot_api import FakeBotAPI
+from tests.telegram.fake_bot_api import FakeBotAPI, FloodLimits
 
 TOKEN = "77:fake-token"
 
@@ -86,3 +86,33 @@ def test_callback_answered_once(api):
     assert call(api, "answerCallbackQuery", callback_query_id=query["id"])["ok"]
     assert not call(api, "answerCallbackQuery", callback_query_id=query["id"])["ok"]
     assert api.unanswered_callbacks() == []
+
+
+def test_enforced_limits_refuse_what_telegram_would():
+    """The opt-in flood limits on the fake's own clock: 1/s per chat, 30 in any second per bot, 20 a minute per
+    group; refused sends are not counted, and 20 ms of the fake's request-handling jitter are tolerated."""
+    limits = FloodLimits()
+    assert limits.check(TOKEN, 1, 100.0) is None
+    assert limits.check(TOKEN, 1, 100.5) == 1  # 0.5 s after the last one to that chat
+    assert limits.check(TOKEN, 1, 100.99) is None  # within the tolerance of one second
+    bot = FloodLimits()
+    assert all(bot.check(TOKEN, 100 + i, 100.0 + i * 0.01) is None for i in range(30))
+    assert bot.check(TOKEN, 999, 100.5) == 1  # the 31st within a second
+    assert bot.check(TOKEN, 999, 101.05) is None  # the first ones have left the window
+    group = FloodLimits(per_bot_per_second=1000)
+    assert all(group.check(TOKEN, -5, 200.0 + 1.01 * i) is None for i in range(20))
+    assert group.check(TOKEN, -5, 200.0 + 1.01 * 20) >= 30  # the 21st within a minute waits for the first to age
+
+
+def test_enforced_limits_answer_429_over_http(api):
+    api.enforce_limits()
+    assert call(api, "sendMessage", chat_id=5, text="a")["ok"]
+    refused = call(api, "sendMessage", chat_id=5, text="b")
+    assert refused["error_code"] == 429 and refused["parameters"] == {"retry_after": 1}
+    assert [c.params["text"] for c in api.limits.refused] == ["b"] and len(api.sent_to(5)) == 1
+
+
+def test_message_length_counts_utf16_units(api):
+    """Telegram counts UTF-16 code units: 2,048 emoji are 4,096 units (accepted), one more is refused."""
+    assert call(api, "sendMessage", chat_id=6, text="😀" * 2048)["ok"]
+    assert call(api, "sendMessage", chat_id=6, text="😀" * 2049)["description"] == "Bad Request: message is too long"

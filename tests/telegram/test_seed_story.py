@@ -98,7 +98,8 @@ def test_seed_000_whole_story(rt, fake_api, bots, customer):
     tickets.add_reply(rt, ticket, agent, "Перезапустили веб-сервер, проверьте <b>сайт</b>.", [], "web")
     deliver_telegram(rt, "support_reply")
     [reply] = [m for m in chat.messages if "Перезапустили" in m["text"]]
-    assert reply["text"].endswith("Перезапустили веб-сервер, проверьте <b>сайт</b>.")
+    assert reply["text"].endswith(f"Перезапустили веб-сервер, проверьте <b>сайт</b>.\n\nОткрыть запрос: "
+                                  f"{rt.settings.public_url}/tickets/{ticket.number}")
     assert f"#{ticket.number}" in reply["text"]
     assert fake_api.buttons(reply) == [("Добавить ответ", f"r:{ticket.number}"), ("Добавить в архив", f"a:{ticket.number}")]
 

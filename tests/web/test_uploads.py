@@ -4,6 +4,7 @@ from __future__ import annotations
 import http.client
 import io
 import re
+import shutil
 import uuid
 
 import pytest
@@ -113,3 +114,19 @@ def test_a_body_over_the_limit_gets_the_localized_page_with_a_way_back(small_lim
 def test_the_way_back_never_leads_to_another_site(small_limits, live_server):
     status, page = _post_over_limit(live_server, 3 * 1024 * 1024, "https://evil.example/c/chats/chat-problem")
     assert status == 413 and "evil.example" not in page and "Вернуться к форме" not in page
+
+
+def test_a_data_folder_that_refuses_files_keeps_the_typed_form(rt, as_role):
+    """The attachments folder cannot be written (here a file stands where it should be): 503 with a clear message
+    and every typed value back in the form, no ticket and no 500."""
+    attachments = rt.settings.attachments_dir
+    attachments.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(attachments, ignore_errors=True)
+    attachments.write_text("not a folder")
+    client = as_role("customer")
+    values = chat_problem(message="Подробное описание, которое нельзя терять.")
+    response = submit(client, values, [("screen.png", PNG)])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Не удалось сохранить файлы" in page and "Подробное описание, которое нельзя терять." in page
+    assert values["account_id"] in page and Message.select().count() == 0
