@@ -31,6 +31,15 @@ def field_rows(ticket: Ticket) -> list[tuple[str, object]]:
     return rows
 
 
+def field_values(ticket: Ticket) -> dict[str, object]:
+    """Field id -> display value (a select's label) of a ticket's submitted fields, from its snapshot."""
+    labels = {entry["id"]: entry.get("options", {}) for entry in ticket.snapshot.get("fields", [])}
+    return {
+        field_id: labels.get(field_id, {}).get(value, value) if isinstance(value, str) else value
+        for field_id, value in ticket.fields.items()
+    }
+
+
 def _number(number) -> int | None:
     try:
         value = int(str(number).lstrip("#"))
@@ -100,16 +109,23 @@ def _with_authors(query):
     return query.select(Message, User).join(User, JOIN.LEFT_OUTER, on=(Message.author == User.id))
 
 
-def ticket_messages(ticket: Ticket) -> list[Message]:
-    """All of a ticket's messages, oldest first, with their authors joined and attachments prefetched."""
-    messages = _with_authors(Message.select()).where(Message.ticket == ticket).order_by(Message.id)
+def _shown(where, internal: bool):
+    """Staff-only notes stay out of every read unless `internal` (only the agent console passes it)."""
+    return where if internal else where & (Message.internal == False)  # noqa: E712 (SQL)
+
+
+def ticket_messages(ticket: Ticket, internal: bool = False) -> list[Message]:
+    """All of a ticket's messages (with `internal`, its staff-only notes too), oldest first, with their authors joined
+    and attachments prefetched."""
+    messages = _with_authors(Message.select()).where(_shown(Message.ticket == ticket, internal)).order_by(Message.id)
     return list(prefetch(messages, Attachment.select().where(Attachment.ticket == ticket)))
 
 
-def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVERSATION_PAGE) -> tuple[list[Message], bool]:
-    """The newest `size` messages (those before message id `before` when given), oldest first, authors joined and
-    attachments prefetched; and whether earlier ones exist. Index: message (ticket_id, id)."""
-    query = _with_authors(Message.select()).where(Message.ticket == ticket)
+def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVERSATION_PAGE,
+                    internal: bool = False) -> tuple[list[Message], bool]:
+    """The newest `size` messages (those before message id `before` when given; notes only with `internal`), oldest
+    first, authors joined and attachments prefetched; and whether earlier ones exist. Index: message (ticket_id, id)."""
+    query = _with_authors(Message.select()).where(_shown(Message.ticket == ticket, internal))
     if before is not None:
         query = query.where(Message.id < before)
     page = query.order_by(Message.id.desc()).limit(size + 1)
@@ -117,15 +133,15 @@ def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVE
     return rows[:size][::-1], len(rows) > size
 
 
-def messages_after(ticket: Ticket, after: int, size: int = CONVERSATION_PAGE) -> list[Message]:
-    """Up to `size` messages newer than message id `after`, oldest first (what a poll appends)."""
-    query = _with_authors(Message.select()).where((Message.ticket == ticket) & (Message.id > after))
+def messages_after(ticket: Ticket, after: int, size: int = CONVERSATION_PAGE, internal: bool = False) -> list[Message]:
+    """Up to `size` messages newer than message id `after` (notes only with `internal`), oldest first (what a poll appends)."""
+    query = _with_authors(Message.select()).where(_shown((Message.ticket == ticket) & (Message.id > after), internal))
     return list(prefetch(query.order_by(Message.id).limit(size), Attachment.select().where(Attachment.ticket == ticket)))
 
 
-def last_message_id(ticket: Ticket) -> int:
-    """The newest message id of a ticket (0 for none): what a poll compares, one index lookup."""
-    return Message.select(fn.MAX(Message.id)).where(Message.ticket == ticket).scalar() or 0
+def last_message_id(ticket: Ticket, internal: bool = False) -> int:
+    """The newest message id of a ticket (0 for none; notes count only with `internal`): what a poll compares."""
+    return Message.select(fn.MAX(Message.id)).where(_shown(Message.ticket == ticket, internal)).scalar() or 0
 
 
 def ticket_attachment(ticket: Ticket, attachment_id) -> Attachment:

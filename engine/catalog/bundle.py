@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 # What the loader reads: one level of *.yaml in each folder, and the single files. Nothing else is bundled.
-FOLDERS = ("categories", "forms", "ui")
+FOLDERS = ("categories", "forms", "replies", "ui")
 SINGLE_FILES = ("notifications/types.yaml", "notifications/channels.yaml", "policies.yaml")
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
+from engine.catalog.replies import CannedReply
 from engine.catalog.schema import ChannelBinding, Policies, Priority, SelectOption
 from engine.catalog.ui_format import SAFE_FORMATTER
 
@@ -100,6 +101,7 @@ class Catalog:
     channels: Mapping[str, ChannelBinding]
     policies: Policies
     ui: Mapping[str, Mapping[str, Mapping[str, str]]]  # locale -> section -> key -> text
+    replies: Mapping[str, CannedReply] = field(default_factory=lambda: MappingProxyType({}))  # id -> reply, by title
     _topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     warnings: tuple = ()  # lint findings (engine.catalog.lint.ConfigWarning): shown, never blocking
 
@@ -115,6 +117,10 @@ class Catalog:
 
     def all_topics(self) -> tuple[Topic, ...]:
         return tuple(self._topics.values())
+
+    def replies_for(self, category_id: str, topic_id: str) -> tuple[CannedReply, ...]:
+        """The canned replies offered on a ticket of this topic, by title."""
+        return tuple(r for r in self.replies.values() if r.applies_to(category_id, topic_id))
 
     def form_for(self, topic: Topic) -> Form:
         return self.forms[topic.form_id]

@@ -22,6 +22,7 @@ def file_kinds(channels=None) -> dict[str, type[BaseModel]]:
         "channels": models.ChannelsFile,
         "policies": schema.PoliciesFile,
         "ui": schema.UITextsFile,
+        "canned-reply": schema.CannedReplyFile,
     }
 
 

@@ -12,12 +12,14 @@ FOLDERS = {
     "categories": ("*.yaml",),
     "forms": ("*.yaml",),
     "notifications": ("channels.yaml", "types.yaml"),
+    "replies": ("*.yaml",),
     "ui": ("*.yaml",),
     "schema": ("*.schema.json",),
 }
 ROOT_FILES = ("policies.yaml",)
 # Top-level keys that tell which folder a misplaced file belongs in.
-FOLDER_OF_KEY = {"topics": "categories", "fields": "forms", "types": "notifications", "channels": "notifications", "locale": "ui"}
+FOLDER_OF_KEY = {"topics": "categories", "fields": "forms", "types": "notifications", "channels": "notifications", "locale": "ui",
+                 "body": "replies"}
 
 
 def unknown_entries(config_dir: Path) -> list[ConfigError]:

@@ -16,6 +16,7 @@ from engine.catalog import checks, layout, lint, schema, yaml_problems
 from engine.catalog.bundle import ConfigBundle, read_bundle
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
+from engine.catalog.replies import ReplyDecl, build_replies, check_replies
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.texts import local_text
 from engine.catalog.validation import validate
@@ -118,6 +119,7 @@ def _load_catalog(load: _Load) -> Catalog:
     channels, channels_src = _optional(load, "notifications/channels.yaml", models.ChannelsFile, {"channels": {}})
     policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile, {})
     ui = _ui_texts(load)
+    replies = [ReplyDecl(r, s) for r, s in _each(load, "replies", schema.CannedReplyFile) if r]
 
     # References into a broken folder are not checked: the first error explains them.
     resolved = {} if "forms" in load.broken else resolve_forms(forms, library, load.errors)
@@ -133,11 +135,13 @@ def _load_catalog(load: _Load) -> Catalog:
     if policies:
         load.errors += checks.check_policies(policies.policies, policies_src)
         load.errors += checks.check_signup(policies.policies, policies_src, types.types if types else None, bound)
+    topic_keys = None if "categories" in load.broken else {f"{c.category.id}/{t.id}" for c in categories for t in c.category.topics}
+    load.errors += check_replies(replies, topic_keys, {c.category.id for c in categories})
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
                                 _text_sources(categories, forms, library), _declared_locales(policies.policies))
-    catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds())
+    catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
 
@@ -228,7 +232,7 @@ def _words(keywords) -> tuple[str, ...]:
     return tuple(dict.fromkeys(word for words in lists for word in words))
 
 
-def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds) -> Catalog:
+def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds, replies) -> Catalog:
     pol = policies.policies
     built_forms = build_forms(forms, resolved, pol)
     text = partial(local_text, default_locale=pol.default_locale)
@@ -258,5 +262,6 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
         channels=MappingProxyType(dict(channels.channels)),
         policies=pol,
         ui=frozen_ui,
+        replies=MappingProxyType(build_replies(replies)),
         _topics=MappingProxyType(topics),
     )

@@ -184,6 +184,18 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     )
 
 
+# --- canned replies ----------------------------------------------------------------
+
+
+class CannedReplyFile(Strict):
+    """config/replies/<id>.yaml: one canned reply staff insert into the reply box."""
+
+    id: Identifier
+    title: str = Field(min_length=1, max_length=200, description="Shown in the agent's list of canned replies")
+    body: str = Field(min_length=1, description="A sandboxed template of the reply text, rendered with the ticket's params")
+    topics: list[str] | None = Field(None, description="Where it is offered: topic keys 'category/topic' or category ids; default every ticket")
+
+
 # --- policies and UI texts ---------------------------------------------------------
 
 

@@ -141,7 +141,13 @@ def _v7_config_versions(db: Database) -> None:
     _create_table(db, ConfigVersion, frozenset())
 
 
-def _v8_account_tokens(db: Database) -> None:
+def _v8_internal_notes(db: Database) -> None:
+    """Staff-only notes are messages flagged internal; every message before them was customer-visible."""
+    if "internal" not in {c.name for c in db.get_columns(Message._meta.table_name)}:
+        migrate(_migrator(db).add_column(Message._meta.table_name, "internal", Message.internal))
+
+
+def _v9_account_tokens(db: Database) -> None:
     """Self-service accounts: user.email_verified_at (accounts made before count as verified) and emailed tokens."""
     if "email_verified_at" not in {c.name for c in db.get_columns(User._meta.table_name)}:
         migrate(_migrator(db).add_column(User._meta.table_name, "email_verified_at", User.email_verified_at))
@@ -157,7 +163,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "timers table", _v5_timers, creates=(Timer,), drops={Ticket: TicketBeforeTimers}),
     Migration(6, "list indexes", _v6_list_indexes),
     Migration(7, "config versions", _v7_config_versions, creates=(ConfigVersion,)),
-    Migration(8, "account tokens, user.email_verified_at", _v8_account_tokens,
+    Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
+    Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
 )
 LATEST = MIGRATIONS[-1].version

@@ -140,6 +140,7 @@ class Message(BaseModel):
     channel = CharField(max_length=16)
     body = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow, index=True)
+    internal = BooleanField(default=False)  # a staff-only note: never shown or sent to the customer
 
     class Meta:
         indexes = ((("ticket", "id"), False),)  # migration 6: a conversation's latest page, a poll's newest id

@@ -136,7 +136,7 @@ def test_id_patterns_accept_real_ids_and_reject_prose(twin, field_id, value, val
 @pytest.mark.parametrize("config", [SHIPPED, PLANETAHOST], ids=["twin", "planetahost"])
 def test_every_yaml_file_points_editors_at_its_schema(config):
     """The first line is the yaml-language-server comment naming the schema of the file's kind."""
-    kinds = {"categories": "category", "forms": "form", "notifications": None, "ui": "ui"}
+    kinds = {"categories": "category", "forms": "form", "notifications": None, "ui": "ui", "replies": "canned-reply"}
     schema_dir = SHIPPED / "schema"
     for path in sorted(config.rglob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
@@ -148,3 +148,10 @@ def test_every_yaml_file_points_editors_at_its_schema(config):
         elif path.parent.name == "notifications":
             kind = {"types.yaml": "notification-types", "channels.yaml": "channels"}[path.name]
         assert target == (schema_dir / f"{kind}.schema.json").resolve(), path
+
+
+def test_twin_ships_canned_replies(twin):
+    """Three Russian canned replies, by title: two on every ticket, the call-ID request on telephony tickets only."""
+    assert sorted(twin.replies) == ["greeting", "need-call-id", "resolved"]
+    assert [r.id for r in twin.replies_for("telephony", "telephony-problem")] == ["need-call-id", "greeting", "resolved"]
+    assert [r.id for r in twin.replies_for("chats", "chat-problem")] == ["greeting", "resolved"]

@@ -24,7 +24,7 @@ def valid(rt, users):
     binding = next(iter(rt.catalog.bindings(kind="telegram")), "support")
     return {"number": str(ticket.number), "attachment_id": str(Attachment.get().id), "delivery_id": "1",
             "category_id": "chats", "topic_id": "chat-problem", "field_id": "account_id", "binding": binding,
-            "binding_id": binding, "filename": "app.css"}
+            "binding_id": binding, "filename": "app.css", "reply_id": "greeting"}
 
 
 def urls(app, valid, value, raw=False):
@@ -70,7 +70,7 @@ def test_out_of_range_or_non_ascii_ids_are_404_on_every_id_route(app, as_role, v
 def test_every_numeric_parameter_uses_the_bounded_converter(app):
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():
-            if name.endswith(("_id", "number")) and name not in ("category_id", "topic_id", "field_id", "binding_id"):
+            if name.endswith(("_id", "number")) and name not in ("category_id", "topic_id", "field_id", "binding_id", "reply_id"):
                 assert type(converter).__name__ == "IdConverter", rule.rule
 
 

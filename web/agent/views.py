@@ -1,9 +1,10 @@
-"""Queue with whitelisted filters; ticket view; staff reply, take, priority and archive."""
+"""Queue with whitelisted filters; ticket view; staff reply (with canned replies), internal notes, take, priority
+and archive."""
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from engine import tickets
+from engine import canned_replies, notes, tickets
 from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent.blueprint import bp
@@ -47,14 +48,14 @@ def ticket(number):
 @staff_required
 def messages(number):
     found = tickets.staff_ticket(current_user(), number)
-    return poll_response(found, CONVERSATION)
+    return poll_response(found, CONVERSATION, internal=True)
 
 
 @bp.get("/tickets/<id:number>/messages/earlier")
 @staff_required
 def earlier(number):
     found = tickets.staff_ticket(current_user(), number)
-    return earlier_response(found, CONVERSATION, lambda before: _render_ticket(found, before=before))
+    return earlier_response(found, CONVERSATION, lambda before: _render_ticket(found, before=before), internal=True)
 
 
 @bp.post("/tickets/<id:number>/reply")
@@ -70,6 +71,31 @@ def reply(number):
         return _render_ticket(found, errors=exc.errors, body=body), 422
     except TransitionRefused as exc:
         return _render_ticket(found, refused=str(exc)), 409
+    return redirect(url_for("agent.ticket", number=found.number), 303)
+
+
+@bp.post("/tickets/<id:number>/canned/<reply_id>")
+@staff_required
+def insert_canned(number, reply_id):
+    """htmx: the reply box's text with the canned reply, rendered for this ticket, added after what is typed."""
+    found = tickets.staff_ticket(current_user(), number)
+    typed = request.form.get("message", "").rstrip()
+    try:
+        text = canned_replies.render_reply(catalog(), reply_id, found, current_user())
+    except ValidationFailed as exc:
+        return render_template("agent/_canned_inserted.html", body=typed, errors=exc.errors)
+    return render_template("agent/_canned_inserted.html", body=f"{typed}\n\n{text}" if typed else text, errors={})
+
+
+@bp.post("/tickets/<id:number>/note")
+@staff_required
+def note(number):
+    found = tickets.staff_ticket(current_user(), number)
+    body = request.form.get("note", "")
+    try:
+        notes.add_note(runtime(), found, current_user(), body, CHANNEL)
+    except ValidationFailed as exc:
+        return _render_ticket(found, errors=exc.errors, note_body=body), 422
     return redirect(url_for("agent.ticket", number=found.number), 303)
 
 
@@ -112,7 +138,8 @@ def _transition(found, action):
     return redirect(url_for("agent.ticket", number=found.number), 303)
 
 
-def _render_ticket(found, errors=None, body="", refused=None, before=None):
+def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body=""):
     return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
-                           **conversation_context(found, CONVERSATION, before), errors=errors or {}, body=body,
-                           refused=refused, priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number))
+                           **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
+                           body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
+                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number))

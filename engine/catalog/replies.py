@@ -1,0 +1,54 @@
+"""Canned replies (config/replies/*.yaml): their load-time checks and the built `CannedReply` the Catalog holds."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.catalog.errors import ConfigError, Source, did_you_mean
+from engine.catalog.templates import template_problems
+
+# What a canned reply's body may use; `fields` maps a form field id to its display value (a select's label).
+REPLY_PARAMS = ("customer_name", "ticket_number", "subject", "topic", "category", "priority", "fields", "agent_name")
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    id: str
+    title: str
+    body: str  # a template of REPLY_PARAMS
+    topics: tuple[str, ...]  # topic keys or category ids; empty: offered on every ticket
+
+    def applies_to(self, category_id: str, topic_id: str) -> bool:
+        return not self.topics or category_id in self.topics or f"{category_id}/{topic_id}" in self.topics
+
+
+@dataclass(frozen=True)
+class ReplyDecl:
+    reply: object  # a schema.CannedReplyFile
+    source: Source
+
+
+def check_replies(decls: list[ReplyDecl], topic_keys, category_ids) -> list[ConfigError]:
+    """Duplicate ids, bodies that are no safe template of REPLY_PARAMS, `topics` naming no topic or category
+    (`topic_keys` None: the categories are broken, not checkable)."""
+    errors = []
+    first: dict[str, Source] = {}
+    for decl in decls:
+        reply, src = decl.reply, decl.source
+        if reply.id in first:
+            other = first[reply.id]
+            errors.append(src.error(("id",), f"duplicate canned reply id '{reply.id}' (also in {other.display}:{other.line(('id',))})"))
+        first.setdefault(reply.id, src)
+        errors += [src.error(("body",), message) for message in template_problems(reply.body, REPLY_PARAMS)]
+        if topic_keys is None:
+            continue
+        known = set(topic_keys) | set(category_ids)
+        for i, ref in enumerate(reply.topics or ()):
+            if ref not in known:
+                errors.append(src.error(("topics", i), f"unknown topic or category '{ref}'" + did_you_mean(ref, known)))
+    return errors
+
+
+def build_replies(decls: list[ReplyDecl]) -> dict[str, CannedReply]:
+    """Id -> CannedReply, sorted by title."""
+    built = [CannedReply(d.reply.id, d.reply.title, d.reply.body, tuple(d.reply.topics or ())) for d in decls]
+    return {r.id: r for r in sorted(built, key=lambda r: (r.title, r.id))}
