@@ -66,8 +66,7 @@ def check_categories(decls: list[CategoryDecl], form_ids, bound_kinds: set[str] 
     for decl in decls:
         cat, src = decl.category, decl.source
         if cat.id in first_file:
-            other = first_file[cat.id]
-            errors.append(src.error(("id",), f"duplicate category id '{cat.id}' (also in {other.display}:{other.line(('id',))})"))
+            errors.append(src.duplicate_id("category", cat.id, first_file[cat.id]))
         first_file.setdefault(cat.id, src)
         errors += _unbound_channels(cat.channels, src, ("channels",), bound_kinds)
         seen_topics: dict[str, int] = {}

@@ -44,6 +44,10 @@ class Source:
     def error(self, path: Path_, message: str) -> ConfigError:
         return ConfigError(self.display, self.line(path), format_path(path), message)
 
+    def duplicate_id(self, what: str, value: str, first: "Source") -> ConfigError:
+        """`id` of this file repeats the one `first` declared: the error names where the first one is."""
+        return self.error(("id",), f"duplicate {what} id '{value}' (also in {first.display}:{first.line(('id',))})")
+
 
 def format_path(path: Path_) -> str:
     """('topics', 0, 'form') -> 'topics.0.form'."""

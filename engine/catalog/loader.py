@@ -180,8 +180,7 @@ def _read_forms(load: _Load) -> tuple[dict[str, LibraryDecl], dict[str, FormDecl
                 library[field_id] = LibraryDecl(spec, source, ("fields", field_id))
                 load.errors += checks.check_field_spec(spec, source, ("fields", field_id))
         elif value.id in forms:
-            other = forms[value.id].source
-            load.errors.append(source.error(("id",), f"duplicate form id '{value.id}' (also in {other.display}:{other.line(('id',))})"))
+            load.errors.append(source.duplicate_id("form", value.id, forms[value.id].source))
         else:
             forms[value.id] = FormDecl(value, source)
             for i, entry in enumerate(value.fields):

@@ -35,8 +35,7 @@ def check_replies(decls: list[ReplyDecl], topic_keys, category_ids) -> list[Conf
     for decl in decls:
         reply, src = decl.reply, decl.source
         if reply.id in first:
-            other = first[reply.id]
-            errors.append(src.error(("id",), f"duplicate canned reply id '{reply.id}' (also in {other.display}:{other.line(('id',))})"))
+            errors.append(src.duplicate_id("canned reply", reply.id, first[reply.id]))
         first.setdefault(reply.id, src)
         errors += [src.error(("body",), message) for message in template_problems(reply.body, REPLY_PARAMS)]
         if topic_keys is None:
