@@ -67,6 +67,10 @@ class Channel:
             return texts
         return {(): template}
 
+    def address_problems(self, address: str) -> list[str]:
+        """Config errors of a fixed address on this channel (a team's `notify` in teams.yaml)."""
+        return []
+
     def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
         """The `run.py` arguments of the process that receives messages for these configured bindings (its inbound
         adapter, started by `run.py dev`); None when nothing is received, or inside another process (the portal)."""
@@ -77,6 +81,11 @@ class Channel:
     def targets(self, catalog: Catalog, user: User, type_id: str, about_ticket: bool) -> list[str]:
         """The Delivery targets of `user` for `type_id` on this channel ([]: not reachable here)."""
         return []
+
+    def team_target(self, catalog: Catalog, address: str) -> str | None:
+        """The Delivery target of a team's fixed address (None: not reachable here). The default: the address itself,
+        sent through the kind's first binding (see `resolve`)."""
+        return address if catalog.bindings(kind=self.kind) else None
 
     def resolve(self, catalog: Catalog, target: str) -> tuple[str, BindingBase, str]:
         """(binding id, binding, address) of a stored target; PermanentDeliveryError when it cannot be sent any more.

@@ -149,7 +149,8 @@ def build_outgoing(catalog, row: Delivery, public_url: str) -> Outgoing:
         raise PermanentDeliveryError(f"no {row.channel} binding is configured")
     binding_id, binding, address = channel.resolve(catalog, row.target)
     number = Ticket.get_by_id(notification.ticket_id).number if notification.ticket_id else None
-    params = with_ticket_url(notification.params, public_url, number)
+    staff = catalog.notification_types[notification.type_id].source == "staff"
+    params = with_ticket_url(notification.params, public_url, number, staff=staff)
     try:
         message = channel.render(catalog, notification.type_id, params, user.locale or catalog.policies.default_locale)
     except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried

@@ -35,15 +35,23 @@ def enabled_channels(catalog: Catalog, user: User, type_id: str) -> set[str]:
     return channels
 
 
+def chosen_types(catalog: Catalog, user: User) -> dict:
+    """The notification types (id -> spec) whose channels `user` chooses: staff the staff types, customers the rest
+    (account emails are not optional)."""
+    sources = ("staff",) if user.is_staff else ("ticket", "event")
+    return {type_id: spec for type_id, spec in catalog.notification_types.items() if spec.source in sources}
+
+
 def preferences(catalog: Catalog, user: User) -> dict[str, dict[str, bool]]:
-    """Every notification type -> {channel: enabled} for the settings page (defaults filled in)."""
+    """Every type of `chosen_types` -> {channel: enabled} for the settings page (defaults filled in)."""
     explicit = _explicit(user)
     return {
         type_id: {
             channel: explicit.get((type_id, channel), channel in spec.default_channels) for channel in registry.kinds()
         }
-        for type_id, spec in catalog.notification_types.items() if spec.source != "account"  # not optional
+        for type_id, spec in chosen_types(catalog, user).items()
     }
+
 
 
 def set_preferences(user: User, choices: dict[str, dict[str, bool]]) -> None:
@@ -78,6 +86,23 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
             rows += [{"channel": channel.kind, "target": target} for target in targets]
     if rows:
         Delivery.insert_many([{**row, "notification": notification.id} for row in rows]).execute()
+    return notification
+
+
+def notify_addresses(catalog: Catalog, account: User, type_id: str, params: dict, addresses: dict[str, str], *,
+                     ticket=None, idempotency_key: str | None = None) -> Notification:
+    """Like `notify`, to fixed addresses by channel kind (a team's `notify`) instead of a person's preferences:
+    one outbox row per installed channel that can reach its address; no in-app row."""
+    notification = Notification.create(user=account, type_id=type_id, params=params, ticket=ticket,
+                                       idempotency_key=idempotency_key, in_app=False)
+    rows = []
+    for kind, address in addresses.items():
+        channel = registry.get(kind)
+        target = channel.team_target(catalog, address) if channel is not None else None
+        if target is not None:
+            rows.append({"channel": kind, "target": target, "notification": notification.id})
+    if rows:
+        Delivery.insert_many(rows).execute()
     return notification
 
 

@@ -25,12 +25,12 @@ class Rendered:
     html: str | None = None
 
 
-def with_ticket_url(params: dict, public_url: str, ticket_number: int | None) -> dict:
+def with_ticket_url(params: dict, public_url: str, ticket_number: int | None, staff: bool = False) -> dict:
     """A ticket notification's params plus `ticket_url`, the customer's page of the ticket (links back from every
-    channel's message); other notifications' params unchanged."""
+    channel's message; with `staff`, the agent console's page); other notifications' params unchanged."""
     if ticket_number is None:
         return params
-    return {**params, TICKET_URL: f"{public_url}/tickets/{ticket_number}"}
+    return {**params, TICKET_URL: f"{public_url}{'/agent' if staff else ''}/tickets/{ticket_number}"}
 
 
 def one_line(value: str) -> str:

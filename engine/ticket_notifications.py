@@ -28,6 +28,22 @@ TICKET_NOTIFICATIONS = MappingProxyType({
 })
 
 
+# Raised for staff (`source: staff`): to the team's members and its own addresses (config/teams.yaml), or the assignee.
+STAFF_PARAMS = MappingProxyType({
+    "team": "string: the ticket's team's title (empty without one)",
+    "customer": "string: the customer's name, else their email",
+    "priority": "string: low, normal, high or urgent",
+})
+STAFF_NOTIFICATIONS = MappingProxyType({
+    "team_ticket_created": ("a ticket was created in a team or moved to it: to the team's members (not the agent "
+                            "who moved it) and its addresses", {"message": "string: the ticket's first message"}),
+    "customer_replied": ("the customer replied: to the ticket's assignee; on an unassigned ticket to its team's members "
+                         "and addresses", {"reply": "string: the customer's reply"}),
+})
+
+
 def params_of(type_id: str) -> dict[str, str]:
     """Every param the engine passes with `type_id` (KeyError for a type it never raises)."""
+    if type_id in STAFF_NOTIFICATIONS:
+        return {**BASE_PARAMS, **STAFF_PARAMS, **STAFF_NOTIFICATIONS[type_id][1]}
     return {**BASE_PARAMS, **TICKET_NOTIFICATIONS[type_id][1]}

@@ -77,7 +77,7 @@ def staff_ticket(staff: User, number) -> Ticket:
     """Any ticket by number, for agents and admins."""
     require_staff(staff)
     value = _number(number)
-    ticket = Ticket.select(Ticket, User).join(User).where(Ticket.number == value).get_or_none() if value else None
+    ticket = Ticket.select(Ticket, User).join(User, on=Ticket.customer).where(Ticket.number == value).get_or_none() if value else None
     if ticket is None:
         raise NotFound(f"ticket #{number}")
     return ticket
@@ -93,7 +93,7 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
         where &= Ticket.category_id == category_id
     if topic_id:
         where &= Ticket.topic_id == topic_id
-    query = Ticket.select(Ticket, User).join(User).where(where)
+    query = Ticket.select(Ticket, User).join(User, on=Ticket.customer).where(where)
     groups = [[(Ticket.priority == p) & (Ticket.status == s) for s in statuses] for p in reversed(PRIORITIES)]
     return paginate(query, QUEUE, after, before, size, groups=groups,
                     counted=Ticket.select().where(where))

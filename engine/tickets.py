@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import counters, enqueue, notify as notify_module, timers
+from engine import counters, enqueue, notify as notify_module, staff_notifications, timers
+from engine.assignment import assign_ticket, move_ticket, take_ticket  # noqa: F401 (the staff side of the API)
 from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -146,6 +147,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
     field_values = {k: v for k, v in clean.items() if k not in RESERVED and form.field(k).type != "attachments"}
     snapshot = snapshot_for(catalog, topic)
     subject = (clean.get("subject") or topic.title)[:SUBJECT_MAX]
+    team = catalog.routing.route(topic.category_id, topic.id, topic.priority, field_values)
     for attempt in range(CREATE_ATTEMPTS):
         sent: list[int] = []
         try:
@@ -154,7 +156,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                 ticket = Ticket.create(
                     number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
                     priority=topic.priority, status=NEW, subject=subject, fields=field_values, snapshot=snapshot,
-                    channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now,
+                    channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now, team=team,
                 )
                 message = Message.create(ticket=ticket, author=customer, author_kind="customer", channel=channel,
                                          body=clean.get("message", ""), created_at=now)
@@ -163,6 +165,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                 # A channel that confirms its tickets itself (the bot) would echo a ticket_created message.
                 _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent,
                         skip_channels=(channel,) if installed is not None and installed.confirms_tickets else ())
+                staff_notifications.new_in_team(catalog, ticket, f"ticket:{ticket.id}:created", sent)
             break
         except IntegrityError:
             if idempotency_key:
@@ -234,6 +237,8 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
                     _notify(catalog, current.customer, "support_reply", current, f"message:{message.id}", sent,
                             reply=message.body)
                     AuditLog.create(actor=author, action="staff_reply", detail={"ticket": current.number, "message": message.id})
+                else:
+                    staff_notifications.customer_replied(catalog, current, message, sent)
             break
         except _Raced:
             if attempt == UPDATE_ATTEMPTS - 1:
@@ -248,22 +253,6 @@ def _refresh(ticket: Ticket) -> None:
     """Bring the caller's Ticket object up to date after a change made through a conditional UPDATE."""
     fresh = Ticket.get_by_id(ticket.id)
     ticket.__data__.update(fresh.__data__)
-
-
-def take_ticket(rt: Runtime, ticket: Ticket, agent: User) -> Ticket:
-    """Staff acknowledges a new ticket: new -> waiting_support."""
-    require_staff(agent)
-    locale = agent.locale or rt.catalog.policies.default_locale
-    new = next_status(rt.catalog, ticket.status, "take", locale)
-    try:
-        with rt.db.atomic():
-            now = rt.clock()
-            _move(ticket, ticket.status, new, updated_at=now)
-            _event(ticket, agent, ticket.status, new, "take", now)
-    except _Raced:
-        raise TransitionRefused(rt.catalog.text(locale, "validation", "transition_refused"), code="raced") from None
-    _refresh(ticket)
-    return ticket
 
 
 def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -> Ticket:

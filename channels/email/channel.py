@@ -22,6 +22,7 @@ _LAYOUT = template(
 )
 
 
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"https?://(?:(?!&#)[^\s<>])+")
 
 
@@ -60,6 +61,9 @@ class EmailChannel(Channel):
         if binding.smtp_url_env:
             return []
         return ["an email binding needs smtp_url_env (the variable holding the SMTP URL)"]
+
+    def address_problems(self, address: str) -> list[str]:
+        return [] if _ADDRESS.match(address) else [f"'{address}' is not an email address"]
 
     def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
         """The account's address and its extra notification addresses, when an email binding exists."""

@@ -52,6 +52,15 @@ class TelegramChannel(Channel):
             return []
         return ["a telegram binding needs token_env (the variable holding the bot token)"]
 
+    def address_problems(self, address: str) -> list[str]:
+        return [] if address.lstrip("-").isdigit() else [f"'{address}' is not a Telegram chat id (a number; a group's is negative)"]
+
+    def team_target(self, catalog, address: str) -> str | None:
+        """'binding:chat_id' through the first bot serving notifications (else the first bot): add it to the group."""
+        bots = catalog.bindings(kind=self.kind)
+        serving = [name for name, b in bots.items() if "notifications" in b.serves] or list(bots)
+        return f"{serving[0]}:{address}" if serving else None
+
     def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
         return ("bot", *(f"--binding={name}" for name in binding_ids))
 

@@ -54,10 +54,17 @@ def resolve(kind: str, catalog, target: str):
     binding = catalog.channels.get(binding_id)
     if binding is None or binding.kind != kind:
         raise PermanentDeliveryError(f"telegram binding {binding_id!r} is no longer configured")
+    if is_team_chat(kind, catalog, address):
+        return binding_id, binding, address
     link = TelegramLink.get_or_none((TelegramLink.binding == binding_id) & (TelegramLink.chat_id == int(address)))
     if link is None or not link.active:
         raise PermanentDeliveryError("the Telegram chat is no longer linked")
     return binding_id, binding, address
+
+
+def is_team_chat(kind: str, catalog, chat_id: str) -> bool:
+    """A team's chat in config/teams.yaml: delivered to without a link while the config names it."""
+    return any(team.notify.get(kind) == chat_id for team in catalog.teams.values())
 
 
 def refused(rt, row: Delivery, error: str) -> Delivery | None:
@@ -66,6 +73,8 @@ def refused(rt, row: Delivery, error: str) -> Delivery | None:
     accounts.unlink(binding_id, int(chat_id), error)
     notification = Notification.get_by_id(row.notification_id)
     user = User.get_by_id(notification.user_id)
+    if user.is_team_account:  # a team's chat refused: the team has no other address to fall back to
+        return None
     has_email = Delivery.select().where(
         (Delivery.notification == notification) & (Delivery.channel == "email")
     ).exists()

@@ -151,5 +151,8 @@ def notification_buttons(rt, binding_id: str, notification) -> Rows | None:
     ticket = getattr(notification, "ticket", None)
     if binding is None or "tickets" not in binding.serves or ticket is None or ticket.status == "archived":
         return None
+    spec = rt.catalog.notification_types.get(notification.type_id)
+    if spec is None or spec.source == "staff":  # the customer's buttons; staff work the ticket in the console
+        return None
     locale = getattr(notification.user, "locale", None) or rt.catalog.policies.default_locale
     return ticket_rows(rt.catalog, locale, ticket.number)

@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from engine.catalog.replies import CannedReply
+from engine.catalog.teams import Routing, Team
 from engine.catalog.schema import ChannelBinding, Policies, Priority, SelectOption
 from engine.catalog.ui_format import SAFE_FORMATTER
 
@@ -104,6 +105,12 @@ class Catalog:
     replies: Mapping[str, CannedReply] = field(default_factory=lambda: MappingProxyType({}))  # id -> reply, by title
     _topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     warnings: tuple = ()  # lint findings (engine.catalog.lint.ConfigWarning): shown, never blocking
+    teams: Mapping[str, Team] = field(default_factory=lambda: MappingProxyType({}))  # config/teams.yaml, file order
+    routing: Routing = Routing()
+
+    def teams_of(self, email: str) -> tuple[Team, ...]:
+        """The teams whose members include this account email."""
+        return tuple(t for t in self.teams.values() if email.lower() in t.members)
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

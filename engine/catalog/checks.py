@@ -97,7 +97,7 @@ def check_notification_types(types, src: Source, bound_kinds: set[str] | None, c
     errors = []
     for type_id, spec in types.types.items():
         base = ("types", type_id)
-        declared = tuple(spec.params) + ((TICKET_URL,) if spec.source == "ticket" else ())
+        declared = tuple(spec.params) + ((TICKET_URL,) if spec.source in ("ticket", "staff") else ())
         texts = {}
         for kind, template in spec.templates:
             texts.update({(kind, *sub): text for sub, text in channels[kind].template_texts(template).items()})

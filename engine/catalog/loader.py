@@ -17,6 +17,7 @@ from engine.catalog.bundle import ConfigBundle, read_bundle
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.replies import ReplyDecl, build_replies, check_replies
+from engine.catalog.teams import build_teams, check_teams
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.texts import local_text
 from engine.catalog.validation import validate
@@ -120,6 +121,7 @@ def _load_catalog(load: _Load) -> Catalog:
     policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile, {})
     ui = _ui_texts(load)
     replies = [ReplyDecl(r, s) for r, s in _each(load, "replies", schema.CannedReplyFile) if r]
+    teams, teams_src = load.model("teams.yaml", models.TeamsFile) if "teams.yaml" in load.bundle.files else (None, None)
 
     # References into a broken folder are not checked: the first error explains them.
     resolved = {} if "forms" in load.broken else resolve_forms(forms, library, load.errors)
@@ -137,12 +139,16 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_signup(policies.policies, policies_src, types.types if types else None, bound)
     topic_keys = None if "categories" in load.broken else {f"{c.category.id}/{t.id}" for c in categories for t in c.category.topics}
     load.errors += check_replies(replies, topic_keys, {c.category.id for c in categories})
+    if teams:
+        field_ids = None if "forms" in load.broken else {f.id for fields in resolved.values() for f in fields}
+        load.errors += check_teams(teams, teams_src, topic_keys, {c.category.id for c in categories}, field_ids, by_kind)
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
                                 _text_sources(categories, forms, library), _declared_locales(policies.policies))
     catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
-    return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
+    built_teams, routing = build_teams(teams, teams_src, policies.policies.default_locale)
+    return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))), teams=built_teams, routing=routing)
 
 
 def _each(load: _Load, folder: str, model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from engine.catalog.checks import UI_SECTIONS
 from engine.catalog.loader import builtin_ui_texts
 from engine.catalog.ui_format import placeholders
-from engine.ticket_notifications import BASE_PARAMS, TICKET_NOTIFICATIONS
+from engine.ticket_notifications import BASE_PARAMS, STAFF_NOTIFICATIONS, STAFF_PARAMS, TICKET_NOTIFICATIONS
 
 HEADER = """# Reference (generated)
 
@@ -22,7 +22,7 @@ SECTION_INTRO = {
 
 def reference_markdown() -> str:
     """The whole of docs/REFERENCE.md."""
-    return "\n".join([HEADER, _ticket_notifications(), _ui_texts()])
+    return "\n".join([HEADER, _ticket_notifications(), _staff_notifications(), _ui_texts()])
 
 
 def _ticket_notifications() -> str:
@@ -42,6 +42,27 @@ def _ticket_notifications() -> str:
         "| --- | --- | --- |",
     ]
     for type_id, (when, params) in TICKET_NOTIFICATIONS.items():
+        own = "<br>".join(f"`{name}`: {_cell(meaning)}" for name, meaning in params.items()) or "none"
+        lines.append(f"| `{type_id}` | {_cell(when)} | {own} |")
+    return "\n".join(lines) + "\n"
+
+
+def _staff_notifications() -> str:
+    lines = [
+        "## Staff notifications the engine raises",
+        "",
+        "Declare a type with one of these ids and `source: staff` to have it sent to agents (each chooses its channels "
+        "on the settings page) and to team addresses (config/teams.yaml `notify`); `ticket_url` links to the agent "
+        "console. Besides the params of every ticket notification, each passes:",
+        "",
+        "| param | type and meaning |",
+        "| --- | --- |",
+        *(f"| `{name}` | {_cell(meaning)} |" for name, meaning in STAFF_PARAMS.items()),
+        "",
+        "| type | raised when | its own params |",
+        "| --- | --- | --- |",
+    ]
+    for type_id, (when, params) in STAFF_NOTIFICATIONS.items():
         own = "<br>".join(f"`{name}`: {_cell(meaning)}" for name, meaning in params.items()) or "none"
         lines.append(f"| `{type_id}` | {_cell(when)} | {own} |")
     return "\n".join(lines) + "\n"

@@ -160,9 +160,10 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     class NotificationTypeSpec(Strict):
         title: str
         description: str = ""
-        source: Literal["ticket", "event", "account"] = Field(
+        source: Literal["ticket", "event", "account", "staff"] = Field(
             description="ticket: raised by the engine; event: posted through the events API; "
-                        "account: sign-up and password emails, sent to the account's own address only")
+                        "account: sign-up and password emails, sent to the account's own address only; "
+                        "staff: raised by the engine for agents and team addresses (config/teams.yaml)")
         params: dict[Identifier, ParamType] = Field(default_factory=dict)
         default_channels: list[ChannelKind] = Field(default_factory=lambda: list(in_app))
         templates: Templates
@@ -177,11 +178,44 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
 
         channels: dict[Identifier, Binding]
 
+    class TeamSpec(Strict):
+        """One team of config/teams.yaml."""
+
+        title: Title
+        members: list[EmailAddress] = Field(default_factory=list, description="Agents' account emails")
+        notify: dict[ChannelKind, str] = Field(
+            default_factory=dict, description="The team's own addresses by channel kind (a Telegram chat id, a mailbox)")
+
+    class TeamsFile(Strict):
+        """config/teams.yaml: teams, and the rules that route a new ticket to one."""
+
+        teams: dict[Identifier, TeamSpec] = Field(min_length=1)
+        routing: list[RoutingRule] = Field(default_factory=list, description="Tried in order: the first match wins")
+        default: Identifier | None = Field(None, description="The team of a ticket no rule matches; default: none")
+
     return SimpleNamespace(
         kinds=kinds, ChannelKind=ChannelKind, ChannelBinding=Binding, TopicSpec=TopicSpec, CategoryFile=CategoryFile,
         Templates=Templates, NotificationTypeSpec=NotificationTypeSpec, NotificationTypesFile=NotificationTypesFile,
-        ChannelsFile=ChannelsFile,
+        ChannelsFile=ChannelsFile, TeamSpec=TeamSpec, TeamsFile=TeamsFile,
     )
+
+
+# --- teams ---------------------------------------------------------------------------
+
+
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, description="An email address")]
+OneOrMore = str | list[str]
+
+
+class RoutingRule(Strict):
+    """A rule of config/teams.yaml `routing`: every condition given must hold (a list: any of its values)."""
+
+    team: Identifier = Field(description="The team a matching ticket gets")
+    category: OneOrMore | None = Field(None, description="Category ids")
+    topic: OneOrMore | None = Field(None, description="Topic keys 'category/topic'")
+    priority: Priority | list[Priority] | None = Field(None, description="The topic's priority")
+    fields: dict[Identifier, str | int | bool | list[str | int | bool]] | None = Field(
+        None, description="Form field id -> value (a select's option value) or a list of values")
 
 
 # --- canned replies ----------------------------------------------------------------

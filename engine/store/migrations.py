@@ -155,6 +155,18 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
+def _v10_teams(db: Database) -> None:
+    """Teams and assignment: ticket.team (config/teams.yaml) and ticket.assignee, the queue indexes of both, and
+    ticket events wide enough to hold a team id (SQLite does not enforce a VARCHAR's length)."""
+    present = {c.name for c in db.get_columns(Ticket._meta.table_name)}
+    added = [(name, field) for name, field in (("team", Ticket.team), ("assignee_id", Ticket.assignee)) if name not in present]
+    if added:
+        migrate(*(_migrator(db).add_column(Ticket._meta.table_name, name, field) for name, field in added))
+    _create_indexes(db, Ticket, frozenset())
+    if not isinstance(db, SqliteDatabase):
+        db.execute_sql('ALTER TABLE "ticketevent" ALTER COLUMN "old" TYPE VARCHAR(40), ALTER COLUMN "new" TYPE VARCHAR(40)')
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
@@ -166,6 +178,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
     Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
+    Migration(10, "ticket.team, ticket.assignee and their queue indexes", _v10_teams,
+              adds={Ticket: frozenset({"team", "assignee"})}),
 )
 LATEST = MIGRATIONS[-1].version
 

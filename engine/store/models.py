@@ -68,6 +68,14 @@ class User(BaseModel):
     def is_staff(self) -> bool:
         return self.role in ("agent", "admin")
 
+    @property
+    def is_team_account(self) -> bool:
+        """The account a team's own addresses (config/teams.yaml `notify`) receive notifications as: no sign-in."""
+        return self.role == TEAM_ROLE
+
+
+TEAM_ROLE = "team"
+
 
 class WebSession(BaseModel):
     """A signed-in browser session; the cookie holds a random token, only its SHA-256 is stored here."""
@@ -96,6 +104,8 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
+    team = CharField(max_length=40, null=True)  # migration 10: a team id of config/teams.yaml (routing, staff moves)
+    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 10
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
 
     class Meta:
@@ -107,6 +117,10 @@ class Ticket(BaseModel):
             (("status", "priority", "updated_at", "id"), False),  # the queue
             (("category_id", "status", "priority", "updated_at", "id"), False),  # the queue of a category
             (("category_id", "topic_id", "status", "priority", "updated_at", "id"), False),  # ... of a topic
+            # Migration 10: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
+            (("team", "status", "priority", "updated_at", "id"), False),
+            (("assignee", "status", "priority", "updated_at", "id"), False),
+            (("team", "assignee", "status", "priority", "updated_at", "id"), False),
         )
 
 
@@ -165,9 +179,9 @@ class TicketEvent(BaseModel):
     id = AutoField()
     ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
     actor = ForeignKeyField(User, null=True)
-    kind = CharField(max_length=16)  # status | priority
-    old = CharField(max_length=24, null=True)
-    new = CharField(max_length=24)
+    kind = CharField(max_length=16)  # status | priority | team | assignee (user id; "" for nobody)
+    old = CharField(max_length=40, null=True)  # 24 until migration 10 (a team id is up to 40)
+    new = CharField(max_length=40)
     reason = CharField(max_length=32, default="")
     at = UTCDateTimeField(default=utcnow)
 

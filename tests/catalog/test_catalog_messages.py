@@ -40,8 +40,8 @@ CASES = [
         id="wrong-extension-and-subfolder",
     ),
     pytest.param(
-        {"notes.txt": "todo\n"},
-        ["config/notes.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, replies/, ui/, schema/, policies.yaml"],
+        {"todo.txt": "todo\n"},
+        ["config/todo.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, replies/, ui/, schema/, policies.yaml, teams.yaml"],
         id="unknown-root-file",
     ),
     pytest.param(

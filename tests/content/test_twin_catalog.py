@@ -142,7 +142,7 @@ def test_every_yaml_file_points_editors_at_its_schema(config):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith("# yaml-language-server: $schema="), path
         target = (path.parent / first.split("=", 1)[1]).resolve()
-        kind = kinds.get(path.parent.name, "policies")
+        kind = kinds.get(path.parent.name, "teams" if path.name == "teams.yaml" else "policies")
         if path.name == "fields.yaml":
             kind = "field-library"
         elif path.parent.name == "notifications":

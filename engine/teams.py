@@ -1,0 +1,57 @@
+"""Teams at run time: their members' accounts, an agent's teams, the account a team's own addresses receive as, and
+the lint of member emails without an agent account (config/teams.yaml names people the catalog cannot look up)."""
+from __future__ import annotations
+
+from peewee import IntegrityError
+
+from engine.catalog import Catalog
+from engine.catalog.lint import ConfigWarning
+from engine.catalog.teams import Team
+from engine.store.models import TEAM_ROLE, User
+
+STAFF_ROLES = ("agent", "admin")
+
+
+def members(catalog: Catalog, team_id: str | None) -> list[User]:
+    """The active agent and admin accounts of a team, by email (none for no team or one the config dropped)."""
+    team = catalog.teams.get(team_id) if team_id else None
+    if team is None or not team.members:
+        return []
+    query = User.select().where(User.email.in_(list(team.members)) & User.is_active & User.role.in_(STAFF_ROLES))
+    return list(query.order_by(User.name, User.email))
+
+
+def is_member(catalog: Catalog, team_id: str | None, user: User) -> bool:
+    team = catalog.teams.get(team_id) if team_id else None
+    return team is not None and user.email.lower() in team.members
+
+
+def team_ids_of(catalog: Catalog, user: User) -> tuple[str, ...]:
+    """The ids of the teams `user` is a member of, in config order."""
+    return tuple(t.id for t in catalog.teams_of(user.email))
+
+
+def team_account(team: Team) -> User:
+    """The account a team's addresses are notified as (role `team`: no password, no sign-in), made on first use.
+    Its email is in the reserved `.invalid` domain, so it never collides with a person's or receives mail itself."""
+    email = f"{team.id}@team.invalid"
+    found = User.get_or_none(User.email == email)
+    if found is not None:
+        return found
+    try:
+        with User._meta.database.atomic():  # a savepoint: a concurrent creator's row wins, this transaction goes on
+            return User.create(email=email, role=TEAM_ROLE, name=str(team.title), email_verified_at=None)
+    except IntegrityError:
+        return User.get(User.email == email)
+
+
+def unknown_members(catalog: Catalog, root: str = "config") -> list[ConfigWarning]:
+    """A warning per member email with no active agent or admin account (the account may be created later)."""
+    emails = {m for team in catalog.teams.values() for m in team.members}
+    if not emails:
+        return []
+    staff = {u.email.lower() for u in User.select(User.email).where(
+        User.email.in_(list(emails)) & User.is_active & User.role.in_(STAFF_ROLES))}
+    return [ConfigWarning(f"{root}/teams.yaml", team.member_lines.get(email, 0), f"teams.{team.id}.members",
+                          f"'{email}' has no active agent or admin account: the team's notifications and queue skip it")
+            for team in catalog.teams.values() for email in team.members if email not in staff]
