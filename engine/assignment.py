@@ -70,7 +70,7 @@ def assign_ticket(rt: Runtime, ticket: Ticket, actor: User, assignee: User | Non
     if assignee is not None:
         if not (assignee.is_staff and assignee.is_active):
             raise PermissionDenied("only an active agent or admin can be assigned")
-        if current.team and not teams.is_member(rt.catalog, current.team, assignee):
+        if current.team in rt.catalog.teams and not teams.is_member(rt.catalog, current.team, assignee):
             raise ValidationFailed({"assignee": rt.catalog.text(_locale(rt, actor), "validation", "not_team_member")})
     new_id = assignee.id if assignee is not None else None
     if current.assignee_id == new_id:

@@ -21,6 +21,11 @@ def members(catalog: Catalog, team_id: str | None) -> list[User]:
     return list(query.order_by(User.name, User.email))
 
 
+def staff_accounts() -> list[User]:
+    """Every active agent and admin (whom a ticket without a team may be assigned to)."""
+    return list(User.select().where(User.is_active & User.role.in_(STAFF_ROLES)).order_by(User.name, User.email))
+
+
 def is_member(catalog: Catalog, team_id: str | None, user: User) -> bool:
     team = catalog.teams.get(team_id) if team_id else None
     return team is not None and user.email.lower() in team.members

@@ -1,11 +1,16 @@
 """Read side of tickets: what a customer or an agent may see, and how a ticket renders from its snapshot."""
 from __future__ import annotations
 
+import operator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import reduce
+
 from peewee import JOIN, fn, prefetch
 
 from engine.errors import NotFound, PermissionDenied
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
-from engine.store.models import Attachment, Message, Ticket, User
+from engine.store.models import Attachment, Message, Ticket, TicketEvent, User
 from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAITING_SUPPORT
 
 # Sort keys, each served by an index of migration 6 (engine/store/models.py declares them).
@@ -84,25 +89,64 @@ def staff_ticket(staff: User, number) -> Ticket:
 
 
 def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), category_id: str = "",
-                      topic_id: str = "", after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
-    """The agents' queue: tickets in `statuses` (optionally of one category/topic), most urgent then oldest first, a
-    page at a time with its total; each row's customer is joined in (no query per row)."""
+                      topic_id: str = "", after: str | None = None, before: str | None = None, size: int = PAGE_SIZE,
+                      teams: tuple[str, ...] | None = None, assignee: str = "") -> Page:
+    """The agents' queue: tickets in `statuses` (optionally of one category/topic, of `teams`, assigned to the
+    `assignee` "me" or to "nobody"), most urgent then oldest first, a page at a time with its total; each row's
+    customer is joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
     require_staff(staff)
     where = Ticket.status.in_(statuses)
     if category_id:
         where &= Ticket.category_id == category_id
     if topic_id:
         where &= Ticket.topic_id == topic_id
+    if teams is not None:
+        where &= Ticket.team.in_(list(teams))
+    if assignee == "me":
+        where &= Ticket.assignee == staff.id
+    elif assignee == "nobody":
+        where &= Ticket.assignee.is_null()
     query = Ticket.select(Ticket, User).join(User, on=Ticket.customer).where(where)
-    groups = [[(Ticket.priority == p) & (Ticket.status == s) for s in statuses] for p in reversed(PRIORITIES)]
+    by_team = [Ticket.team == team for team in teams] if teams else [None]
+    groups = [[_all((Ticket.priority == p), (Ticket.status == s), t) for s in statuses for t in by_team]
+              for p in reversed(PRIORITIES)]
     return paginate(query, QUEUE, after, before, size, groups=groups,
                     counted=Ticket.select().where(where))
 
 
+def _all(*conditions):
+    return reduce(operator.and_, [c for c in conditions if c is not None])
+
+
 def staff_tickets(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), limit: int = PAGE_SIZE,
-                  category_id: str = "", topic_id: str = "") -> list[Ticket]:
+                  category_id: str = "", topic_id: str = "", **filters) -> list[Ticket]:
     """The first `limit` tickets of the agents' queue (see staff_ticket_page)."""
-    return staff_ticket_page(staff, statuses, category_id, topic_id, size=limit).rows
+    return staff_ticket_page(staff, statuses, category_id, topic_id, size=limit, **filters).rows
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a ticket as the agent's page shows it; an assignee's old/new are display names."""
+
+    at: datetime
+    actor: str | None  # None: the system (auto-close)
+    kind: str  # status | priority | team | assignee
+    old: str | None
+    new: str | None
+
+
+def ticket_history(ticket: Ticket) -> list[HistoryEntry]:
+    """Every status, priority, team and assignee change of a ticket, oldest first (two queries)."""
+    events = list(TicketEvent.select(TicketEvent, User).join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id))
+                  .where(TicketEvent.ticket == ticket).order_by(TicketEvent.id))
+    ids = {int(v) for e in events if e.kind == "assignee" for v in (e.old, e.new) if v}
+    names = {u.id: u.name or u.email for u in User.select(User.id, User.name, User.email).where(User.id.in_(list(ids)))} if ids else {}
+
+    def shown(kind, value):
+        return names.get(int(value), value) if kind == "assignee" and value else value or None
+
+    return [HistoryEntry(e.at, (e.actor.name or e.actor.email) if e.actor_id else None, e.kind, shown(e.kind, e.old),
+                         shown(e.kind, e.new)) for e in events]
 
 
 def _with_authors(query):

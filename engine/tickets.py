@@ -23,7 +23,7 @@ from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, 
 from engine.ticket_notifications import params_of
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_ticket_page, customer_tickets, field_rows, last_message_id, latest_messages, messages_after,
-    require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_messages,
+    require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_history, ticket_messages,
 )
 from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
 from engine.timers import NOTHING, Fired, TimerKind

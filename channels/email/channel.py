@@ -9,7 +9,7 @@ from pydantic import Field
 
 from channels.email.connections import SEND_TIMEOUT
 from channels.email.sender import send_email
-from engine.catalog.schema import BindingBase, Strict, Text
+from engine.catalog.schema import EMAIL_PATTERN, BindingBase, Strict, Text
 from engine.catalog.texts import in_locale
 from engine.channel_protocol import Channel
 from engine.render import Rendered, fallback_text, one_line, render_source, template
@@ -22,7 +22,7 @@ _LAYOUT = template(
 )
 
 
-_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ADDRESS = re.compile(EMAIL_PATTERN)
 _URL = re.compile(r"https?://(?:(?!&#)[^\s<>])+")
 
 

@@ -203,7 +203,8 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
 # --- teams ---------------------------------------------------------------------------
 
 
-EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, description="An email address")]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EmailAddress = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254, description="An email address")]
 OneOrMore = str | list[str]
 
 

@@ -81,6 +81,8 @@ def _message(model, err: dict) -> str:
         pattern = err.get("ctx", {}).get("pattern")
         if pattern == schema.IDENTIFIER_PATTERN:
             return f"invalid id {value!r}: use lowercase latin letters, digits, '-' and '_' (at most 40)"
+        if pattern == schema.EMAIL_PATTERN:
+            return f"{value!r} is not an email address"
         if pattern == schema.DURATION_PATTERN:
             try:
                 parse_duration(value)

@@ -10,12 +10,12 @@ from engine.catalog.errors import ConfigError
 from engine.catalog.lint import ConfigWarning
 from engine.catalog.messages import localize, translate
 from run import main
-from tests.catalog import test_catalog_errors, test_catalog_messages
+from tests.catalog import test_catalog_errors, test_catalog_messages, test_teams_config
 
 LATIN_WORDS = re.compile(r"\b(?:the|is|of|must|a|not|unknown|field|file|form|and|or|has|no)\b")
 
 
-@pytest.mark.parametrize("files, expected", test_catalog_errors.CASES + test_catalog_messages.CASES)
+@pytest.mark.parametrize("files, expected", test_catalog_errors.CASES + test_catalog_messages.CASES + test_teams_config.CASES)
 def test_every_tested_message_has_a_russian_text(mini, files, expected):
     """Apart from quoted names and YAML's or Jinja's own wording, no English is left."""
     mini.write_all(files)

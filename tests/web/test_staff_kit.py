@@ -92,7 +92,7 @@ def test_a_note_is_staff_only_everywhere_on_the_web(rt, as_role, users, ticket):
     note = Message.get(Message.internal == True)  # noqa: E712
     assert (note.author_id, note.author_kind, note.body) == (users["agent"].id, "agent", f"Проверить биллинг {MARKER}")
     assert Ticket.get_by_id(ticket.id).status == "new"  # not a reply: the ticket still waits for support
-    assert Notification.select().where(Notification.type_id != "ticket_created").count() == 0
+    assert Notification.select().where(Notification.type_id.not_in(("ticket_created", "team_ticket_created"))).count() == 0
 
     page = _text(agent.get(f"/agent/tickets/{ticket.number}"))
     assert f'class="message message-agent message-internal" id="m{note.id}"' in page

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from engine import canned_replies, notes, tickets
-from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
+from engine import canned_replies, notes, teams, tickets
+from engine.errors import PermissionDenied, StorageUnavailable, TransitionRefused, ValidationFailed
+from engine.store.models import User
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent.blueprint import bp
 from web.auth import staff_required
@@ -19,6 +20,7 @@ CHANNEL = "web"
 CONVERSATION = {"poll_endpoint": "agent.messages", "earlier_endpoint": "agent.earlier", "download_endpoint": "agent.download"}
 # Filter values map to fixed status tuples: nothing from the query string reaches a query unchecked.
 STATUS_FILTERS = {"open": (NEW, WAITING_SUPPORT), "all": ACTIVE_STATUSES, **{s: (s,) for s in STATUSES}}
+ASSIGNEE_FILTERS = ("", "me", "nobody")
 
 
 @bp.get("/")
@@ -31,11 +33,18 @@ def queue():
         abort(400)
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
+    mine = teams.team_ids_of(catalog(), current_user())
+    team = request.args.get("team") or ("mine" if mine else "all")
+    assignee = request.args.get("assignee") or ""
+    if (team not in ("mine", "all") and team not in catalog().teams) or assignee not in ASSIGNEE_FILTERS:
+        abort(400)
+    chosen_teams = {"mine": mine, "all": None}.get(team, (team,))
     page = tickets.staff_ticket_page(current_user(), statuses=STATUS_FILTERS[status], category_id=category_id,
-                                     topic_id=topic_id, **cursor_args())
-    filters = {"status": status, "category": category_id, "topic": topic_id}
+                                     topic_id=topic_id, teams=chosen_teams, assignee=assignee, **cursor_args())
+    filters = {"status": status, "category": category_id, "topic": topic_id, "team": team, "assignee": assignee}
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
-    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS)
+    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS,
+                           assignee_filters=ASSIGNEE_FILTERS, names=_names(page.rows))
 
 
 @bp.get("/tickets/<id:number>")
@@ -123,11 +132,68 @@ def archive(number):
     return _transition(found, lambda: tickets.archive_ticket(runtime(), found, current_user(), request.form.get("comment", "").strip()))
 
 
+@bp.post("/tickets/<id:number>/team")
+@staff_required
+def move(number):
+    """Move the ticket to another team (htmx: the assignment card again)."""
+    found = tickets.staff_ticket(current_user(), number)
+    team_id = request.form.get("team", "")
+    if team_id not in catalog().teams:
+        abort(400)
+    return _assignment(found, lambda: tickets.move_ticket(runtime(), found, current_user(), team_id))
+
+
+@bp.post("/tickets/<id:number>/assignee")
+@staff_required
+def assign(number):
+    """Assign the ticket to a colleague, or to nobody (an empty choice); htmx: the assignment card again."""
+    found = tickets.staff_ticket(current_user(), number)
+    chosen = request.form.get("assignee", "")
+    assignee = None
+    if chosen:
+        assignee = User.get_or_none(User.id == int(chosen)) if chosen.isdigit() and len(chosen) < 19 else None
+        if assignee is None:
+            abort(400)
+    return _assignment(found, lambda: tickets.assign_ticket(runtime(), found, current_user(), assignee))
+
+
 @bp.get("/tickets/<id:number>/files/<id:attachment_id>")
 @staff_required
 def download(number, attachment_id):
     found = tickets.staff_ticket(current_user(), number)
     return send_attachment(tickets.ticket_attachment(found, attachment_id))
+
+
+def _assignment(found, action):
+    """Run an assignment change; the card (htmx) or the page again, with the refusal and its status when refused."""
+    refused, status = None, 200
+    try:
+        action()
+    except TransitionRefused as exc:
+        refused, status = str(exc), 409
+    except ValidationFailed as exc:
+        refused, status = next(iter(exc.errors.values())), 422
+    except PermissionDenied:
+        abort(400)
+    if not request.htmx:
+        if refused:
+            return _render_ticket(found, refused=refused), status
+        return redirect(url_for("agent.ticket", number=found.number), 303)
+    found = tickets.staff_ticket(current_user(), found.number)
+    return render_template("agent/_assignment.html", ticket=found, assign_error=refused, **_assignment_context(found)), status
+
+
+def _names(rows) -> dict[int, str]:
+    """User id -> display name of the rows' assignees, in one query."""
+    ids = {t.assignee_id for t in rows if t.assignee_id}
+    return {u.id: u.name or u.email for u in User.select(User.id, User.name, User.email).where(User.id.in_(list(ids)))} if ids else {}
+
+
+def _assignment_context(found) -> dict:
+    """What the assignment card shows: the teams, the colleagues one may assign to, the ticket's history."""
+    colleagues = teams.members(catalog(), found.team) if found.team in catalog().teams else teams.staff_accounts()
+    history = tickets.ticket_history(found)
+    return {"teams_all": catalog().teams, "colleagues": colleagues, "history": history}
 
 
 def _transition(found, action):
@@ -142,4 +208,5 @@ def _render_ticket(found, errors=None, body="", refused=None, before=None, note_
     return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
                            **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
                            body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
-                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number))
+                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number),
+                           **_assignment_context(found))
