@@ -18,6 +18,7 @@ from engine.config_versions import history, store_version, this_user
 from engine.redis_conn import connect_redis, quick_client
 from engine.settings import from_env
 from engine.store.db import init_database
+from engine.teams import unknown_members
 
 
 def register(subparsers) -> None:
@@ -55,12 +56,26 @@ def _check(args: argparse.Namespace) -> int:
         catalog = load_catalog(args.config or from_env().config_dir)
     except ConfigErrors as exc:
         return _print_errors(exc.errors, lang)
-    if args.strict and catalog.warnings:
-        return _print_errors([w.as_error() for w in catalog.warnings], lang)
-    for warning in catalog.warnings:
+    warnings = list(catalog.warnings) + _member_warnings(catalog)
+    if args.strict and warnings:
+        return _print_errors([w.as_error() for w in warnings], lang)
+    for warning in warnings:
         print(localize(warning, lang))
     print(summary(catalog))
     return 0
+
+
+def _member_warnings(catalog: Catalog) -> list:
+    """Team members without an agent account (teams.yaml), when a database is configured and reachable: the
+    catalog alone cannot know the accounts."""
+    settings = from_env()
+    if not catalog.teams or not (settings.database_url or settings.sqlite_path.exists()):
+        return []
+    try:
+        with connected(init_database(settings)):
+            return unknown_members(catalog, catalog.config_dir)
+    except DatabaseError:
+        return []
 
 
 def _print_errors(errors, lang: str) -> int:
@@ -87,6 +102,8 @@ def _reload(args: argparse.Namespace) -> int:
     try:
         with connected(db):
             info, stored = store_version(bundle, catalog, this_user("cli"), args.comment)
+            for warning in unknown_members(catalog, catalog.config_dir):
+                print(warning)
     except DatabaseError as exc:
         print(f"error: the version could not be stored ({exc}); a new database needs `python run.py db upgrade` first")
         return 2

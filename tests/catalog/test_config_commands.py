@@ -141,3 +141,16 @@ def test_reload_with_redis_down_still_stores(cli_env, mini, monkeypatch, tmp_pat
 
 def _version() -> str:
     return load_catalog("config").version
+
+
+def test_team_members_without_an_account_are_warned_of_when_the_database_is_there(cli_env, redis, mini, capsys):
+    """The catalog cannot know the accounts: check and reload look them up (a warning: the account may come later)."""
+    mini.write("teams.yaml", "teams:\n  a:\n    title: A\n    members: [nobody@example.com]\n")
+    warning = ("config/teams.yaml:4: warning: teams.a.members: 'nobody@example.com' has no active agent or admin "
+               "account: the team's notifications and queue skip it")
+    capsys.readouterr()
+    assert main(["config", "reload", "--config", "config"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == warning
+    assert main(["config", "check", "--config", "config"]) == 0
+    assert warning in capsys.readouterr().out.splitlines()
+    assert main(["config", "check", "--config", "config", "--strict"]) == 1
