@@ -93,7 +93,7 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
                       teams: tuple[str, ...] | None = None, assignee: str = "") -> Page:
     """The agents' queue: tickets in `statuses` (optionally of one category/topic, of `teams`, assigned to the
     `assignee` "me" or to "nobody"), most urgent then oldest first, a page at a time with its total; each row's
-    customer is joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
+    customer and assignee are joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
     require_staff(staff)
     where = Ticket.status.in_(statuses)
     if category_id:
@@ -106,7 +106,9 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
         where &= Ticket.assignee == staff.id
     elif assignee == "nobody":
         where &= Ticket.assignee.is_null()
-    query = Ticket.select(Ticket, User).join(User, on=Ticket.customer).where(where)
+    assignee_row = User.alias("assignee_user")
+    query = (Ticket.select(Ticket, User, assignee_row).join(User, on=Ticket.customer).switch(Ticket)
+             .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee").where(where))
     by_team = [Ticket.team == team for team in teams] if teams else [None]
     groups = [[_all((Ticket.priority == p), (Ticket.status == s), t) for s in statuses for t in by_team]
               for p in reversed(PRIORITIES)]

@@ -26,43 +26,24 @@ def reference_markdown() -> str:
 
 
 def _ticket_notifications() -> str:
-    lines = [
-        "## Ticket notifications the engine raises",
-        "",
-        "Declare a type with one of these ids and `source: ticket` in `notifications/types.yaml` to have it sent; "
-        "leave it out and nothing is sent. Its `params` may name any of the params listed (the engine passes those declared).",
-        "",
-        "Every ticket notification passes:",
-        "",
-        "| param | type and meaning |",
-        "| --- | --- |",
-        *(f"| `{name}` | {_cell(meaning)} |" for name, meaning in BASE_PARAMS.items()),
-        "",
-        "| type | raised when | its own params |",
-        "| --- | --- | --- |",
-    ]
-    for type_id, (when, params) in TICKET_NOTIFICATIONS.items():
-        own = "<br>".join(f"`{name}`: {_cell(meaning)}" for name, meaning in params.items()) or "none"
-        lines.append(f"| `{type_id}` | {_cell(when)} | {own} |")
-    return "\n".join(lines) + "\n"
+    intro = ("Declare a type with one of these ids and `source: ticket` in `notifications/types.yaml` to have it sent; "
+             "leave it out and nothing is sent. Its `params` may name any of the params listed (the engine passes those "
+             "declared).\n\nEvery ticket notification passes:")
+    return _types_table("Ticket notifications the engine raises", intro, BASE_PARAMS, TICKET_NOTIFICATIONS)
 
 
 def _staff_notifications() -> str:
-    lines = [
-        "## Staff notifications the engine raises",
-        "",
-        "Declare a type with one of these ids and `source: staff` to have it sent to agents (each chooses its channels "
-        "on the settings page) and to team addresses (config/teams.yaml `notify`); `ticket_url` links to the agent "
-        "console. Besides the params of every ticket notification, each passes:",
-        "",
-        "| param | type and meaning |",
-        "| --- | --- |",
-        *(f"| `{name}` | {_cell(meaning)} |" for name, meaning in STAFF_PARAMS.items()),
-        "",
-        "| type | raised when | its own params |",
-        "| --- | --- | --- |",
-    ]
-    for type_id, (when, params) in STAFF_NOTIFICATIONS.items():
+    intro = ("Declare a type with one of these ids and `source: staff` to have it sent to agents (each chooses its "
+             "channels on the settings page) and to team addresses (config/teams.yaml `notify`); `ticket_url` links to "
+             "the agent console. Besides the params of every ticket notification, each passes:")
+    return _types_table("Staff notifications the engine raises", intro, STAFF_PARAMS, STAFF_NOTIFICATIONS)
+
+
+def _types_table(title: str, intro: str, common: dict, raised: dict) -> str:
+    lines = [f"## {title}", "", intro, "", "| param | type and meaning |", "| --- | --- |",
+             *(f"| `{name}` | {_cell(meaning)} |" for name, meaning in common.items()),
+             "", "| type | raised when | its own params |", "| --- | --- | --- |"]
+    for type_id, (when, params) in raised.items():
         own = "<br>".join(f"`{name}`: {_cell(meaning)}" for name, meaning in params.items()) or "none"
         lines.append(f"| `{type_id}` | {_cell(when)} | {own} |")
     return "\n".join(lines) + "\n"

@@ -44,7 +44,7 @@ def queue():
     filters = {"status": status, "category": category_id, "topic": topic_id, "team": team, "assignee": assignee}
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
     return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS,
-                           assignee_filters=ASSIGNEE_FILTERS, names=_names(page.rows))
+                           assignee_filters=ASSIGNEE_FILTERS)
 
 
 @bp.get("/tickets/<id:number>")
@@ -119,9 +119,7 @@ def take(number):
 @staff_required
 def priority(number):
     found = tickets.staff_ticket(current_user(), number)
-    value = request.form.get("priority", "")
-    if value not in PRIORITIES:
-        abort(400)
+    value = _choice("priority", PRIORITIES)
     return _transition(found, lambda: tickets.set_priority(runtime(), found, current_user(), value))
 
 
@@ -137,9 +135,7 @@ def archive(number):
 def move(number):
     """Move the ticket to another team (htmx: the assignment card again)."""
     found = tickets.staff_ticket(current_user(), number)
-    team_id = request.form.get("team", "")
-    if team_id not in catalog().teams:
-        abort(400)
+    team_id = _choice("team", catalog().teams)
     return _assignment(found, lambda: tickets.move_ticket(runtime(), found, current_user(), team_id))
 
 
@@ -164,6 +160,14 @@ def download(number, attachment_id):
     return send_attachment(tickets.ticket_attachment(found, attachment_id))
 
 
+def _choice(name: str, allowed) -> str:
+    """The posted value of `name` when it is one of `allowed`; 400 otherwise."""
+    value = request.form.get(name, "")
+    if value not in allowed:
+        abort(400)
+    return value
+
+
 def _assignment(found, action):
     """Run an assignment change; the card (htmx) or the page again, with the refusal and its status when refused."""
     refused, status = None, 200
@@ -181,12 +185,6 @@ def _assignment(found, action):
         return redirect(url_for("agent.ticket", number=found.number), 303)
     found = tickets.staff_ticket(current_user(), found.number)
     return render_template("agent/_assignment.html", ticket=found, assign_error=refused, **_assignment_context(found)), status
-
-
-def _names(rows) -> dict[int, str]:
-    """User id -> display name of the rows' assignees, in one query."""
-    ids = {t.assignee_id for t in rows if t.assignee_id}
-    return {u.id: u.name or u.email for u in User.select(User.id, User.name, User.email).where(User.id.in_(list(ids)))} if ids else {}
 
 
 def _assignment_context(found) -> dict:
