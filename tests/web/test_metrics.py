@@ -42,12 +42,12 @@ def test_a_ticket_and_its_delivery_show_in_the_metrics(rt, app, as_role, users):
     ticket = Ticket.get(Ticket.customer == users["customer"])
     assert customer.get(f"/tickets/{ticket.number}").status_code == 200
     assert customer.get("/no/such/page").status_code == 404
-    row = Delivery.get(Delivery.channel == "email")
+    rows = list(Delivery.select().where(Delivery.channel == "email"))  # the customer's, and the team's (teams.yaml)
 
     before = scrape(app.test_client())
     assert value(before, "helpdesk_tickets_created_total", channel="web") == 1
     assert value(before, "helpdesk_tickets_open", status="new") == 1
-    assert value(before, "helpdesk_outbox_deliveries", channel="email", status="pending") == 1
+    assert value(before, "helpdesk_outbox_deliveries", channel="email", status="pending") == len(rows) == 3
     assert value(before, "helpdesk_outbox_oldest_age_seconds", ) >= 0
     assert value(before, "helpdesk_queue_jobs", state="queued") >= 1  # enqueued after the commit
     assert value(before, "helpdesk_config_info", version=rt.catalog.version) == 1
@@ -59,10 +59,10 @@ def test_a_ticket_and_its_delivery_show_in_the_metrics(rt, app, as_role, users):
     assert value(before, "helpdesk_http_request_duration_seconds_count", method="GET", route=route) == 1
     assert not any(f"/tickets/{ticket.number}" in dict(labels).get("route", "") for _, labels in before)
 
-    assert delivery.process(rt, row.id) == "not_configured"
+    assert [delivery.process(rt, row.id) for row in rows] == ["not_configured"] * 3
     after = scrape(app.test_client())
-    assert value(after, "helpdesk_delivery_attempts_total", channel="email", outcome="skipped") == 1
-    assert value(after, "helpdesk_outbox_deliveries", channel="email", status="skipped") == 1
+    assert value(after, "helpdesk_delivery_attempts_total", channel="email", outcome="skipped") == 3
+    assert value(after, "helpdesk_outbox_deliveries", channel="email", status="skipped") == 3
     assert value(after, "helpdesk_outbox_deliveries", channel="email", status="pending") is None
     assert value(after, "helpdesk_outbox_oldest_age_seconds") == 0
 
