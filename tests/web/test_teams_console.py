@@ -85,3 +85,11 @@ def test_a_team_member_created_later_gets_the_team_queue(rt, app, users, routed)
     web = WebClient(app.test_client())
     web.login("new@example.com")
     assert '<option value="all" selected>' in _text(web.get("/agent/"))
+
+
+def test_the_admin_page_warns_of_members_without_an_agent_account(rt, as_role, users):
+    admin = as_role("admin")
+    assert "teams.telephony.members" not in _text(admin.get("/admin/"))
+    accounts.set_role(users["agent"], "customer")
+    page = _text(admin.get("/admin/"))
+    assert "teams.telephony.members: у 'agent@example.com' нет действующей учетной записи сотрудника" in page

@@ -11,6 +11,7 @@ from engine.config_versions import history
 from engine.delivery import failed_delivery_page, retry_delivery
 from engine.liveness import live_processes
 from engine.redis_conn import quick_client
+from engine.teams import unknown_members
 from web.admin.blueprint import bp
 from web.auth import admin_required
 from web.context import current_user, runtime
@@ -31,7 +32,8 @@ def reload():
     comment = request.form.get("comment", "").strip()[:COMMENT_LIMIT]
     result = runtime().catalogs.reload(actor=current_user(), comment=comment)  # the holder writes the audit row
     if request.htmx:
-        return render_template("admin/_reload_result.html", result=result, holder=runtime().catalogs)
+        return render_template("admin/_reload_result.html", result=result, holder=runtime().catalogs,
+                               member_warnings=_member_warnings())
     return _render_index(result=result)
 
 
@@ -48,7 +50,13 @@ def _render_index(result=None):
     processes, processes_error = _processes()
     return render_template("admin/index.html", holder=rt.catalogs, result=result, missing=missing,
                            failed=failed_delivery_page(**cursor_args()), processes=processes, processes_error=processes_error,
-                           versions=_history())
+                           versions=_history(), member_warnings=_member_warnings())
+
+
+def _member_warnings():
+    """teams.yaml members without an agent account (warnings: the account may be created later)."""
+    catalog = runtime().catalog
+    return unknown_members(catalog, catalog.config_dir)
 
 
 COMMENT_LIMIT = 500  # characters of a reload's comment
