@@ -70,6 +70,7 @@ def test_agents_choose_channels_for_staff_notifications_customers_never_see_them
     agent = as_role("agent")
     page = _text(agent.get("/settings"))
     assert "Новый запрос в моей команде" in page and "Клиент ответил в моем запросе" in page
+    assert rt.catalog.text("ru", "web", "settings_staff_hint") in page
     assert "Уведомление о низком балансе" not in page
     assert agent.post("/settings", {"pref:customer_replied:email": "on"}).status_code == 303
     chosen = {(p.type_id, p.channel, p.enabled) for p in NotificationPreference.select().where(NotificationPreference.user == users["agent"])}
