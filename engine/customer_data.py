@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
+from peewee import JOIN
+
 from engine.errors import BlobNotFound, PermissionDenied, StorageUnavailable
 from engine.runtime import Runtime
 from engine.store.models import (
@@ -63,7 +65,7 @@ def export_customer(rt: Runtime, user: User, out: BinaryIO, actor: User | None =
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("account.json", _json(_account(user)))
         archive.writestr("tickets.json", _json([_ticket(rt, archive, ticket) for ticket in tickets]))
-        notifications = (Notification.select(Notification, Ticket).join(Ticket, join_type="LEFT OUTER")
+        notifications = (Notification.select(Notification, Ticket).join(Ticket, JOIN.LEFT_OUTER)
                          .where(Notification.user == user).order_by(Notification.id))
         archive.writestr("notifications.json", _json([{
             "type": n.type_id, "params": n.params, "ticket_number": n.ticket.number if n.ticket_id else None,
