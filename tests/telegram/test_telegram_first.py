@@ -3,27 +3,19 @@ creates a ticket at once, gets a code for the web, and after the claim the chat 
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from engine import accounts, telegram_first
-from engine.settings import PROJECT_ROOT
 from engine.store.models import Ticket, User
 from tests.accounts.conftest import set_signup
 from tests.telegram.chat import Chat
 from tests.telegram.conftest import SUPPORT_TOKEN, text
+from tests.telegram.test_seed_story import config_dir  # noqa: F401 (fixture: the PlanetaHost config)
 
 pytestmark = pytest.mark.postgres
 CHAT = 515151
 CODE_RE = re.compile(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b")
-
-
-@pytest.fixture
-def config_dir(tmp_path):
-    target = tmp_path / "planetahost"
-    shutil.copytree(PROJECT_ROOT / "examples" / "planetahost", target)
-    return target
 
 
 @pytest.fixture
