@@ -106,7 +106,7 @@ def verify(rt: Runtime, token: str) -> User | None:
 
 def request_reset(rt: Runtime, email: str, link_for: LinkFor) -> None:
     """Email a one-time reset link when an active account has this address; otherwise nothing (same answer)."""
-    user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.is_active)
+    user = _mailable_account(email)
     if user is None:
         return
     with rt.db.atomic():
@@ -147,8 +147,8 @@ def request_sign_in_link(rt: Runtime, email: str, link_for: LinkFor) -> None:
     nothing (the caller answers the same and equalizes the time)."""
     if not rt.catalog.policies.signup.magic_link:
         raise PermissionError("sign-in links are off")
-    user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.is_active)
-    if user is None or undeliverable(user.email):
+    user = _mailable_account(email)
+    if user is None:
         return
     with rt.db.atomic():
         token = account_tokens.issue(user, "magic", rt.catalog.policies.signup.magic_link_ttl)
@@ -167,9 +167,16 @@ def sign_in_with_link(rt: Runtime, token: str) -> User | None:
     return user
 
 
+def _mailable_account(email: str) -> User | None:
+    """The active account with this address, if the address can receive email (not a Telegram-first placeholder)."""
+    user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.is_active)
+    return user if user is not None and not undeliverable(user.email) else None
+
+
 def _email(rt: Runtime, user: User, type_id: str, params: dict) -> int | None:
-    """An outbox email of `type_id` to the account's own address; None when the config has no such type or no email."""
-    if type_id not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email"):
+    """An outbox email of `type_id` to the account's own address; None when the config has no such type or no email
+    binding, or the account has no address of its own (a Telegram-first placeholder)."""
+    if type_id not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email") or undeliverable(user.email):
         return None
     notification = Notification.create(user=user, type_id=type_id, params=params, in_app=False)
     Delivery.create(notification=notification, channel="email", target=user.email)

@@ -217,3 +217,13 @@ def test_sign_in_links_need_the_policy(rt):
     set_signup(rt, magic_link=False)
     with pytest.raises(PermissionError):
         signup.request_sign_in_link(rt, "anna@example.com", LINK.format)
+
+
+def test_nothing_is_emailed_to_a_placeholder_address(first):
+    tg = bot_customer(first)
+    signup.request_reset(first, tg.email, LINK.format)
+    signup.request_sign_in_link(first, tg.email, LINK.format)
+    assert Notification.select().count() == 0 and AccountToken.select().count() == 0
+    with pytest.raises(ValidationFailed) as refused:
+        signup.sign_up(first, "someone@telegram.invalid", PASSWORD, "x", "ru", LINK.format, FORGOT)
+    assert "email" in refused.value.errors
