@@ -50,8 +50,10 @@ def customer_for(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, usern
             try:
                 with rt.db.atomic():  # a savepoint: the loser of a race reads the winner's row
                     user = User.create(email=placeholder_email(tg_user_id), name=name.strip()[:200], locale=locale,
-                                       telegram_id=tg_user_id, telegram_username=accounts.normalize_telegram_username(username) or None)
-                    AuditLog.create(actor=user, action="telegram_first_account", detail={"user_id": user.id, "binding": binding})
+                                       telegram_id=tg_user_id,
+                                       telegram_username=accounts.normalize_telegram_username(username) or None)
+                    AuditLog.create(actor=user, action="telegram_first_account",
+                                    detail={"user_id": user.id, "binding": binding})
             except IntegrityError:
                 user = User.get(User.telegram_id == tg_user_id)
         if not user.is_active:

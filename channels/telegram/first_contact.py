@@ -1,5 +1,6 @@
 """Telegram-first customers in the support bot: whoever writes without a linked account gets one at once
-(engine.telegram_first), and `/code` or the «Код для сайта» button gives the one-time code that adds an email on the web."""
+(engine.telegram_first); `/code` or the «Код для сайта» button gives the one-time code that adds an email on the
+web."""
 from __future__ import annotations
 
 from engine import accounts, telegram_first
