@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from engine import accounts, telegram_first
 from engine.store.models import Ticket, User
@@ -20,7 +21,12 @@ CODE_RE = re.compile(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b")
 
 @pytest.fixture
 def first(rt):
-    """The policy switched on before the bots start (their Menu lists /code then)."""
+    """The policy switched on before the bots start (their Menu lists /code then); group replies not paced at
+    Telegram's 20 a minute (the group test waits for two)."""
+    path = rt.settings.config_dir / "policies.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["policies"].setdefault("telegram_rate", {})["per_group_per_minute"] = 1200
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     set_signup(rt, telegram_first=True)
     return rt
 
