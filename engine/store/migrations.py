@@ -155,16 +155,23 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
-def _v10_teams(db: Database) -> None:
+def _v11_teams(db: Database) -> None:
     """Teams and assignment: ticket.team (config/teams.yaml) and ticket.assignee, the queue indexes of both, and
     ticket events wide enough to hold a team id (SQLite does not enforce a VARCHAR's length)."""
     present = {c.name for c in db.get_columns(Ticket._meta.table_name)}
     added = [(name, field) for name, field in (("team", Ticket.team), ("assignee_id", Ticket.assignee)) if name not in present]
     if added:
         migrate(*(_migrator(db).add_column(Ticket._meta.table_name, name, field) for name, field in added))
-    _create_indexes(db, Ticket, frozenset())
+    _create_indexes(db, Ticket, _later_fields(Ticket, after=11))
     if not isinstance(db, SqliteDatabase):
         db.execute_sql('ALTER TABLE "ticketevent" ALTER COLUMN "old" TYPE VARCHAR(40), ALTER COLUMN "new" TYPE VARCHAR(40)')
+
+
+def _v10_telegram_id(db: Database) -> None:
+    """Telegram-first customers: an account bound to a numeric Telegram user id (unique: one account per person)."""
+    if "telegram_id" not in {c.name for c in db.get_columns(User._meta.table_name)}:
+        migrate(_migrator(db).add_column(User._meta.table_name, "telegram_id", User.telegram_id))
+    _create_indexes(db, User, frozenset())
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -178,7 +185,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
     Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
-    Migration(10, "ticket.team, ticket.assignee and their queue indexes", _v10_teams,
+    Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
+              adds={User: frozenset({"telegram_id"})}),
+    Migration(11, "ticket.team, ticket.assignee and their queue indexes", _v11_teams,
               adds={Ticket: frozenset({"team", "assignee"})}),
 )
 LATEST = MIGRATIONS[-1].version

@@ -63,6 +63,7 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
     email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
+    telegram_id = BigIntegerField(null=True, unique=True)  # the numeric Telegram user id the account is bound to
 
     @property
     def is_staff(self) -> bool:
@@ -104,8 +105,8 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
-    team = CharField(max_length=40, null=True)  # migration 10: a team id of config/teams.yaml (routing, staff moves)
-    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 10
+    team = CharField(max_length=40, null=True)  # migration 11: a team id of config/teams.yaml (routing, staff moves)
+    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 11
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
 
     class Meta:
@@ -117,7 +118,7 @@ class Ticket(BaseModel):
             (("status", "priority", "updated_at", "id"), False),  # the queue
             (("category_id", "status", "priority", "updated_at", "id"), False),  # the queue of a category
             (("category_id", "topic_id", "status", "priority", "updated_at", "id"), False),  # ... of a topic
-            # Migration 10: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
+            # Migration 11: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
             (("team", "status", "priority", "updated_at", "id"), False),
             (("assignee", "status", "priority", "updated_at", "id"), False),
             (("team", "assignee", "status", "priority", "updated_at", "id"), False),
@@ -180,7 +181,7 @@ class TicketEvent(BaseModel):
     ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
     actor = ForeignKeyField(User, null=True)
     kind = CharField(max_length=16)  # status | priority | team | assignee (user id; "" for nobody)
-    old = CharField(max_length=40, null=True)  # 24 until migration 10 (a team id is up to 40)
+    old = CharField(max_length=40, null=True)  # 24 until migration 11 (a team id is up to 40)
     new = CharField(max_length=40)
     reason = CharField(max_length=32, default="")
     at = UTCDateTimeField(default=utcnow)
@@ -221,7 +222,7 @@ class AccountToken(BaseModel):
     id = AutoField()
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, on_delete="CASCADE")
-    purpose = CharField(max_length=16)  # verify | reset
+    purpose = CharField(max_length=16)  # verify | reset | magic | claim
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
