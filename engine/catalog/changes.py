@@ -130,8 +130,7 @@ def _compare(kind: str, old: dict[str, dict], new: dict[str, dict]) -> list[Chan
             if _same(was.get(attr), now.get(attr)):
                 continue
             out.append(Change(kind, ref, "changed", attr, was.get(attr), now.get(attr)))
-    order = {ref: i for i, ref in enumerate(sorted({c.ref for c in out}))}
-    return sorted(out, key=lambda c: (order[c.ref], ("added", "removed", "changed").index(c.op)))
+    return sorted(out, key=lambda c: (("added", "removed", "changed").index(c.op), c.ref))  # stable: attrs in order
 
 
 def _field_order(old: Catalog, new: Catalog) -> list[Change]:
@@ -170,7 +169,7 @@ def _items(catalog: Catalog) -> dict[str, dict[str, dict]]:
         "topic": {t.key: {"form" if k == "form_id" else k: v for k, v in _attrs(t, ("category_id", "id")).items()}
                   for t in catalog.all_topics()},
         "form": {f.id: {"title": f.title} for f in catalog.forms.values()},
-        "field": {f"{form.id}/{field.id}": _attrs(field, ("id",)) for form in catalog.forms.values() for field in form.fields},
+        "field": {f"{form.id}/{field.id}": _field_attrs(field) for form in catalog.forms.values() for field in form.fields},
         "text": {f"{loc}:{section}.{key}": {"": text} for loc, sections in catalog.ui.items()
                  for section, texts in sections.items() for key, text in texts.items()},
         "notification": {i: _flat(spec.model_dump()) for i, spec in catalog.notification_types.items()},
@@ -178,6 +177,12 @@ def _items(catalog: Catalog) -> dict[str, dict[str, dict]]:
         "channel": {i: _flat(b.model_dump()) for i, b in catalog.channels.items()},
         "reply": {r.id: _attrs(r, ("id",)) for r in catalog.replies.values()},
     }
+
+
+def _field_attrs(field) -> dict:
+    """A field's attributes; `skippable` only when it is not its default (`not required`), so a changed `required`
+    is one change."""
+    return _attrs(field, ("id", "skippable") if field.skippable != field.required else ("id",))
 
 
 def _attrs(item, exclude: Iterable[str]) -> dict:
