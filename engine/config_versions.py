@@ -116,7 +116,7 @@ def _catalog_changes(before: ConfigBundle, catalog: Catalog) -> list[str]:
         old = load_bundle(before)
     except ConfigErrors:
         return []
-    return catalog_diff(old, catalog).lines()
+    return catalog_diff(old, catalog).lines("en", catalog.policies.default_locale)  # worded in English everywhere
 
 
 def _info(row: ConfigVersion) -> VersionInfo:

@@ -175,7 +175,9 @@ def _publish(settings, bundle, catalog: Catalog, comment: str, action: str, extr
     else:
         print(f"Stored version {info.number}; Redis is unreachable: running processes switch at their next check "
               f"(every {poll_interval_from(settings.env):g} s).")
-    print("\n".join(changes.lines()) if running is None else info.summary)
+    print(info.summary)
+    if running is None:  # the first version (or the running one no longer loads): what it holds
+        print("\n".join(changes.lines()))
     return 0
 
 

@@ -38,17 +38,18 @@ class Change:
     new: object = None
     title: object = None
 
-    def line(self, locale: str = "en") -> str:
-        """The change in one line, its values in `locale`, worded in `locale`."""
+    def line(self, locale: str = "en", values: str | None = None) -> str:
+        """The change in one line worded in `locale`, its texts in `values` (default: `locale`)."""
+        values = values or locale
         sign = {"added": "+", "removed": "-", "changed": "~"}[self.op]
         head = f"{sign} {self.kind} {self.ref}"
         if self.op != "changed":
-            english = head + (f": {shown(self.title, locale)}" if self.title else "")
+            english = head + (f": {shown(self.title, values)}" if self.title else "")
         else:
             attr = f"{self.attr}: " if self.attr else ""
-            old, new = shown(self.old, locale), shown(self.new, locale)
+            old, new = shown(self.old, values), shown(self.new, values)
             if old == new:  # another language's version changed: show every version
-                old, new = shown(_versions(self.old), locale), shown(_versions(self.new), locale)
+                old, new = shown(_versions(self.old), values), shown(_versions(self.new), values)
             english = f"{head}: {attr}{old} -> {new}"
         return translate(english, locale)
 
@@ -64,15 +65,16 @@ class CatalogDiff:
     def __bool__(self) -> bool:
         return bool(self.changes)
 
-    def lines(self, locale: str = "en") -> list[str]:
-        return [c.line(locale) for c in self.changes]
+    def lines(self, locale: str = "en", values: str | None = None) -> list[str]:
+        """One line per change (see Change.line)."""
+        return [c.line(locale, values) for c in self.changes]
 
     def of(self, kind: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.kind == kind)
 
-    def as_dict(self) -> dict:
-        """For the audit log: the English lines."""
-        return {"lines": self.lines()}
+    def as_dict(self, values: str | None = None) -> dict:
+        """For the audit log: the English lines, texts in `values` (the catalog's default locale)."""
+        return {"lines": self.lines("en", values)}
 
     def changed_topics(self, catalog: Catalog) -> list[str]:
         """Keys of the topics of `catalog` whose customers see something else: the topic itself, or its form or one

@@ -120,7 +120,7 @@ def test_customer_agent_and_admin_story(sign_in, users, config_dir):
     admin = sign_in(users["admin"].email)
     admin.get_by_role("link", name="Администрирование").click()
     admin.get_by_role("button", name="Перечитать конфигурацию").click()
-    expect(admin.locator(".changes")).to_contain_text("+ topic security/two-factor")
+    expect(admin.locator(".changes")).to_contain_text("+ тема security/two-factor")
     shot(admin, "09-admin-reload")
     customer.goto("/")
     customer.get_by_role("link", name=re.compile("Безопасность")).click()
