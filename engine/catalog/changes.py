@@ -147,18 +147,25 @@ def _field_order(old: Catalog, new: Catalog) -> list[Change]:
     return out
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # compared as they are (a LocalText is not one: a subclass)
+
+
 def _same(a, b) -> bool:
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a == b
     return _comparable(a) == _comparable(b)
 
 
 def _comparable(value):
     """Equal for equal content: a LocalText with all its languages, options by value and label."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, LocalText):
-        return ("text", tuple(sorted(value.translations.items())))
+        return LocalText, dict(value.translations)
     if isinstance(value, BaseModel):
         return _comparable(value.model_dump())
     if isinstance(value, dict):
-        return tuple(sorted((k, _comparable(v)) for k, v in value.items()))
+        return {k: _comparable(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return tuple(_comparable(v) for v in value)
     return value
