@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import unescape
 
+import pytest
+
 from engine.store.models import AuditLog, ConfigVersion
 
 CHAT_LABEL = 'label: {ru: "Идентификатор чата, в котором происходил диалог", en: ID of the chat where the dialog took place}'
@@ -41,6 +43,7 @@ def test_the_draft_shows_the_changes_and_previews_the_topic_without_applying(rt,
     assert ('~ field chat-problem/chat_id: label: "ID of the chat where the dialog took place" -> "Chat number"' in page)
 
 
+@pytest.mark.postgres
 def test_apply_with_a_comment_then_roll_back_in_one_click(rt, as_role, config_dir, users):
     """Applying lists the change (not "nothing changed") and the version in the history with the admin and the
     comment; the rollback button publishes version 1 again as version 3, audited with the admin."""
@@ -76,6 +79,7 @@ def test_a_failed_reload_says_nothing_was_applied(rt, as_role, config_dir):
     assert "categories/broken.yaml:1: файл пуст</code>" in page
 
 
+@pytest.mark.postgres
 def test_the_history_pages_by_keyset(rt, as_role):
     """Ten versions a page, newest first; the next page continues where the first ended."""
     for number in range(1, 13):
