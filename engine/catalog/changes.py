@@ -20,7 +20,7 @@ from engine.catalog.texts import LocalText
 
 # Kinds in the order lines are listed; each is one word (the message catalog words it).
 KINDS = ("category", "topic", "form", "field", "text", "notification", "policy", "channel", "reply")
-BASELINE_KINDS = ("category", "topic", "form", "field", "notification", "channel", "reply")  # against no catalog
+BASELINE_KINDS = ("category", "topic", "form", "notification", "channel", "reply")  # against no catalog: what it holds
 FIELD_ORDER = "field order"  # the form attribute that lists its fields' order when the shared ones moved
 MISSING = "—"
 
@@ -85,7 +85,8 @@ class CatalogDiff:
 
 
 def catalog_diff(old: Catalog | None, new: Catalog) -> CatalogDiff:
-    """Every change from `old` to `new`; from no catalog (`old` None), what `new` adds (no texts and policies)."""
+    """Every change from `old` to `new`; from no catalog (`old` None), the items `new` holds (BASELINE_KINDS: not each
+    field, text and policy)."""
     kinds = KINDS if old is not None else BASELINE_KINDS
     before, after = (_items(old) if old is not None else {}), _items(new)
     changes: list[Change] = []
