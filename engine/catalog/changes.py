@@ -56,6 +56,8 @@ class Change:
 
 @dataclass(frozen=True)
 class CatalogDiff:
+    """The changes of `catalog_diff`, by kind (KINDS order), then added, removed, changed, then by ref."""
+
     changes: tuple[Change, ...] = ()
 
     @property
@@ -72,9 +74,9 @@ class CatalogDiff:
     def of(self, kind: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.kind == kind)
 
-    def as_dict(self, values: str | None = None) -> dict:
-        """For the audit log: the English lines, texts in `values` (the catalog's default locale)."""
-        return {"lines": self.lines("en", values)}
+    def as_dict(self) -> dict:
+        """For the audit log: the English lines."""
+        return {"lines": self.lines()}
 
     def changed_topics(self, catalog: Catalog) -> list[str]:
         """Keys of the topics of `catalog` whose customers see something else: the topic itself, or its form or one
