@@ -1,4 +1,4 @@
-"""One-time emailed account links (verify an address, reset a password): random tokens, only their SHA-256 stored,
+"""One-time emailed account links (verify an address, reset a password, accept an invitation): random tokens, only their SHA-256 stored,
 expiring, spent by one conditional UPDATE so two clicks or two workers cannot both use one."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from engine.catalog.durations import parse_duration
 from engine.store.models import AccountToken, User
 
-PURPOSES = ("verify", "reset")
+PURPOSES = ("verify", "reset", "invite")
 
 
 def _now() -> datetime:
@@ -46,10 +46,21 @@ def consume(token: str, purpose: str, now: datetime | None = None) -> User | Non
     user = AccountToken.get(AccountToken.token_hash == _digest(token)).user
     if not user.is_active:
         return None
-    # The others of the same purpose die with it: an older reset link must not work after a reset.
-    AccountToken.update(used_at=now).where((AccountToken.user == user) & (AccountToken.purpose == purpose)
-                                           & AccountToken.used_at.is_null()).execute()
+    revoke(user, purpose, now)  # the others of the same purpose die with it: an older reset link must not work after a reset
     return user
+
+
+def revoke(user: User, purpose: str, now: datetime | None = None) -> int:
+    """Spend every unused token of `user` for `purpose` (a resent invitation replaces the one before); how many."""
+    return AccountToken.update(used_at=now or _now()).where(
+        (AccountToken.user == user) & (AccountToken.purpose == purpose) & AccountToken.used_at.is_null()).execute()
+
+
+def live(user: User, purpose: str, now: datetime | None = None) -> bool:
+    """Whether `user` holds an unused, unexpired token for `purpose`."""
+    return AccountToken.select().where(
+        (AccountToken.user == user) & (AccountToken.purpose == purpose) & AccountToken.used_at.is_null()
+        & (AccountToken.expires_at > (now or _now()))).exists()
 
 
 def _usable(token: str, purpose: str, now: datetime):

@@ -68,11 +68,11 @@ def sign_up(rt: Runtime, email: str, password: str, name: str, locale: str, link
         except Conflict:
             accounts.hash_password(password)  # the same cost as creating the account: timing tells nothing
             existing = User.get(User.email == email)
-            ids.append(_email(rt, existing, "account_exists", {"link": forgot_url}))
+            ids.append(account_email(rt, existing, "account_exists", {"link": forgot_url}))
         else:
             if policy.require_verification:
                 token = account_tokens.issue(user, "verify", policy.verification_ttl)
-                ids.append(_email(rt, user, "account_verify", {"link": link_for(token)}))
+                ids.append(account_email(rt, user, "account_verify", {"link": link_for(token)}))
     enqueue_deliveries(rt, [i for i in ids if i])
 
 
@@ -82,7 +82,7 @@ def resend_verification(rt: Runtime, user: User, link_for: LinkFor) -> None:
         return
     token = account_tokens.issue(user, "verify", rt.catalog.policies.signup.verification_ttl)
     with rt.db.atomic():
-        notification_id = _email(rt, user, "account_verify", {"link": link_for(token)})
+        notification_id = account_email(rt, user, "account_verify", {"link": link_for(token)})
     enqueue_deliveries(rt, [notification_id] if notification_id else [])
 
 
@@ -90,20 +90,23 @@ def verify(rt: Runtime, token: str) -> User | None:
     """Confirm the address of the token's owner; None for an unknown, expired or used token."""
     with rt.db.atomic():
         user = account_tokens.consume(token, "verify")
-        if user is not None and user.email_verified_at is None:
-            user.email_verified_at = accounts.utcnow()
-            User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+        if user is not None:
+            accounts.confirm_email(user)
     return user
 
 
 def request_reset(rt: Runtime, email: str, link_for: LinkFor) -> None:
     """Email a one-time reset link when an active account has this address; otherwise nothing (same answer)."""
     user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.is_active)
-    if user is None:
-        return
+    if user is not None:
+        send_reset(rt, user, link_for)
+
+
+def send_reset(rt: Runtime, user: User, link_for: LinkFor) -> None:
+    """Email `user` a one-time reset link (forgotten password, or staff sending one from the users page)."""
     with rt.db.atomic():
         token = account_tokens.issue(user, "reset", rt.catalog.policies.signup.reset_ttl)
-        notification_id = _email(rt, user, "password_reset", {"link": link_for(token)})
+        notification_id = account_email(rt, user, "password_reset", {"link": link_for(token)})
     enqueue_deliveries(rt, [notification_id] if notification_id else [])
 
 
@@ -121,13 +124,11 @@ def reset_password(rt: Runtime, token: str, password: str, locale: str) -> User 
         if user is None:
             return None
         accounts.set_password(user, password)
-        if user.email_verified_at is None:  # the link reached the mailbox: the address is proven
-            user.email_verified_at = accounts.utcnow()
-            User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+        accounts.confirm_email(user)  # the link reached the mailbox: the address is proven
     return user
 
 
-def _email(rt: Runtime, user: User, type_id: str, params: dict) -> int | None:
+def account_email(rt: Runtime, user: User, type_id: str, params: dict) -> int | None:
     """An outbox email of `type_id` to the account's own address; None when the config has no such type or no email."""
     if type_id not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email"):
         return None

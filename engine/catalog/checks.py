@@ -125,14 +125,17 @@ def check_channels(channels, src: Source, type_ids, installed: dict) -> list[Con
 
 
 ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")
+# The account emails each sign-up mode sends: invitations are the only way in under `invite`.
+MODE_EMAIL_TYPES = {"open": ACCOUNT_EMAIL_TYPES, "domains": ACCOUNT_EMAIL_TYPES, "invite": ("account_invite",)}
 
 
 def check_signup(policies: schema.Policies, src: Source, types: dict | None, bound: set[str] | None) -> list[ConfigError]:
-    """A public sign-up sends account emails: it needs their notification types (`source: account`) and email."""
-    if policies.signup.mode not in ("open", "domains"):
+    """Sign-up and invitations send account emails: they need their notification types (`source: account`) and email."""
+    if policies.signup.mode not in MODE_EMAIL_TYPES:
         return []
     where = ("policies", "signup", "mode")
-    missing = [t for t in ACCOUNT_EMAIL_TYPES if t not in (types or {}) or types[t].source != "account"]
+    needed = MODE_EMAIL_TYPES[policies.signup.mode]
+    missing = [t for t in needed if t not in (types or {}) or types[t].source != "account"]
     errors = [src.error(where, f"signup mode '{policies.signup.mode}' needs the notification types "
                                f"{', '.join(missing)} with source: account in notifications/types.yaml")] if missing else []
     if bound is not None and "email" not in bound:
