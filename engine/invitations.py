@@ -9,6 +9,9 @@ Refusals are `InvalidValue` whose key names a text of the catalog's `validation`
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+
+from peewee import IntegrityError
 
 from engine import account_tokens, accounts, audit, signup
 from engine.errors import Conflict, InvalidValue, PermissionDenied
@@ -49,20 +52,26 @@ def invite(rt: Runtime, email: str, actor: audit.Actor, link_for: signup.LinkFor
     existing = User.get_or_none(User.email == email)
     if existing is not None:
         _check_pending(existing)
+    _limit(rt, actor, email)
+    if existing is not None:
         return _send(rt, existing, actor, link_for, "invite_resend")
     try:
         with rt.db.atomic():
             user = accounts.create_user(email, None, name=name, locale=locale or rt.catalog.policies.default_locale,
                                         verified=False)
     except Conflict:  # invited by someone else a moment ago: send theirs again
-        return invite(rt, email, actor, link_for, name, locale)
+        user = User.get(User.email == email)
+        _check_pending(user)
+        return _send(rt, user, actor, link_for, "invite_resend")
     return _send(rt, user, actor, link_for, "invite")
 
 
 def resend(rt: Runtime, user: User, actor: audit.Actor, link_for: signup.LinkFor) -> User:
     """A fresh link for a pending invitation; the one before stops working."""
     _check_allowed(rt, actor)
+    user = User.get_by_id(user.id)  # as stored now: the invitation may have been accepted meanwhile
     _check_pending(user)
+    _limit(rt, actor, user.email)
     return _send(rt, user, actor, link_for, "invite_resend")
 
 
@@ -78,26 +87,32 @@ def invite_ticket_customer(rt: Runtime, ticket: Ticket, email: str, actor: audit
     _check_pending(customer)
     email = _clean_email(email)
     if email != customer.email:
-        if User.select().where((User.email == email) & (User.id != customer.id)).exists():
+        if User.select().where(User.email == email).exists():
             raise InvalidValue("email_taken")
-        with rt.db.atomic():
-            User.update(email=email, email_verified_at=None).where(User.id == customer.id).execute()
+        _limit(rt, actor, email)
+        try:
+            with rt.db.atomic():
+                User.update(email=email, email_verified_at=None).where(User.id == customer.id).execute()
+        except IntegrityError:  # taken a moment ago
+            raise InvalidValue("email_taken") from None
         customer.email, customer.email_verified_at = email, None
+    else:
+        _limit(rt, actor, email)
     return _send(rt, customer, actor, link_for, "invite", ticket=ticket.number)
 
 
-def accept(rt: Runtime, token: str, password: str, name: str, locale: str) -> User | None:
+def accept(rt: Runtime, token: str, password: str, name: str, locale: str, now: datetime | None = None) -> User | None:
     """Set the password (and name) of an invited account with its token: the address counts as confirmed.
 
     None for an unknown, expired, replaced or used link; ValidationFailed for a password the policy refuses (the
     link stays usable).
     """
-    owner = account_tokens.peek(token, "invite")
+    owner = account_tokens.peek(token, "invite", now)
     if owner is None:
         return None
     signup.check_password(rt, password, owner.email, locale)
     with rt.db.atomic():
-        user = account_tokens.consume(token, "invite")
+        user = account_tokens.consume(token, "invite", now)
         if user is None:
             return None
         accounts.set_password(user, password)
@@ -133,13 +148,14 @@ def _clean_email(email: str) -> str:
     return email
 
 
-def _flooded(rt: Runtime, actor: audit.Actor, email: str) -> bool:
-    """Count this invitation against its address and, for a signed-in inviter, against them."""
+def _limit(rt: Runtime, actor: audit.Actor, email: str) -> None:
+    """Count this invitation against its address and, for a signed-in inviter, against them; InvalidValue when over."""
     policy = rt.catalog.policies.signup
     limits = [(f"invite:to:{hashlib.sha256(email.encode()).hexdigest()[:32]}", policy.invitations_per_address)]
     if isinstance(actor, User):  # a shell user (the CLI) is trusted with bulk invitations
         limits.append((f"invite:by:{actor.id}", policy.invitations_per_hour))
-    return window_exceeded(rt.redis, WINDOW, limits)
+    if window_exceeded(rt.redis, WINDOW, limits):
+        raise InvalidValue("invite_rate_limited")
 
 
 def _inviter(rt: Runtime, actor: audit.Actor, user: User) -> str:
@@ -150,8 +166,6 @@ def _inviter(rt: Runtime, actor: audit.Actor, user: User) -> str:
 
 
 def _send(rt: Runtime, user: User, actor: audit.Actor, link_for: signup.LinkFor, action: str, **detail) -> User:
-    if _flooded(rt, actor, user.email):
-        raise InvalidValue("invite_rate_limited")
     with rt.db.atomic():
         account_tokens.revoke(user, "invite")
         token = account_tokens.issue(user, "invite", rt.catalog.policies.signup.invitation_ttl)

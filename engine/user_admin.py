@@ -6,7 +6,7 @@ active admin keeps its role and stays active, and nobody demotes or deactivates 
 """
 from __future__ import annotations
 
-from engine import accounts, audit, signup
+from engine import accounts, audit, invitations, signup
 from engine.errors import InvalidValue, PermissionDenied
 from engine.pagination import Keyset, Page, paginate
 from engine.runtime import Runtime
@@ -29,6 +29,22 @@ def user_page(search: str = "", role: str | None = None, after: str | None = Non
             raise ValueError(f"role must be one of {', '.join(accounts.ROLES)}")
         query = query.where(User.role == role)
     return paginate(query, _BY_EMAIL, after=after, before=before, size=size)
+
+
+def states(users) -> dict[int, str]:
+    """Each account's state by id: deactivated, invited (no password yet), no_password (never invited: an account of
+    the events API or Telegram), unverified (address not confirmed) or active."""
+    users = list(users)
+    invited = invitations.invited_ids(u.id for u in users)
+
+    def state(user: User) -> str:
+        if not user.is_active:
+            return "deactivated"
+        if invitations.pending(user):
+            return "invited" if user.id in invited else "no_password"
+        return "active" if user.email_verified_at else "unverified"
+
+    return {user.id: state(user) for user in users}
 
 
 def telegram_links(user: User) -> list[TelegramLink]:

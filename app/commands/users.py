@@ -6,6 +6,7 @@ the page's rules: the last active admin keeps its role, a deactivated account's 
 from __future__ import annotations
 
 import argparse
+from functools import wraps
 
 from engine import accounts, invitations, user_admin
 from engine.config_versions import this_user
@@ -37,13 +38,28 @@ def register(user_sub) -> None:
     invite.set_defaults(func=_invite)
 
 
-def _list(args: argparse.Namespace) -> int:
-    _runtime()
+def _with_runtime(command):
+    """Run `command(args, rt)` on a Runtime of its own, closed afterwards (its config follower stops)."""
+
+    @wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        rt = start_runtime(from_env())
+        try:
+            return command(args, rt)
+        finally:
+            rt.catalogs.close()
+
+    return run
+
+
+@_with_runtime
+def _list(args: argparse.Namespace, rt: Runtime) -> int:
     after, shown = None, 0
     while True:
         page = user_admin.user_page(args.search, args.role, after=after, size=LIST_PAGE)
+        states = user_admin.states(page.rows)
         for user in page.rows:
-            print(f"{user.email}\t{user.role}\t{_state(user)}\t{user.name}")
+            print(f"{user.email}\t{user.role}\t{states[user.id]}\t{user.name}")
         shown += len(page.rows)
         if page.next is None:
             break
@@ -52,32 +68,26 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _state(user: User) -> str:
-    if not user.is_active:
-        return "deactivated"
-    if invitations.pending(user):
-        return "invited" if invitations.invited_ids([user.id]) else "no-password"
-    return "active" if user.email_verified_at else "unverified"
-
-
-def _set_role(args: argparse.Namespace) -> int:
-    return _change(args.email, lambda rt, user: user_admin.set_role(rt, this_user("cli"), user, args.role),
+@_with_runtime
+def _set_role(args: argparse.Namespace, rt: Runtime) -> int:
+    return _change(rt, args.email, lambda rt, user: user_admin.set_role(rt, this_user("cli"), user, args.role),
                    lambda user: f"{user.email} is now {user.role}; its sessions ended")
 
 
-def _deactivate(args: argparse.Namespace) -> int:
-    return _change(args.email, lambda rt, user: user_admin.deactivate(rt, this_user("cli"), user),
+@_with_runtime
+def _deactivate(args: argparse.Namespace, rt: Runtime) -> int:
+    return _change(rt, args.email, lambda rt, user: user_admin.deactivate(rt, this_user("cli"), user),
                    lambda user: f"{user.email} is deactivated; its sessions ended")
 
 
-def _reactivate(args: argparse.Namespace) -> int:
-    return _change(args.email, lambda rt, user: user_admin.reactivate(rt, this_user("cli"), user),
+@_with_runtime
+def _reactivate(args: argparse.Namespace, rt: Runtime) -> int:
+    return _change(rt, args.email, lambda rt, user: user_admin.reactivate(rt, this_user("cli"), user),
                    lambda user: f"{user.email} is active again")
 
 
-def _invite(args: argparse.Namespace) -> int:
-    rt = _runtime()
-
+@_with_runtime
+def _invite(args: argparse.Namespace, rt: Runtime) -> int:
     def link_for(token: str) -> str:
         return rt.settings.public_url + invitations.INVITE_PATH.format(token=token)
 
@@ -89,8 +99,7 @@ def _invite(args: argparse.Namespace) -> int:
     return 0
 
 
-def _change(email: str, action, done) -> int:
-    rt = _runtime()
+def _change(rt: Runtime, email: str, action, done) -> int:
     user = User.get_or_none(User.email == accounts.normalize_email(email))
     if user is None:
         print(f"error: no account {email}")
@@ -107,6 +116,3 @@ def _refused(rt: Runtime, exc: InvalidValue) -> int:
     print(f"error: {rt.catalog.text('en', 'validation', exc.key, **exc.params)}")
     return 1
 
-
-def _runtime() -> Runtime:
-    return start_runtime(from_env())

@@ -109,13 +109,13 @@ def _done() -> str | None:
 def _render_list(search: str = "", role: str = "", invite_values=None, invite_error=None):
     page = user_admin.user_page(search, role or None, **cursor_args())
     return render_template("admin/users.html", page=page, search=search.strip(), role=role, roles=accounts.ROLES,
-                           invited=invitations.invited_ids(u.id for u in page.rows), done=_done(),
+                           states=user_admin.states(page.rows), done=_done(),
                            done_email=request.args.get("email", ""), invite_values=invite_values or {},
                            invite_error=invite_error)
 
 
 def _render_user(found: User, error: str | None = None):
     return render_template("admin/user.html", user=found, roles=accounts.ROLES, links=user_admin.telegram_links(found),
-                           invited=invitations.invited_ids([found.id]), pending=invitations.pending(found),
+                           states=user_admin.states([found]), pending=invitations.pending(found),
                            history=user_admin.history(found, HISTORY_ROWS), done=_done(), error=error)
 
