@@ -31,6 +31,11 @@ def pending(user: User) -> bool:
     return user.is_active and not user.password_hash
 
 
+def enabled(rt: Runtime) -> bool:
+    """Whether the sign-up mode lets staff invite (every mode but `closed`)."""
+    return rt.catalog.policies.signup.mode != "closed"
+
+
 def invited_ids(user_ids) -> set[int]:
     """Which of these accounts were ever sent an invitation (for the users list)."""
     ids = list(user_ids)
@@ -128,7 +133,7 @@ def accept(rt: Runtime, token: str, password: str, name: str, locale: str, now: 
 def _check_allowed(rt: Runtime, actor: audit.Actor) -> None:
     if isinstance(actor, User) and not actor.is_staff:
         raise PermissionDenied("only staff invite")
-    if rt.catalog.policies.signup.mode == "closed":
+    if not enabled(rt):
         raise InvalidValue("invite_closed")
     if EMAIL_TYPE not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email"):
         raise InvalidValue("invite_no_email")

@@ -143,3 +143,12 @@ def test_the_agent_invites_the_customer_of_a_ticket_without_a_web_account(app, a
     assert 'id="ticket-invite"' not in agent.get(f"/agent/tickets/{ticket.number}").get_data(as_text=True)
     regular = make_ticket(rt, users["customer"])
     assert 'id="ticket-invite"' not in agent.get(f"/agent/tickets/{regular.number}").get_data(as_text=True)
+
+
+def test_closed_mode_offers_no_invitation_and_refuses_one(app, as_role):
+    set_signup(app.extensions["helpdesk_runtime"], mode="closed")
+    admin = as_role("admin")
+    assert 'id="invite"' not in admin.get("/admin/users").get_data(as_text=True)
+    refused = admin.post("/admin/users/invite", {"email": "vera@example.com"})
+    assert refused.status_code == 422 and "Приглашения выключены" in refused.get_data(as_text=True)
+    assert User.select().where(User.email == "vera@example.com").count() == 0

@@ -108,7 +108,7 @@ def _done() -> str | None:
 
 def _render_list(search: str = "", role: str = "", invite_values=None, invite_error=None):
     page = user_admin.user_page(search, role or None, **cursor_args())
-    return render_template("admin/users.html", page=page, search=search.strip(), role=role, roles=accounts.ROLES,
+    return render_template("admin/users.html", page=page, can_invite=invitations.enabled(runtime()), search=search.strip(), role=role, roles=accounts.ROLES,
                            states=user_admin.states(page.rows), done=_done(),
                            done_email=request.args.get("email", ""), invite_values=invite_values or {},
                            invite_error=invite_error)
@@ -116,6 +116,7 @@ def _render_list(search: str = "", role: str = "", invite_values=None, invite_er
 
 def _render_user(found: User, error: str | None = None):
     return render_template("admin/user.html", user=found, roles=accounts.ROLES, links=user_admin.telegram_links(found),
-                           states=user_admin.states([found]), pending=invitations.pending(found),
+                           states=user_admin.states([found]),
+                           pending=invitations.enabled(runtime()) and invitations.pending(found),
                            history=user_admin.history(found, HISTORY_ROWS), done=_done(), error=error)
 

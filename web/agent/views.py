@@ -156,7 +156,7 @@ def _transition(found, action):
 def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body="", invite_error=None, invite_email=""):
     customer = found.customer
     return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=customer,
-                           invitable=invitations.pending(customer), invite_error=invite_error, invite_email=invite_email,
+                           invitable=invitations.enabled(runtime()) and invitations.pending(customer), invite_error=invite_error, invite_email=invite_email,
                            invited=request.args.get("invited") == "1",
                            **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
                            body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
