@@ -9,7 +9,7 @@ Actor = User | str  # a signed-in staff member, or `engine.config_versions.this_
 def record(actor: Actor, action: str, user: User | None = None, **detail) -> AuditLog:
     """One AuditLog row; `user` is the account acted on (its id and email are kept, so the row outlives a rename)."""
     if user is not None:
-        detail = {"user": user.id, "email": user.email, **detail}
+        detail = {"user_id": user.id, "email": user.email, **detail}
     if isinstance(actor, User):
         return AuditLog.create(actor=actor, action=action, detail=detail)
     return AuditLog.create(actor=None, action=action, detail={"by": str(actor), **detail})

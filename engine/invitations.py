@@ -15,7 +15,7 @@ from peewee import IntegrityError
 
 from engine import account_tokens, accounts, audit, signup
 from engine.errors import Conflict, InvalidValue, PermissionDenied
-from engine.forms import EMAIL_RE
+from engine.forms import EMAIL_RE, undeliverable
 from engine.notify import enqueue_deliveries
 from engine.rate_windows import window_exceeded
 from engine.runtime import Runtime
@@ -148,7 +148,7 @@ def _check_pending(user: User) -> None:
 
 def _clean_email(email: str) -> str:
     email = accounts.normalize_email(email)
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not EMAIL_RE.match(email) or undeliverable(email):  # not a placeholder either
         raise InvalidValue("not_email")
     return email
 
@@ -177,6 +177,6 @@ def _send(rt: Runtime, user: User, actor: audit.Actor, link_for: signup.LinkFor,
         notification_id = signup.account_email(rt, user, EMAIL_TYPE,
                                                {"link": link_for(token), "inviter": _inviter(rt, actor, user)})
         audit.record(actor, action, user, **detail)
-    enqueue_deliveries(rt, [notification_id])
+    enqueue_deliveries(rt, [notification_id] if notification_id else [])
     return user
 

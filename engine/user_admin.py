@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from engine import accounts, audit, invitations, signup
 from engine.errors import InvalidValue, PermissionDenied
+from engine.forms import undeliverable
 from engine.pagination import Keyset, Page, paginate
 from engine.runtime import Runtime
 from engine.sessions import end_user_sessions
@@ -54,9 +55,10 @@ def telegram_links(user: User) -> list[TelegramLink]:
 
 
 def history(user: User, limit: int = 50) -> list[AuditLog]:
-    """The newest audit rows about `user` (engine.audit keeps its id as `"user": <id>` in the sorted JSON detail)."""
+    """The newest audit rows about `user`: engine.audit and engine.customer_data keep its id as `"user_id": <id>` in
+    the sorted JSON detail."""
     text = AuditLog.detail.cast("text")  # a plain text match: the JSON field would encode the pattern as JSON
-    mentions = text.contains(f'"user": {user.id},') | text.contains(f'"user": {user.id}}}')
+    mentions = text.contains(f'"user_id": {user.id},') | text.contains(f'"user_id": {user.id}}}')
     return list(AuditLog.select().where(mentions).order_by(AuditLog.id.desc()).limit(limit))
 
 
@@ -110,6 +112,8 @@ def send_reset_link(rt: Runtime, actor: audit.Actor, user: User, link_for: signu
         raise PermissionDenied("agents send reset links to customers only")
     if not user.is_active:
         raise InvalidValue("invite_deactivated")
+    if undeliverable(user.email):
+        raise InvalidValue("user_no_email")
     signup.send_reset(rt, user, link_for)
     audit.record(actor, "user_reset_link", user)
 

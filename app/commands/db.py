@@ -1,12 +1,14 @@
-"""`run.py db upgrade`, `run.py user add | set-password` (the other user commands: app/commands/users.py),
-`run.py demo`: schema, accounts and a living demo system."""
+"""`run.py db upgrade`, `run.py user add | set-password`, `run.py demo`: schema, accounts and a living demo system.
+
+The other `run.py user` commands: list, set-role, (de|re)activate, invite in app.commands.users; export and erase
+(a customer's data rights) in app.commands.user_data."""
 from __future__ import annotations
 
 import argparse
 import secrets
 from datetime import date
 
-from app.commands import users
+from app.commands import user_data, users
 from engine import accounts, tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -57,6 +59,7 @@ def register(subparsers) -> None:
     password.add_argument("--password", help="default: a random password, printed once")
     password.set_defaults(func=_user_set_password)
     users.register(user_sub)
+    user_data.register(user_sub)
 
     subparsers.add_parser("demo", help="load demo accounts and tickets (idempotent)").set_defaults(func=_demo)
 

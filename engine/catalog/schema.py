@@ -251,6 +251,10 @@ class SignupPolicy(Strict):
     invitation_ttl: Duration = Field("7d", description="How long an invitation link works (once)")
     invitations_per_hour: int = Field(30, ge=1, le=10000, description="Invitations (new or resent) one staff member may send in an hour")
     invitations_per_address: int = Field(3, ge=1, le=100, description="Invitations (new or resent) one address may receive in an hour")
+    magic_link: bool = Field(False, description="The sign-in page offers an emailed one-time sign-in link")
+    magic_link_ttl: Duration = Field("15m", description="How long an emailed sign-in link works (once)")
+    telegram_first: bool = Field(False, description="Someone writing to a support bot without an account gets one bound to their Telegram id")
+    claim_code_ttl: Duration = Field("15m", description="How long the bot's one-time code for claiming a Telegram-first account on the web works")
 
     @model_validator(mode="after")
     def _domains_listed(self):

@@ -57,7 +57,7 @@ def test_an_admin_neither_demotes_nor_deactivates_themselves(rt, people):
     assert refused_key(lambda: user_admin.deactivate(rt, admin, admin)) == "own_deactivation"
     user_admin.set_role(rt, admin, people["agent"], "admin")
     row = AuditLog.get(AuditLog.action == "user_role")
-    assert row.actor_id == admin.id and row.detail["user"] == people["agent"].id and row.at is not None
+    assert row.actor_id == admin.id and row.detail["user_id"] == people["agent"].id and row.at is not None
 
 
 def test_agents_change_no_roles_and_deactivate_nobody(rt, people):
@@ -135,7 +135,7 @@ def test_the_list_searches_filters_and_pages_with_a_total(rt, people):
 
 def test_history_and_telegram_links_of_one_account(rt, people):
     customer = people["customer"]
-    for n in range(10):  # ids 4..13: "user": 1 must not match "user": 10..13
+    for n in range(10):  # ids 4..13: "user_id": 1 must not match "user_id": 10..13
         accounts.create_user(f"u{n}@example.com", None)
     user_admin.deactivate(rt, people["admin"], User.get(User.email == "u9@example.com"))
     user_admin.deactivate(rt, people["admin"], customer)

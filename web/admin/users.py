@@ -14,6 +14,9 @@ from web.context import catalog, current_user, locale, runtime
 from web.paging import cursor_args
 
 HISTORY_ROWS = 50
+# Audit actions with a text `audit_<action>` (others show their code).
+AUDIT_ACTIONS = {"invite", "invite_resend", "invite_accepted", "user_deactivate", "user_reactivate", "user_reset_link",
+                 "customer_export", "customer_erase"}
 # What a successful action says on the page it returns to (?done=<key>): only these keys are shown.
 DONE_TEXTS = {"invited": "users_invited", "role": "user_role_changed", "deactivated": "user_deactivated",
               "reactivated": "user_reactivated", "resent": "user_invite_resent", "reset": "user_reset_sent"}
@@ -118,5 +121,6 @@ def _render_user(found: User, error: str | None = None):
     return render_template("admin/user.html", user=found, roles=accounts.ROLES, links=user_admin.telegram_links(found),
                            states=user_admin.states([found]),
                            pending=invitations.enabled(runtime()) and invitations.pending(found),
-                           history=user_admin.history(found, HISTORY_ROWS), done=_done(), error=error)
+                           history=user_admin.history(found, HISTORY_ROWS), audit_actions=AUDIT_ACTIONS, done=_done(),
+                           error=error)
 
