@@ -127,7 +127,7 @@ def test_addresses_with_an_account_or_a_deactivated_one_are_not_invited(rt, agen
     off = accounts.create_user("off@example.com", None)
     User.update(is_active=False).where(User.id == off.id).execute()
     for email, key in (("ANNA@example.com", "invite_has_account"), ("off@example.com", "invite_deactivated"),
-                       ("not an address", "not_email")):
+                       ("not an address", "not_email"), ("tg5@telegram.invalid", "not_email")):
         with pytest.raises(InvalidValue) as refused:
             invite(rt, email, agent)
         assert refused.value.key == key

@@ -117,6 +117,8 @@ def test_a_reset_link_goes_to_the_account_and_is_audited(rt, people):
     [delivery] = Delivery.select()
     assert delivery.target == "customer@example.com" and Notification.get().type_id == "password_reset"
     assert changes() == [("user_reset_link", people["agent"].id, None, "customer@example.com")]
+    telegram_only = accounts.create_user("tg5550001@telegram.invalid", None, verified=False)
+    assert refused_key(lambda: user_admin.send_reset_link(rt, people["admin"], telegram_only, LINK.format)) == "user_no_email"
 
 
 def test_the_list_searches_filters_and_pages_with_a_total(rt, people):

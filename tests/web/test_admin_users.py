@@ -82,6 +82,8 @@ def test_an_admin_changes_roles_but_not_their_own(app, as_role, users):
     assert own.status_code == 409 and "Нельзя отключить самого себя" in own.get_data(as_text=True)
     history = admin.get(user_url(users["agent"])).get_data(as_text=True)
     assert "Роль: Агент → Администратор" in history and "admin@example.com" in history
+    customer = admin.get(user_url(users["customer"])).get_data(as_text=True)
+    assert f'href="/admin/users/{users["customer"].id}/data"' in customer  # export and erase live there
 
 
 def test_a_deactivated_account_is_signed_out_and_told_why_at_sign_in(app, as_role, users):
