@@ -45,47 +45,48 @@ def invite():
 @bp.get("/users/<id:user_id>")
 @staff_required
 def user(user_id: int):
-    return _render_user(_user(user_id))
+    return _render_user(user_or_404(user_id))
 
 
 @bp.post("/users/<id:user_id>/role")
 @admin_required
 def role(user_id: int):
-    found = _user(user_id)
+    found = user_or_404(user_id)
     return _act(found, "role", lambda: user_admin.set_role(runtime(), current_user(), found, request.form.get("role", "")))
 
 
 @bp.post("/users/<id:user_id>/deactivate")
 @admin_required
 def deactivate(user_id: int):
-    found = _user(user_id)
+    found = user_or_404(user_id)
     return _act(found, "deactivated", lambda: user_admin.deactivate(runtime(), current_user(), found))
 
 
 @bp.post("/users/<id:user_id>/reactivate")
 @admin_required
 def reactivate(user_id: int):
-    found = _user(user_id)
+    found = user_or_404(user_id)
     return _act(found, "reactivated", lambda: user_admin.reactivate(runtime(), current_user(), found))
 
 
 @bp.post("/users/<id:user_id>/resend")
 @staff_required
 def resend(user_id: int):
-    found = _user(user_id)
+    found = user_or_404(user_id)
     return _act(found, "resent", lambda: invitations.resend(runtime(), found, current_user(), invite_link))
 
 
 @bp.post("/users/<id:user_id>/reset")
 @staff_required
 def reset(user_id: int):
-    found = _user(user_id)
+    found = user_or_404(user_id)
     if current_user().role != "admin" and found.role != "customer":
         abort(404)  # agents send reset links to customers only
     return _act(found, "reset", lambda: user_admin.send_reset_link(runtime(), current_user(), found, reset_link))
 
 
-def _user(user_id: int) -> User:
+def user_or_404(user_id: int) -> User:
+    """The account with this id, or a 404 (also for the data pages, web/admin/user_data.py)."""
     found = User.get_or_none(User.id == user_id)
     if found is None:
         abort(404)
