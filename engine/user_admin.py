@@ -55,11 +55,8 @@ def telegram_links(user: User) -> list[TelegramLink]:
 
 
 def history(user: User, limit: int = 50) -> list[AuditLog]:
-    """The newest audit rows about `user`: engine.audit and engine.customer_data keep its id as `"user_id": <id>` in
-    the sorted JSON detail."""
-    text = AuditLog.detail.cast("text")  # a plain text match: the JSON field would encode the pattern as JSON
-    mentions = text.contains(f'"user_id": {user.id},') | text.contains(f'"user_id": {user.id}}}')
-    return list(AuditLog.select().where(mentions).order_by(AuditLog.id.desc()).limit(limit))
+    """The newest audit rows about `user` (engine.audit.about)."""
+    return list(audit.about(user).order_by(AuditLog.id.desc()).limit(limit))
 
 
 def set_role(rt: Runtime, actor: audit.Actor, user: User, role: str) -> None:

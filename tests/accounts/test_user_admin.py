@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from engine import accounts, sessions, user_admin
+from engine import accounts, customer_data, sessions, user_admin
 from engine.catalog.schema import SessionPolicy
 from engine.errors import InvalidValue, PermissionDenied
 from engine.store.models import AuditLog, Delivery, Notification, TelegramLink, User, WebSession
@@ -145,3 +145,13 @@ def test_history_and_telegram_links_of_one_account(rt, people):
     TelegramLink.create(user=customer, binding="support_bot", chat_id=5, tg_user_id=5, active=False)
     TelegramLink.create(user=customer, binding="notify_bot", chat_id=6, tg_user_id=5)
     assert [link.binding for link in user_admin.telegram_links(customer)] == ["notify_bot", "support_bot"]
+
+
+def test_erasing_a_customer_drops_the_address_from_the_account_audit_rows(rt, people):
+    customer = people["customer"]
+    user_admin.deactivate(rt, people["admin"], customer)
+    user_admin.reactivate(rt, people["admin"], User.get_by_id(customer.id))
+    customer_data.erase_customer(rt, User.get_by_id(customer.id), actor=people["admin"], by="admin@example.com")
+    rows = user_admin.history(customer)
+    assert [r.action for r in rows] == ["customer_erase", "user_reactivate", "user_deactivate"]
+    assert all("email" not in r.detail for r in rows) and "customer@example.com" not in str([r.detail for r in rows])
