@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from engine import enqueue, notify as notify_module, timers
 from engine.business_time import add, between
@@ -206,6 +207,10 @@ class TargetView:
     breached: bool
     remaining: timedelta | None  # business time left (negative: overdue); None unless running or paused
     met_at: datetime | None
+    zone: ZoneInfo  # the calendar's time zone: the page shows the instants in it
+
+    def local(self, instant: datetime) -> str:
+        return f"{instant.astimezone(self.zone):%d.%m.%Y %H:%M} ({self.zone.key})"
 
 
 def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[TargetView]:
@@ -216,12 +221,14 @@ def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[Targ
         clock = clocks.get(target)
         if clock is None:
             continue
+        calendar = catalog.sla.calendar(clock.calendar_id) if catalog.sla else None
         remaining = None
         if clock.state == PAUSED:
             remaining = timedelta(seconds=clock.remaining_seconds or 0)
-        elif clock.state == RUNNING and catalog.sla is not None:
-            remaining = between(catalog.sla.calendar(clock.calendar_id), now, clock.due_at)
-        views.append(TargetView(target, clock.state, clock.due_at, clock.breached_at is not None, remaining, clock.met_at))
+        elif clock.state == RUNNING and calendar is not None:
+            remaining = between(calendar, now, clock.due_at)
+        views.append(TargetView(target, clock.state, clock.due_at, clock.breached_at is not None, remaining, clock.met_at,
+                                calendar.zone if calendar else ZoneInfo("UTC")))
     return views
 
 

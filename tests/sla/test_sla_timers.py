@@ -86,8 +86,8 @@ def test_archive_meets_the_resolution_and_stops_an_unanswered_first_response(rt,
 
 def test_warning_then_breach_each_written_once_whoever_fires(rt, clock, customer, agent):
     """The exact-time job and the sweep both fire, twice each: one warning and one breach per recipient."""
-    colleague = make_user("colleague@example.com", "colleague-password", role="agent")
-    quiet = make_user("quiet@example.com", "quiet-password", role="admin")
+    colleague = make_user("colleague@example.com", "agent-password", role="agent")
+    quiet = make_user("quiet@example.com", "agent-password", role="admin")
     notify.set_preferences(quiet, {"sla_warning": {"web": False}, "sla_breach": {"web": False}})
     notify.set_preferences(agent, {"sla_breach": {"email": True}})
     ticket = create(rt, customer)
