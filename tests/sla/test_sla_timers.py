@@ -156,3 +156,25 @@ def test_a_low_ticket_tracks_its_resolution_only(rt, clock, customer):
     ticket = create(rt, customer, "hosting/other", {"subject": "x", "message": "y"})
     assert set(clocks(ticket)) == {"resolution"}
     assert clocks(ticket)["resolution"].due_at == datetime(2027, 3, 16, 14, tzinfo=UTC)  # 8 h Monday, 8 h Tuesday
+
+
+def test_queue_by_time_to_breach_pages_through_every_ticket_once(rt, clock, customer, agent):
+    """Keyset pages of 2 over urgent, low and target-less tickets: soonest breach first, those without one last."""
+    made = []
+    for minute, topic in enumerate(["hosting/other", "hosting/site-down", "hosting/web-only", "hosting/site-down",
+                                    "hosting/other"]):
+        clock.now = datetime(2027, 3, 15, 7, minute, tzinfo=UTC)
+        values = SITE if topic == "hosting/site-down" else {"subject": f"s{minute}", "message": "m"}
+        made.append(create(rt, customer, topic, {**values, "subject": f"s{minute}"}))
+    expected = [made[1], made[3], made[0], made[4], made[2]]  # urgent (2 h), low (16 h), none
+    seen, after = [], None
+    while True:
+        page = tickets.staff_ticket_page(agent, sort="breach", size=2, after=after)
+        assert page.total == 5
+        seen += page.rows
+        if page.next is None:
+            break
+        after = page.next
+    assert [t.number for t in seen] == [t.number for t in expected]
+    back = tickets.staff_ticket_page(agent, sort="breach", size=2, before=page.previous)
+    assert [t.number for t in back.rows] == [t.number for t in expected[2:4]]
