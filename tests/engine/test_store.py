@@ -49,7 +49,8 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
         now = datetime.now(timezone.utc)
         values = {"fields": {}, **row, **values, "created_at": now, "updated_at": now}
         stored = {Ticket._meta.fields[k].column_name: Ticket._meta.fields[k].db_value(v) for k, v in values.items()}
-        return Ticket(id=Table("ticket").bind(rt.db).insert(**stored).execute())
+        Table("ticket").bind(rt.db).insert(**stored).execute()
+        return Ticket(id=Ticket.select(Ticket.id).where(Ticket.number == values["number"]).scalar())
 
     open_ticket = old_ticket(number=1001, status="new", fields={"account_id": "1"})
     done = old_ticket(number=1002, status="archived", closed_reason="customer")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from engine import notify, sla, tickets, timers
 from engine.store.models import NO_DEADLINE, Delivery, Notification, SlaClock, Ticket, Timer
 from engine.timer_kinds import KINDS
 from tests.engine.conftest import make_user
 from tests.sla.conftest import SLA_YAML
+
+pytestmark = pytest.mark.postgres  # the clocks, their conditional updates and the breach keyset on both databases
 
 SITE = {"subject": "Сайт не открывается", "message": "С утра 502", "account_id": "12345", "panel": "ISPmanager"}
 UTC = timezone.utc
