@@ -205,7 +205,7 @@ class TargetView:
     state: str  # running | paused | met | stopped
     due_at: datetime
     breached: bool
-    remaining: timedelta | None  # business time left (negative: overdue); None unless running or paused
+    remaining: timedelta | None  # business time left (negative: overdue by this wall-clock time); None unless running or paused
     met_at: datetime | None
     zone: ZoneInfo  # the calendar's time zone: the page shows the instants in it
 
@@ -226,7 +226,7 @@ def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[Targ
         if clock.state == PAUSED:
             remaining = timedelta(seconds=clock.remaining_seconds or 0)
         elif clock.state == RUNNING and calendar is not None:
-            remaining = between(calendar, now, clock.due_at)
+            remaining = _left(calendar, now, clock.due_at)
         views.append(TargetView(target, clock.state, clock.due_at, clock.breached_at is not None, remaining, clock.met_at,
                                 calendar.zone if calendar else ZoneInfo("UTC")))
     return views
@@ -237,4 +237,10 @@ def time_to_breach(catalog: Catalog, ticket: Ticket, now: datetime) -> timedelta
     if catalog.sla is None or ticket.sla_due_at is None or ticket.sla_due_at >= NO_DEADLINE:
         return None
     targets = catalog.sla.targets_for(ticket.category_id, ticket.topic_id, ticket.priority)
-    return between(catalog.sla.calendar(targets.calendar_id), now, ticket.sla_due_at)
+    return _left(catalog.sla.calendar(targets.calendar_id), now, ticket.sla_due_at)
+
+
+def _left(calendar, now: datetime, due: datetime) -> timedelta:
+    """Business time from now to `due`; once past, the wall-clock overdue time (negative), which costs no walk over
+    the calendar days since (a queue of long-breached tickets stays cheap)."""
+    return due - now if due <= now else between(calendar, now, due)

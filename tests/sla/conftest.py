@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import ENGINE_CONFIG, make_user
+from tests.engine.conftest import ENGINE_CONFIG, agent, customer  # noqa: F401 (fixtures)
 
 SLA_YAML = """
 calendar: msk
@@ -69,13 +69,3 @@ class MovableClock:
 def clock(rt) -> MovableClock:
     rt.clock = MovableClock()
     return rt.clock
-
-
-@pytest.fixture
-def customer(rt):
-    return make_user("customer@example.com", "customer-password", name="Клиент")
-
-
-@pytest.fixture
-def agent(rt):
-    return make_user("agent@example.com", "agent-password", role="agent", name="Агент")
