@@ -67,3 +67,9 @@ def test_ticket_page_shows_each_target_and_its_state(rt, clock, as_role, users):
     assert "Решение" in section and "На паузе, пока ждём клиента: осталось 26 ч 0 мин" in section
     customer_page = _text(as_role("customer").get(f"/tickets/{ticket.number}"))
     assert 'id="sla"' not in customer_page and "SLA" not in customer_page
+
+
+def test_only_staff_settings_offer_the_sla_types(as_role):
+    assert "SLA нарушен" in _text(as_role("agent").get("/settings"))
+    customer = _text(as_role("customer").get("/settings"))
+    assert "SLA нарушен" not in customer and "sla_breach" not in customer
