@@ -12,7 +12,7 @@ from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAI
 MY_TICKETS = Keyset((Ticket.updated_at, Ticket.id), descending=True)  # ticket (customer, status, updated_at, id)
 MY_ARCHIVE = Keyset((Ticket.closed_at, Ticket.id), descending=True)  # ticket (customer, status, closed_at, id)
 QUEUE = Keyset((Ticket.updated_at, Ticket.id))  # per priority and status, oldest first: ticket (status, priority, ...)
-BY_BREACH = Keyset((Ticket.sla_due_at, Ticket.id))  # per status, soonest breach first (migration 10: ticket (status, sla_due_at, id))
+BY_BREACH = Keyset((Ticket.sla_due_at, Ticket.id))  # per status, soonest breach first (migration 11: ticket (status, sla_due_at, id))
 SORTS = ("priority", "breach")  # the queue's orders: most urgent then oldest; soonest SLA breach (engine/sla.py)
 CONVERSATION_PAGE = 30  # messages a ticket page shows first; earlier ones load on demand
 

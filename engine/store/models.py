@@ -66,6 +66,7 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
     email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
+    telegram_id = BigIntegerField(null=True, unique=True)  # the numeric Telegram user id the account is bound to
 
     @property
     def is_staff(self) -> bool:
@@ -100,7 +101,7 @@ class Ticket(BaseModel):
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
-    # Migration 10: the earliest due instant of its running SLA targets (engine/sla.py), NO_DEADLINE when none runs
+    # Migration 11: the earliest due instant of its running SLA targets (engine/sla.py), NO_DEADLINE when none runs
     # (never NULL, so the queue's "time to breach" keyset compares plain values).
     sla_due_at = UTCDateTimeField(null=True, default=NO_DEADLINE)
 
@@ -113,7 +114,7 @@ class Ticket(BaseModel):
             (("status", "priority", "updated_at", "id"), False),  # the queue
             (("category_id", "status", "priority", "updated_at", "id"), False),  # the queue of a category
             (("category_id", "topic_id", "status", "priority", "updated_at", "id"), False),  # ... of a topic
-            # Migration 10: the queue by time to breach, and its category and topic filters.
+            # Migration 11: the queue by time to breach, and its category and topic filters.
             (("status", "sla_due_at", "id"), False),
             (("category_id", "status", "sla_due_at", "id"), False),
             (("category_id", "topic_id", "status", "sla_due_at", "id"), False),
@@ -238,7 +239,7 @@ class AccountToken(BaseModel):
     id = AutoField()
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, on_delete="CASCADE")
-    purpose = CharField(max_length=16)  # verify | reset
+    purpose = CharField(max_length=16)  # verify | reset | magic | claim
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
