@@ -161,7 +161,7 @@ def recipients(catalog: Catalog, ticket: Ticket, type_id: str) -> list[User]:
     staff = User.select().where(User.role.in_(STAFF_ROLES) & User.is_active).order_by(User.id)
     chosen = [user for user in staff if notify_module.enabled_channels(catalog, user, type_id)]
     last = last_agent(ticket)
-    if last is not None and last.is_active and all(user.id != last.id for user in chosen):
+    if last is not None and last.is_staff and last.is_active and all(user.id != last.id for user in chosen):
         chosen.append(last)
     return chosen
 
