@@ -40,9 +40,31 @@ class SlaPolicy:
             limits = override[1].get(priority, limits)
         return Targets(calendar_id, limits)
 
+    def flat(self) -> dict[str, object]:
+        """Dotted key -> shown value of everything the file declares (what a catalog diff compares)."""
+        out = {"calendar": self.calendar_id, "warn_before": _shown(self.warn_before) if self.warn_before else "null"}
+        for cal_id, cal in self.calendars.items():
+            out[f"calendars.{cal_id}.time_zone"] = cal.time_zone
+            for day, hours in enumerate(cal.week):
+                if hours:
+                    out[f"calendars.{cal_id}.hours.{WEEKDAYS[day]}"] = ", ".join(
+                        f"{a:%H:%M}-{'24:00' if b == time(0) else format(b, '%H:%M')}" for a, b in hours)
+            out[f"calendars.{cal_id}.holidays"] = tuple(d.isoformat() for d in sorted(cal.holidays))
+        for prefix, targets in [("targets", self.targets)] + [(f"topics.{k}.targets", t) for k, (_, t) in self.topics.items()]:
+            for priority, limits in targets.items():
+                out.update({f"{prefix}.{priority}.{name}": _shown(limit) for name, limit in limits.items()})
+        out.update({f"topics.{key}.calendar": cal for key, (cal, _) in self.topics.items() if cal})
+        return out
+
     def calendar(self, calendar_id: str) -> BusinessCalendar:
         """A calendar by id; the default one for an id a reload removed (tickets keep the id they started with)."""
         return self.calendars.get(calendar_id) or self.calendars[self.calendar_id]
+
+
+def _shown(limit: timedelta) -> str:
+    """A duration as the file writes it: whole hours as `4h`, else minutes (`90m`)."""
+    minutes = int(limit.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def _ranges(value) -> list[str]:

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from engine.catalog import ConfigErrors, load_catalog
+from engine.catalog.changes import catalog_diff
 
 GOOD = """
     calendar: msk
@@ -86,3 +87,13 @@ def test_mistakes_name_file_line_and_key(mini, text, expected):
     with pytest.raises(ConfigErrors) as caught:
         load_catalog("config")
     assert sorted(str(e) for e in caught.value.errors) == sorted(expected)
+
+
+def test_a_catalog_diff_names_the_sla_settings_that_changed(mini):
+    mini.write("sla.yaml", GOOD)
+    before = load_catalog("config")
+    mini.write("sla.yaml", GOOD.replace("first_response: 1h", "first_response: 90m").replace("[2027-01-01]", "[]"))
+    assert catalog_diff(before, load_catalog("config")).lines("en") == [
+        '~ sla calendars.msk.holidays: "2027-01-01" -> —',
+        '~ sla targets.urgent.first_response: "1h" -> "90m"',
+    ]
