@@ -171,7 +171,9 @@ def _link(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: int, 
         ).execute()
         if not updated:
             TelegramLink.create(binding=binding, chat_id=int(chat_id), **fields)
-    return TelegramLink.get((TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)))
+    link = TelegramLink.get((TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)))
+    link.user = user  # the account at hand: `link.user` would read it again
+    return link
 
 
 def consume_link_token(rt: Runtime, token: str, binding: str, chat_id: int, tg_user_id: int, username: str | None,

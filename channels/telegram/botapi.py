@@ -1,5 +1,5 @@
-"""The Bot API methods sent for every reply and button press (sendMessage, editMessageText, answerCallbackQuery),
-called directly: a JSON body on the shared pool, the answer's `result` as plain JSON.
+"""The Bot API methods called for every update (getUpdates, sendMessage, editMessageText, answerCallbackQuery),
+called directly: a JSON body on the shared pool, the answer's `result` as plain JSON (updates as telebot's types).
 
 telebot's path for the same call costs about twice the client CPU (it formats a debug line of every request and
 answer whatever the log level, percent-encodes the text byte by byte, and builds Message objects nobody reads).
@@ -8,7 +8,7 @@ Errors are telebot's (`ApiTelegramException`, `ApiHTTPException`) and requests' 
 """
 from __future__ import annotations
 
-from telebot import apihelper
+from telebot import apihelper, types
 
 from channels.telegram import transport
 from channels.telegram.keyboards import Rows, keyboard
@@ -18,6 +18,14 @@ def call(token: str, method: str, params: dict, timeout: float):
     """One Bot API call; returns the answer's `result`."""
     answer = transport.post_json(apihelper.API_URL.format(token, method), params, timeout)
     return apihelper._check_result(method, answer)["result"]
+
+
+def get_updates(token: str, offset: int | None, poll_timeout: int, allowed_updates: list[str]) -> list[types.Update]:
+    """A long poll: the updates after `offset` (waiting up to `poll_timeout` s for one)."""
+    params: dict = {"timeout": poll_timeout, "allowed_updates": allowed_updates}
+    if offset is not None:
+        params["offset"] = offset
+    return [types.Update.de_json(update) for update in call(token, "getUpdates", params, poll_timeout + 10)]
 
 
 def send_message(token: str, chat_id: int, text: str, buttons: Rows | None, timeout: float) -> dict:
