@@ -155,6 +155,13 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
+def _v10_telegram_id(db: Database) -> None:
+    """Telegram-first customers: an account bound to a numeric Telegram user id (unique: one account per person)."""
+    if "telegram_id" not in {c.name for c in db.get_columns(User._meta.table_name)}:
+        migrate(_migrator(db).add_column(User._meta.table_name, "telegram_id", User.telegram_id))
+    _create_indexes(db, User, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
@@ -166,6 +173,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
     Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
+    Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
+              adds={User: frozenset({"telegram_id"})}),
 )
 LATEST = MIGRATIONS[-1].version
 
