@@ -17,6 +17,8 @@ from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAI
 MY_TICKETS = Keyset((Ticket.updated_at, Ticket.id), descending=True)  # ticket (customer, status, updated_at, id)
 MY_ARCHIVE = Keyset((Ticket.closed_at, Ticket.id), descending=True)  # ticket (customer, status, closed_at, id)
 QUEUE = Keyset((Ticket.updated_at, Ticket.id))  # per priority and status, oldest first: ticket (status, priority, ...)
+BY_BREACH = Keyset((Ticket.sla_due_at, Ticket.id))  # per status, soonest breach first (migration 11: ticket (status, sla_due_at, id))
+SORTS = ("priority", "breach")  # the queue's orders: most urgent then oldest; soonest SLA breach (engine/sla.py)
 CONVERSATION_PAGE = 30  # messages a ticket page shows first; earlier ones load on demand
 
 
@@ -90,10 +92,11 @@ def staff_ticket(staff: User, number) -> Ticket:
 
 def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), category_id: str = "",
                       topic_id: str = "", after: str | None = None, before: str | None = None, size: int = PAGE_SIZE,
-                      teams: tuple[str, ...] | None = None, assignee: str = "") -> Page:
+                      sort: str = "priority", teams: tuple[str, ...] | None = None, assignee: str = "") -> Page:
     """The agents' queue: tickets in `statuses` (optionally of one category/topic, of `teams`, assigned to the
-    `assignee` "me" or to "nobody"), most urgent then oldest first, a page at a time with its total; each row's
-    customer and assignee are joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
+    `assignee` "me" or to "nobody"), most urgent then oldest first (`sort="breach"`: the soonest SLA breach first,
+    tickets without a running target last), a page at a time with its total; each row's customer and assignee are
+    joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
     require_staff(staff)
     where = Ticket.status.in_(statuses)
     if category_id:
@@ -110,6 +113,9 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
     query = (Ticket.select(Ticket, User, assignee_row).join(User, on=Ticket.customer).switch(Ticket)
              .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee").where(where))
     by_team = [Ticket.team == team for team in teams] if teams else [None]
+    if sort == "breach":
+        return paginate(query, BY_BREACH, after, before, size, groups=[[_all(Ticket.status == s, t) for s in statuses for t in by_team]],
+                        counted=Ticket.select().where(where))
     groups = [[_all((Ticket.priority == p), (Ticket.status == s), t) for s in statuses for t in by_team]
               for p in reversed(PRIORITIES)]
     return paginate(query, QUEUE, after, before, size, groups=groups,

@@ -9,7 +9,7 @@ from jinja2 import TemplateSyntaxError
 from engine.catalog.errors import ConfigError
 from engine.catalog.resolve import LayeredField
 from engine.catalog.templates import variables
-from engine.ticket_notifications import STAFF_NOTIFICATIONS, TICKET_NOTIFICATIONS, params_of
+from engine.ticket_notifications import TEAM_NOTIFICATIONS, TICKET_NOTIFICATIONS, params_of
 
 # A field asking for an identifier: its id ends in _id, or its label says ID / идентификатор.
 _ID_LABEL = re.compile(r"\bID\b|идентификатор", re.IGNORECASE)
@@ -109,7 +109,7 @@ def ticket_types_the_engine_does_not_send(types, src) -> list[ConfigWarning]:
     """A `source: ticket` or `staff` type the engine never raises, or a param it never passes (the template would show nothing)."""
     found = []
     for type_id, spec in types.types.items():
-        raised = {"ticket": TICKET_NOTIFICATIONS, "staff": STAFF_NOTIFICATIONS}.get(spec.source)
+        raised = {"ticket": TICKET_NOTIFICATIONS, "staff": TEAM_NOTIFICATIONS}.get(spec.source)
         if raised is None:
             continue
         if type_id not in raised:

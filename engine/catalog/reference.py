@@ -4,7 +4,7 @@ from __future__ import annotations
 from engine.catalog.checks import UI_SECTIONS
 from engine.catalog.loader import builtin_ui_texts
 from engine.catalog.ui_format import placeholders
-from engine.ticket_notifications import BASE_PARAMS, STAFF_NOTIFICATIONS, STAFF_PARAMS, TICKET_NOTIFICATIONS
+from engine.ticket_notifications import BASE_PARAMS, TEAM_NOTIFICATIONS, TEAM_PARAMS, TICKET_NOTIFICATIONS
 
 HEADER = """# Reference (generated)
 
@@ -36,7 +36,7 @@ def _staff_notifications() -> str:
     intro = ("Declare a type with one of these ids and `source: staff` to have it sent to agents (each chooses its "
              "channels on the settings page) and to team addresses (config/teams.yaml `notify`); `ticket_url` links to "
              "the agent console. Besides the params of every ticket notification, each passes:")
-    return _types_table("Staff notifications the engine raises", intro, STAFF_PARAMS, STAFF_NOTIFICATIONS)
+    return _types_table("Staff notifications the engine raises", intro, TEAM_PARAMS, TEAM_NOTIFICATIONS)
 
 
 def _types_table(title: str, intro: str, common: dict, raised: dict) -> str:

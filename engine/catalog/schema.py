@@ -9,6 +9,7 @@ by `config_models`.
 """
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, Protocol, Union
@@ -231,6 +232,48 @@ class CannedReplyFile(Strict):
     topics: list[str] | None = Field(None, description="Where it is offered: topic keys 'category/topic' or category ids; default every ticket")
 
 
+# --- SLA ---------------------------------------------------------------------------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+HOURS_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+HoursRange = Annotated[str, Field(pattern=HOURS_PATTERN,
+                                  description="Working hours of a day, local time: '09:00-18:00' (end 24:00 = midnight)")]
+
+
+class BusinessCalendarSpec(Strict):
+    """A business calendar: when the SLA clock runs."""
+
+    time_zone: str = Field(description="IANA time zone, e.g. Europe/Moscow")
+    hours: dict[Weekday, HoursRange | list[HoursRange]] = Field(
+        description="Working hours per weekday (mon..sun): one range or a list (a lunch break); a day left out is off")
+    holidays: list[date] = Field(default_factory=list, description="Local dates off (YYYY-MM-DD), whatever the weekday")
+
+
+class SlaTargetSpec(Strict):
+    """The business time allowed for a ticket of one priority; a target left out is not tracked."""
+
+    first_response: Duration | None = Field(None, description="Until the first staff reply (business time)")
+    resolution: Duration | None = Field(None, description="Until the ticket is archived, time waiting for the customer not counted")
+
+
+class SlaOverride(Strict):
+    """Targets (and optionally a calendar) for the tickets of one topic or category."""
+
+    calendar: Identifier | None = Field(None, description="Default: the file's `calendar`")
+    targets: dict[Priority, SlaTargetSpec] = Field(description="Per priority; a priority left out uses the file's `targets`")
+
+
+class SlaFile(Strict):
+    """config/sla.yaml: business calendars and SLA targets."""
+
+    calendars: dict[Identifier, BusinessCalendarSpec] = Field(min_length=1)
+    calendar: Identifier = Field(description="The calendar targets count in, unless a topic's override names another")
+    warn_before: Duration | None = Field("1h", description="Warn this much business time before a breach; null: no warnings")
+    targets: dict[Priority, SlaTargetSpec] = Field(description="Per priority; a priority left out has no SLA")
+    topics: dict[str, SlaOverride] = Field(
+        default_factory=dict, description="Overrides by topic key 'category/topic' or category id (the topic key wins)")
+
+
 # --- policies and UI texts ---------------------------------------------------------
 
 
@@ -276,12 +319,16 @@ class PasswordPolicy(Strict):
 
 class SignupPolicy(Strict):
     mode: Literal["open", "domains", "invite", "closed"] = Field(
-        "closed", description="open: anyone; domains: addresses in `domains` only; invite/closed: no public sign-up page")
+        "closed", description="open: anyone; domains: addresses in `domains` only; invite: only addresses staff invited; "
+                              "closed: no public sign-up page and no invitations")
     domains: list[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")]] = Field(
         default_factory=list, description="Email domains allowed to sign up in mode `domains` (lowercase, exact match)")
     require_verification: bool = Field(True, description="An account must confirm its email before creating tickets")
     verification_ttl: Duration = Field("2d", description="How long an email verification link works")
     reset_ttl: Duration = Field("30m", description="How long a password reset link works (once)")
+    invitation_ttl: Duration = Field("7d", description="How long an invitation link works (once)")
+    invitations_per_hour: int = Field(30, ge=1, le=10000, description="Invitations (new or resent) one staff member may send in an hour")
+    invitations_per_address: int = Field(3, ge=1, le=100, description="Invitations (new or resent) one address may receive in an hour")
     magic_link: bool = Field(False, description="The sign-in page offers an emailed one-time sign-in link")
     magic_link_ttl: Duration = Field("15m", description="How long an emailed sign-in link works (once)")
     telegram_first: bool = Field(False, description="Someone writing to a support bot without an account gets one bound to their Telegram id")

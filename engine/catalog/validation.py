@@ -83,6 +83,8 @@ def _message(model, err: dict) -> str:
             return f"invalid id {value!r}: use lowercase latin letters, digits, '-' and '_' (at most 40)"
         if pattern == schema.EMAIL_PATTERN:
             return f"{value!r} is not an email address"
+        if pattern == schema.HOURS_PATTERN:
+            return f"invalid hours {value!r}: use HH:MM-HH:MM, e.g. 09:00-18:00 (24:00 for midnight)"
         if pattern == schema.DURATION_PATTERN:
             try:
                 parse_duration(value)

@@ -9,8 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer,
-    User, UTCDateTimeField, WebSession,
+    ALL_MODELS, NO_DEADLINE, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, SlaClock,
+    Ticket, Timer, User, UTCDateTimeField, WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -36,6 +36,7 @@ class TicketBeforeTimers(Ticket):
     auto_close_at = UTCDateTimeField(null=True, index=True)
     reminder_at = UTCDateTimeField(null=True, index=True)
     reminder_sent_at = UTCDateTimeField(null=True)
+    sla_due_at = UTCDateTimeField(null=True)  # (migration 11's column) without Ticket's default: rows of this shape omit it
 
     class Meta:
         table_name = "ticket"
@@ -155,14 +156,24 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
-def _v11_teams(db: Database) -> None:
+def _v11_sla(db: Database) -> None:
+    """SLA targets (SlaClock) and ticket.sla_due_at, the queue's "time to breach" key, with its indexes; tickets
+    made before have no SLA (NO_DEADLINE)."""
+    _create_table(db, SlaClock, frozenset())
+    if "sla_due_at" not in {c.name for c in db.get_columns(Ticket._meta.table_name)}:
+        migrate(_migrator(db).add_column(Ticket._meta.table_name, "sla_due_at", Ticket.sla_due_at))
+    Ticket.update(sla_due_at=NO_DEADLINE).where(Ticket.sla_due_at.is_null()).execute()
+    _create_indexes(db, Ticket, _later_fields(Ticket, after=11))
+
+
+def _v12_teams(db: Database) -> None:
     """Teams and assignment: ticket.team (config/teams.yaml) and ticket.assignee, the queue indexes of both, and
     ticket events wide enough to hold a team id (SQLite does not enforce a VARCHAR's length)."""
     present = {c.name for c in db.get_columns(Ticket._meta.table_name)}
     added = [(name, field) for name, field in (("team", Ticket.team), ("assignee_id", Ticket.assignee)) if name not in present]
     if added:
         migrate(*(_migrator(db).add_column(Ticket._meta.table_name, name, field) for name, field in added))
-    _create_indexes(db, Ticket, _later_fields(Ticket, after=11))
+    _create_indexes(db, Ticket, _later_fields(Ticket, after=12))
     if not isinstance(db, SqliteDatabase):
         db.execute_sql('ALTER TABLE "ticketevent" ALTER COLUMN "old" TYPE VARCHAR(40), ALTER COLUMN "new" TYPE VARCHAR(40)')
 
@@ -187,7 +198,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
     Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
               adds={User: frozenset({"telegram_id"})}),
-    Migration(11, "ticket.team, ticket.assignee and their queue indexes", _v11_teams,
+    Migration(11, "SLA clocks, ticket.sla_due_at", _v11_sla, adds={Ticket: frozenset({"sla_due_at"})}, creates=(SlaClock,)),
+    Migration(12, "ticket.team, ticket.assignee and their queue indexes", _v12_teams,
               adds={Ticket: frozenset({"team", "assignee"})}),
 )
 LATEST = MIGRATIONS[-1].version

@@ -41,7 +41,7 @@ CASES = [
     ),
     pytest.param(
         {"todo.txt": "todo\n"},
-        ["config/todo.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, replies/, ui/, schema/, policies.yaml, teams.yaml"],
+        ["config/todo.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, replies/, ui/, schema/, policies.yaml, sla.yaml, teams.yaml"],
         id="unknown-root-file",
     ),
     pytest.param(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from engine import canned_replies, notes, teams, tickets
-from engine.errors import PermissionDenied, StorageUnavailable, TransitionRefused, ValidationFailed
+from engine import canned_replies, invitations, notes, sla, teams, tickets
+from engine.errors import InvalidValue, PermissionDenied, StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.store.models import User
+from engine.ticket_queries import SORTS
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent.blueprint import bp
+from web.account import invite_link
 from web.auth import staff_required
-from web.context import catalog, current_user, runtime, t
+from web.context import catalog, current_user, locale, runtime, t
 from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
 from web.paging import cursor_args
@@ -29,7 +31,8 @@ def queue():
     status = request.args.get("status") or "open"
     category_id = request.args.get("category") or ""
     topic_id = request.args.get("topic") or ""
-    if status not in STATUS_FILTERS or (category_id and catalog().category(category_id) is None):
+    sort = request.args.get("sort") or ("breach" if catalog().sla else "priority")
+    if status not in STATUS_FILTERS or sort not in SORTS or (category_id and catalog().category(category_id) is None):
         abort(400)
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
@@ -40,11 +43,13 @@ def queue():
         abort(400)
     chosen_teams = {"mine": mine, "all": None}.get(team, (team,))
     page = tickets.staff_ticket_page(current_user(), statuses=STATUS_FILTERS[status], category_id=category_id,
-                                     topic_id=topic_id, teams=chosen_teams, assignee=assignee, **cursor_args())
-    filters = {"status": status, "category": category_id, "topic": topic_id, "team": team, "assignee": assignee}
+                                     topic_id=topic_id, sort=sort, teams=chosen_teams, assignee=assignee, **cursor_args())
+    filters = {"status": status, "category": category_id, "topic": topic_id, "sort": sort, "team": team, "assignee": assignee}
+    now = runtime().clock()
+    to_breach = {row.id: sla.time_to_breach(catalog(), row, now) for row in page.rows} if catalog().sla else None
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
-    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS,
-                           assignee_filters=ASSIGNEE_FILTERS)
+    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS, sorts=SORTS,
+                           to_breach=to_breach, assignee_filters=ASSIGNEE_FILTERS)
 
 
 @bp.get("/tickets/<id:number>")
@@ -153,6 +158,20 @@ def assign(number):
     return _assignment(found, lambda: tickets.assign_ticket(runtime(), found, current_user(), assignee))
 
 
+@bp.post("/tickets/<id:number>/invite")
+@staff_required
+def invite(number):
+    """Invite the customer of a ticket that came without a web account (events API, Telegram) at an email address."""
+    found = tickets.staff_ticket(current_user(), number)
+    email = request.form.get("email", "").strip()[:254]
+    try:
+        invitations.invite_ticket_customer(runtime(), found, email, current_user(), invite_link)
+    except InvalidValue as exc:
+        error = catalog().text(locale(), "validation", exc.key, **exc.params)
+        return _render_ticket(found, invite_error=error, invite_email=email), 422
+    return redirect(url_for("agent.ticket", number=found.number, invited=1), 303)
+
+
 @bp.get("/tickets/<id:number>/files/<id:attachment_id>")
 @staff_required
 def download(number, attachment_id):
@@ -202,9 +221,14 @@ def _transition(found, action):
     return redirect(url_for("agent.ticket", number=found.number), 303)
 
 
-def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body=""):
-    return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
+def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body="", invite_error=None,
+                   invite_email=""):
+    customer = found.customer
+    return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=customer,
+                           invitable=invitations.enabled(runtime()) and invitations.pending(customer),
+                           invite_error=invite_error, invite_email=invite_email, invited=request.args.get("invited") == "1",
                            **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
                            body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
+                           sla_targets=sla.ticket_targets(catalog(), found, runtime().clock()),
                            priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number),
                            **_assignment_context(found))
