@@ -63,6 +63,7 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
     email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
+    time_zone = CharField(max_length=64, null=True)  # IANA zone times are shown in; null: policies.time_zone
 
     @property
     def is_staff(self) -> bool:
