@@ -20,7 +20,12 @@ _RUSSIAN_NAMES = {"MSK": "МСК"}
 
 def is_zone(name: object) -> bool:
     """Whether `name` is an IANA time zone this machine knows (Europe/Moscow, Asia/Yekaterinburg, UTC)."""
-    return isinstance(name, str) and _zone(name) is not None
+    return isinstance(name, str) and name in _known() and _zone(name) is not None
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 @lru_cache(maxsize=256)
