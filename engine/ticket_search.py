@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+from os.path import commonprefix
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -164,7 +165,7 @@ def _stem(word: str) -> str:
 
 def _fts_term(term: str) -> str:
     """An FTS5 string (a term made of letters and digits only, quoted all the same) matching the word's forms."""
-    stem = _stem(term)
+    stem = commonprefix([_stem(term), term])  # an English stem may end otherwise than the word: "body" -> "bodi"
     if term.isdigit() or len(stem) < MIN_PREFIX:
         return f'"{term}"'
     return f'"{stem}"*'
