@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import Stemmer
-from peewee import SQL, SqliteDatabase, fn
+from peewee import SQL, Node, SqliteDatabase, Table, fn
 
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.migrations import POSTGRES_MESSAGE_VECTOR, POSTGRES_TICKET_VECTOR
@@ -36,8 +36,9 @@ RESULTS = Keyset((Ticket.updated_at, Ticket.id), descending=True)
 
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[а-яё]")
-_COMPOUND_JUNK = re.compile(r"[^\w.@-]|_")
+_COMPOUND_BREAK = re.compile(r"[^\w.@-]+|_+")  # what separates a host, an email or a hyphenated word from the next
 _stemmers = threading.local()
+_TICKET_FTS = Table("ticket_fts")  # migration 11: number, subject and field values of each ticket, rowid = ticket id
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,9 @@ def search_tickets(user: User, text: str, filters: SearchFilters = SearchFilters
     where = _filtered(filters)
     if not staff:
         where &= Ticket.customer == user
-    matches = _matcher(text, terms)
-    if terms:
-        where &= Ticket.id.in_(matches.tickets) | Ticket.id.in_(_messages(matches, internal=staff).select(Message.ticket))
+    matches = _matcher(text, terms) if terms else None
+    if matches is not None:  # one set of ids (a UNION): only the matches are looked up, not every ticket tested
+        where &= Ticket.id.in_(matches.tickets | _messages(matches, internal=staff).select(Message.ticket))
     query = Ticket.select(Ticket, User).join(User).where(where)
     page = paginate(query, RESULTS, after, before, size, counted=Ticket.select().where(where))
     snippets = _snippets(page.rows, terms, matches, internal=staff)
@@ -129,14 +130,14 @@ def _sqlite() -> bool:
 class _Matcher:
     """The database's conditions for a search: ticket ids whose own text matches, and matching messages."""
 
-    tickets: SQL
-    messages: SQL
+    tickets: Node  # a select of ticket ids
+    messages: Node  # a condition on Message
 
 
 def _matcher(text: str, terms: tuple[str, ...]) -> _Matcher:
     if _sqlite():
         query = " ".join(_fts_term(term) for term in terms)
-        return _Matcher(SQL("(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)", [query]),
+        return _Matcher(_TICKET_FTS.select(SQL("rowid")).where(SQL("ticket_fts MATCH ?", [query])),
                         Message.id.in_(SQL("(SELECT rowid FROM message_fts WHERE message_fts MATCH ?)", [query])))
     query = _ts_query(text)
     return _Matcher(Ticket.select(Ticket.id).where(SQL(f"{POSTGRES_TICKET_VECTOR} @@ to_tsquery('russian', %s)", [query])),
@@ -181,8 +182,8 @@ def _ts_query(text: str) -> str:
     too ("myshop.ru", "user@mail.ru"), so a chunk of several words also matches as that whole; only letters,
     digits, '.', '@' and '-' are ever put between the quotes."""
     operands, seen = [], 0
-    for chunk in text.lower().replace("ё", "е").split():
-        whole = _COMPOUND_JUNK.sub("", chunk).strip(".@-")
+    for chunk in _COMPOUND_BREAK.split(text.lower().replace("ё", "е")):
+        whole = chunk.strip(".@-")
         words = list(dict.fromkeys(_WORD.findall(whole)))[:MAX_TERMS - seen]
         if not words:
             continue
@@ -194,11 +195,11 @@ def _ts_query(text: str) -> str:
     return " & ".join(operands)
 
 
-def _snippets(tickets: list[Ticket], terms: tuple[str, ...], matches: _Matcher, internal: bool) -> dict[int, tuple]:
+def _snippets(tickets: list[Ticket], terms: tuple[str, ...], matches: _Matcher | None, internal: bool) -> dict[int, tuple]:
     """Per ticket: its subject where a word is in it, else its newest matching message, else its field values."""
     if not tickets:
         return {}
-    if not terms:
+    if matches is None:
         return {t.id: ((t.subject, False),) for t in tickets}
     newest = (_messages(matches, internal).select(fn.MAX(Message.id))
               .where(Message.ticket.in_([t.id for t in tickets])).group_by(Message.ticket))
