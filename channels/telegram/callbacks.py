@@ -93,13 +93,18 @@ class KeepTicket:
     number: int
 
 
+@dataclass(frozen=True)
+class ClaimCode:
+    """«Код для сайта»: a Telegram-first customer asks for the one-time code that adds an email on the web."""
+
+
 def topic_code(topic_key: str) -> str:
     """A short ASCII stand-in for a topic key (resolved back against the running catalog)."""
     return hashlib.blake2s(topic_key.encode(), digest_size=5).hexdigest()
 
 
 Button = Union[Cancel, CategoryPage, ChooseCategory, ChooseTopic, Help, Skip, Finish, Choose, ViewTicket, ReplyTo,
-               AskArchive, ConfirmArchive, KeepTicket]
+               AskArchive, ConfirmArchive, KeepTicket, ClaimCode]
 
 # kind on the wire -> (button class, one pattern per argument)
 KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
@@ -116,6 +121,7 @@ KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
     "a": (AskArchive, (NUMBER_RE,)),
     "ay": (ConfirmArchive, (NUMBER_RE,)),
     "an": (KeepTicket, (NUMBER_RE,)),
+    "cc": (ClaimCode, ()),
 }
 KIND_OF = {cls: kind for kind, (cls, _) in KINDS.items()}
 

@@ -127,17 +127,29 @@ def check_channels(channels, src: Source, type_ids, installed: dict) -> list[Con
 ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")
 
 
+SIGN_IN_LINK_TYPE = "sign_in_link"
+
+
 def check_signup(policies: schema.Policies, src: Source, types: dict | None, bound: set[str] | None) -> list[ConfigError]:
-    """A public sign-up sends account emails: it needs their notification types (`source: account`) and email."""
-    if policies.signup.mode not in ("open", "domains"):
-        return []
-    where = ("policies", "signup", "mode")
-    missing = [t for t in ACCOUNT_EMAIL_TYPES if t not in (types or {}) or types[t].source != "account"]
-    errors = [src.error(where, f"signup mode '{policies.signup.mode}' needs the notification types "
-                               f"{', '.join(missing)} with source: account in notifications/types.yaml")] if missing else []
+    """A public sign-up and the emailed sign-in link send account emails: their notification types (`source:
+    account`) and an email binding must exist."""
+    errors = []
+    if policies.signup.mode in ("open", "domains"):
+        errors += _account_emails(src, ("policies", "signup", "mode"), f"signup mode '{policies.signup.mode}'",
+                                  ACCOUNT_EMAIL_TYPES, types, bound)
+    if policies.signup.magic_link:
+        errors += _account_emails(src, ("policies", "signup", "magic_link"), "signup magic_link",
+                                  (SIGN_IN_LINK_TYPE,), types, bound)
+    return errors
+
+
+def _account_emails(src: Source, where: tuple, what: str, needed: tuple[str, ...], types: dict | None,
+                    bound: set[str] | None) -> list[ConfigError]:
+    missing = [t for t in needed if t not in (types or {}) or types[t].source != "account"]
+    errors = [src.error(where, f"{what} needs the notification types {', '.join(missing)} with source: account "
+                               "in notifications/types.yaml")] if missing else []
     if bound is not None and "email" not in bound:
-        errors.append(src.error(where, f"signup mode '{policies.signup.mode}' sends emails: add an email binding "
-                                       "to notifications/channels.yaml"))
+        errors.append(src.error(where, f"{what} sends emails: add an email binding to notifications/channels.yaml"))
     return errors
 
 

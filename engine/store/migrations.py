@@ -155,7 +155,14 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
-def _v10_user_time_zone(db: Database) -> None:
+def _v10_telegram_id(db: Database) -> None:
+    """Telegram-first customers: an account bound to a numeric Telegram user id (unique: one account per person)."""
+    if "telegram_id" not in {c.name for c in db.get_columns(User._meta.table_name)}:
+        migrate(_migrator(db).add_column(User._meta.table_name, "telegram_id", User.telegram_id))
+    _create_indexes(db, User, frozenset())
+
+
+def _v11_user_time_zone(db: Database) -> None:
     """Each person's time zone for the times shown to them; null (everyone before) means `policies.time_zone`."""
     if "time_zone" not in {c.name for c in db.get_columns(User._meta.table_name)}:
         migrate(_migrator(db).add_column(User._meta.table_name, "time_zone", User.time_zone))
@@ -207,7 +214,7 @@ POSTGRES_SEARCH = (
 )
 
 
-def _v11_ticket_search(db: Database) -> None:
+def _v12_ticket_search(db: Database) -> None:
     """Full-text search over ticket numbers, subjects, field values and messages, existing rows indexed now."""
     for statement in SQLITE_SEARCH if isinstance(db, SqliteDatabase) else POSTGRES_SEARCH:
         db.execute_sql(statement)
@@ -224,8 +231,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
     Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
-    Migration(10, "user.time_zone", _v10_user_time_zone, adds={User: frozenset({"time_zone"})}),
-    Migration(11, "ticket full-text search", _v11_ticket_search),
+    Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
+              adds={User: frozenset({"telegram_id"})}),
+    Migration(11, "user.time_zone", _v11_user_time_zone, adds={User: frozenset({"time_zone"})}),
+    Migration(12, "ticket full-text search", _v12_ticket_search),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -26,7 +26,7 @@ MAX_ZONE_TEXT = 64
 @bp.get("/settings")
 @login_required
 def settings():
-    return _render_settings()
+    return render_settings()
 
 
 @bp.post("/settings")
@@ -48,7 +48,7 @@ def save_settings():
     except ValidationFailed as exc:
         form = {"choices": choices, "emails": "\n".join(e.strip() for e in emails if e.strip()), "username": username,
                 "support": support, "time_zone": zone}
-        return _render_settings(errors=exc.errors, form=form), 422
+        return render_settings(errors=exc.errors, form=form), 422
     return redirect(url_for("portal.settings", saved=1), 303)
 
 
@@ -67,7 +67,7 @@ def telegram_link(binding: str):
         link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=4, border=2))
     if request.htmx:
         return render_template("portal/_telegram_link.html", link=link, spec=spec)
-    return _render_settings(issued=link)
+    return render_settings(issued=link)
 
 
 @bp.post("/settings/sessions/end")
@@ -115,7 +115,7 @@ def notifications_badge():
     return render_template("portal/_notif_badge.html")
 
 
-def _render_settings(errors=None, form=None, issued=None):
+def render_settings(errors=None, form=None, issued=None):
     user = current_user()
     bots = catalog().bindings(kind="telegram")
     links = {}
@@ -126,4 +126,5 @@ def _render_settings(errors=None, form=None, issued=None):
                     "time_zone": user.time_zone or ""}
     return render_template("portal/settings.html", form=form, errors=errors or {}, bots=bots, links=links, issued=issued,
                            zones=zone_names(),
-                           types=catalog().notification_types, channels=notify.channel_kinds(), saved=request.args.get("saved"))
+                           types=catalog().notification_types, channels=notify.channel_kinds(), saved=request.args.get("saved"),
+                           claimed=request.args.get("claimed", type=int))
