@@ -6,7 +6,7 @@ operators and other punctuation are never passed to the database as syntax, so a
 Every word must occur in the ticket's own text (number, subject, field values) or in one of its messages; a word
 finds its other forms and longer words it begins ("принтера" finds «принтер», «принтеры»).
 
-Indexes (migration 12, kept up to date by the database): SQLite FTS5 tables whose terms are matched by the word's
+Indexes (migration 13, kept up to date by the database): SQLite FTS5 tables whose terms are matched by the word's
 Snowball stem as a prefix; PostgreSQL GIN indexes on the 'russian' text-search vectors (Russian stemming, English
 words through its English stemmer) queried with `to_tsquery` prefix terms. Results are newest-updated first, keyset
 paginated (engine.pagination) with a total; each carries a highlighted snippet as plain (text, is_hit) parts, so the
@@ -38,7 +38,7 @@ _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[а-яё]")
 _COMPOUND_BREAK = re.compile(r"[^\w.@-]+|_+")  # what separates a host, an email or a hyphenated word from the next
 _stemmers = threading.local()
-_TICKET_FTS = Table("ticket_fts")  # migration 12: number, subject and field values of each ticket, rowid = ticket id
+_TICKET_FTS = Table("ticket_fts")  # migration 13: number, subject and field values of each ticket, rowid = ticket id
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def settings():
 def save_settings():
     user = current_user()
     choices = {type_id: {channel: request.form.get(f"pref:{type_id}:{channel}") == "on" for channel in notify.channel_kinds()}
-               for type_id in catalog().notification_types}
+               for type_id in notify.offered_types(catalog(), user)}
     emails = request.form.get("notify_emails", "")[:MAX_EMAILS_TEXT].replace(",", "\n").splitlines()
     username = request.form.get("telegram_username", "")
     support = request.form.get("support_in_telegram") == "on"
@@ -126,5 +126,5 @@ def render_settings(errors=None, form=None, issued=None):
                     "time_zone": user.time_zone or ""}
     return render_template("portal/settings.html", form=form, errors=errors or {}, bots=bots, links=links, issued=issued,
                            zones=zone_names(),
-                           types=catalog().notification_types, channels=notify.channel_kinds(), saved=request.args.get("saved"),
+                           types=notify.offered_types(catalog(), user), channels=notify.channel_kinds(), saved=request.args.get("saved"),
                            claimed=request.args.get("claimed", type=int))
