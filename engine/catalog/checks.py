@@ -125,18 +125,20 @@ def check_channels(channels, src: Source, type_ids, installed: dict) -> list[Con
 
 
 ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")
+# The account emails each sign-up mode sends: invitations are the only way in under `invite`.
+MODE_EMAIL_TYPES = {"open": ACCOUNT_EMAIL_TYPES, "domains": ACCOUNT_EMAIL_TYPES, "invite": ("account_invite",)}
 
 
 SIGN_IN_LINK_TYPE = "sign_in_link"
 
 
 def check_signup(policies: schema.Policies, src: Source, types: dict | None, bound: set[str] | None) -> list[ConfigError]:
-    """A public sign-up and the emailed sign-in link send account emails: their notification types (`source:
-    account`) and an email binding must exist."""
+    """A public sign-up, invitations and the emailed sign-in link send account emails: their notification types
+    (`source: account`) and an email binding must exist."""
     errors = []
-    if policies.signup.mode in ("open", "domains"):
+    if policies.signup.mode in MODE_EMAIL_TYPES:
         errors += _account_emails(src, ("policies", "signup", "mode"), f"signup mode '{policies.signup.mode}'",
-                                  ACCOUNT_EMAIL_TYPES, types, bound)
+                                  MODE_EMAIL_TYPES[policies.signup.mode], types, bound)
     if policies.signup.magic_link:
         errors += _account_emails(src, ("policies", "signup", "magic_link"), "signup magic_link",
                                   (SIGN_IN_LINK_TYPE,), types, bound)

@@ -1,6 +1,6 @@
-"""The admin page: the running catalog, the config draft, reloads, history and rollbacks, channel bindings,
-undelivered notifications."""
-from web.admin import config_views, views  # noqa: F401  (they register their routes on bp)
+"""The admin pages: the running catalog, the config draft, reloads, history and rollbacks, channel bindings,
+undelivered notifications; the users page (web/admin/users.py)."""
+from web.admin import config_views, users, views  # noqa: F401  (they register their routes on bp)
 from web.admin.blueprint import bp
 
 __all__ = ["bp"]
