@@ -67,6 +67,7 @@ class User(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
     telegram_id = BigIntegerField(null=True, unique=True)  # the numeric Telegram user id the account is bound to
+    time_zone = CharField(max_length=64, null=True)  # IANA zone times are shown in; null: policies.time_zone
 
     @property
     def is_staff(self) -> bool:
@@ -108,8 +109,8 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
-    team = CharField(max_length=40, null=True)  # migration 12: a team id of config/teams.yaml (routing, staff moves)
-    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 12
+    team = CharField(max_length=40, null=True)  # migration 14: a team id of config/teams.yaml (routing, staff moves)
+    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 14
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
     # Migration 11: the earliest due instant of its running SLA targets (engine/sla.py), NO_DEADLINE when none runs
     # (never NULL, so the queue's "time to breach" keyset compares plain values).
@@ -128,7 +129,7 @@ class Ticket(BaseModel):
             (("status", "sla_due_at", "id"), False),
             (("category_id", "status", "sla_due_at", "id"), False),
             (("category_id", "topic_id", "status", "sla_due_at", "id"), False),
-            # Migration 12: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
+            # Migration 14: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
             (("team", "status", "priority", "updated_at", "id"), False),
             (("assignee", "status", "priority", "updated_at", "id"), False),
             (("team", "assignee", "status", "priority", "updated_at", "id"), False),
@@ -212,7 +213,7 @@ class TicketEvent(BaseModel):
     ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
     actor = ForeignKeyField(User, null=True)
     kind = CharField(max_length=16)  # status | priority | team | assignee (user id; "" for nobody)
-    old = CharField(max_length=40, null=True)  # 24 until migration 12 (a team id is up to 40)
+    old = CharField(max_length=40, null=True)  # 24 until migration 14 (a team id is up to 40)
     new = CharField(max_length=40)
     reason = CharField(max_length=32, default="")
     at = UTCDateTimeField(default=utcnow)
