@@ -11,6 +11,7 @@ from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
+from engine.catalog.texts import in_locale
 from engine.channel_registry import registry
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from engine.form_session import reply_fields
@@ -50,12 +51,21 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
     spec = catalog.notification_types.get(type_id)
     if spec is None:
         return
-    base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": ticket.snapshot.get("topic_title", ""),
-            "category": ticket.snapshot.get("category_title", ""), **params}
+    topic, category = _titles_for(catalog, ticket, user.locale or catalog.policies.default_locale)
+    base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": topic, "category": category, **params}
     assert set(base) == set(params_of(type_id)), f"{type_id}: update engine/ticket_notifications.py"
     declared = {k: v for k, v in base.items() if k in spec.params}
     sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,
                                      skip_channels=skip_channels).id)
+
+
+def _titles_for(catalog: Catalog, ticket: Ticket, locale: str) -> tuple[str, str]:
+    """The ticket's topic and category titles in the recipient's language while the catalog still has them, else
+    as the ticket's snapshot kept them."""
+    topic = catalog.topic(f"{ticket.category_id}/{ticket.topic_id}")
+    category = catalog.category(ticket.category_id)
+    return (in_locale(topic.title, locale) if topic else ticket.snapshot.get("topic_title", ""),
+            in_locale(category.title, locale) if category else ticket.snapshot.get("category_title", ""))
 
 
 def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:

@@ -18,12 +18,13 @@ from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.replies import ReplyDecl, build_replies, check_replies
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
-from engine.catalog.texts import local_text
+from engine.catalog.texts import local_text, localized_model
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml_shared
 from engine.channel_registry import registry
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
+TYPE_TEXTS = ("title", "description", "templates")  # a notification type's texts people read (templates: every one)
 
 __all__ = ["ConfigError", "ConfigErrors", "load_bundle", "load_catalog", "load_folder"]
 
@@ -257,8 +258,8 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
         files=tuple(load.files),
         categories=tuple(cats),
         forms=MappingProxyType(built_forms),
-        notification_types=MappingProxyType(dict(types.types)),
-        channels=MappingProxyType(dict(channels.channels)),
+        notification_types=MappingProxyType({type_id: localized_model(spec, TYPE_TEXTS, pol.default_locale) for type_id, spec in types.types.items()}),
+        channels=MappingProxyType({b_id: localized_model(b, ("title",), pol.default_locale) for b_id, b in channels.channels.items()}),
         policies=pol,
         ui=frozen_ui,
         replies=MappingProxyType(build_replies(replies)),

@@ -104,7 +104,7 @@ class BindingBase(Strict):
     """Keys every channel binding has; a channel's own binding model narrows `kind` to `Literal["<kind>"]` and adds its keys."""
 
     kind: str = Field(description="What the binding is: an installed channel's kind")
-    title: str | None = None
+    title: Text | None = None
     serves: list[Literal["notifications", "tickets"]] = Field(default_factory=lambda: ["notifications"])
     notifications: list[Identifier] | None = Field(None, description="Types delivered through this binding; default all")
 
@@ -158,8 +158,8 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     )
 
     class NotificationTypeSpec(Strict):
-        title: str
-        description: str = ""
+        title: Title
+        description: Text = ""
         source: Literal["ticket", "event", "account"] = Field(
             description="ticket: raised by the engine; event: posted through the events API; "
                         "account: sign-up and password emails, sent to the account's own address only")
