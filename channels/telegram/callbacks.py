@@ -16,6 +16,7 @@ MAX_NUMBER = 2**63 - 1  # ticket numbers and steps fit a signed 64-bit column
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # catalog identifiers (engine.catalog.schema.IDENTIFIER_PATTERN)
 TOPIC_CODE_RE = re.compile(r"^[0-9a-f]{10}$")  # topic_code()
 NUMBER_RE = re.compile(r"^[0-9]{1,19}$")
+LOCALE_RE = re.compile(r"^[a-z]{2}$")
 CHOICE_RE = re.compile(r"^(?:y|n|[0-9]{1,4})$")  # boolean yes/no or a select option's index
 
 
@@ -93,13 +94,20 @@ class KeepTicket:
     number: int
 
 
+@dataclass(frozen=True)
+class Language:
+    """/language's choice: a locale of the UI texts."""
+
+    locale: str
+
+
 def topic_code(topic_key: str) -> str:
     """A short ASCII stand-in for a topic key (resolved back against the running catalog)."""
     return hashlib.blake2s(topic_key.encode(), digest_size=5).hexdigest()
 
 
 Button = Union[Cancel, CategoryPage, ChooseCategory, ChooseTopic, Help, Skip, Finish, Choose, ViewTicket, ReplyTo,
-               AskArchive, ConfirmArchive, KeepTicket]
+               AskArchive, ConfirmArchive, KeepTicket, Language]
 
 # kind on the wire -> (button class, one pattern per argument)
 KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
@@ -116,6 +124,7 @@ KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
     "a": (AskArchive, (NUMBER_RE,)),
     "ay": (ConfirmArchive, (NUMBER_RE,)),
     "an": (KeepTicket, (NUMBER_RE,)),
+    "l": (Language, (LOCALE_RE,)),
 }
 KIND_OF = {cls: kind for kind, (cls, _) in KINDS.items()}
 

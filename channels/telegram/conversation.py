@@ -1,7 +1,7 @@
 """Route one user action to the right step: commands, buttons, text and files; telebot-free."""
 from __future__ import annotations
 
-from channels.telegram import callbacks, create_flow, linking, tickets_flow
+from channels.telegram import callbacks, create_flow, language, linking, tickets_flow
 from channels.telegram.events import Ctx, Incoming
 from channels.telegram.state import ChatState
 
@@ -42,6 +42,8 @@ def _command(ctx: Ctx, state: ChatState, incoming: Incoming) -> None:
         return ctx.say(ctx.t("notify_help"))
     if command == "cancel":
         return _cancel(ctx, state)
+    if command == "language":
+        return language.choose(ctx)
     if command in TICKET_COMMANDS and ctx.user is None:
         return ctx.say(ctx.t("not_linked"))
     if command == "createticket":
@@ -56,6 +58,8 @@ def _button(ctx: Ctx, state: ChatState, data: str) -> None:
     button = callbacks.decode(data)
     if isinstance(button, callbacks.Cancel):
         return _cancel(ctx, state)
+    if isinstance(button, callbacks.Language):
+        return language.chosen(ctx, button)
     if not create_flow.follow_reload(ctx, state):
         return None
     handled = button is not None and (create_flow.on_button(ctx, state, button) or tickets_flow.on_button(ctx, state, button))

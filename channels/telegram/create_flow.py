@@ -53,7 +53,7 @@ def show_categories(ctx: Ctx, state: ChatState, page: int, edit: bool = False) -
     categories = ctx.catalog.categories_for(CHANNEL)
     pages = max(1, -(-len(categories) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    rows: Rows = [[(c.title, encode(ChooseCategory(c.id)))] for c in categories[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+    rows: Rows = [[(ctx.local(c.title), encode(ChooseCategory(c.id)))] for c in categories[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
     nav = ([(ctx.t("page_prev"), encode(CategoryPage(page - 1)))] if page > 0 else []) + (
         [(ctx.t("page_next"), encode(CategoryPage(page + 1)))] if page < pages - 1 else [])
     rows += [nav] if nav else []
@@ -69,10 +69,9 @@ def show_topics(ctx: Ctx, state: ChatState, category_id: str, edit: bool = False
         return show_categories(ctx, state, flow.page, edit)
     if len(topics) == 1 and len(ctx.catalog.categories_for(CHANNEL)) == 1:
         return choose_topic(ctx, state, topics[0])
-    lines = [ctx.t("choose_topic", category=category.title)]
-    lines += [ctx.t("topic_line", title=t.title, description=t.description) if t.description else f"• {t.title}"
-              for t in topics]
-    rows: Rows = [[(t.title, encode(ChooseTopic(topic_code(t.key))))] for t in topics]
+    lines = [ctx.t("choose_topic", category=ctx.local(category.title))]
+    lines += [_topic_line(ctx, t) for t in topics]
+    rows: Rows = [[(ctx.local(t.title), encode(ChooseTopic(topic_code(t.key))))] for t in topics]
     if len(ctx.catalog.categories_for(CHANNEL)) > 1:
         rows.append([(ctx.t("back_to_categories"), encode(CategoryPage(flow.page)))])
     flow.step, flow.category = "topic", category_id
@@ -88,9 +87,14 @@ def show_suggestions(ctx: Ctx, state: ChatState, phrase: str) -> None:
     offer_topics(ctx, state, found)
 
 
+def _topic_line(ctx: Ctx, topic: Topic) -> str:
+    title, description = ctx.local(topic.title), ctx.local(topic.description)
+    return ctx.t("topic_line", title=title, description=description) if description else f"• {title}"
+
+
 def offer_topics(ctx: Ctx, state: ChatState, topics: list[Topic]) -> None:
-    lines = [ctx.t("suggestions")] + [ctx.t("topic_line", title=t.title, description=t.description) for t in topics]
-    rows: Rows = [[(t.title, encode(ChooseTopic(topic_code(t.key))))] for t in topics]
+    lines = [ctx.t("suggestions")] + [_topic_line(ctx, t) for t in topics]
+    rows: Rows = [[(ctx.local(t.title), encode(ChooseTopic(topic_code(t.key))))] for t in topics]
     rows.append([(ctx.t("back_to_categories"), encode(CategoryPage(0)))])
     ctx.say("\n".join(lines), rows + [cancel_row(ctx)])
 
@@ -103,7 +107,7 @@ def choose_topic(ctx: Ctx, state: ChatState, topic: Topic) -> None:
         if field.id in flow.kept and not validate_field(ctx.catalog, field, flow.kept[field.id], ctx.locale):
             flow.form.answer(field.id, flow.kept[field.id])
     flow.step, flow.index, flow.kept = "field", -1, {}
-    ctx.say(ctx.t("topic_chosen", topic=topic.title, description=topic.description).strip())
+    ctx.say(ctx.t("topic_chosen", topic=ctx.local(topic.title), description=ctx.local(topic.description)).strip())
     advance(ctx, state)
 
 
@@ -194,7 +198,7 @@ def on_button(ctx: Ctx, state: ChatState, button: Button) -> bool:
         return False
     field = step.field
     if isinstance(button, Help):
-        ctx.say(field.help or ctx.t("no_help"))
+        ctx.say(ctx.local(field.help) or ctx.t("no_help"))
     elif isinstance(button, Skip) and step.skippable:
         flow.form.skip(field.id)
         advance(ctx, state)
@@ -310,9 +314,9 @@ def _move_onto(ctx: Ctx, state: ChatState, rebase: Rebase) -> bool:
     asked = flow.form.fields[flow.index].id
     flow.form = rebase.session
     for field in rebase.removed:
-        ctx.say(ctx.t("field_removed", field=field.label))
+        ctx.say(ctx.t("field_removed", field=ctx.local(field.label)))
     for field in rebase.refused:
-        ctx.say(ctx.t("field_changed", field=field.label))
+        ctx.say(ctx.t("field_changed", field=ctx.local(field.label)))
     same = next((s for s in flow.form.steps() if s.id == asked), None)
     if same is not None and asked not in rebase.changed and asked not in flow.form.done:
         flow.index = same.index

@@ -55,3 +55,15 @@ def in_locale(value, locale: str):
 def all_versions(value) -> tuple[str, ...]:
     """Every language version of a text (one for a plain string)."""
     return tuple(dict.fromkeys(value.translations.values())) if isinstance(value, LocalText) else (value,)
+
+
+def text_data(value):
+    """A text as JSON-ready data: a LocalText keeps its translations (`{"text": ..., "in": {locale: ...}}`)."""
+    return {"text": str(value), "in": dict(value.translations)} if isinstance(value, LocalText) else value
+
+
+def text_from_data(value):
+    """What `text_data` wrote, as a text again (a plain string as it is)."""
+    if isinstance(value, Mapping) and isinstance(value.get("text"), str) and isinstance(value.get("in"), Mapping):
+        return LocalText(value["text"], {str(k): str(v) for k, v in value["in"].items()})
+    return value
