@@ -5,7 +5,7 @@ removed or changed, are said at once, not at «Завершить».
 """
 from __future__ import annotations
 
-from engine import tickets
+from engine import search_feedback, tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.errors import NotFound, StorageUnavailable, ValidationFailed
@@ -81,10 +81,18 @@ def show_topics(ctx: Ctx, state: ChatState, category_id: str, edit: bool = False
 def show_suggestions(ctx: Ctx, state: ChatState, phrase: str) -> None:
     """The customer typed instead of choosing: offer the search's topics."""
     found = [s.topic for s in suggest(ctx.catalog, phrase, CHANNEL, limit=5)]
+    flow = state.creating
+    flow.searched, flow.offered = phrase[:search_feedback.MAX_PHRASE * 2], [t.key for t in found]
     if not found:
+        search_feedback.record(ctx.rt, _feedback_key(ctx), phrase, now=ctx.rt.clock())
         ctx.say(ctx.t("no_suggestions"))
         return show_categories(ctx, state, state.creating.page)
     offer_topics(ctx, state, found)
+
+
+def _feedback_key(ctx: Ctx) -> str:
+    """The chat as a search-feedback session (rate limit only; never stored)."""
+    return f"tg:{ctx.binding_id}:{ctx.chat_id}"
 
 
 def _topic_line(ctx: Ctx, topic: Topic) -> str:
@@ -102,6 +110,9 @@ def offer_topics(ctx: Ctx, state: ChatState, topics: list[Topic]) -> None:
 def choose_topic(ctx: Ctx, state: ChatState, topic: Topic) -> None:
     """Start the topic's form; answers kept from a topic a reload took away count where the new form takes them."""
     flow = state.creating
+    if flow.searched and topic.key not in flow.offered:  # the search did not lead here: tell business staff
+        search_feedback.record(ctx.rt, _feedback_key(ctx), flow.searched, topic.key, now=ctx.rt.clock())
+    flow.searched, flow.offered = "", []
     flow.form = FormSession.start(ctx.catalog, topic, CHANNEL)
     for field in flow.form.fields:
         if field.id in flow.kept and not validate_field(ctx.catalog, field, flow.kept[field.id], ctx.locale):

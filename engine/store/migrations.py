@@ -9,8 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, Ticket, Timer,
-    User, UTCDateTimeField, WebSession,
+    ALL_MODELS, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, SearchFeedback,
+    Ticket, Timer, User, UTCDateTimeField, WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -155,6 +155,11 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
+def _v10_search_feedback(db: Database) -> None:
+    """Search feedback for business staff: phrases the topic search did not serve, counted without any user."""
+    _create_table(db, SearchFeedback, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
@@ -166,6 +171,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
     Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
+    Migration(10, "search feedback", _v10_search_feedback, creates=(SearchFeedback,)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,5 +1,6 @@
-"""The admin page: the running catalog, reloads with errors and changes, channel bindings, undelivered notifications."""
-from web.admin import views  # noqa: F401  (they register their routes on bp)
+"""The admin pages: the running catalog, reloads with errors and changes, channel bindings, undelivered notifications;
+search feedback."""
+from web.admin import search_feedback_views, views  # noqa: F401  (they register their routes on bp)
 from web.admin.blueprint import bp
 
 __all__ = ["bp"]
