@@ -55,3 +55,18 @@ def test_an_unlinked_english_telegram_user_is_answered_in_english(rt, fake_api, 
     stranger.user["language_code"] = "en"
     stranger.send("/createticket")
     assert stranger.last == text(rt, "not_linked", "en")
+
+
+def test_typed_phrases_find_english_topics_and_feed_search_feedback(rt, fake_api, bots):
+    from engine.store.models import SearchFeedback
+
+    customer = accounts.create_user("en2@example.com", "secret-password-1", locale="en")
+    chat = Chat(fake_api, SUPPORT_TOKEN, CHAT)
+    chat.send(f"/start {accounts.issue_link_token(rt, customer, 'support_bot')}")
+    chat.send("/createticket").send("quantum teleport")
+    assert chat.texts()[-2] == text(rt, "no_suggestions", "en")
+    chat.send("report is not generating")
+    assert chat.last.startswith(text(rt, "suggestions", "en")) and chat.buttons()[0] == "Report download problem"
+    chat.press(text(rt, "back_to_categories", "en")).press("Chats and mailings").press("Chat problem")
+    assert {(r.phrase, r.topic_key) for r in SearchFeedback.select()} == {
+        ("quantum teleport", ""), ("report is not generating", "chats/chat-problem")}
