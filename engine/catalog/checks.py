@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from engine.catalog import schema
 from engine.catalog.durations import parse_duration
@@ -124,7 +125,15 @@ def check_channels(channels, src: Source, type_ids, installed: dict) -> list[Con
     return errors
 
 
-ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")
+# type id -> (when the engine sends it, its params): `source: account` types (engine/signup.py), by email only.
+ACCOUNT_NOTIFICATIONS = MappingProxyType({
+    "account_verify": ("an account signed up (or asked for a new link) and must confirm its address",
+                       {"link": "string: the one-time confirmation link"}),
+    "account_exists": ("someone signed up with an address that already has an account",
+                       {"link": "string: the page to reset a forgotten password"}),
+    "password_reset": ("someone asked to reset the password of an active account",
+                       {"link": "string: the one-time reset link"}),
+})
 
 
 def check_signup(policies: schema.Policies, src: Source, types: dict | None, bound: set[str] | None) -> list[ConfigError]:
@@ -132,7 +141,7 @@ def check_signup(policies: schema.Policies, src: Source, types: dict | None, bou
     if policies.signup.mode not in ("open", "domains"):
         return []
     where = ("policies", "signup", "mode")
-    missing = [t for t in ACCOUNT_EMAIL_TYPES if t not in (types or {}) or types[t].source != "account"]
+    missing = [t for t in ACCOUNT_NOTIFICATIONS if t not in (types or {}) or types[t].source != "account"]
     errors = [src.error(where, f"signup mode '{policies.signup.mode}' needs the notification types "
                                f"{', '.join(missing)} with source: account in notifications/types.yaml")] if missing else []
     if bound is not None and "email" not in bound:

@@ -28,3 +28,16 @@ def test_the_table_lists_the_types_the_engine_raises():
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_notify" and isinstance(node.args[2], ast.Constant)
     }
     assert raised == set(TICKET_NOTIFICATIONS)
+
+
+def test_the_account_emails_listed_are_those_the_engine_sends():
+    """Every `_email(rt, user, "<type>", {params})` call in engine/signup.py names a listed type with its params."""
+    from engine.catalog.checks import ACCOUNT_NOTIFICATIONS
+
+    tree = ast.parse((PROJECT_ROOT / "engine" / "signup.py").read_text(encoding="utf-8"))
+    sent = {
+        (node.args[2].value, tuple(k.value for k in node.args[3].keys)) for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_email"
+    }
+    assert sent == {(type_id, tuple(params)) for type_id, (_, params) in ACCOUNT_NOTIFICATIONS.items()}
+    assert "| `password_reset` | someone asked to reset the password of an active account | `link`: " in reference_markdown()
