@@ -11,7 +11,6 @@ from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.catalog.durations import parse_duration
-from engine.catalog.texts import in_locale
 from engine.channel_registry import registry
 from engine.errors import NotFound, PermissionDenied, TransitionRefused, ValidationFailed
 from engine.form_session import reply_fields
@@ -23,7 +22,7 @@ from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, 
 from engine.ticket_notifications import params_of
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_ticket_page, customer_tickets, field_rows, last_message_id, latest_messages, messages_after,
-    require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_messages,
+    require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_messages, ticket_titles,
 )
 from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
 from engine.timers import NOTHING, Fired, TimerKind
@@ -51,21 +50,12 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
     spec = catalog.notification_types.get(type_id)
     if spec is None:
         return
-    topic, category = _titles_for(catalog, ticket, user.locale or catalog.policies.default_locale)
+    topic, category = ticket_titles(catalog, ticket, user.locale or catalog.policies.default_locale)
     base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": topic, "category": category, **params}
     assert set(base) == set(params_of(type_id)), f"{type_id}: update engine/ticket_notifications.py"
     declared = {k: v for k, v in base.items() if k in spec.params}
     sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,
                                      skip_channels=skip_channels).id)
-
-
-def _titles_for(catalog: Catalog, ticket: Ticket, locale: str) -> tuple[str, str]:
-    """The ticket's topic and category titles in the recipient's language while the catalog still has them, else
-    as the ticket's snapshot kept them."""
-    topic = catalog.topic(f"{ticket.category_id}/{ticket.topic_id}")
-    category = catalog.category(ticket.category_id)
-    return (in_locale(topic.title, locale) if topic else ticket.snapshot.get("topic_title", ""),
-            in_locale(category.title, locale) if category else ticket.snapshot.get("category_title", ""))
 
 
 def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:

@@ -126,7 +126,7 @@ def ticket_types_the_engine_does_not_send(types, src) -> list[ConfigWarning]:
 
 
 LOCALES = frozenset(typing.get_args(Locale))
-TEXT_KEYS = frozenset({"title", "description", "label", "help", "placeholder", "pattern_message", "keywords"})
+TEXT_KEYS = frozenset({"title", "description", "label", "help", "placeholder", "pattern_message", "keywords", "body"})
 
 
 def missing_locales(sources, locales: list[str]) -> list[ConfigWarning]:

@@ -141,7 +141,8 @@ def _load_catalog(load: _Load) -> Catalog:
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
-                                _text_sources(categories, forms, library, types_src, channels_src), _declared_locales(policies.policies))
+                                _text_sources(categories, forms, library, types_src, channels_src, *(r.source for r in replies)),
+                                _declared_locales(policies.policies))
     catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
@@ -216,7 +217,8 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def _text_sources(categories, forms, library, *single_files) -> list[Source]:
-    """The files holding catalog texts (categories, forms, field libraries, notification types and bindings), each once."""
+    """The files holding catalog texts (categories, forms, field libraries, notification types, bindings, canned
+    replies), each once."""
     found = [d.source for d in categories] + [d.source for d in forms.values()] + [d.source for d in library.values()]
     found += [source for source in single_files if source is not None]
     return list({id(s): s for s in found}.values())
@@ -263,6 +265,6 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
         channels=MappingProxyType({b_id: localized_model(b, ("title",), pol.default_locale) for b_id, b in channels.channels.items()}),
         policies=pol,
         ui=frozen_ui,
-        replies=MappingProxyType(build_replies(replies)),
+        replies=MappingProxyType(build_replies(replies, pol.default_locale)),
         _topics=MappingProxyType(topics),
     )

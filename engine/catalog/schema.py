@@ -28,6 +28,7 @@ _Title = Annotated[str, Field(min_length=1, max_length=200)]
 # A text people read: one string, or one per locale ({ru: ..., en: ...}; missing ones fall back to the default locale).
 Text = str | dict[Locale, str]
 Title = _Title | dict[Locale, _Title]
+_Body = Annotated[str, Field(min_length=1)]
 Words = list[str] | dict[Locale, list[str]]
 
 
@@ -191,8 +192,9 @@ class CannedReplyFile(Strict):
     """config/replies/<id>.yaml: one canned reply staff insert into the reply box."""
 
     id: Identifier
-    title: str = Field(min_length=1, max_length=200, description="Shown in the agent's list of canned replies")
-    body: str = Field(min_length=1, description="A sandboxed template of the reply text, rendered with the ticket's params")
+    title: Title = Field(description="Shown in the agent's list of canned replies; one, or one per locale")
+    body: _Body | dict[Locale, _Body] = Field(description="A sandboxed template of the reply text, rendered with the "
+                                                          "ticket's params in the customer's locale; one, or one per locale")
     topics: list[str] | None = Field(None, description="Where it is offered: topic keys 'category/topic' or category ids; default every ticket")
 
 

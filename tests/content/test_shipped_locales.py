@@ -22,7 +22,7 @@ def _russian_only(data) -> list[tuple]:
 @pytest.mark.parametrize("root", SHIPPED, ids=lambda p: p.name)
 def test_every_shipped_text_has_russian_and_english(root):
     untranslated, incomplete = {}, {}
-    for path in sorted(root.glob("[cfn]*/*.yaml")):  # categories, forms, notifications
+    for path in sorted(root.glob("[cfnr]*/*.yaml")):  # categories, forms, notifications, replies
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         rel = path.relative_to(root).as_posix()
         if found := _russian_only(data):
