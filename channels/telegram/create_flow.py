@@ -339,7 +339,7 @@ def _move_onto(ctx: Ctx, state: ChatState, rebase: Rebase) -> bool:
 def topic_lost(ctx: Ctx, state: ChatState, availability: Availability) -> None:
     """The topic was removed or taken off Telegram: say so, keep the answers, offer the closest topics."""
     flow, lost = state.creating, state.creating.form
-    ctx.say(ctx.t("topic_gone" if availability is Availability.GONE else "topic_unavailable", topic=lost.topic_title))
+    ctx.say(ctx.t("topic_gone" if availability is Availability.GONE else "topic_unavailable", topic=ctx.local(lost.topic_title)))
     kept = {k: v for k, v in lost.values.items() if k in lost.done}
     state.flow = Creating(seq=flow.seq, text=flow.text, files=flow.files, kept=kept)
     offer_instead(ctx, state, lost)

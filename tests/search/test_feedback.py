@@ -1,5 +1,5 @@
 """Search feedback: anonymised, normalised, counted phrases; a session cannot flood the table; the admin listing
-suggests keywords for the topic chosen. English phrases find their topics by English words and stems."""
+suggests keywords for the topic chosen."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine import search_feedback
-from engine.search import suggest
 from engine.store.models import SearchFeedback
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=timezone.utc)
@@ -74,13 +73,3 @@ def test_nothing_is_recorded_while_redis_is_down(rt, monkeypatch):
     monkeypatch.setattr(type(rt.redis), "pipeline", down)
     assert not search_feedback.record(rt, "web:a", "что-то", now=NOW)
     assert SearchFeedback.select().count() == 0
-
-
-@pytest.mark.parametrize(("phrase", "topic"), [
-    ("report is not generating", "reports/report-export"),
-    ("the report data is wrong", "reports/report-data"),
-    ("payment was not credited", "finance/lost-payment"),
-    ("whatsapp template approval", "chats/wa-template"),
-])
-def test_english_phrases_find_their_topic(catalog, phrase, topic):
-    assert suggest(catalog, phrase, "web")[0].topic.key == topic
