@@ -22,7 +22,9 @@ def searched(phrase: str, found, explicit: bool) -> None:
 
 def chose(topic_key: str) -> None:
     """A topic page was opened: if a fresh search did not offer that topic, record the phrase with it."""
-    last = session.pop(LAST_SEARCH, None)
+    if LAST_SEARCH not in session:  # most visits: the session (and its cookie) stays as it was
+        return
+    last = session.pop(LAST_SEARCH)
     if not isinstance(last, dict) or not isinstance(last.get("q"), str):
         return
     rt = runtime()
