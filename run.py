@@ -35,14 +35,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # A stop signal is only remembered while the command's modules load (see engine.stop_signals). Then it exits
-    # a one-shot command like Ctrl-C (atexit hooks run, so an embedded Redis started here is stopped); a command
+    # While the command's modules load, a stop signal ends the process at once: nothing exists to clean up yet. From
+    # `hold()` on it is only remembered (see engine.stop_signals). Then it exits a one-shot command like Ctrl-C (atexit hooks run, so an embedded Redis started here is stopped); a command
     # that sets `handles_stop` acts on it itself once its main loop is ready.
-    PENDING_STOP.install()
+    PENDING_STOP.install(die_until_held=True)
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     configure_logging(role=args.command)  # every process: web, worker, bot, dev and one-shot commands (cli)
     ensure_channels()  # the same installed channels (plus HELPDESK_CHANNELS) in every process, before any catalog
+    PENDING_STOP.hold()  # the command may start servers and children from here on
     if not getattr(args, "handles_stop", False):
         exit_on_stop()
     return args.func(args) or 0

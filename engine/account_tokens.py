@@ -1,5 +1,6 @@
-"""One-time emailed account links (verify an address, reset a password): random tokens, only their SHA-256 stored,
-expiring, spent by one conditional UPDATE so two clicks or two workers cannot both use one."""
+"""One-time account tokens (verify an address, reset a password, sign in by email, claim a Telegram-first account):
+random tokens, only their SHA-256 stored, expiring, spent by one conditional UPDATE so two clicks or two workers
+cannot both use one."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,7 @@ from datetime import datetime, timezone
 from engine.catalog.durations import parse_duration
 from engine.store.models import AccountToken, User
 
-PURPOSES = ("verify", "reset")
+PURPOSES = ("verify", "reset", "magic", "claim")
 
 
 def _now() -> datetime:
@@ -20,11 +21,14 @@ def _digest(token: str) -> str:
     return hashlib.sha256(str(token).encode()).hexdigest()
 
 
-def issue(user: User, purpose: str, ttl: str, now: datetime | None = None) -> str:
-    """A new token for `user` valid for `ttl` (a policy duration); the caller emails it, the database keeps its hash."""
+def issue(user: User, purpose: str, ttl: str, now: datetime | None = None, token: str | None = None) -> str:
+    """A new token for `user` valid for `ttl` (a policy duration); the caller emails it, the database keeps its hash.
+
+    `token` is a caller-made value (a short code to type) instead of the default 256 random bits.
+    """
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}")
-    token = secrets.token_urlsafe(32)
+    token = token or secrets.token_urlsafe(32)
     AccountToken.create(token_hash=_digest(token), user=user, purpose=purpose,
                         expires_at=(now or _now()) + parse_duration(ttl))
     return token
@@ -34,6 +38,12 @@ def peek(token: str, purpose: str, now: datetime | None = None) -> User | None:
     """The active owner of a live, unused token (to show the reset form), without spending it."""
     row = AccountToken.get_or_none(_usable(token, purpose, now or _now()))
     return row.user if row is not None and row.user.is_active else None
+
+
+def revoke(user: User, purpose: str, now: datetime | None = None) -> None:
+    """Spend every unused token of `user` for `purpose` (a new code replaces the older ones)."""
+    AccountToken.update(used_at=now or _now()).where((AccountToken.user == user) & (AccountToken.purpose == purpose)
+                                                     & AccountToken.used_at.is_null()).execute()
 
 
 def consume(token: str, purpose: str, now: datetime | None = None) -> User | None:
@@ -47,8 +57,7 @@ def consume(token: str, purpose: str, now: datetime | None = None) -> User | Non
     if not user.is_active:
         return None
     # The others of the same purpose die with it: an older reset link must not work after a reset.
-    AccountToken.update(used_at=now).where((AccountToken.user == user) & (AccountToken.purpose == purpose)
-                                           & AccountToken.used_at.is_null()).execute()
+    revoke(user, purpose, now)
     return user
 
 

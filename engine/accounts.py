@@ -161,16 +161,18 @@ def issue_link_token(rt: Runtime, user: User, binding: str) -> str:
     return token
 
 
-def _link(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: int, username: str | None) -> TelegramLink:
+def link_chat(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: int, username: str | None) -> TelegramLink:
     """Create or re-point the link of this bot's chat to `user`, bound to the numeric Telegram user id."""
     fields = {"user": user, "tg_user_id": int(tg_user_id), "tg_username": normalize_telegram_username(username) or None,
               "active": True, "deactivated_reason": None, "linked_at": utcnow()}
+    this_chat = (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id))
     with rt.db.atomic():
-        updated = TelegramLink.update(**fields).where(
-            (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id))
-        ).execute()
-        if not updated:
-            TelegramLink.create(binding=binding, chat_id=int(chat_id), **fields)
+        if not TelegramLink.update(**fields).where(this_chat).execute():
+            try:
+                with rt.db.atomic():  # a savepoint: a racing first link of the same chat wins, this one re-points it
+                    TelegramLink.create(binding=binding, chat_id=int(chat_id), **fields)
+            except IntegrityError:
+                TelegramLink.update(**fields).where(this_chat).execute()
     return TelegramLink.get((TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)))
 
 
@@ -192,7 +194,7 @@ def consume_link_token(rt: Runtime, token: str, binding: str, chat_id: int, tg_u
             user = LinkToken.get(LinkToken.token_hash == digest).user
             if not user.is_active:
                 raise LinkTokenInvalid("account disabled")
-            return _link(rt, user, binding, chat_id, tg_user_id, username)
+            return link_chat(rt, user, binding, chat_id, tg_user_id, username)
     if chat_type != "private":
         raise LinkTokenInvalid("link tokens are accepted in private chats only; one sent to a group is spent")
     raise LinkTokenInvalid("unknown, expired or used token")
@@ -212,7 +214,7 @@ def link_by_username(rt: Runtime, binding: str, chat_id: int, tg_user_id: int, u
     users = list(query.limit(2))
     if len(users) != 1:
         return None
-    return _link(rt, users[0], binding, chat_id, tg_user_id, username)
+    return link_chat(rt, users[0], binding, chat_id, tg_user_id, username)
 
 
 def linked_user(binding: str, chat_id: int, tg_user_id: int) -> User | None:

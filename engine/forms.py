@@ -32,6 +32,11 @@ RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def undeliverable(email: str) -> bool:
+    """An address under the reserved `.invalid` domain (RFC 2606): the placeholder of an account without an email."""
+    return str(email or "").lower().endswith(".invalid")
+
+
 @dataclass(frozen=True)
 class FieldType:
     """A field type: its name and the function turning a raw value into a clean one (or raising InvalidValue)."""

@@ -1,4 +1,5 @@
-"""Self-service accounts under `policies.signup`: sign-up with email verification, and password reset by email.
+"""Self-service accounts under `policies.signup`: sign-up with email verification, password reset and sign-in links
+by email.
 
 Every answer is the same whether or not an address has an account ("check your email"); what differs is only the
 email that address receives. Emails go through the outbox (Notification + one email Delivery to the account's own
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from engine import account_tokens, accounts
+from engine import account_tokens, accounts, telegram_first
 from engine.errors import Conflict, ValidationFailed
-from engine.forms import EMAIL_RE
+from engine.forms import EMAIL_RE, undeliverable
 from engine.notify import enqueue_deliveries
 from engine.runtime import Runtime
 from engine.store.models import Delivery, Notification, User
@@ -44,21 +45,26 @@ def check_password(rt: Runtime, password: str, email: str, locale: str) -> None:
         raise _error(rt, locale, "password", "password_has_email")
 
 
-def sign_up(rt: Runtime, email: str, password: str, name: str, locale: str, link_for: LinkFor, forgot_url: str) -> None:
+def sign_up(rt: Runtime, email: str, password: str, name: str, locale: str, link_for: LinkFor, forgot_url: str,
+            claim_code: str = "") -> None:
     """Create an account and email its verification link; a taken address gets an email pointing to `forgot_url`.
 
-    ValidationFailed for a refused domain, a bad address or password (the same for taken and free addresses);
-    PermissionError when the policy has no public sign-up.
+    A `claim_code` from the support bot merges that Telegram-first account into the new one (engine.telegram_first);
+    a taken address leaves the code unspent. ValidationFailed for a refused domain, a bad address, password or code
+    (the same for taken and free addresses); PermissionError when the policy has no public sign-up.
     """
     policy = rt.catalog.policies.signup
     if not signup_open(rt):
         raise PermissionError("sign-up is not open")
     email = accounts.normalize_email(email)
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not EMAIL_RE.match(email) or undeliverable(email):
         raise _error(rt, locale, "email", "not_email")
     if policy.mode == "domains" and email.rsplit("@", 1)[1] not in policy.domains:
         raise _error(rt, locale, "email", "signup_domain_refused")
     check_password(rt, password, email, locale)
+    claim_code = claim_code.strip() if telegram_first.enabled(rt) else ""
+    if claim_code and telegram_first.claim_owner(claim_code) is None:
+        raise _error(rt, locale, "code", "claim_code_invalid")
     ids = []
     with rt.db.atomic():
         try:
@@ -70,6 +76,8 @@ def sign_up(rt: Runtime, email: str, password: str, name: str, locale: str, link
             existing = User.get(User.email == email)
             ids.append(_email(rt, existing, "account_exists", {"link": forgot_url}))
         else:
+            if claim_code:
+                telegram_first.claim(rt, claim_code, user, locale)
             if policy.require_verification:
                 token = account_tokens.issue(user, "verify", policy.verification_ttl)
                 ids.append(_email(rt, user, "account_verify", {"link": link_for(token)}))
@@ -98,7 +106,7 @@ def verify(rt: Runtime, token: str) -> User | None:
 
 def request_reset(rt: Runtime, email: str, link_for: LinkFor) -> None:
     """Email a one-time reset link when an active account has this address; otherwise nothing (same answer)."""
-    user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.is_active)
+    user = _mailable_account(email)
     if user is None:
         return
     with rt.db.atomic():
@@ -121,15 +129,54 @@ def reset_password(rt: Runtime, token: str, password: str, locale: str) -> User 
         if user is None:
             return None
         accounts.set_password(user, password)
-        if user.email_verified_at is None:  # the link reached the mailbox: the address is proven
-            user.email_verified_at = accounts.utcnow()
-            User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+        _address_proven(user)
     return user
 
 
+def _address_proven(user: User) -> None:
+    """The emailed link reached the mailbox: the address is confirmed. On an account never confirmed before, whoever
+    signed it up may not have owned the address, so the Telegram chats they bound go with their sessions."""
+    if user.email_verified_at is None:
+        telegram_first.release_telegram(user)
+        user.email_verified_at = accounts.utcnow()
+        User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+
+
+def request_sign_in_link(rt: Runtime, email: str, link_for: LinkFor) -> None:
+    """Email a one-time sign-in link when the policy offers it and an active account has this address; otherwise
+    nothing (the caller answers the same and equalizes the time)."""
+    if not rt.catalog.policies.signup.magic_link:
+        raise PermissionError("sign-in links are off")
+    user = _mailable_account(email)
+    if user is None:
+        return
+    with rt.db.atomic():
+        token = account_tokens.issue(user, "magic", rt.catalog.policies.signup.magic_link_ttl)
+        notification_id = _email(rt, user, "sign_in_link", {"link": link_for(token)})
+    enqueue_deliveries(rt, [notification_id] if notification_id else [])
+
+
+def sign_in_with_link(rt: Runtime, token: str) -> User | None:
+    """Spend a sign-in link and return its active owner (the address counts as confirmed); None when unusable."""
+    if not rt.catalog.policies.signup.magic_link:
+        return None
+    with rt.db.atomic():
+        user = account_tokens.consume(token, "magic")
+        if user is not None:
+            _address_proven(user)
+    return user
+
+
+def _mailable_account(email: str) -> User | None:
+    """The active account with this address, if the address can receive email (not a Telegram-first placeholder)."""
+    user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.is_active)
+    return user if user is not None and not undeliverable(user.email) else None
+
+
 def _email(rt: Runtime, user: User, type_id: str, params: dict) -> int | None:
-    """An outbox email of `type_id` to the account's own address; None when the config has no such type or no email."""
-    if type_id not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email"):
+    """An outbox email of `type_id` to the account's own address; None when the config has no such type or no email
+    binding, or the account has no address of its own (a Telegram-first placeholder)."""
+    if type_id not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email") or undeliverable(user.email):
         return None
     notification = Notification.create(user=user, type_id=type_id, params=params, in_app=False)
     Delivery.create(notification=notification, channel="email", target=user.email)

@@ -2,8 +2,11 @@
 
 An exception raised by a signal handler at an arbitrary point can be lost: C code that clears errors swallowed
 the SystemExit of a SIGTERM that came while psycopg2's extension module was being imported, and the worker ran
-on. So `run.py` first installs `PENDING_STOP`, which only remembers the signal; a one-shot command then gets
-`exit_on_stop()`, and a long-running one acts on the remembered signal once its main loop is ready.
+on. So `run.py` first installs `PENDING_STOP`. While the command's modules load, nothing exists to clean up, and a
+stop signal ends the process at once by the signal's default action (no exception to swallow; on a loaded machine
+the imports alone can take seconds). Once `hold()` is called, before the command starts anything, the handler only
+remembers the signal; a one-shot command then gets `exit_on_stop()`, and a long-running one acts on the remembered
+signal once its main loop is ready.
 
 CPython runs handlers in the main thread, but the kernel delivers a signal sent to the process to any thread
 that does not block it. When a helper thread takes it, the main thread's blocking call (RQ's BLMOVE of several
@@ -20,15 +23,25 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class PendingStop:
-    """A handler that only remembers the last stop signal received."""
+    """A handler that remembers the last stop signal received; installed with `die_until_held`, it ends the process
+    by the signal's default action until `hold()` is called."""
 
     def __init__(self):
         self.signum: int | None = None
+        self.holding = True
 
     def __call__(self, signum, frame) -> None:
+        if not self.holding:
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
         self.signum = signum
 
-    def install(self) -> None:
+    def hold(self) -> None:
+        """From now on the process may own something to clean up (a server, a child, a lock): only remember."""
+        self.holding = True
+
+    def install(self, *, die_until_held: bool = False) -> None:
+        self.holding = not die_until_held
         for signum in STOP_SIGNALS:
             signal.signal(signum, self)
 

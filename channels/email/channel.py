@@ -12,6 +12,7 @@ from channels.email.sender import send_email
 from engine.catalog.schema import BindingBase, Strict, Text
 from engine.catalog.texts import in_locale
 from engine.channel_protocol import Channel
+from engine.forms import undeliverable
 from engine.render import Rendered, fallback_text, one_line, render_source, template
 
 _LAYOUT = template(
@@ -65,7 +66,7 @@ class EmailChannel(Channel):
         """The account's address and its extra notification addresses, when an email binding exists."""
         if not catalog.bindings(kind=self.kind):
             return []
-        return [a for a in dict.fromkeys([user.email, *(user.notify_emails or [])]) if a]
+        return [a for a in dict.fromkeys([user.email, *(user.notify_emails or [])]) if a and not undeliverable(a)]
 
     def render(self, catalog, type_id, params, locale) -> Rendered:
         """Subject, the text body with the footer, and HTML (the type's html template, or the text) in the layout."""

@@ -8,6 +8,7 @@ from channels.telegram.bindings import BotBindings, sharing_token
 from channels.telegram.client import BotConfigError, make_bot
 from channels.telegram.dedupe import claim_update
 from channels.telegram.dispatch import Dispatcher
+from channels.telegram.first_contact import COMMAND as CLAIM_COMMAND
 from channels.telegram.downloads import Downloader
 from channels.telegram.replies import ReplySender
 
@@ -77,7 +78,8 @@ class BotApp:
             return
         catalog = self.rt.catalog
         for locale in catalog.ui:
-            commands = [types.BotCommand(c, catalog.text(locale, "telegram", f"cmd_{c}")) for c in COMMANDS]
+            offered = COMMANDS + (CLAIM_COMMAND,) if catalog.policies.signup.telegram_first else COMMANDS
+            commands = [types.BotCommand(c, catalog.text(locale, "telegram", f"cmd_{c}")) for c in offered]
             if locale == catalog.policies.default_locale:
                 self.bot.set_my_commands(commands)
             self.bot.set_my_commands(commands, language_code=locale)

@@ -101,13 +101,18 @@ class Language:
     locale: str
 
 
+@dataclass(frozen=True)
+class ClaimCode:
+    """«Код для сайта»: a Telegram-first customer asks for the one-time code that adds an email on the web."""
+
+
 def topic_code(topic_key: str) -> str:
     """A short ASCII stand-in for a topic key (resolved back against the running catalog)."""
     return hashlib.blake2s(topic_key.encode(), digest_size=5).hexdigest()
 
 
 Button = Union[Cancel, CategoryPage, ChooseCategory, ChooseTopic, Help, Skip, Finish, Choose, ViewTicket, ReplyTo,
-               AskArchive, ConfirmArchive, KeepTicket, Language]
+               AskArchive, ConfirmArchive, KeepTicket, Language, ClaimCode]
 
 # kind on the wire -> (button class, one pattern per argument)
 KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
@@ -125,6 +130,7 @@ KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
     "ay": (ConfirmArchive, (NUMBER_RE,)),
     "an": (KeepTicket, (NUMBER_RE,)),
     "l": (Language, (LOCALE_RE,)),
+    "cc": (ClaimCode, ()),
 }
 KIND_OF = {cls: kind for kind, (cls, _) in KINDS.items()}
 

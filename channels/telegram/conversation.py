@@ -1,7 +1,7 @@
 """Route one user action to the right step: commands, buttons, text and files; telebot-free."""
 from __future__ import annotations
 
-from channels.telegram import callbacks, create_flow, language, linking, tickets_flow
+from channels.telegram import callbacks, create_flow, first_contact, language, linking, tickets_flow
 from channels.telegram.events import Ctx, Incoming
 from channels.telegram.state import ChatState
 
@@ -14,7 +14,7 @@ def handle(ctx: Ctx, state: ChatState, incoming: Incoming) -> None:
         return _command(ctx, state, incoming)
     if not ctx.serves_tickets:
         return ctx.alert(ctx.t("notify_help")) if incoming.kind == "button" else ctx.say(ctx.t("notify_help"))
-    if ctx.user is None:
+    if ctx.user is None and not first_contact.adopt(ctx):
         return ctx.alert(ctx.t("not_linked")) if incoming.kind == "button" else ctx.say(ctx.t("not_linked"))
     if incoming.kind == "button":
         return _button(ctx, state, incoming.data)
@@ -44,7 +44,9 @@ def _command(ctx: Ctx, state: ChatState, incoming: Incoming) -> None:
         return _cancel(ctx, state)
     if command == "language":
         return language.choose(ctx)
-    if command in TICKET_COMMANDS and ctx.user is None:
+    if command == first_contact.COMMAND:
+        return first_contact.send_code(ctx)
+    if command in TICKET_COMMANDS and ctx.user is None and not first_contact.adopt(ctx):
         return ctx.say(ctx.t("not_linked"))
     if command == "createticket":
         return create_flow.start(ctx, state)
@@ -60,6 +62,8 @@ def _button(ctx: Ctx, state: ChatState, data: str) -> None:
         return _cancel(ctx, state)
     if isinstance(button, callbacks.Language):
         return language.chosen(ctx, button)
+    if isinstance(button, callbacks.ClaimCode):
+        return first_contact.send_code(ctx)
     if not create_flow.follow_reload(ctx, state):
         return None
     handled = button is not None and (create_flow.on_button(ctx, state, button) or tickets_flow.on_button(ctx, state, button))

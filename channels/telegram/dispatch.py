@@ -72,7 +72,8 @@ class Dispatcher:
         locale = user.locale if user else (language if language in catalog.ui else catalog.policies.default_locale)
         return Ctx(rt=self.rt, binding_id=self.bindings.primary, binding_ids=self.bindings.binding_ids, chat_id=chat.id,
                    chat_type=chat.type, tg_user_id=sender.id, tg_username=sender.username, locale=locale, user=user,
-                   serves_tickets=self.bindings.serves_tickets, fetch=self.fetch)
+                   serves_tickets=self.bindings.serves_tickets, fetch=self.fetch,
+                   tg_name=" ".join(filter(None, (sender.first_name, sender.last_name))))
 
 
 def incoming_of(message: types.Message) -> Incoming:

@@ -67,6 +67,7 @@ class Ctx:
     user: User | None
     serves_tickets: bool  # the support role: tickets; otherwise notifications only
     fetch: Callable[[FileRef], bytes]  # downloads a file from the Bot API
+    tg_name: str = ""  # the sender's first and last name (a Telegram-first account's name)
     replies: list[Reply] = field(default_factory=list)
     album: AlbumPart | None = None  # set instead of a reply when the file came in an album
 

@@ -1,10 +1,11 @@
 """/start: link the chat to a customer by a one-time token or, where the binding allows, by Telegram username."""
 from __future__ import annotations
 
-from engine import accounts
+from engine import accounts, telegram_first
 from engine.errors import LinkTokenInvalid, RateLimited
 from engine.ratelimit import Bucket, RateLimiter
 
+from channels.telegram.callbacks import ClaimCode, encode
 from channels.telegram.events import Ctx
 
 LINK_ATTEMPTS = 5  # token guesses per Telegram user ...
@@ -31,6 +32,8 @@ def start(ctx: Ctx, payload: str, serves_tickets: bool) -> None:
     if any(linked):
         _linked(ctx, next(link.user for link in linked if link))
         return ctx.say(ctx.t("start_linked")) if serves_tickets else None
+    if serves_tickets and telegram_first.enabled(ctx.rt):
+        return ctx.say(ctx.t("start_telegram_first"), [[(ctx.t("claim_code_button"), encode(ClaimCode()))]])
     ctx.say(ctx.t("start_unlinked" if serves_tickets else "notify_unlinked"))
 
 

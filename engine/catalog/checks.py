@@ -133,20 +133,33 @@ ACCOUNT_NOTIFICATIONS = MappingProxyType({
                        {"link": "string: the page to reset a forgotten password"}),
     "password_reset": ("someone asked to reset the password of an active account",
                        {"link": "string: the one-time reset link"}),
+    "sign_in_link": ("someone asked for an emailed sign-in link (policies.signup.magic_link)",
+                     {"link": "string: the one-time sign-in link"}),
 })
+ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")  # what a public sign-up sends
+SIGN_IN_LINK_TYPE = "sign_in_link"
 
 
 def check_signup(policies: schema.Policies, src: Source, types: dict | None, bound: set[str] | None) -> list[ConfigError]:
-    """A public sign-up sends account emails: it needs their notification types (`source: account`) and email."""
-    if policies.signup.mode not in ("open", "domains"):
-        return []
-    where = ("policies", "signup", "mode")
-    missing = [t for t in ACCOUNT_NOTIFICATIONS if t not in (types or {}) or types[t].source != "account"]
-    errors = [src.error(where, f"signup mode '{policies.signup.mode}' needs the notification types "
-                               f"{', '.join(missing)} with source: account in notifications/types.yaml")] if missing else []
+    """A public sign-up and the emailed sign-in link send account emails: their notification types (`source:
+    account`) and an email binding must exist."""
+    errors = []
+    if policies.signup.mode in ("open", "domains"):
+        errors += _account_emails(src, ("policies", "signup", "mode"), f"signup mode '{policies.signup.mode}'",
+                                  ACCOUNT_EMAIL_TYPES, types, bound)
+    if policies.signup.magic_link:
+        errors += _account_emails(src, ("policies", "signup", "magic_link"), "signup magic_link",
+                                  (SIGN_IN_LINK_TYPE,), types, bound)
+    return errors
+
+
+def _account_emails(src: Source, where: tuple, what: str, needed: tuple[str, ...], types: dict | None,
+                    bound: set[str] | None) -> list[ConfigError]:
+    missing = [t for t in needed if t not in (types or {}) or types[t].source != "account"]
+    errors = [src.error(where, f"{what} needs the notification types {', '.join(missing)} with source: account "
+                               "in notifications/types.yaml")] if missing else []
     if bound is not None and "email" not in bound:
-        errors.append(src.error(where, f"signup mode '{policies.signup.mode}' sends emails: add an email binding "
-                                       "to notifications/channels.yaml"))
+        errors.append(src.error(where, f"{what} sends emails: add an email binding to notifications/channels.yaml"))
     return errors
 
 

@@ -249,6 +249,10 @@ class SignupPolicy(Strict):
     require_verification: bool = Field(True, description="An account must confirm its email before creating tickets")
     verification_ttl: Duration = Field("2d", description="How long an email verification link works")
     reset_ttl: Duration = Field("30m", description="How long a password reset link works (once)")
+    magic_link: bool = Field(False, description="The sign-in page offers an emailed one-time sign-in link")
+    magic_link_ttl: Duration = Field("15m", description="How long an emailed sign-in link works (once)")
+    telegram_first: bool = Field(False, description="Someone writing to a support bot without an account gets one bound to their Telegram id")
+    claim_code_ttl: Duration = Field("15m", description="How long the bot's one-time code for claiming a Telegram-first account on the web works")
 
     @model_validator(mode="after")
     def _domains_listed(self):

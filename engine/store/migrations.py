@@ -155,7 +155,14 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
-def _v10_search_feedback(db: Database) -> None:
+def _v10_telegram_id(db: Database) -> None:
+    """Telegram-first customers: an account bound to a numeric Telegram user id (unique: one account per person)."""
+    if "telegram_id" not in {c.name for c in db.get_columns(User._meta.table_name)}:
+        migrate(_migrator(db).add_column(User._meta.table_name, "telegram_id", User.telegram_id))
+    _create_indexes(db, User, frozenset())
+
+
+def _v11_search_feedback(db: Database) -> None:
     """Search feedback for business staff: phrases the topic search did not serve, counted without any user."""
     _create_table(db, SearchFeedback, frozenset())
 
@@ -171,7 +178,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "message.internal (staff notes)", _v8_internal_notes, adds={Message: frozenset({"internal"})}),
     Migration(9, "account tokens, user.email_verified_at", _v9_account_tokens,
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
-    Migration(10, "search feedback", _v10_search_feedback, creates=(SearchFeedback,)),
+    Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
+              adds={User: frozenset({"telegram_id"})}),
+    Migration(11, "search feedback", _v11_search_feedback, creates=(SearchFeedback,)),
 )
 LATEST = MIGRATIONS[-1].version
 

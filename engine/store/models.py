@@ -63,6 +63,7 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
     email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
+    telegram_id = BigIntegerField(null=True, unique=True)  # the numeric Telegram user id the account is bound to
 
     @property
     def is_staff(self) -> bool:
@@ -207,7 +208,7 @@ class AccountToken(BaseModel):
     id = AutoField()
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, on_delete="CASCADE")
-    purpose = CharField(max_length=16)  # verify | reset
+    purpose = CharField(max_length=16)  # verify | reset | magic | claim
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)

@@ -5,7 +5,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from peewee import SqliteDatabase, Table
+from peewee import IntegrityError, SqliteDatabase, Table
 
 import run
 from engine import tickets
@@ -32,7 +32,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 10
+    assert current_version(rt.db) == LATEST == 11
     assert upgrade(rt.db) == []
 
 
@@ -50,9 +50,9 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     Table("message").bind(rt.db).insert(ticket_id=open_ticket.id, author_id=customer.id, author_kind="customer", channel="web",
                                          body="v1 body", created_at=Message.created_at.db_value(datetime.now(timezone.utc))).execute()
 
-    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert User.get(User.email == "old@example.com").email_verified_at is not None  # accounts from before count as verified
@@ -68,7 +68,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert current_version(rt.db) == LATEST
 
 
@@ -188,9 +188,22 @@ def test_version_9_counts_existing_accounts_as_verified(rt):
     assert upgrade(rt.db, target=8) == [1, 2, 3, 4, 5, 6, 7, 8]
     assert "email_verified_at" not in columns(rt.db, "user")
     old = make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [9, 10]
-    assert User.get_by_id(old.id).email_verified_at == User.get_by_id(old.id).created_at
+    assert upgrade(rt.db, target=9) == [9]
+    verified, created = User.select(User.email_verified_at, User.created_at).where(User.id == old.id).tuples().get()
+    assert verified == created
     assert "accounttoken" in rt.db.get_tables()
+
+
+def test_version_10_binds_accounts_to_one_telegram_id(rt):
+    """Telegram-first customers: a nullable, unique user.telegram_id added to an existing user table."""
+    empty(rt.db)
+    upgrade(rt.db, target=9)
+    old = make_user("old@example.com", "old-password")
+    assert upgrade(rt.db) == [10, 11]
+    assert User.get_by_id(old.id).telegram_id is None
+    User.update(telegram_id=42).where(User.id == old.id).execute()
+    with pytest.raises(IntegrityError), rt.db.atomic():
+        User.create(email="twin@example.com", telegram_id=42)
 
 
 def test_version_5_database_gets_config_versions(rt, settings):
@@ -198,7 +211,7 @@ def test_version_5_database_gets_config_versions(rt, settings):
     empty(rt.db)
     assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
     make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [6, 7, 8, 9, 10]
+    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11]
     holder = CatalogHolder(settings.config_dir, db=rt.db)
     try:
         assert holder.number == 1 and User.get(User.email == "old@example.com")

@@ -9,7 +9,7 @@ BUTTONS = [
     cb.Cancel(), cb.CategoryPage(0), cb.CategoryPage(12), cb.ChooseCategory("chats"), cb.ChooseCategory("a" * 40),
     cb.ChooseTopic(cb.topic_code("chats/chat-problem")), cb.Help(1), cb.Skip(7), cb.Finish(3), cb.Choose(4, "y"),
     cb.Choose(4, "n"), cb.Choose(999, "29"), cb.ViewTicket(1001), cb.ReplyTo(2**63 - 1), cb.AskArchive(1),
-    cb.ConfirmArchive(1002), cb.KeepTicket(1002), cb.Language("en"),
+    cb.ConfirmArchive(1002), cb.KeepTicket(1002), cb.Language("en"), cb.ClaimCode(),
 ]
 
 

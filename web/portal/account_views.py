@@ -24,7 +24,7 @@ MAX_EMAILS_TEXT = 4000
 @bp.get("/settings")
 @login_required
 def settings():
-    return _render_settings()
+    return render_settings()
 
 
 @bp.post("/settings")
@@ -44,7 +44,7 @@ def save_settings():
     except ValidationFailed as exc:
         form = {"choices": choices, "emails": "\n".join(e.strip() for e in emails if e.strip()), "username": username,
                 "support": support}
-        return _render_settings(errors=exc.errors, form=form), 422
+        return render_settings(errors=exc.errors, form=form), 422
     return redirect(url_for("portal.settings", saved=1), 303)
 
 
@@ -63,7 +63,7 @@ def telegram_link(binding: str):
         link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=4, border=2))
     if request.htmx:
         return render_template("portal/_telegram_link.html", link=link, spec=spec)
-    return _render_settings(issued=link)
+    return render_settings(issued=link)
 
 
 @bp.post("/settings/sessions/end")
@@ -111,7 +111,7 @@ def notifications_badge():
     return render_template("portal/_notif_badge.html")
 
 
-def _render_settings(errors=None, form=None, issued=None):
+def render_settings(errors=None, form=None, issued=None):
     user = current_user()
     bots = catalog().bindings(kind="telegram")
     links = {}
@@ -120,4 +120,5 @@ def _render_settings(errors=None, form=None, issued=None):
     form = form or {"choices": notify.preferences(catalog(), user), "emails": "\n".join(user.notify_emails or []),
                     "username": user.telegram_username or "", "support": user.support_in_telegram}
     return render_template("portal/settings.html", form=form, errors=errors or {}, bots=bots, links=links, issued=issued,
-                           types=catalog().notification_types, channels=notify.channel_kinds(), saved=request.args.get("saved"))
+                           types=catalog().notification_types, channels=notify.channel_kinds(), saved=request.args.get("saved"),
+                           claimed=request.args.get("claimed", type=int))
