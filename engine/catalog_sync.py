@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from engine import counters, search
 from engine.catalog.bundle import ConfigBundle
 from engine.catalog.catalog import Catalog
-from engine.catalog.changes import CatalogChanges, titles
+from engine.catalog.changes import CatalogDiff, catalog_diff
 from engine.catalog.errors import ConfigError, ConfigErrors
 from engine.catalog.loader import load_bundle, load_folder
 from engine.config_follower import POLL_INTERVAL, VersionFollower
@@ -43,7 +43,7 @@ class ReloadResult:
 
     ok: bool
     errors: list[ConfigError] = field(default_factory=list)
-    changes: CatalogChanges = CatalogChanges()
+    changes: CatalogDiff = CatalogDiff()
     version: str = ""
     published: bool = False  # other processes were told through Redis (else they find it at their next poll)
     number: int | None = None  # the stored version now served (None without a database)
@@ -51,6 +51,21 @@ class ReloadResult:
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def audit_detail(self) -> dict:
+        """What the audit row of this reload (or rollback) keeps."""
+        return {"ok": self.ok, "version": self.version, "number": self.number, "stored": self.stored,
+                "published": self.published, "changes": self.changes.as_dict(), "errors": [str(e) for e in self.errors]}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The config folder as a reload would store it, compared with the running catalog; nothing is applied."""
+
+    catalog: Catalog | None  # None when the folder has errors
+    errors: list[ConfigError]
+    diff: CatalogDiff
+    files: list[str]  # files added, removed, changed since the running version ("+ path", "- path", "~ path")
 
 
 def announce(redis, number: int) -> bool:
@@ -86,6 +101,20 @@ def load_stored(number: int) -> tuple[VersionInfo, Catalog]:
 def read_folder(config_dir: Path) -> tuple[ConfigBundle, Catalog]:
     """A folder's bundle and its catalog; raises ConfigErrors."""
     return load_folder(config_dir)
+
+
+def read_stored(number: int) -> tuple[ConfigBundle, Catalog]:
+    """A stored version's bundle and catalog, to publish it again (a rollback); raises ConfigErrors, and
+    ConfigVersion.DoesNotExist for a number never stored."""
+    _, bundle = load_version(number)
+    return bundle, load_bundle(bundle, version_root(number))
+
+
+def audit(action: str, actor, detail: dict) -> None:
+    """An audit row: `actor` is a User, or the name of a shell user (`cli:<user>@<host>`) kept in the detail."""
+    user = actor if isinstance(actor, User) else None
+    name = actor.email if user is not None else actor
+    AuditLog.create(actor=user, action=action, detail={**detail, "actor": name} if name else detail)
 
 
 @contextmanager
@@ -177,22 +206,47 @@ class CatalogHolder:
     def reload(self, actor=None, comment: str = "") -> ReloadResult:
         """Validate the folder; if valid, store it as the newest version, swap, and tell every process. An invalid
         folder (or a database that refuses the row) keeps the running snapshot and reports why."""
+        return self._publish(lambda: read_folder(self.config_dir), actor, comment, "config_reload")
+
+    def rollback(self, number: int, actor=None, comment: str = "") -> ReloadResult:
+        """Publish stored version `number` again as the newest version (every process follows it); raises
+        ConfigVersion.DoesNotExist for a number never stored."""
+        with connected(self.db):
+            load_version(number)  # DoesNotExist before anything is audited
+        return self._publish(lambda: self._read_stored(number), actor, comment, "config_rollback", {"from": number})
+
+    def draft(self) -> Draft:
+        """What a reload of the folder would change, without applying it."""
+        try:
+            bundle, catalog = read_folder(self.config_dir)
+        except ConfigErrors as exc:
+            return Draft(None, exc.errors, CatalogDiff(), [])
+        files = []
+        if self.db is not None and self.number is not None:
+            with connected(self.db):
+                files = bundle.changed_files(load_version(self.number)[1])
+        return Draft(catalog, [], catalog_diff(self._current, catalog), files)
+
+    def _read_stored(self, number: int) -> tuple[ConfigBundle, Catalog]:
+        with connected(self.db):
+            return read_stored(number)
+
+    def _publish(self, read, actor, comment: str, action: str, extra: dict | None = None) -> ReloadResult:
         with self._lock:
             old = self._current
             try:
-                bundle, new = read_folder(self.config_dir)
+                bundle, new = read()
                 info, stored = self._store(bundle, new, actor, comment)
             except ConfigErrors as exc:
                 self.last_errors, self.last_reload_at = exc.errors, datetime.now(timezone.utc)
-                result = ReloadResult(False, exc.errors, CatalogChanges(), old.version, number=self.number)
+                result = ReloadResult(False, exc.errors, CatalogDiff(), old.version, number=self.number)
             else:
                 if info is not None:
                     self.number = info.number
                 self._swap(new)
                 published = stored and self._quick is not None and announce(self._quick, info.number)
-                result = ReloadResult(True, [], CatalogChanges.between(titles(old), titles(new)), new.version,
-                                      published, self.number, stored)
-            self._audit(result, actor)
+                result = ReloadResult(True, [], catalog_diff(old, new), new.version, published, self.number, stored)
+            self._audit(action, result, actor, extra or {})
             counters.count(self._quick, "config_reloads", result="ok" if result.ok else "failed")  # /metrics
             return result
 
@@ -218,14 +272,12 @@ class CatalogHolder:
             except Exception:
                 log.exception("a catalog switch listener failed")
 
-    def _audit(self, result: ReloadResult, actor) -> None:
+    def _audit(self, action: str, result: ReloadResult, actor, extra: dict) -> None:
         """Record the reload when this process has a database (`config check` has none)."""
         if self.db is None:
             return
-        detail = {"ok": result.ok, "version": result.version, "number": result.number, "stored": result.stored,
-                  "published": result.published, "changes": result.changes.as_dict(), "errors": [str(e) for e in result.errors]}
         try:
             with connected(self.db):
-                AuditLog.create(actor=actor if isinstance(actor, User) else None, action="config_reload", detail=detail)
+                audit(action, actor, {**result.audit_detail(), **extra})
         except DatabaseError:
-            log.exception("could not write the config_reload audit row")
+            log.exception("could not write the %s audit row", action)

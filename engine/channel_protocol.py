@@ -74,6 +74,11 @@ class Channel:
         adapter, started by `run.py dev`); None when nothing is received, or inside another process (the portal)."""
         return None
 
+    def preview_steps(self, catalog: Catalog, topic, locale: str) -> list[tuple[str, list[str]]] | None:
+        """The messages (text, button texts) a customer gets filling in `topic`'s form here, from `catalog` (the
+        admin's preview of a draft config); None when customers do not fill in forms through this channel."""
+        return None
+
     # --- notifications ------------------------------------------------------------------------------------------
 
     def targets(self, catalog: Catalog, user: User, type_id: str, about_ticket: bool) -> list[str]:

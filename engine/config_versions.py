@@ -14,9 +14,10 @@ from peewee import IntegrityError, fn
 
 from engine.catalog.bundle import ConfigBundle, sha256
 from engine.catalog.catalog import Catalog
-from engine.catalog.changes import CatalogChanges, titles
+from engine.catalog.changes import catalog_diff
 from engine.catalog.errors import ConfigErrors
 from engine.catalog.loader import load_bundle
+from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.models import ConfigVersion
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,22 @@ def load_version(number: int) -> tuple[VersionInfo, ConfigBundle]:
     return _info(row), ConfigBundle({f["path"]: base64.b64decode(f["data"]) for f in row.files})
 
 
+NEWEST_FIRST = Keyset((ConfigVersion.number,), descending=True)
+
+
+def _without_files():
+    return ConfigVersion.select(*[f for f in ConfigVersion._meta.sorted_fields if f.name != "files"])
+
+
 def history(limit: int = 50) -> list[VersionInfo]:
     """The newest `limit` versions, newest first, without their files."""
-    fields = [f for f in ConfigVersion._meta.sorted_fields if f.name != "files"]
-    query = ConfigVersion.select(*fields).order_by(ConfigVersion.number.desc()).limit(limit)
-    return [_info(row) for row in query]
+    return [_info(row) for row in _without_files().order_by(ConfigVersion.number.desc()).limit(limit)]
+
+
+def history_page(after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page of the history, newest first (keyset cursors as engine.pagination writes them); rows are VersionInfo."""
+    page = paginate(_without_files(), NEWEST_FIRST, after, before, size, counted=ConfigVersion.select())
+    return Page([_info(row) for row in page.rows], page.total, page.first, page.next, page.previous)
 
 
 def store_version(bundle: ConfigBundle, catalog: Catalog, actor: str, comment: str = "") -> tuple[VersionInfo, bool]:
@@ -99,12 +111,12 @@ def _insert(number: int, bundle: ConfigBundle, catalog: Catalog, actor: str, com
 
 
 def _catalog_changes(before: ConfigBundle, catalog: Catalog) -> list[str]:
-    """Categories and topics added, removed or renamed since `before` (nothing when `before` no longer loads here)."""
+    """What changed in the catalog since `before` (engine.catalog.changes; nothing when `before` no longer loads here)."""
     try:
         old = load_bundle(before)
     except ConfigErrors:
         return []
-    return CatalogChanges.between(titles(old), titles(catalog)).lines()
+    return catalog_diff(old, catalog).lines("en", catalog.policies.default_locale)  # worded in English everywhere
 
 
 def _info(row: ConfigVersion) -> VersionInfo:

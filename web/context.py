@@ -6,7 +6,7 @@ from peewee import SqliteDatabase
 
 from engine import notify, sessions
 from engine.catalog import Catalog
-from engine.catalog.messages import localize
+from engine.catalog.messages import localize, translate
 from engine.catalog.texts import LocalText
 from engine.form_session import reply_fields
 from engine.runtime import Runtime
@@ -57,6 +57,11 @@ def config_error(error) -> str:
     return localize(error, locale())
 
 
+def config_line(text: str) -> str:
+    """A stored English line about the config (a version's summary) in the current locale."""
+    return translate(text, locale())
+
+
 def channel_title(kind: str) -> str:
     """A channel kind's name for people: the UI text `web.channel_<kind>`, else the title of its first binding
     (a channel installed without texts of its own), else the kind."""
@@ -98,6 +103,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["reply_files"] = reply_files
     app.jinja_env.globals["channel_title"] = channel_title
     app.jinja_env.globals["config_error"] = config_error
+    app.jinja_env.globals["config_line"] = config_line
     # Every {{ value }} of the catalog written in several languages shows in the request's locale.
     app.jinja_env.finalize = lambda value: value.in_(locale()) if isinstance(value, LocalText) else value
 

@@ -1,5 +1,6 @@
-"""`run.py config check | schema | reload | history`: validate, export JSON Schemas, store a new version that every
-running process switches to, list the stored versions."""
+"""`run.py config check | schema | diff | reload | rollback | history`: validate, export JSON Schemas, show what a
+reload would change, store a new version that every running process switches to (the folder's, or an earlier one
+again), list the stored versions. Reloads and rollbacks are audited with the shell user as the actor."""
 from __future__ import annotations
 
 import argparse
@@ -8,16 +9,18 @@ from pathlib import Path
 from peewee import DatabaseError
 
 from engine.catalog.catalog import Catalog
+from engine.catalog.changes import CatalogDiff, catalog_diff
 from engine.catalog.errors import ConfigErrors
 from engine.catalog.json_schema import write_schemas
 from engine.catalog.loader import load_catalog
 from engine.catalog.messages import LOCALES, localize
-from engine.catalog_sync import QUICK_TIMEOUT, announce, connected, read_folder
+from engine.catalog_sync import QUICK_TIMEOUT, ReloadResult, announce, audit, connected, load_stored, read_folder, read_stored
 from engine.config_follower import poll_interval_from
-from engine.config_versions import history, store_version, this_user
+from engine.config_versions import history, latest_number, store_version, this_user
 from engine.redis_conn import connect_redis, quick_client
 from engine.settings import from_env
 from engine.store.db import init_database
+from engine.store.models import ConfigVersion
 
 
 def register(subparsers) -> None:
@@ -36,6 +39,15 @@ def register(subparsers) -> None:
     reload.add_argument("--config", help="config folder (default: HELPDESK_CONFIG or ./config)")
     reload.add_argument("-m", "--comment", default="", help="why: kept in the version history")
     reload.set_defaults(func=_reload)
+    diff = sub.add_parser("diff", help="show what a reload of the folder would change against the running version")
+    diff.add_argument("--config", help="config folder (default: HELPDESK_CONFIG or ./config)")
+    diff.add_argument("--lang", choices=LOCALES, default="en", help="language of the lines (default: en)")
+    diff.set_defaults(func=_diff)
+    rollback = sub.add_parser("rollback", help="publish an earlier stored version again as the newest one (every "
+                                               "running process switches to it)")
+    rollback.add_argument("version", type=int, help="the version number to go back to (see `config history`)")
+    rollback.add_argument("-m", "--comment", default="", help="why: kept in the version history")
+    rollback.set_defaults(func=_rollback)
     versions = sub.add_parser("history", help="list the stored config versions, newest first")
     versions.add_argument("--limit", type=int, default=20)
     versions.set_defaults(func=_history)
@@ -77,29 +89,95 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_DATABASE = "a new database needs `python run.py db upgrade` first"
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """The lines a reload of the folder would add to the history (against nothing before the first version)."""
+    settings = from_env()
+    try:
+        _, catalog = read_folder(Path(args.config) if args.config else settings.config_dir)
+    except ConfigErrors as exc:
+        return _print_errors(exc.errors, args.lang)
+    try:
+        with connected(init_database(settings)):
+            number, running = _running()
+    except DatabaseError as exc:
+        print(f"error: no version history ({exc}); {NO_DATABASE}")
+        return 2
+    lines = catalog_diff(running, catalog).lines(args.lang)
+    against = f"version {number}" if number else "an empty catalog (no version is stored yet)"
+    print(f"Against {against}:" if args.lang == "en" else f"По сравнению с {f'версией {number}' if number else 'пустой конфигурацией'}:")
+    print("\n".join(lines) if lines else ("No changes." if args.lang == "en" else "Изменений нет."))
+    return 0
+
+
+def _running() -> tuple[int | None, Catalog | None]:
+    """The newest stored version's number and catalog (None, None before the first; a catalog of None when that
+    version no longer loads with this code: everything is new to it)."""
+    number = latest_number()
+    if number is None:
+        return None, None
+    try:
+        return number, load_stored(number)[1]
+    except ConfigErrors:
+        return number, None
+
+
 def _reload(args: argparse.Namespace) -> int:
     settings = from_env()
     try:
         bundle, catalog = read_folder(Path(args.config) if args.config else settings.config_dir)
     except ConfigErrors as exc:
         return _print_errors(exc.errors, "en")
+    return _publish(settings, bundle, catalog, args.comment, "config_reload")
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    settings = from_env()
+    try:
+        with connected(init_database(settings)):
+            bundle, catalog = read_stored(args.version)
+    except ConfigVersion.DoesNotExist:
+        print(f"error: version {args.version} is not stored (see `python run.py config history`)")
+        return 1
+    except ConfigErrors as exc:
+        print(f"error: version {args.version} does not load with this code:")
+        return _print_errors(exc.errors, "en")
+    except DatabaseError as exc:
+        print(f"error: no version history ({exc}); {NO_DATABASE}")
+        return 2
+    comment = args.comment or f"rollback to version {args.version}"
+    return _publish(settings, bundle, catalog, comment, "config_rollback", {"from": args.version})
+
+
+def _publish(settings, bundle, catalog: Catalog, comment: str, action: str, extra: dict | None = None) -> int:
+    """Store the bundle as the newest version, tell the running processes, audit it, print what changed."""
+    actor = this_user("cli")
     db = init_database(settings)
     try:
         with connected(db):
-            info, stored = store_version(bundle, catalog, this_user("cli"), args.comment)
+            _, running = _running()
+            info, stored = store_version(bundle, catalog, actor, comment)
+            changes = catalog_diff(running, catalog) if stored else CatalogDiff()
+            published = stored and announce(quick_client(connect_redis(settings), QUICK_TIMEOUT), info.number)
+            result = ReloadResult(True, [], changes, catalog.version, published, info.number, stored)
+            audit(action, actor, {**result.audit_detail(), **(extra or {})})
     except DatabaseError as exc:
-        print(f"error: the version could not be stored ({exc}); a new database needs `python run.py db upgrade` first")
+        print(f"error: the version could not be stored ({exc}); {NO_DATABASE}")
         return 2
     print(summary(catalog))
     if not stored:
         print(f"Version {info.number} already has these files: nothing to store.")
         return 0
-    if announce(quick_client(connect_redis(settings), QUICK_TIMEOUT), info.number):
+    if published:
         print(f"Stored version {info.number}; running processes switch within a second.")
     else:
         print(f"Stored version {info.number}; Redis is unreachable: running processes switch at their next check "
               f"(every {poll_interval_from(settings.env):g} s).")
     print(info.summary)
+    if running is None:  # the first version (or the running one no longer loads): what it holds
+        print("\n".join(changes.lines()))
     return 0
 
 

@@ -16,6 +16,7 @@ from engine.channel_protocol import Channel
 MAX_TEXT = 4096  # Bot API limit of one message's text, in UTF-16 code units (longer texts are split, never cut)
 SEND_TIMEOUT = 15  # seconds per Bot API call; a hung server becomes a retryable TemporaryDeliveryError
 DELIVERY_MODULE = "channels.telegram.notifications"
+PREVIEW_MODULE = "channels.telegram.preview"  # imported on an admin's first preview
 
 
 class TelegramBinding(BindingBase):
@@ -54,6 +55,9 @@ class TelegramChannel(Channel):
 
     def inbound_command(self, binding_ids: list[str]) -> tuple[str, ...] | None:
         return ("bot", *(f"--binding={name}" for name in binding_ids))
+
+    def preview_steps(self, catalog, topic, locale):
+        return importlib.import_module(PREVIEW_MODULE).preview_steps(catalog, topic, locale)
 
     def targets(self, catalog, user, type_id, about_ticket) -> list[str]:
         return _delivery().targets(self.kind, catalog, user, type_id, about_ticket)

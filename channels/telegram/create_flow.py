@@ -118,8 +118,13 @@ def choose_topic(ctx: Ctx, state: ChatState, topic: Topic) -> None:
         if field.id in flow.kept and not validate_field(ctx.catalog, field, flow.kept[field.id], ctx.locale):
             flow.form.answer(field.id, flow.kept[field.id])
     flow.step, flow.index, flow.kept = "field", -1, {}
-    ctx.say(ctx.t("topic_chosen", topic=ctx.local(topic.title), description=ctx.local(topic.description)).strip())
+    ctx.say(topic_intro(ctx, topic))
     advance(ctx, state)
+
+
+def topic_intro(ctx: Ctx, topic: Topic) -> str:
+    """What the bot says when a topic is chosen, before the first question."""
+    return ctx.t("topic_chosen", topic=ctx.local(topic.title), description=ctx.local(topic.description)).strip()
 
 
 # --- the form session's steps one by one ------------------------------------------------------
@@ -147,11 +152,15 @@ def advance(ctx: Ctx, state: ChatState) -> None:
 def ask(ctx: Ctx, state: ChatState) -> None:
     """Ask the current step with its type's prompt, «Где найти?» when it has help, «Пропустить» when optional."""
     flow = state.creating
-    step = current_step(state)
+    flow.seq = flow.seq + 1
+    ctx.say(*step_prompt(ctx, flow.form, current_step(state), flow.seq))
+
+
+def step_prompt(ctx: Ctx, form: FormSession, step: Step, seq: int) -> tuple[str, Rows]:
+    """The message and buttons that ask `step` (the conversation, and the admin's preview of a draft config)."""
     field = step.field
-    flow.seq = seq = flow.seq + 1
     if step.collects_files:
-        text, rows = files_prompt(ctx, field, seq, flow.form.file_limits.max_files)
+        text, rows = files_prompt(ctx, field, seq, form.file_limits.max_files)
     else:
         text, rows = PROMPTS[field.type](ctx, field, seq)
         if step.skippable:
@@ -159,7 +168,7 @@ def ask(ctx: Ctx, state: ChatState) -> None:
             rows.append([(ctx.t("skip"), encode(Skip(seq)))])
     if field.help:
         rows.insert(0, [(ctx.t("where_to_find"), encode(Help(seq)))])
-    ctx.say(text, rows + [cancel_row(ctx)])
+    return text, rows + [cancel_row(ctx)]
 
 
 def answer(ctx: Ctx, state: ChatState, raw: object) -> None:

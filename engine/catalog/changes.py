@@ -1,63 +1,213 @@
-"""What a reload changed for people: categories and topics added, removed or renamed."""
+"""What changed between two catalogs, for people: categories, topics, forms, fields, UI texts, notification types,
+policies, channel bindings and canned replies added, removed or changed, with the old and the new value.
+
+Lines are English (`+ topic chats/new: "Новая тема"`, `~ field chat-problem/account_id: label: "a" -> "b"`) and
+worded in another locale through the config message catalog (engine.catalog.messages), which also words the
+English lines stored in a version's summary.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import dataclasses
+from dataclasses import dataclass
+from typing import Iterable
+
+from pydantic import BaseModel
 
 from engine.catalog.catalog import Catalog
+from engine.catalog.messages import translate
+from engine.catalog.schema import SelectOption
+from engine.catalog.texts import LocalText
 
-
-@dataclass(frozen=True, order=True)
-class Renamed:
-    key: str
-    old: str
-    new: str
+# Kinds in the order lines are listed; each is one word (the message catalog words it).
+KINDS = ("category", "topic", "form", "field", "text", "notification", "policy", "channel", "reply")
+BASELINE_KINDS = ("category", "topic", "form", "notification", "channel", "reply")  # against no catalog: what it holds
+FIELD_ORDER = "field order"  # the form attribute that lists its fields' order when the shared ones moved
+MISSING = "—"
 
 
 @dataclass(frozen=True)
-class CatalogChanges:
-    """Keys are category ids and 'category/topic' topic keys."""
+class Change:
+    """One change: `op` is added | removed | changed; `attr` names the changed attribute ("" for a single value);
+    `old`/`new` are catalog values (a LocalText, a tuple of options...), `title` names an added or removed item."""
 
-    categories_added: tuple[str, ...] = ()
-    categories_removed: tuple[str, ...] = ()
-    categories_renamed: tuple[Renamed, ...] = ()
-    topics_added: tuple[str, ...] = ()
-    topics_removed: tuple[str, ...] = ()
-    topics_renamed: tuple[Renamed, ...] = ()
+    kind: str
+    ref: str
+    op: str
+    attr: str = ""
+    old: object = None
+    new: object = None
+    title: object = None
 
-    @classmethod
-    def between(cls, old: dict[str, str], new: dict[str, str]) -> "CatalogChanges":
-        """Compare two title maps (see `titles`)."""
-        def split(keys):
-            keys = sorted(keys)
-            return tuple(k for k in keys if "/" not in k), tuple(k for k in keys if "/" in k)
+    def line(self, locale: str = "en", values: str | None = None) -> str:
+        """The change in one line worded in `locale`, its texts in `values` (default: `locale`)."""
+        values = values or locale
+        sign = {"added": "+", "removed": "-", "changed": "~"}[self.op]
+        head = f"{sign} {self.kind} {self.ref}"
+        if self.op != "changed":
+            english = head + (f": {shown(self.title, values)}" if self.title else "")
+        else:
+            attr = f"{self.attr}: " if self.attr else ""
+            old, new = shown(self.old, values), shown(self.new, values)
+            if old == new:  # another language's version changed: show every version
+                old, new = shown(_versions(self.old), values), shown(_versions(self.new), values)
+            english = f"{head}: {attr}{old} -> {new}"
+        return translate(english, locale)
 
-        added, removed = split(new.keys() - old.keys()), split(old.keys() - new.keys())
-        renamed = sorted(Renamed(k, old[k], new[k]) for k in old.keys() & new.keys() if old[k] != new[k])
-        return cls(
-            added[0], removed[0], tuple(r for r in renamed if "/" not in r.key),
-            added[1], removed[1], tuple(r for r in renamed if "/" in r.key),
-        )
+
+@dataclass(frozen=True)
+class CatalogDiff:
+    """The changes of `catalog_diff`, by kind (KINDS order), then added, removed, changed, then by ref."""
+
+    changes: tuple[Change, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not any(asdict(self).values())
+        return not self.changes
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def lines(self, locale: str = "en", values: str | None = None) -> list[str]:
+        """One line per change (see Change.line)."""
+        return [c.line(locale, values) for c in self.changes]
+
+    def of(self, kind: str) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.kind == kind)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """For the audit log: the English lines."""
+        return {"lines": self.lines()}
 
-    def lines(self) -> list[str]:
-        """One line per change, for the CLI and the admin page."""
-        out = [f"+ category {k}" for k in self.categories_added]
-        out += [f"- category {k}" for k in self.categories_removed]
-        out += [f"~ category {r.key}: {r.old} -> {r.new}" for r in self.categories_renamed]
-        out += [f"+ topic {k}" for k in self.topics_added]
-        out += [f"- topic {k}" for k in self.topics_removed]
-        out += [f"~ topic {r.key}: {r.old} -> {r.new}" for r in self.topics_renamed]
-        return out
+    def changed_topics(self, catalog: Catalog) -> list[str]:
+        """Keys of the topics of `catalog` whose customers see something else: the topic itself, or its form or one
+        of the form's fields changed (or the topic is new)."""
+        topics = {c.ref for c in self.of("topic") if c.op != "removed"}
+        forms = {c.ref for c in self.of("form")} | {c.ref.split("/")[0] for c in self.of("field")}
+        return [t.key for t in catalog.all_topics() if t.key in topics or t.form_id in forms]
 
 
-def titles(catalog: Catalog) -> dict[str, str]:
-    """Category id / topic key -> title: what `CatalogChanges.between` compares."""
-    out = {c.id: c.title for c in catalog.categories}
-    out.update({t.key: t.title for t in catalog.all_topics()})
+def catalog_diff(old: Catalog | None, new: Catalog) -> CatalogDiff:
+    """Every change from `old` to `new`; from no catalog (`old` None), the items `new` holds (BASELINE_KINDS: not each
+    field, text and policy)."""
+    kinds = KINDS if old is not None else BASELINE_KINDS
+    before, after = (_items(old) if old is not None else {}), _items(new)
+    changes: list[Change] = []
+    for kind in kinds:
+        changes += _compare(kind, before.get(kind, {}), after[kind])
+        if kind == "form" and old is not None:
+            changes += _field_order(old, new)
+    return CatalogDiff(tuple(changes))
+
+
+def shown(value, locale: str) -> str:
+    """A value as a diff line shows it: texts quoted, in `locale`; yes/no; lists comma separated; `—` for none."""
+    if value is None or value in ((), [], {}):
+        return MISSING
+    if isinstance(value, bool):
+        return translate("yes" if value else "no", locale)
+    if isinstance(value, LocalText):
+        return f'"{value.in_(locale)}"'
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, SelectOption):
+        return shown(value.label or value.value, locale)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {shown(v, locale)}" for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return ", ".join(shown(v, locale) for v in value)
+    return str(value)
+
+
+def _versions(value):
+    """A text's language versions as a mapping (`ru: "..", en: ".."`); other values unchanged."""
+    return dict(value.translations) if isinstance(value, LocalText) else value
+
+
+# --- comparing --------------------------------------------------------------------------------------------------
+
+
+def _compare(kind: str, old: dict[str, dict], new: dict[str, dict]) -> list[Change]:
+    out = [Change(kind, ref, "added", title=new[ref].get("title")) for ref in sorted(new.keys() - old.keys())]
+    out += [Change(kind, ref, "removed", title=old[ref].get("title")) for ref in sorted(old.keys() - new.keys())]
+    for ref in sorted(old.keys() & new.keys()):
+        was, now = old[ref], new[ref]
+        for attr in [*was, *(a for a in now if a not in was)]:
+            if _same(was.get(attr), now.get(attr)):
+                continue
+            out.append(Change(kind, ref, "changed", attr, was.get(attr), now.get(attr)))
+    return sorted(out, key=lambda c: (("added", "removed", "changed").index(c.op), c.ref))  # stable: attrs in order
+
+
+def _field_order(old: Catalog, new: Catalog) -> list[Change]:
+    """A form whose fields present in both versions are asked in another order."""
+    out = []
+    for form_id in sorted(old.forms.keys() & new.forms.keys()):
+        was = [f.id for f in old.forms[form_id].fields]
+        now = [f.id for f in new.forms[form_id].fields]
+        shared = set(was) & set(now)
+        if [i for i in was if i in shared] != [i for i in now if i in shared]:
+            out.append(Change("form", form_id, "changed", FIELD_ORDER, tuple(was), tuple(now)))
+    return out
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # compared as they are (a LocalText is not one: a subclass)
+
+
+def _same(a, b) -> bool:
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a == b
+    return _comparable(a) == _comparable(b)
+
+
+def _comparable(value):
+    """Equal for equal content: a LocalText with all its languages, options by value and label."""
+    if type(value) in _PLAIN:
+        return value
+    if isinstance(value, LocalText):
+        return LocalText, dict(value.translations)
+    if isinstance(value, BaseModel):
+        return _comparable(value.model_dump())
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return tuple(_comparable(v) for v in value)
+    return value
+
+
+def _items(catalog: Catalog) -> dict[str, dict[str, dict]]:
+    """kind -> ref -> attribute -> value: what `catalog_diff` compares."""
+    return {
+        "category": {c.id: _attrs(c, exclude=("id", "topics")) for c in catalog.categories},
+        "topic": {t.key: {"form" if k == "form_id" else k: v for k, v in _attrs(t, ("category_id", "id")).items()}
+                  for t in catalog.all_topics()},
+        "form": {f.id: {"title": f.title} for f in catalog.forms.values()},
+        "field": {f"{form.id}/{field.id}": _field_attrs(field) for form in catalog.forms.values() for field in form.fields},
+        "text": {f"{loc}:{section}.{key}": {"": text} for loc, sections in catalog.ui.items()
+                 for section, texts in sections.items() for key, text in texts.items()},
+        "notification": {i: _flat(spec.model_dump()) for i, spec in catalog.notification_types.items()},
+        "policy": {key: {"": value} for key, value in _flat(catalog.policies.model_dump()).items()},
+        "channel": {i: _flat(b.model_dump()) for i, b in catalog.channels.items()},
+        "reply": {r.id: _attrs(r, ("id",)) for r in catalog.replies.values()},
+    }
+
+
+def _field_attrs(field) -> dict:
+    """A field's attributes; `skippable` only when it is not its default (`not required`), so a changed `required`
+    is one change."""
+    return _attrs(field, ("id", "skippable") if field.skippable != field.required else ("id",))
+
+
+def _attrs(item, exclude: Iterable[str]) -> dict:
+    """A dataclass's attributes by name, without `exclude`, values as they are (not copied into dicts)."""
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in exclude}
+
+
+def _flat(data: dict, prefix: str = "") -> dict:
+    """Nested mappings as dotted keys (`templates.email.subject`); lists and plain values stay."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value and not set(value) <= {"ru", "en"}:
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
     return out

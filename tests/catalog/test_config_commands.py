@@ -13,6 +13,7 @@ from engine.catalog_sync import VERSION_KEY
 from engine.catalog.json_schema import schema_texts
 from engine.redis_conn import redis_url_of
 from engine.settings import PROJECT_ROOT
+from engine.store.models import AuditLog
 from run import main
 
 SCHEMA_COMMENT = re.compile(r"^# yaml-language-server: \$schema=(\S+)", re.M)
@@ -105,20 +106,64 @@ def test_reload_stores_announces_and_prints_changes(cli_env, redis, mini, capsys
     capsys.readouterr()
     assert main(["config", "reload", "--config", "config"]) == 0
     first = capsys.readouterr().out.splitlines()
-    assert first[1:] == ["Stored version 1; running processes switch within a second.", "first version: 7 files"]
+    assert first[1:] == ["Stored version 1; running processes switch within a second.", "first version: 7 files", *FIRST]
     assert main(["config", "reload", "--config", "config"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["Version 1 already has these files: nothing to store."]
-    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n")
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n    priority: low\n")
     assert main(["config", "reload", "--config", "config", "-m", "fewer topics"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1:] == ["Stored version 2; running processes switch within a second.", "~ categories/chats.yaml",
-                       "~ category chats: Чаты -> Чат", "- topic chats/chat-problem"]
+    assert out[1:] == ["Stored version 2; running processes switch within a second.", "~ categories/chats.yaml", *FEWER]
     assert redis.get(VERSION_KEY) == b"2"
     assert main(["config", "history"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert re.fullmatch(rf"v2  \S+ \S+  cli:\S+@\S+  {_version()}  fewer topics", lines[0])
-    assert lines[1:4] == ["    ~ categories/chats.yaml", "    ~ category chats: Чаты -> Чат", "    - topic chats/chat-problem"]
+    assert lines[1:4] == ["    ~ categories/chats.yaml", *(f"    {line}" for line in FEWER)]
     assert lines[4].startswith("v1  ") and lines[5] == "    first version: 7 files"
+    reloads = [row.detail for row in AuditLog.select().where(AuditLog.action == "config_reload").order_by(AuditLog.id)]
+    assert [(d["actor"].startswith("cli:"), d["number"], d["stored"], d["changes"]["lines"][:1]) for d in reloads] == [
+        (True, 1, True, FIRST[:1]), (True, 1, False, []), (True, 2, True, FEWER[:1])]
+
+
+FIRST = ['+ category chats: "Чаты"', '+ topic chats/chat-problem: "Проблема с чатами"', '+ topic chats/other: "Иное"',
+         "+ form chat-problem", "+ form default", '+ notification low_balance: "Низкий баланс"', "+ channel notify_bot", "+ channel web"]
+FEWER = ['~ category chats: title: "Чаты" -> "Чат"', '- topic chats/chat-problem: "Проблема с чатами"']
+
+
+def test_diff_shows_what_a_reload_would_change(cli_env, mini, capsys):
+    """`config diff` compares the folder with the newest stored version (an empty catalog before the first), in
+    English or Russian, and stores nothing."""
+    assert main(["config", "diff", "--config", "config"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Against an empty catalog (no version is stored yet):" and out[1:] == FIRST
+    assert main(["config", "reload", "--config", "config"]) == 0
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n    priority: low\n")
+    capsys.readouterr()
+    assert main(["config", "diff", "--config", "config", "--lang", "ru"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "По сравнению с версией 1:", '~ категория chats: название: "Чаты" -> "Чат"',
+        '- тема chats/chat-problem: "Проблема с чатами"']
+    assert main(["config", "diff", "--config", "config"]) == 0 and main(["config", "history", "--limit", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "Against version 1:"
+
+
+def test_rollback_publishes_an_earlier_version_again_and_audits_it(cli_env, redis, mini, capsys):
+    """`config rollback 1` stores version 1's files as version 3, announces it and writes an audit row."""
+    assert main(["config", "reload", "--config", "config"]) == 0
+    mini.write("categories/chats.yaml", "id: chats\ntitle: Чат\ntopics:\n  - id: other\n    title: Иное\n    priority: low\n")
+    assert main(["config", "reload", "--config", "config"]) == 0
+    capsys.readouterr()
+    assert main(["config", "rollback", "1", "-m", "назад"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == ["Stored version 3; running processes switch within a second.", "~ categories/chats.yaml",
+                       '~ category chats: title: "Чат" -> "Чаты"', '+ topic chats/chat-problem: "Проблема с чатами"']
+    assert redis.get(VERSION_KEY) == b"3"
+    row = AuditLog.select().where(AuditLog.action == "config_rollback").get()
+    assert row.actor is None and row.detail["actor"].startswith("cli:") and row.detail["from"] == 1
+    assert row.detail["number"] == 3 and row.detail["changes"]["lines"][0] == out[3]
+    assert main(["config", "history", "--limit", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("  назад")
+    assert main(["config", "rollback", "9"]) == 1
+    assert capsys.readouterr().out == "error: version 9 is not stored (see `python run.py config history`)\n"
 
 
 def test_reload_refuses_an_invalid_config(cli_env, redis, mini, capsys):

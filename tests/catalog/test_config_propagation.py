@@ -142,3 +142,19 @@ def test_a_stored_version_that_does_not_load_keeps_the_running_one(mini, redis, 
 
 def writer_files(mini) -> dict[str, bytes]:
     return {p.relative_to(mini.path).as_posix(): p.read_bytes() for p in mini.path.rglob("*.yaml")}
+
+
+def test_a_rollback_reaches_a_following_process(mini, redis, redis_server, reload_cli, versions_url, tmp_path, monkeypatch):
+    """`config rollback 1` publishes version 1's files as version 3: a process following the versions switches to
+    it at once, serving version 1's catalog again."""
+    assert reload_cli(redis_url_of(redis)) == 0
+    first = CatalogHolder("config").current.version
+    mini.write("categories/chats.yaml", CHATS.format(title="Новые чаты"))
+    assert reload_cli(redis_url_of(redis)) == 0
+    follower = Follower(other_folders(tmp_path, mini)[1], redis_server.socket_file, versions_url)
+    try:
+        assert follower.ready[:2] == ["ready", "2"]
+        assert main(["config", "rollback", "1", "-m", "назад"]) == 0  # reload_cli set the environment
+        assert follower.next_switch()[:3] == (3, first, "Чаты")
+    finally:
+        follower.stop()

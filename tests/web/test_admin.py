@@ -1,6 +1,8 @@
 """The admin page: catalog version and files, reload with changes, errors as file:line, failed deliveries."""
 from __future__ import annotations
 
+from html import unescape
+
 from engine.store.models import AuditLog
 
 NEW_CATEGORY = """id: security
@@ -19,9 +21,9 @@ def test_admin_sees_version_files_and_reloads_new_topics(rt, as_role, config_dir
     page = admin.get("/admin/").get_data(as_text=True)
     assert rt.catalog.version in page and "categories/chats.yaml" in page
     (config_dir / "categories" / "security.yaml").write_text(NEW_CATEGORY)
-    fragment = admin.post("/admin/reload", htmx=True).get_data(as_text=True)
+    fragment = unescape(admin.post("/admin/reload", htmx=True).get_data(as_text=True))
     assert "<html" not in fragment
-    assert "+ topic security/two-factor" in fragment and rt.catalog.version in fragment
+    assert '+ тема security/two-factor: "Двухфакторная аутентификация"' in fragment and rt.catalog.version in fragment
     assert AuditLog.get(AuditLog.action == "config_reload").actor_id is not None
     customer = as_role("customer")
     assert "Безопасность" in customer.get("/").get_data(as_text=True)
@@ -81,9 +83,9 @@ def test_reload_with_a_comment_is_listed_in_the_history(rt, as_role, config_dir,
     number = rt.catalogs.number
     assert number == 2
     assert f"Сохранена версия {number} ({rt.catalog.version})" in fragment
-    page = admin.get("/admin/").get_data(as_text=True)
+    page = unescape(admin.get("/admin/").get_data(as_text=True))
     history = page[page.index('id="history"'):page.index('id="channels"')]
     assert f"№ {number} <code" in history and users["admin"].email in history and "новая категория" in history
-    assert "<code>+ categories/security.yaml</code>" in history and "<code>+ topic security/two-factor</code>" in history
+    assert "<code>+ categories/security.yaml</code>" in history and '<code>+ тема security/two-factor: "Двухфакторная аутентификация"</code>' in history
     again = admin.post("/admin/reload", htmx=True).get_data(as_text=True)
     assert f"Файлы совпадают с версией {number}" in again and rt.catalogs.number == number

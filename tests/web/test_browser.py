@@ -1,13 +1,18 @@
 """The whole story in real headless Chromium against a real waitress server: customer, agent, admin."""
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from engine.catalog_sync import CatalogHolder
 from engine.settings import PROJECT_ROOT
-from tests.web.conftest import PASSWORD
+from tests.waiting import wait_for
+from tests.web.conftest import PASSWORD, WebClient
+from web import create_app
 from tests.web.helpers import PNG
 from tests.web.test_admin import NEW_CATEGORY
 
@@ -120,7 +125,7 @@ def test_customer_agent_and_admin_story(sign_in, users, config_dir):
     admin = sign_in(users["admin"].email)
     admin.get_by_role("link", name="Администрирование").click()
     admin.get_by_role("button", name="Перечитать конфигурацию").click()
-    expect(admin.locator(".changes")).to_contain_text("+ topic security/two-factor")
+    expect(admin.locator(".changes")).to_contain_text("+ тема security/two-factor")
     shot(admin, "09-admin-reload")
     customer.goto("/")
     customer.get_by_role("link", name=re.compile("Безопасность")).click()
@@ -151,3 +156,52 @@ def test_settings_issue_a_telegram_link_with_a_qr_code(sign_in, users):
     expect(page.locator("#tg-slot-support_bot svg")).to_be_visible()
     expect(page.locator("#tg-command-support_bot")).to_have_value(re.compile(r"^/start [A-Za-z0-9_-]{20,}$"))
     shot(page, "12-settings-telegram")
+
+
+def test_admin_previews_applies_and_rolls_back_a_topic_and_another_process_follows(sign_in, users, rt, config_dir,
+                                                                                    tmp_path):
+    """The admin edits a topic, sees the change and the topic's web form and Telegram questions before applying,
+    applies with a comment, finds it in the history and rolls back in one click: a second app following the
+    config versions (its own catalog holder and config folder) serves the renamed topic, then the old one again."""
+    rt.catalogs.reload(comment="начало")
+    other = CatalogHolder(shutil.copytree(config_dir, tmp_path / "other-host"), redis=rt.redis, db=rt.db, poll_interval=1)
+    second = WebClient(create_app(runtime=dataclasses.replace(rt, catalogs=other), overrides={"TESTING": True}).test_client())
+    second.login(users["customer"].email)
+
+    def second_app_title() -> str:
+        page = second.get("/c/chats/chat-problem").get_data(as_text=True)
+        return re.search(r"<h1[^>]*>([^<]+)</h1>", page).group(1).strip()
+
+    try:
+        assert second_app_title() == "Проблема с чатами"
+        topics = config_dir / "categories" / "chats.yaml"
+        topics.write_text(topics.read_text(encoding="utf-8").replace(
+            "title: {ru: Проблема с чатами, en: Chat problem}", "title: {ru: Сбой в чате, en: Chat failure}"), encoding="utf-8")
+
+        admin = sign_in(users["admin"].email)
+        admin.goto("/admin/")
+        admin.get_by_role("link", name="Проверить файлы").click()
+        expect(admin.locator("#draft-changes")).to_contain_text(
+            '~ тема chats/chat-problem: название: "Проблема с чатами" -> "Сбой в чате"')
+        preview = admin.locator("#preview-chats-chat-problem")
+        expect(preview.get_by_role("heading", level=3)).to_contain_text("Сбой в чате")
+        expect(preview.get_by_label("Номер ЛК")).to_be_disabled()  # the web form, not submittable
+        expect(preview.locator(".preview-message").first).to_contain_text("Тема: Сбой в чате")  # the bot's first words
+        shot(admin, "12-admin-draft")
+        assert second_app_title() == "Проблема с чатами"  # nothing applied yet
+
+        admin.get_by_label("Комментарий (необязательно)").fill("переименовали тему")
+        admin.get_by_role("button", name="Применить").click()
+        expect(admin.locator(".reload-result")).to_contain_text("Сохранена версия 2")
+        expect(admin.locator("#version-2")).to_contain_text("переименовали тему")
+        wait_for(lambda: second_app_title() == "Сбой в чате", message="the second app to follow version 2")
+
+        admin.once("dialog", lambda dialog: dialog.accept())
+        admin.locator("#version-1").get_by_role("button", name="Откатить к этой версии").click()
+        expect(admin.locator(".reload-result")).to_contain_text("Версия 1 опубликована снова как версия 3")
+        expect(admin.locator("#version-3")).to_contain_text("Откат к версии 1")
+        shot(admin, "13-admin-rollback")
+        wait_for(lambda: second_app_title() == "Проблема с чатами", message="the second app to follow the rollback")
+        assert other.number == 3 and other.current.version == rt.catalog.version
+    finally:
+        other.close()

@@ -11,6 +11,7 @@ from engine.catalog.errors import ConfigError
 
 LOCALES = ("en", "ru")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+VERBATIM = frozenset({"ref", "title", "was", "now"})  # parts copied as they are (ids and values of catalog diffs)
 
 
 def localize(error: ConfigError, locale: str) -> str:
@@ -35,7 +36,8 @@ def _translate(text: str, catalog) -> str:
     for pattern, names, target in patterns:
         match = pattern.fullmatch(text)
         if match:
-            parts = {name: _translate(match.group(i + 1), catalog) for i, name in enumerate(names)}
+            parts = {name: match.group(i + 1) if name in VERBATIM else _translate(match.group(i + 1), catalog)
+                     for i, name in enumerate(names)}
             return _PLACEHOLDER.sub(lambda m: parts.get(m.group(1), m.group(0)), target)
     return text
 
