@@ -6,13 +6,17 @@ process on a temporary SQLite database and an embedded Redis; this process hosts
 users. The baseline, measured in the same run (before and after the bot's run, averaged), is the fake server's
 own request rate for one client thread with a requests session (a plain request, nothing handled).
 
-    python benchmarks/bench_bot.py [--users 200] [--seconds 3]
+    python benchmarks/bench_bot.py [--users 200] [--seconds 3] [--profile out.txt]
+
+`--profile` attaches py-spy to the bot process while the users play (raw collapsed stacks, samples holding the GIL);
+`benchmarks/top_frames.py out.txt` prints where the update handling spends its time.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,10 +66,19 @@ def baseline(api: FakeBotAPI, seconds: float) -> float:
     return done / (time.monotonic() - started)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far (Linux /proc)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
+def profiler(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy sampling the bot process (samples holding the GIL) until SIGINT."""
+    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--rate", "250",
+                            "--format", "raw", "--output", str(out), ] + os.environ.get("XSPY", "--gil --nonblocking").split(), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the users start
+    return spy
 
 
 def script(token: str) -> list[tuple[str, str]]:
@@ -109,6 +122,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of the baseline measurement")
+    parser.add_argument("--profile", type=Path, help="py-spy raw stacks of the bot process during the run")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-bot-"))
@@ -135,9 +149,16 @@ def main() -> int:
             bot = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "bot", "--binding", "support_bot"], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             api.wait_for(lambda: api.calls_of("getUpdates", SUPPORT), timeout=30)
-            calls_before, cpu_before = len(api.calls), cpu_seconds(bot.pid)
+            spy = profiler(bot.pid, args.profile) if args.profile else None
+            calls_before, cpu_before, own_before = len(api.calls), cpu_seconds(bot.pid), cpu_seconds(os.getpid())
             updates, seconds = drive(api, scripts, timeout=600)
-            api_calls, bot_cpu = len(api.calls) - calls_before, cpu_seconds(bot.pid) - cpu_before
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+            api_calls = len(api.calls) - calls_before
+            (user, system), (own_user, own_system) = cpu_seconds(bot.pid), cpu_seconds(os.getpid())
+            bot_user, bot_system = user - cpu_before[0], system - cpu_before[1]
+            own_cpu = own_user + own_system - sum(own_before)
             created = Ticket.select().count()
             base = (base + baseline(api, args.seconds)) / 2  # before and after: a load change hits both sides alike
     finally:
@@ -150,7 +171,9 @@ def main() -> int:
     print(f"users: {args.users}, updates: {updates}, tickets created: {created}, seconds: {seconds:.2f}")
     print(f"bot: {rate:.1f} updates/s ({api_calls / updates:.2f} Bot API requests per update, "
           f"{api_calls / seconds:.1f} requests/s)")
-    print(f"bot process CPU: {bot_cpu:.2f} s, {1000 * bot_cpu / updates:.2f} ms per update")
+    bot_cpu = bot_user + bot_system
+    print(f"bot process CPU: {bot_cpu:.2f} s ({bot_system:.2f} s system), {1000 * bot_cpu / updates:.2f} ms per update; "
+          f"fake server and users: {1000 * own_cpu / updates:.2f} ms per update")
     print(f"baseline: fake Bot API serves {base:.0f} requests/s to one client thread")
     print(f"ratio: bot requests/s / baseline = {api_calls / seconds / base:.2f}; "
           f"updates/s / baseline = {rate / base:.3f}")

@@ -173,7 +173,9 @@ def link_chat(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: i
                     TelegramLink.create(binding=binding, chat_id=int(chat_id), **fields)
             except IntegrityError:
                 TelegramLink.update(**fields).where(this_chat).execute()
-    return TelegramLink.get((TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id)))
+    link = TelegramLink.get(this_chat)
+    link.user = user  # the account at hand: `link.user` would read it again
+    return link
 
 
 def consume_link_token(rt: Runtime, token: str, binding: str, chat_id: int, tg_user_id: int, username: str | None,

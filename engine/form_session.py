@@ -107,6 +107,8 @@ class FormSession:
     files_field: Field  # where files go and their limits (the form's attachments field, else the policy's)
     values: dict[str, object] = dataclass_field(default_factory=dict)  # raw answers by field id
     done: list[str] = dataclass_field(default_factory=list)  # answered or skipped: not asked again
+    # (fields, files_field, their JSON): to_dict reuses the JSON while those two are the objects it was made of
+    _fields_json: tuple | None = dataclass_field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def start(cls, catalog: Catalog, topic: Topic, channel: str, values: Mapping[str, object] | None = None) -> "FormSession":
@@ -251,10 +253,15 @@ class FormSession:
     # --- plain data -------------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
+        """Plain JSON data; the fields' part is shared with earlier calls and the dict read back (do not change it)."""
+        cached = self._fields_json
+        if cached is None or cached[0] is not self.fields or cached[1] is not self.files_field:
+            cached = self._fields_json = (self.fields, self.files_field, [field_to_dict(f) for f in self.fields],
+                                          field_to_dict(self.files_field))
         return {"format": FORMAT, "topic": self.topic_key, "title": text_data(self.topic_title),
                 "description": text_data(self.topic_description),
-                "channel": self.channel, "version": self.catalog_version, "fields": [field_to_dict(f) for f in self.fields],
-                "files_field": field_to_dict(self.files_field), "values": dict(self.values), "done": list(self.done)}
+                "channel": self.channel, "version": self.catalog_version, "fields": cached[2],
+                "files_field": cached[3], "values": dict(self.values), "done": list(self.done)}
 
     @classmethod
     def from_dict(cls, data: object, catalog: Catalog | None = None) -> "FormSession":
@@ -266,9 +273,9 @@ class FormSession:
         try:
             if not isinstance(data, Mapping) or data.get("format", FORMAT) != FORMAT:
                 raise ValueError("not a form session of this format")
-            fields = tuple(field_from_dict(f) for f in data["fields"])
+            fields = _FIELDS_JSON.fields(data["fields"])
             if "files_field" in data:
-                files = field_from_dict(data["files_field"])
+                files = _FIELDS_JSON.field(data["files_field"])
             else:
                 files = next((f for f in fields if f.type == "attachments"), None) or _policy_of(catalog)
             values, done = data.get("values") or {}, data.get("done") or []
@@ -277,6 +284,8 @@ class FormSession:
             session = cls(str(data["topic"]), _text(data.get("title", "")), _text(data.get("description", "")),
                           str(data.get("channel", "telegram")), str(data.get("version", "")), fields, files,
                           dict(values), [str(d) for d in done])
+            if "files_field" in data:
+                session._fields_json = (fields, files, data["fields"], data["files_field"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise FormSessionInvalid(str(exc)) from None
         if not fields or len({f.id for f in fields}) != len(fields):
@@ -309,13 +318,62 @@ def _text(value) -> str:
 
 
 def field_to_dict(f: Field) -> dict:
-    """A Field as JSON-ready data (options as [value, label] pairs)."""
+    """A Field as JSON-ready data (options as [value, label] pairs); shared between calls (do not change it)."""
+    return _FIELDS_JSON.as_dict(f)
+
+
+def _field_dict(f: Field) -> dict:
     data = dataclasses.asdict(f)
     data.update({key: text_data(getattr(f, key)) for key in TEXT_ATTRS})
     data["options"] = [[o.value, text_data(o.label)] for o in f.options]
     data["visible_when"] = [f.visible_when[0], list(f.visible_when[1])] if f.visible_when else None
     data["allowed_types"] = list(f.allowed_types)
     return data
+
+
+class _FieldsJson:
+    """Fields to JSON and back, remembered (the last MEMO of each kind): a conversation stores and reads the same
+    form at every step, and comparing the JSON costs a fraction of building the Fields again. Fields are frozen, so
+    sessions share them; the JSON is shared too, never changed."""
+
+    MEMO = 1024
+
+    def __init__(self):
+        self._forms: dict[tuple, tuple[list, tuple[Field, ...]]] = {}
+        self._fields: dict[tuple, tuple[Mapping, Field]] = {}
+        self._dicts: dict[int, tuple[Field, dict]] = {}
+
+    def fields(self, raw: list) -> tuple[Field, ...]:
+        key = tuple(f.get("id") if isinstance(f, Mapping) else None for f in raw)
+        known = self._forms.get(key)
+        if known is not None and known[0] == raw:
+            return known[1]
+        fields = tuple(field_from_dict(f) for f in raw)
+        self._remember(self._forms, key, (raw, fields))
+        return fields
+
+    def field(self, raw: Mapping) -> Field:
+        key = (raw.get("id"), raw.get("type"), raw.get("max_files"))
+        known = self._fields.get(key)
+        if known is not None and known[0] == raw:
+            return known[1]
+        field = field_from_dict(raw)
+        self._remember(self._fields, key, (raw, field))
+        return field
+
+    def as_dict(self, field: Field) -> dict:
+        """field_to_dict, remembered per Field object (a catalog's fields start every session of their form)."""
+        known = self._dicts.get(id(field))
+        if known is not None and known[0] is field:
+            return known[1]
+        data = _field_dict(field)
+        self._remember(self._dicts, id(field), (field, data))
+        return data
+
+    def _remember(self, memo: dict, key: tuple, entry: tuple) -> None:
+        if len(memo) >= self.MEMO:
+            memo.pop(next(iter(memo)))
+        memo[key] = entry
 
 
 def field_from_dict(data: Mapping) -> Field:
@@ -330,3 +388,6 @@ def field_from_dict(data: Mapping) -> Field:
     if not isinstance(field.id, str) or field.type not in FIELD_TYPES:
         raise ValueError("a field needs a text id and a known type")
     return field
+
+
+_FIELDS_JSON = _FieldsJson()

@@ -11,6 +11,7 @@ from engine.channel_registry import registry
 from engine.enqueue import enqueue_delivery_rows
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.models import Delivery, Notification, NotificationPreference, Ticket, User
+from engine.ticket_notifications import STAFF_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,21 @@ def enabled_channels(catalog: Catalog, user: User, type_id: str) -> set[str]:
     return channels
 
 
+def offered_types(catalog: Catalog, user: User) -> dict:
+    """Type id -> spec of the types the user's settings matrix lists: staff-only ones (SLA) for staff only."""
+    return {type_id: spec for type_id, spec in catalog.notification_types.items()
+            if user.is_staff or type_id not in STAFF_NOTIFICATIONS}
+
+
 def preferences(catalog: Catalog, user: User) -> dict[str, dict[str, bool]]:
-    """Every notification type -> {channel: enabled} for the settings page (defaults filled in)."""
+    """Every notification type the user may get -> {channel: enabled} for the settings page (defaults filled in);
+    staff-only types (SLA) for staff only."""
     explicit = _explicit(user)
     return {
         type_id: {
             channel: explicit.get((type_id, channel), channel in spec.default_channels) for channel in registry.kinds()
         }
-        for type_id, spec in catalog.notification_types.items() if spec.source != "account"  # not optional
+        for type_id, spec in offered_types(catalog, user).items() if spec.source != "account"  # not optional
     }
 
 

@@ -12,6 +12,8 @@ caller's `max_wait` is not reserved: the caller learns the wait and comes back (
 """
 from __future__ import annotations
 
+import itertools
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -116,7 +118,7 @@ class Pacer:
     def reserve(self, route: Route, max_wait: float, hold: float) -> Slot:
         """A start `wait` seconds from now (reserved when within `max_wait`); the holder must release within `hold`
         seconds of that start, or the address lane frees itself."""
-        holder = uuid.uuid4().hex
+        holder = f"{_process}:{next(_holders)}"
         keys = [route.serial.key, route.queue or f"{route.serial.key}:queue", *(lane.key for lane in route.spaced),
                 *route.pauses]
         args = [route.serial.interval, max_wait, holder, hold, len(route.spaced), *(lane.interval for lane in route.spaced)]
@@ -133,6 +135,16 @@ class Pacer:
 
 
 _pacers: dict[int, Pacer] = {}
+_process = uuid.uuid4().hex  # holder ids: this process's random part and a counter (a uuid4 each read the OS)
+_holders = itertools.count()
+
+
+def _new_process_id() -> None:
+    global _process
+    _process = uuid.uuid4().hex
+
+
+os.register_at_fork(after_in_child=_new_process_id)  # a forked worker must not reuse its parent's ids
 
 
 def pacer_for(redis) -> Pacer:

@@ -13,6 +13,8 @@ from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAI
 MY_TICKETS = Keyset((Ticket.updated_at, Ticket.id), descending=True)  # ticket (customer, status, updated_at, id)
 MY_ARCHIVE = Keyset((Ticket.closed_at, Ticket.id), descending=True)  # ticket (customer, status, closed_at, id)
 QUEUE = Keyset((Ticket.updated_at, Ticket.id))  # per priority and status, oldest first: ticket (status, priority, ...)
+BY_BREACH = Keyset((Ticket.sla_due_at, Ticket.id))  # per status, soonest breach first (migration 11: ticket (status, sla_due_at, id))
+SORTS = ("priority", "breach")  # the queue's orders: most urgent then oldest; soonest SLA breach (engine/sla.py)
 CONVERSATION_PAGE = 30  # messages a ticket page shows first; earlier ones load on demand
 
 
@@ -85,9 +87,11 @@ def staff_ticket(staff: User, number) -> Ticket:
 
 
 def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUPPORT), category_id: str = "",
-                      topic_id: str = "", after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
-    """The agents' queue: tickets in `statuses` (optionally of one category/topic), most urgent then oldest first, a
-    page at a time with its total; each row's customer is joined in (no query per row)."""
+                      topic_id: str = "", after: str | None = None, before: str | None = None, size: int = PAGE_SIZE,
+                      sort: str = "priority") -> Page:
+    """The agents' queue: tickets in `statuses` (optionally of one category/topic), most urgent then oldest first
+    (`sort="breach"`: the soonest SLA breach first, tickets without a running target last), a page at a time with
+    its total; each row's customer is joined in (no query per row)."""
     require_staff(staff)
     where = Ticket.status.in_(statuses)
     if category_id:
@@ -95,6 +99,9 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
     if topic_id:
         where &= Ticket.topic_id == topic_id
     query = Ticket.select(Ticket, User).join(User).where(where)
+    if sort == "breach":
+        return paginate(query, BY_BREACH, after, before, size, groups=[[Ticket.status == s for s in statuses]],
+                        counted=Ticket.select().where(where))
     groups = [[(Ticket.priority == p) & (Ticket.status == s) for s in statuses] for p in reversed(PRIORITIES)]
     return paginate(query, QUEUE, after, before, size, groups=groups,
                     counted=Ticket.select().where(where))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from peewee import IntegrityError, fn
 
-from engine import counters, enqueue, notify as notify_module, timers
+from engine import counters, enqueue, notify as notify_module, sla, timers
 from engine.attachments import Upload
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -19,7 +19,7 @@ from engine.runtime import Runtime
 from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
 from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
-from engine.ticket_notifications import params_of
+from engine.ticket_notifications import base_params, params_of
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_ticket_page, customer_tickets, field_rows, last_message_id, latest_messages, messages_after,
     require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_messages, ticket_titles,
@@ -51,7 +51,7 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
     if spec is None:
         return
     topic, category = ticket_titles(catalog, ticket, user.locale or catalog.policies.default_locale)
-    base = {"ticket_number": ticket.number, "subject": ticket.subject, "topic": topic, "category": category, **params}
+    base = {**base_params(ticket), "topic": topic, "category": category, **params}
     assert set(base) == set(params_of(type_id)), f"{type_id}: update engine/ticket_notifications.py"
     declared = {k: v for k, v in base.items() if k in spec.params}
     sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,
@@ -160,6 +160,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                                          body=clean.get("message", ""), created_at=now)
                 _attach(ticket, message, stored)
                 TicketEvent.create(ticket=ticket, actor=customer, kind="status", old=None, new=NEW, reason="created", at=now)
+                scheduled = sla.start(catalog, ticket, now)
                 # A channel that confirms its tickets itself (the bot) would echo a ticket_created message.
                 _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent,
                         skip_channels=(channel,) if installed is not None and installed.confirms_tickets else ())
@@ -172,6 +173,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
     _enqueue(rt, sent)
+    enqueue.enqueue_timers(rt, scheduled)
     counters.count(rt.redis, "tickets_created", channel=channel)
     return ticket
 
@@ -225,6 +227,7 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
                 scheduled = _start_waiting(catalog, current, now) if staff else []
                 if not staff:
                     _stop_waiting(current, now)
+                scheduled += sla.on_change(catalog, current, current.status, new, now, staff_replied=staff)
                 message = Message.create(ticket=current, author=author, author_kind="agent" if staff else "customer",
                                          channel=channel, body=text or "", created_at=now)
                 _attach(current, message, stored)
@@ -278,6 +281,7 @@ def archive_ticket(rt: Runtime, ticket: Ticket, actor: User, reason: str = "") -
             _move(current, current.status, new, updated_at=now, closed_reason="staff" if staff else "customer",
                   closed_at=now, waiting_since=None)
             _stop_waiting(current, now)
+            sla.on_change(catalog, current, current.status, new, now)
             _event(current, actor, current.status, new, reason or ("staff" if staff else "customer"), now)
             if staff:
                 current.status = new
@@ -345,6 +349,7 @@ def _auto_close(rt: Runtime, timer: Timer, now: datetime) -> Fired:
         return NOTHING
     ticket = Ticket.get_by_id(timer.ticket_id)
     _stop_waiting(ticket, now)
+    sla.on_change(rt.catalog, ticket, WAITING_CUSTOMER, ARCHIVED, now)
     TicketEvent.create(ticket=ticket, actor=None, kind="status", old=WAITING_CUSTOMER, new=ARCHIVED, reason="auto_close", at=now)
     _notify(rt.catalog, ticket.customer, "ticket_auto_closed", ticket, f"ticket:{ticket.id}:auto_closed", sent)
     return Fired(after_commit=lambda: _enqueue(rt, sent))

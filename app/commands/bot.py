@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -72,6 +73,7 @@ def _run_bots(args: argparse.Namespace, settings) -> int:
         signal.signal(sig, lambda *_: done.set())
     if PENDING_STOP.signum is not None:  # it came while the bots were set up
         done.set()
+    gc.freeze()  # what start-up built (modules, the catalog and its search index) lives on: no collector walks it
     runner.start()
     start_heartbeat(rt, "bot", detail=", ".join(app.names for app in apps))  # listed on the admin page
     print(f"polling {len(apps)} bot(s): {', '.join(app.names for app in apps)}", flush=True)

@@ -12,8 +12,8 @@ from channels.telegram.first_contact import COMMAND as CLAIM_COMMAND
 from channels.telegram.downloads import Downloader
 from channels.telegram.replies import ReplySender
 
-CONTENT_TYPES = ["text", "photo", "document", "audio", "video", "voice", "sticker", "animation", "video_note",
-                 "contact", "location"]
+CONTENT_TYPES = frozenset({"text", "photo", "document", "audio", "video", "voice", "sticker", "animation", "video_note",
+                           "contact", "location"})
 COMMANDS = ("createticket", "tickets", "archive", "help", "cancel", "language")
 
 
@@ -28,8 +28,6 @@ class BotApp:
         self.downloads = Downloader(self.bot)
         self.replies = ReplySender(self.bot, self.bindings)
         self.dispatcher = Dispatcher(rt, self.bindings, self.replies, self.downloads.fetch)
-        self.bot.message_handler(content_types=CONTENT_TYPES)(self.dispatcher.on_message)
-        self.bot.callback_query_handler(func=lambda call: True)(self.dispatcher.on_callback)
 
     @classmethod
     def for_binding(cls, rt, binding_id: str) -> "BotApp":
@@ -94,5 +92,10 @@ class BotApp:
         return True
 
     def process(self, update: types.Update) -> None:
-        """Handle an update already claimed (telebot routes it to the dispatcher)."""
-        self.bot.process_new_updates([update])
+        """Handle an update already claimed: a message of a content type we take, or a button press (routed here
+        rather than through telebot's handler lists, which walk some thirty update kinds for every update)."""
+        if update.message is not None:
+            if update.message.content_type in CONTENT_TYPES:
+                self.dispatcher.on_message(update.message)
+        elif update.callback_query is not None:
+            self.dispatcher.on_callback(update.callback_query)

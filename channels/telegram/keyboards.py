@@ -1,7 +1,5 @@
-"""Inline keyboard builders: rows of (caption, callback data) become telebot markups."""
+"""Inline keyboard builders: rows of (caption, callback data) become the Bot API's InlineKeyboardMarkup."""
 from __future__ import annotations
-
-from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from channels.telegram.callbacks import AskArchive, ReplyTo, encode
 
@@ -9,17 +7,16 @@ Rows = list[list[tuple[str, str]]]
 MAX_CALLBACK_BYTES = 64  # Telegram's limit; Cyrillic takes 2 bytes a letter, so data are short ASCII keys
 
 
-def markup(rows: Rows | None) -> InlineKeyboardMarkup | None:
-    """An inline keyboard, or None for no keyboard; refuses callback data Telegram would reject."""
+def keyboard(rows: Rows | None) -> dict | None:
+    """An inline keyboard as JSON, or None for no keyboard; refuses callback data Telegram would reject."""
     if not rows:
         return None
-    keyboard = InlineKeyboardMarkup()
     for row in rows:
         for _, data in row:
             if not 1 <= len(data.encode()) <= MAX_CALLBACK_BYTES:
                 raise ValueError(f"callback data {data!r} is not 1..64 bytes")
-        keyboard.row(*(InlineKeyboardButton(text=caption, callback_data=data) for caption, data in row))
-    return keyboard
+    return {"inline_keyboard": [[{"text": caption, "callback_data": data} for caption, data in row]
+                                for row in rows if row]}
 
 
 def ticket_rows(catalog, locale: str, number: int) -> Rows:

@@ -11,8 +11,9 @@ from telebot.apihelper import ApiTelegramException
 from engine import accounts
 from engine.errors import DeliveryPostponed, PermanentDeliveryError, TemporaryDeliveryError
 
-from channels.telegram import outbox
+from channels.telegram import botapi, outbox
 from channels.telegram.bindings import BotBindings
+from channels.telegram.channel import SEND_TIMEOUT
 from channels.telegram.events import Reply
 from channels.telegram.sender import MAX_WAIT, edit_text, send_text
 
@@ -83,6 +84,6 @@ class ReplySender:
 
     def answer(self, call, text: str | None, show_alert: bool = False) -> None:
         try:
-            self.bot.answer_callback_query(call.id, text=text[:200] if text else None, show_alert=show_alert)
+            botapi.answer_callback_query(self.bot.token, call.id, text[:200] if text else None, show_alert, SEND_TIMEOUT)
         except Exception as exc:  # an expired query id is not worth more than a log line
             log.info("telegram %s: answerCallbackQuery failed: %s", self.bindings.primary, exc)

@@ -11,10 +11,9 @@ import threading
 import time
 
 import requests
-from telebot import apihelper
 from telebot.apihelper import ApiException, ApiTelegramException
 
-from channels.telegram import dedupe
+from channels.telegram import botapi, dedupe
 from channels.telegram.batch import WORKERS, BatchHandler, ChatWorkers
 from channels.telegram.botapp import BotApp
 from channels.telegram.client import BotConfigError, token_for
@@ -27,6 +26,7 @@ MAX_BACKOFF = 30
 PRUNE_EVERY = 3600
 STOP_GRACE = 2.5  # seconds a stop waits for the updates being handled (the promise is an exit within 3 s)
 CONFIRM_TIMEOUT = 0.3  # seconds the last offset confirmation at a stop may take
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 def apps_for(rt, only: list[str] | None = None) -> list[BotApp]:
@@ -100,9 +100,7 @@ class BotRunner:
             try:
                 self.long_polling.add(threading.current_thread().name)
                 try:
-                    updates = app.bot.get_updates(offset=offset, timeout=self.poll_timeout + 10,
-                                                  long_polling_timeout=self.poll_timeout,
-                                                  allowed_updates=["message", "callback_query"])
+                    updates = botapi.get_updates(app.token, offset, self.poll_timeout, ALLOWED_UPDATES)
                 finally:
                     self.long_polling.discard(threading.current_thread().name)
                 backoff = 1.0
@@ -141,9 +139,7 @@ class BotRunner:
         if offset is None:
             return
         try:
-            # telebot's get_updates always long-polls; a plain call with timeout=0 on the server side returns at once
-            apihelper._make_request(app.token, "getUpdates", params={"offset": offset, "limit": 1,
-                                                                     "timeout": CONFIRM_TIMEOUT})
+            botapi.call(app.token, "getUpdates", {"offset": offset, "limit": 1}, CONFIRM_TIMEOUT)  # no long poll
         except Exception as exc:  # the next process gets them again and dedupe skips them
             log.info("telegram %s: last offset not confirmed (%s)", app.names, exc)
 

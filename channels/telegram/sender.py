@@ -13,10 +13,10 @@ from redis.exceptions import RedisError
 from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 
-from channels.telegram import pace
+from channels.telegram import botapi, pace
 from channels.telegram.channel import MAX_TEXT, SEND_TIMEOUT
 from channels.telegram.client import bot_for_binding
-from channels.telegram.keyboards import Rows, markup, ticket_rows
+from channels.telegram.keyboards import Rows, ticket_rows
 from engine.errors import DeliveryPostponed, PermanentDeliveryError, TemporaryDeliveryError
 from engine.pacing import pacer_for
 from engine.text_split import split_text
@@ -99,15 +99,16 @@ def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float
 def send_text(rt, bot: TeleBot, chat_id: int, text: str, buttons: Rows | None = None, *, first: int = 0,
               sent: Callable[[int], None] | None = None, max_wait: float = MAX_WAIT, behind_outbox: bool = False) -> list:
     """Send `text` split at Telegram's limit, each part paced (buttons under the last part); raises delivery errors.
+    Returns the Messages sent (Bot API JSON).
 
     `first` skips parts already sent by an earlier try; `sent(n)` is told after each part that n parts are out;
     `behind_outbox`: a bot reply, which waits behind the chat's queued replies (DeliveryPostponed)."""
     parts = split_text(text, MAX_TEXT)
     messages = []
     for i in range(first, len(parts)):
-        keyboard = markup(buttons) if i == len(parts) - 1 else None
-        messages.append(paced(rt, bot, chat_id, partial(bot.send_message, chat_id, parts[i], reply_markup=keyboard,
-                                                        timeout=SEND_TIMEOUT), max_wait, behind_outbox))
+        rows = buttons if i == len(parts) - 1 else None
+        messages.append(paced(rt, bot, chat_id, partial(botapi.send_message, bot.token, chat_id, parts[i], rows,
+                                                        SEND_TIMEOUT), max_wait, behind_outbox))
         if sent is not None:
             sent(i + 1)
     return messages
@@ -118,10 +119,10 @@ def edit_text(rt, bot: TeleBot, chat_id: int, message_id: int, text: str, button
     """Edit a message to `text`'s first part; the other parts follow as new messages (buttons under the last).
     An ApiTelegramException 400 (not editable, not modified) is raised as it came: the caller decides."""
     parts = split_text(text, MAX_TEXT)
-    keyboard = markup(buttons) if len(parts) == 1 else None
+    rows = buttons if len(parts) == 1 else None
     try:
-        paced(rt, bot, chat_id, partial(bot.edit_message_text, parts[0], chat_id, message_id, reply_markup=keyboard,
-                                        timeout=SEND_TIMEOUT), max_wait, behind_outbox)
+        paced(rt, bot, chat_id, partial(botapi.edit_message_text, bot.token, chat_id, message_id, parts[0], rows,
+                                        SEND_TIMEOUT), max_wait, behind_outbox)
     except PermanentDeliveryError as exc:
         if isinstance(exc.__cause__, ApiTelegramException) and exc.__cause__.error_code == 400:
             raise exc.__cause__ from None

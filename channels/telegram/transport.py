@@ -1,12 +1,16 @@
-"""telebot's Bot API calls through one shared urllib3 pool instead of a requests session per thread.
+"""Bot API calls through kept-alive urllib3 connection pools, one per server root, shared by every thread.
 
-Same wire format (GET parameters in the query string, POST parameters as a form body) and the same errors
-(requests' Timeout/ConnectionError, so callers classify them as before); about half the client CPU per call
-(requests rebuilds and re-quotes every URL). Calls with files and calls through a proxy keep telebot's own path.
+telebot's calls come through `send` (its CUSTOM_REQUEST_SENDER): same wire format (GET parameters in the query
+string, POST parameters as a form body), about half the client CPU of a requests session (which rebuilds and
+re-quotes every URL). `post_json` serves `channels.telegram.botapi` (JSON bodies: no per-byte percent-encoding of
+Cyrillic text). Failures come out as requests' Timeout/ConnectionError, so callers classify them as before. Calls
+with files and calls through a proxy keep telebot's own path.
 """
 from __future__ import annotations
 
 import json
+import threading
+from urllib.parse import urlencode
 
 import requests
 import urllib3
@@ -14,8 +18,10 @@ from telebot import apihelper
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 
 POOL_SIZE = 32  # kept-alive connections per Bot API server: the polling threads plus the chat workers
+JSON_HEADERS = {"Content-Type": "application/json"}
 
-_pool = urllib3.PoolManager(num_pools=8, maxsize=POOL_SIZE, retries=False)
+_pools: dict[str, urllib3.HTTPConnectionPool] = {}
+_pools_lock = threading.Lock()
 
 
 class Response:
@@ -32,19 +38,25 @@ class Response:
         return json.loads(self.content)
 
 
-def send(method: str, url: str, params: dict | None = None, files: dict | None = None, timeout=None, proxies=None):
-    """apihelper.CUSTOM_REQUEST_SENDER: one call; urllib3's failures raised as requests' exceptions."""
-    if files or proxies:
-        return apihelper._get_req_session().request(method, url, params=params, files=files, timeout=timeout,
-                                                    proxies=proxies)
+def _pool_and_path(url: str) -> tuple[urllib3.HTTPConnectionPool, str]:
+    """The pool of the URL's server (created on first use) and the URL's path with its query."""
+    cut = url.find("/", url.find("//") + 2)
+    root, path = (url, "/") if cut < 0 else (url[:cut], url[cut:])
+    pool = _pools.get(root)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(root) or urllib3.connection_from_url(root, maxsize=POOL_SIZE, retries=False)
+            _pools[root] = pool
+    return pool, path
+
+
+def _request(method: str, url: str, timeout, **kw) -> Response:
+    """One request on the server's pool; urllib3's failures raised as requests' exceptions."""
     connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    fields = {k: v if isinstance(v, (str, bytes)) else str(v) for k, v in (params or {}).items() if v is not None}
+    pool, path = _pool_and_path(url)
     try:
-        if method.upper() == "GET":
-            answer = _pool.request("GET", url, fields=fields, timeout=urllib3.Timeout(connect=connect, read=read))
-        else:
-            answer = _pool.request(method.upper(), url, fields=fields, encode_multipart=False,
-                                   timeout=urllib3.Timeout(connect=connect, read=read))
+        answer = pool.urlopen(method, path, retries=False, redirect=False, assert_same_host=False,
+                              timeout=urllib3.Timeout(connect=connect, read=read), **kw)
     except ConnectTimeoutError as exc:  # the URL in the text as requests has it (logs redact the token)
         raise requests.exceptions.ConnectTimeout(f"{exc} (url: {url})") from exc
     except ReadTimeoutError as exc:
@@ -54,6 +66,25 @@ def send(method: str, url: str, params: dict | None = None, files: dict | None =
     return Response(answer.status, answer.reason, answer.data)
 
 
+def post_json(url: str, params: dict, timeout: float) -> Response:
+    """POST `params` as a JSON body (the Bot API takes JSON for every method without files)."""
+    return _request("POST", url, timeout, body=json.dumps(params, ensure_ascii=False).encode(), headers=JSON_HEADERS)
+
+
+def send(method: str, url: str, params: dict | None = None, files: dict | None = None, timeout=None, proxies=None):
+    """apihelper.CUSTOM_REQUEST_SENDER: one call of telebot's."""
+    if files or proxies:
+        return apihelper._get_req_session().request(method, url, params=params, files=files, timeout=timeout,
+                                                    proxies=proxies)
+    fields = {k: v if isinstance(v, (str, bytes)) else str(v) for k, v in (params or {}).items() if v is not None}
+    method = method.upper()
+    if method == "GET":
+        query = urlencode(fields)
+        return _request("GET", f"{url}?{query}" if query else url, timeout)
+    return _request(method, url, timeout, body=urlencode(fields),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
 def install() -> None:
-    """Route every TeleBot of this process through the pool (idempotent)."""
+    """Route every TeleBot of this process through the pools (idempotent)."""
     apihelper.CUSTOM_REQUEST_SENDER = send

@@ -14,7 +14,7 @@ from typing import Mapping
 
 # What the loader reads: one level of *.yaml in each folder, and the single files. Nothing else is bundled.
 FOLDERS = ("categories", "forms", "replies", "ui")
-SINGLE_FILES = ("notifications/types.yaml", "notifications/channels.yaml", "policies.yaml")
+SINGLE_FILES = ("notifications/types.yaml", "notifications/channels.yaml", "policies.yaml", "sla.yaml")
 
 
 def sha256(data: bytes) -> str:

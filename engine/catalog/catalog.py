@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from engine.catalog.replies import CannedReply
+from engine.catalog.sla import SlaPolicy
 from engine.catalog.schema import ChannelBinding, Policies, Priority, SelectOption
 from engine.catalog.ui_format import SAFE_FORMATTER
 
@@ -102,6 +103,7 @@ class Catalog:
     policies: Policies
     ui: Mapping[str, Mapping[str, Mapping[str, str]]]  # locale -> section -> key -> text
     replies: Mapping[str, CannedReply] = field(default_factory=lambda: MappingProxyType({}))  # id -> reply, by title
+    sla: SlaPolicy | None = None  # config/sla.yaml; None: no SLA
     _topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     warnings: tuple = ()  # lint findings (engine.catalog.lint.ConfigWarning): shown, never blocking
 

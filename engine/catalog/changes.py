@@ -1,5 +1,5 @@
 """What changed between two catalogs, for people: categories, topics, forms, fields, UI texts, notification types,
-policies, channel bindings and canned replies added, removed or changed, with the old and the new value.
+policies, channel bindings, canned replies and SLA settings added, removed or changed, with the old and the new value.
 
 Lines are English (`+ topic chats/new: "Новая тема"`, `~ field chat-problem/account_id: label: "a" -> "b"`) and
 worded in another locale through the config message catalog (engine.catalog.messages), which also words the
@@ -19,7 +19,7 @@ from engine.catalog.schema import SelectOption
 from engine.catalog.texts import LocalText
 
 # Kinds in the order lines are listed; each is one word (the message catalog words it).
-KINDS = ("category", "topic", "form", "field", "text", "notification", "policy", "channel", "reply")
+KINDS = ("category", "topic", "form", "field", "text", "notification", "policy", "channel", "reply", "sla")
 BASELINE_KINDS = ("category", "topic", "form", "notification", "channel", "reply")  # against no catalog: what it holds
 FIELD_ORDER = "field order"  # the form attribute that lists its fields' order when the shared ones moved
 MISSING = "—"
@@ -188,6 +188,7 @@ def _items(catalog: Catalog) -> dict[str, dict[str, dict]]:
         "policy": {key: {"": value} for key, value in _flat(catalog.policies.model_dump()).items()},
         "channel": {i: _flat(b.model_dump()) for i, b in catalog.channels.items()},
         "reply": {r.id: _attrs(r, ("id",)) for r in catalog.replies.values()},
+        "sla": {key: {"": value} for key, value in (catalog.sla.flat() if catalog.sla else {}).items()},
     }
 
 

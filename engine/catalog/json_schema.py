@@ -23,6 +23,7 @@ def file_kinds(channels=None) -> dict[str, type[BaseModel]]:
         "policies": schema.PoliciesFile,
         "ui": schema.UITextsFile,
         "canned-reply": schema.CannedReplyFile,
+        "sla": schema.SlaFile,
     }
 
 

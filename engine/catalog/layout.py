@@ -16,7 +16,7 @@ FOLDERS = {
     "ui": ("*.yaml",),
     "schema": ("*.schema.json",),
 }
-ROOT_FILES = ("policies.yaml",)
+ROOT_FILES = ("policies.yaml", "sla.yaml")
 # Top-level keys that tell which folder a misplaced file belongs in.
 FOLDER_OF_KEY = {"topics": "categories", "fields": "forms", "types": "notifications", "channels": "notifications", "locale": "ui",
                  "body": "replies"}

@@ -17,6 +17,7 @@ from engine.catalog.bundle import ConfigBundle, read_bundle
 from engine.catalog.catalog import Catalog, Category, Topic
 from engine.catalog.errors import ConfigError, ConfigErrors, Source
 from engine.catalog.replies import ReplyDecl, build_replies, check_replies
+from engine.catalog.sla import build_sla, check_sla
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
 from engine.catalog.texts import local_text, localized_model
 from engine.catalog.validation import validate
@@ -121,6 +122,7 @@ def _load_catalog(load: _Load) -> Catalog:
     policies, policies_src = _optional(load, "policies.yaml", schema.PoliciesFile, {})
     ui = _ui_texts(load)
     replies = [ReplyDecl(r, s) for r, s in _each(load, "replies", schema.CannedReplyFile) if r]
+    sla, sla_src = _optional(load, "sla.yaml", schema.SlaFile, None)
 
     # References into a broken folder are not checked: the first error explains them.
     resolved = {} if "forms" in load.broken else resolve_forms(forms, library, load.errors)
@@ -138,12 +140,14 @@ def _load_catalog(load: _Load) -> Catalog:
         load.errors += checks.check_signup(policies.policies, policies_src, types.types if types else None, bound)
     topic_keys = None if "categories" in load.broken else {f"{c.category.id}/{t.id}" for c in categories for t in c.category.topics}
     load.errors += check_replies(replies, topic_keys, {c.category.id for c in categories})
+    if sla:
+        load.errors += check_sla(sla, sla_src, topic_keys, {c.category.id for c in categories})
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
                                 _text_sources(categories, forms, library, types_src, channels_src, *(r.source for r in replies)),
                                 _declared_locales(policies.policies))
-    catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies)
+    catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies, sla)
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))))
 
 
@@ -152,10 +156,10 @@ def _each(load: _Load, folder: str, model):
         yield load.model(rel, model)
 
 
-def _optional(load: _Load, rel: str, model, absent: dict):
-    """A single-file kind: absent means `absent` (empty, defaults)."""
+def _optional(load: _Load, rel: str, model, absent: dict | None):
+    """A single-file kind: absent means `absent` (empty, defaults; None: nothing)."""
     if rel not in load.bundle.files:
-        return model.model_validate(absent), None
+        return (None if absent is None else model.model_validate(absent)), None
     return load.model(rel, model)
 
 
@@ -235,7 +239,7 @@ def _words(keywords) -> tuple[str, ...]:
     return tuple(dict.fromkeys(word for words in lists for word in words))
 
 
-def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds, replies) -> Catalog:
+def _build(load: _Load, categories, forms, resolved, types, channels, policies, ui, ticket_kinds, replies, sla) -> Catalog:
     pol = policies.policies
     built_forms = build_forms(forms, resolved, pol)
     text = partial(local_text, default_locale=pol.default_locale)
@@ -266,5 +270,6 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
         policies=pol,
         ui=frozen_ui,
         replies=MappingProxyType(build_replies(replies, pol.default_locale)),
+        sla=build_sla(sla),
         _topics=MappingProxyType(topics),
     )

@@ -9,6 +9,7 @@ by `config_models`.
 """
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, Protocol, Union
@@ -196,6 +197,48 @@ class CannedReplyFile(Strict):
     body: _Body | dict[Locale, _Body] = Field(description="A sandboxed template of the reply text, rendered with the "
                                                           "ticket's params in the customer's locale; one, or one per locale")
     topics: list[str] | None = Field(None, description="Where it is offered: topic keys 'category/topic' or category ids; default every ticket")
+
+
+# --- SLA ---------------------------------------------------------------------------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+HOURS_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+HoursRange = Annotated[str, Field(pattern=HOURS_PATTERN,
+                                  description="Working hours of a day, local time: '09:00-18:00' (end 24:00 = midnight)")]
+
+
+class BusinessCalendarSpec(Strict):
+    """A business calendar: when the SLA clock runs."""
+
+    time_zone: str = Field(description="IANA time zone, e.g. Europe/Moscow")
+    hours: dict[Weekday, HoursRange | list[HoursRange]] = Field(
+        description="Working hours per weekday (mon..sun): one range or a list (a lunch break); a day left out is off")
+    holidays: list[date] = Field(default_factory=list, description="Local dates off (YYYY-MM-DD), whatever the weekday")
+
+
+class SlaTargetSpec(Strict):
+    """The business time allowed for a ticket of one priority; a target left out is not tracked."""
+
+    first_response: Duration | None = Field(None, description="Until the first staff reply (business time)")
+    resolution: Duration | None = Field(None, description="Until the ticket is archived, time waiting for the customer not counted")
+
+
+class SlaOverride(Strict):
+    """Targets (and optionally a calendar) for the tickets of one topic or category."""
+
+    calendar: Identifier | None = Field(None, description="Default: the file's `calendar`")
+    targets: dict[Priority, SlaTargetSpec] = Field(description="Per priority; a priority left out uses the file's `targets`")
+
+
+class SlaFile(Strict):
+    """config/sla.yaml: business calendars and SLA targets."""
+
+    calendars: dict[Identifier, BusinessCalendarSpec] = Field(min_length=1)
+    calendar: Identifier = Field(description="The calendar targets count in, unless a topic's override names another")
+    warn_before: Duration | None = Field("1h", description="Warn this much business time before a breach; null: no warnings")
+    targets: dict[Priority, SlaTargetSpec] = Field(description="Per priority; a priority left out has no SLA")
+    topics: dict[str, SlaOverride] = Field(
+        default_factory=dict, description="Overrides by topic key 'category/topic' or category id (the topic key wins)")
 
 
 # --- policies and UI texts ---------------------------------------------------------

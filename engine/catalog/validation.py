@@ -81,6 +81,8 @@ def _message(model, err: dict) -> str:
         pattern = err.get("ctx", {}).get("pattern")
         if pattern == schema.IDENTIFIER_PATTERN:
             return f"invalid id {value!r}: use lowercase latin letters, digits, '-' and '_' (at most 40)"
+        if pattern == schema.HOURS_PATTERN:
+            return f"invalid hours {value!r}: use HH:MM-HH:MM, e.g. 09:00-18:00 (24:00 for midnight)"
         if pattern == schema.DURATION_PATTERN:
             try:
                 parse_duration(value)

@@ -9,8 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, SearchFeedback,
-    Ticket, Timer, User, UTCDateTimeField, WebSession,
+    ALL_MODELS, NO_DEADLINE, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion,
+    SearchFeedback, SlaClock, Ticket, Timer, User, UTCDateTimeField, WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -36,6 +36,7 @@ class TicketBeforeTimers(Ticket):
     auto_close_at = UTCDateTimeField(null=True, index=True)
     reminder_at = UTCDateTimeField(null=True, index=True)
     reminder_sent_at = UTCDateTimeField(null=True)
+    sla_due_at = UTCDateTimeField(null=True)  # (migration 11's column) without Ticket's default: rows of this shape omit it
 
     class Meta:
         table_name = "ticket"
@@ -155,6 +156,16 @@ def _v9_account_tokens(db: Database) -> None:
     _create_table(db, AccountToken, frozenset())
 
 
+def _v11_sla(db: Database) -> None:
+    """SLA targets (SlaClock) and ticket.sla_due_at, the queue's "time to breach" key, with its indexes; tickets
+    made before have no SLA (NO_DEADLINE)."""
+    _create_table(db, SlaClock, frozenset())
+    if "sla_due_at" not in {c.name for c in db.get_columns(Ticket._meta.table_name)}:
+        migrate(_migrator(db).add_column(Ticket._meta.table_name, "sla_due_at", Ticket.sla_due_at))
+    Ticket.update(sla_due_at=NO_DEADLINE).where(Ticket.sla_due_at.is_null()).execute()
+    _create_indexes(db, Ticket, _later_fields(Ticket, after=11))
+
+
 def _v10_telegram_id(db: Database) -> None:
     """Telegram-first customers: an account bound to a numeric Telegram user id (unique: one account per person)."""
     if "telegram_id" not in {c.name for c in db.get_columns(User._meta.table_name)}:
@@ -162,7 +173,7 @@ def _v10_telegram_id(db: Database) -> None:
     _create_indexes(db, User, frozenset())
 
 
-def _v11_search_feedback(db: Database) -> None:
+def _v12_search_feedback(db: Database) -> None:
     """Search feedback for business staff: phrases the topic search did not serve, counted without any user."""
     _create_table(db, SearchFeedback, frozenset())
 
@@ -180,7 +191,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               adds={User: frozenset({"email_verified_at"})}, creates=(AccountToken,)),
     Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
               adds={User: frozenset({"telegram_id"})}),
-    Migration(11, "search feedback", _v11_search_feedback, creates=(SearchFeedback,)),
+    Migration(11, "SLA clocks, ticket.sla_due_at", _v11_sla, adds={Ticket: frozenset({"sla_due_at"})}, creates=(SlaClock,)),
+    Migration(12, "search feedback", _v12_search_feedback, creates=(SearchFeedback,)),
 )
 LATEST = MIGRATIONS[-1].version
 

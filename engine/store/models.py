@@ -15,6 +15,9 @@ from peewee import (
 from engine.store.db import database
 
 
+NO_DEADLINE = datetime(9999, 1, 1, tzinfo=timezone.utc)  # Ticket.sla_due_at of a ticket no SLA target runs for
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -98,6 +101,9 @@ class Ticket(BaseModel):
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
+    # Migration 11: the earliest due instant of its running SLA targets (engine/sla.py), NO_DEADLINE when none runs
+    # (never NULL, so the queue's "time to breach" keyset compares plain values).
+    sla_due_at = UTCDateTimeField(null=True, default=NO_DEADLINE)
 
     class Meta:
         indexes = (
@@ -108,6 +114,10 @@ class Ticket(BaseModel):
             (("status", "priority", "updated_at", "id"), False),  # the queue
             (("category_id", "status", "priority", "updated_at", "id"), False),  # the queue of a category
             (("category_id", "topic_id", "status", "priority", "updated_at", "id"), False),  # ... of a topic
+            # Migration 11: the queue by time to breach, and its category and topic filters.
+            (("status", "sla_due_at", "id"), False),
+            (("category_id", "status", "sla_due_at", "id"), False),
+            (("category_id", "topic_id", "status", "sla_due_at", "id"), False),
         )
 
 
@@ -131,6 +141,27 @@ class Timer(BaseModel):
 
 # At most one pending timer of a kind per ticket: rescheduling replaces it (PostgreSQL and SQLite partial index).
 Timer.add_index(Timer.index(Timer.ticket, Timer.kind, unique=True, where=(Timer.state == "pending")))
+
+
+class SlaClock(BaseModel):
+    """One SLA target of a ticket (engine/sla.py): its business-time budget and where it stands."""
+
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="sla_clocks", on_delete="CASCADE")
+    target = CharField(max_length=20)  # first_response | resolution
+    calendar_id = CharField(max_length=40)  # the sla.yaml calendar it counts in
+    limit_seconds = IntegerField()  # business time allowed, chosen when the ticket was created
+    state = CharField(max_length=10, default="running")  # running | paused | met | stopped
+    due_at = UTCDateTimeField()  # the breach instant (while paused: the one it had when it paused)
+    remaining_seconds = IntegerField(null=True)  # business time left when it paused (0: already breached)
+    started_at = UTCDateTimeField(default=utcnow)
+    met_at = UTCDateTimeField(null=True)
+    warned_at = UTCDateTimeField(null=True)
+    breached_at = UTCDateTimeField(null=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("ticket", "target"), True),)
 
 
 class Message(BaseModel):
@@ -365,5 +396,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
-    WebSession, Timer, ConfigVersion, AccountToken, SearchFeedback,
+    WebSession, Timer, ConfigVersion, AccountToken, SlaClock, SearchFeedback,
 )

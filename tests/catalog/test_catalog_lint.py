@@ -42,7 +42,7 @@ def test_ticket_types_must_be_ones_the_engine_raises(mini):
     mini.write("notifications/channels.yaml", "channels:\n  web: {kind: web}\n")
     assert _warnings(mini) == [
         "config/notifications/types.yaml:4: warning: types.ticket_closed.source: the engine never raises 'ticket_closed' "
-        "(it raises ticket_created, support_reply, ticket_archived, ticket_auto_closed, auto_close_reminder); "
+        "(it raises ticket_created, support_reply, ticket_archived, ticket_auto_closed, auto_close_reminder, sla_warning, sla_breach); "
         "use source: event to post it through the events API",
         "config/notifications/types.yaml:10: warning: types.support_reply.params.agent: the engine does not pass 'agent' with "
         "'support_reply' (it passes ticket_number, subject, topic, category, reply)",

@@ -41,7 +41,7 @@ CASES = [
     ),
     pytest.param(
         {"notes.txt": "todo\n"},
-        ["config/notes.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, replies/, ui/, schema/, policies.yaml"],
+        ["config/notes.txt: unknown file, not read: the config folder may hold only categories/, forms/, notifications/, replies/, ui/, schema/, policies.yaml, sla.yaml"],
         id="unknown-root-file",
     ),
     pytest.param(

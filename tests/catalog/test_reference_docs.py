@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 
 from engine.catalog.reference import reference_markdown
+from engine import sla
 from engine.settings import PROJECT_ROOT
 from engine.ticket_notifications import TICKET_NOTIFICATIONS
 
@@ -21,13 +22,14 @@ def test_every_ui_text_and_ticket_notification_is_listed():
 
 
 def test_the_table_lists_the_types_the_engine_raises():
-    """Every `_notify(..., "<type>", ...)` call in engine/tickets.py names a listed type, and every listed type is raised."""
+    """Every `_notify(..., "<type>", ...)` call in engine/tickets.py (and engine/sla.py's types) names a listed type,
+    and every listed type is raised."""
     tree = ast.parse((PROJECT_ROOT / "engine" / "tickets.py").read_text(encoding="utf-8"))
     raised = {
         node.args[2].value for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_notify" and isinstance(node.args[2], ast.Constant)
     }
-    assert raised == set(TICKET_NOTIFICATIONS)
+    assert raised | set(sla.NOTIFICATION.values()) == set(TICKET_NOTIFICATIONS)
 
 
 def test_the_account_emails_listed_are_those_the_engine_sends():

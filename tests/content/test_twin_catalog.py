@@ -145,6 +145,8 @@ def test_every_yaml_file_points_editors_at_its_schema(config):
         kind = kinds.get(path.parent.name, "policies")
         if path.name == "fields.yaml":
             kind = "field-library"
+        elif path.name == "sla.yaml":
+            kind = "sla"
         elif path.parent.name == "notifications":
             kind = {"types.yaml": "notification-types", "channels.yaml": "channels"}[path.name]
         assert target == (schema_dir / f"{kind}.schema.json").resolve(), path

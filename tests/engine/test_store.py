@@ -12,7 +12,7 @@ from engine import tickets
 from engine.catalog_sync import CatalogHolder
 from engine.config_versions import history
 from engine.store.migrations import LATEST, TicketBeforeTimers, current_version, upgrade
-from engine.store.models import ALL_MODELS, Message, SchemaVersion, Ticket, Timer, User
+from engine.store.models import ALL_MODELS, NO_DEADLINE, Message, SchemaVersion, Ticket, Timer, User
 from tests.engine.conftest import make_user
 
 pytestmark = pytest.mark.postgres
@@ -32,7 +32,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 11
+    assert current_version(rt.db) == LATEST == 12
     assert upgrade(rt.db) == []
 
 
@@ -44,15 +44,24 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     customer = make_user("old@example.com", "old-password")
     row = {"customer": customer, "category_id": "hosting", "topic_id": "site-down", "priority": "urgent",
            "subject": "old", "channel": "web", "snapshot": {"topic_title": "Сайт не открывается"}}
-    open_ticket = Ticket.create(number=1001, status="new", fields={"account_id": "1"}, **row)
-    done = Ticket.create(number=1002, status="archived", closed_reason="customer", **row)
+
+    # Inserted as v1 stored them: the model would also name the columns later versions add (sla_due_at).
+    def old_ticket(**values):
+        now = datetime.now(timezone.utc)
+        values = {"fields": {}, **row, **values, "created_at": now, "updated_at": now}
+        stored = {Ticket._meta.fields[k].column_name: Ticket._meta.fields[k].db_value(v) for k, v in values.items()}
+        Table("ticket").bind(rt.db).insert(**stored).execute()
+        return Ticket(id=Ticket.select(Ticket.id).where(Ticket.number == values["number"]).scalar())
+
+    open_ticket = old_ticket(number=1001, status="new", fields={"account_id": "1"})
+    done = old_ticket(number=1002, status="archived", closed_reason="customer")
     # The v1 message table has no `internal` column, which the model's insert would name.
     Table("message").bind(rt.db).insert(ticket_id=open_ticket.id, author_id=customer.id, author_kind="customer", channel="web",
                                          body="v1 body", created_at=Message.created_at.db_value(datetime.now(timezone.utc))).execute()
 
-    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert User.get(User.email == "old@example.com").email_verified_at is not None  # accounts from before count as verified
@@ -61,6 +70,7 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     assert Ticket.get_by_id(open_ticket.id).closed_at is None and Ticket.get_by_id(open_ticket.id).fields == {"account_id": "1"}
     archived = Ticket.get_by_id(done.id)
     assert archived.closed_at == archived.updated_at
+    assert archived.sla_due_at == NO_DEADLINE  # tickets from before have no SLA
     assert tickets.create_ticket(rt, customer, "hosting/site-down", SITE, [], "web").number == 1003  # the counter continues
 
 
@@ -68,7 +78,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert current_version(rt.db) == LATEST
 
 
@@ -96,7 +106,7 @@ def test_version_4_deadlines_become_timers(rt):
         (reminded.id, "autoclose"): (close_at, "pending"), (reminded.id, "remind"): (remind_at, "fired"),
     }
     assert timers[(waiting.id, "remind")].payload == {"auto_close_at": close_at.isoformat()}
-    assert Ticket.get_by_id(support.id).subject == "support"
+    assert Ticket.select(Ticket.subject).where(Ticket.id == support.id).scalar() == "support"
 
 
 def test_concurrent_creators_get_unique_sequential_numbers(rt, customer):
@@ -199,7 +209,7 @@ def test_version_10_binds_accounts_to_one_telegram_id(rt):
     empty(rt.db)
     upgrade(rt.db, target=9)
     old = make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [10, 11]
+    assert upgrade(rt.db) == [10, 11, 12]
     assert User.get_by_id(old.id).telegram_id is None
     User.update(telegram_id=42).where(User.id == old.id).execute()
     with pytest.raises(IntegrityError), rt.db.atomic():
@@ -211,7 +221,7 @@ def test_version_5_database_gets_config_versions(rt, settings):
     empty(rt.db)
     assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
     make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11]
+    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11, 12]
     holder = CatalogHolder(settings.config_dir, db=rt.db)
     try:
         assert holder.number == 1 and User.get(User.email == "old@example.com")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from peewee import IntegrityError
 
-from engine import enqueue, jobs, tickets, timers
+from engine import enqueue, jobs, sla, tickets, timers
 from engine.store.models import Notification, Ticket, TicketEvent, Timer
 from engine.sweeper import sweep
 from engine.tickets import AUTO_CLOSE, REMIND
@@ -40,7 +40,7 @@ def notified(ticket, type_id: str) -> int:
 
 
 def test_every_kind_the_engine_schedules_is_registered():
-    assert KINDS.names() == sorted([AUTO_CLOSE, REMIND])
+    assert KINDS.names() == sorted([AUTO_CLOSE, REMIND, *sla.KINDS.values()])
     with pytest.raises(ValueError):
         KINDS.register(TimerKind(REMIND, lambda rt, timer, now: Fired()))
 

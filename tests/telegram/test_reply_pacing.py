@@ -77,9 +77,9 @@ def test_editing_to_a_long_text_edits_the_first_part_and_sends_the_rest(rt, fake
 
     bot = bot_of(rt, "support_bot")
     [message] = send_text(rt, bot, CHAT, "Короткий текст", [[("x", "r:1")]])
-    edit_text(rt, bot, CHAT, message.message_id, LONG_REPLY, [[("y", "r:2")]])
+    edit_text(rt, bot, CHAT, message["message_id"], LONG_REPLY, [[("y", "r:2")]])
     texts = [m["text"] for m in fake_api.sent_to(CHAT)]
-    assert len(texts) >= 3 and fake_api.sent_to(CHAT)[0]["message_id"] == message.message_id
+    assert len(texts) >= 3 and fake_api.sent_to(CHAT)[0]["message_id"] == message["message_id"]
     assert words(texts) == LONG_REPLY.split()
     assert [fake_api.buttons(m) for m in fake_api.sent_to(CHAT)][-1] == [("y", "r:2")]
     assert not any(fake_api.buttons(m) for m in fake_api.sent_to(CHAT)[:-1])

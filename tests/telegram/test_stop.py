@@ -16,7 +16,7 @@ def test_an_update_still_running_after_the_grace_is_handed_back(rt, fake_api, ca
     runner.start()
     fake_api.fail("sendMessage", "slow", chat_id=CHAT, delay=3.0)
     update = fake_api.user_text(SUPPORT_TOKEN, CHAT, "/help")
-    fake_api.wait_for(lambda: [c for c in fake_api.calls_of("sendMessage") if c.params.get("chat_id") == str(CHAT)])
+    fake_api.wait_for(lambda: [c for c in fake_api.calls_of("sendMessage") if str(c.params.get("chat_id")) == str(CHAT)])
     with caplog.at_level(logging.WARNING):
         runner.stop(grace=0.2)
     assert not ProcessedUpdate.select().where(ProcessedUpdate.update_id == update).exists()  # claim released

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from engine import canned_replies, notes, tickets
+from engine import canned_replies, notes, sla, tickets
 from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
+from engine.ticket_queries import SORTS
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent.blueprint import bp
 from web.auth import staff_required
@@ -27,15 +28,19 @@ def queue():
     status = request.args.get("status") or "open"
     category_id = request.args.get("category") or ""
     topic_id = request.args.get("topic") or ""
-    if status not in STATUS_FILTERS or (category_id and catalog().category(category_id) is None):
+    sort = request.args.get("sort") or ("breach" if catalog().sla else "priority")
+    if status not in STATUS_FILTERS or sort not in SORTS or (category_id and catalog().category(category_id) is None):
         abort(400)
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
     page = tickets.staff_ticket_page(current_user(), statuses=STATUS_FILTERS[status], category_id=category_id,
-                                     topic_id=topic_id, **cursor_args())
-    filters = {"status": status, "category": category_id, "topic": topic_id}
+                                     topic_id=topic_id, sort=sort, **cursor_args())
+    filters = {"status": status, "category": category_id, "topic": topic_id, "sort": sort}
+    now = runtime().clock()
+    to_breach = {row.id: sla.time_to_breach(catalog(), row, now) for row in page.rows} if catalog().sla else None
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
-    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS)
+    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS, sorts=SORTS,
+                           to_breach=to_breach)
 
 
 @bp.get("/tickets/<id:number>")
@@ -142,4 +147,5 @@ def _render_ticket(found, errors=None, body="", refused=None, before=None, note_
     return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
                            **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
                            body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
+                           sla_targets=sla.ticket_targets(catalog(), found, runtime().clock()),
                            priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number))

@@ -32,7 +32,7 @@ def settings():
 def save_settings():
     user = current_user()
     choices = {type_id: {channel: request.form.get(f"pref:{type_id}:{channel}") == "on" for channel in notify.channel_kinds()}
-               for type_id in catalog().notification_types}
+               for type_id in notify.offered_types(catalog(), user)}
     emails = request.form.get("notify_emails", "")[:MAX_EMAILS_TEXT].replace(",", "\n").splitlines()
     username = request.form.get("telegram_username", "")
     support = request.form.get("support_in_telegram") == "on"
@@ -120,5 +120,5 @@ def render_settings(errors=None, form=None, issued=None):
     form = form or {"choices": notify.preferences(catalog(), user), "emails": "\n".join(user.notify_emails or []),
                     "username": user.telegram_username or "", "support": user.support_in_telegram}
     return render_template("portal/settings.html", form=form, errors=errors or {}, bots=bots, links=links, issued=issued,
-                           types=catalog().notification_types, channels=notify.channel_kinds(), saved=request.args.get("saved"),
+                           types=notify.offered_types(catalog(), user), channels=notify.channel_kinds(), saved=request.args.get("saved"),
                            claimed=request.args.get("claimed", type=int))
