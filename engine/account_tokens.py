@@ -1,6 +1,6 @@
-"""One-time account tokens (verify an address, reset a password, sign in by email, claim a Telegram-first account):
-random tokens, only their SHA-256 stored, expiring, spent by one conditional UPDATE so two clicks or two workers
-cannot both use one."""
+"""One-time account tokens (verify an address, reset a password, sign in by email, claim a Telegram-first account,
+accept an invitation): random tokens, only their SHA-256 stored, expiring, spent by one conditional UPDATE so two
+clicks or two workers cannot both use one."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from engine.catalog.durations import parse_duration
 from engine.store.models import AccountToken, User
 
-PURPOSES = ("verify", "reset", "magic", "claim")
+PURPOSES = ("verify", "reset", "magic", "claim", "invite")
 
 
 def _now() -> datetime:

@@ -76,6 +76,13 @@ def set_role(user: User, role: str) -> None:
     end_user_sessions(user)
 
 
+def confirm_email(user: User) -> None:
+    """Mark the account's address as confirmed (an emailed link of ours was opened), once."""
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+
+
 def _store_hash(user: User, password_hash: str) -> None:
     User.update(password_hash=password_hash).where(User.id == user.id).execute()
     user.password_hash = password_hash
@@ -83,8 +90,17 @@ def _store_hash(user: User, password_hash: str) -> None:
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None (same cost whether or not the email exists)."""
+    user = check_credentials(email, password)
+    return user if user is not None and user.is_active else None
+
+
+def check_credentials(email: str, password: str) -> User | None:
+    """The user with this email and password, active or deactivated (sign-in says which), else None.
+
+    Costs one password check whether or not the email exists, so timing tells nothing.
+    """
     user = User.get_or_none(User.email == normalize_email(email))
-    stored = user.password_hash if user and user.password_hash and user.is_active else _DUMMY_HASH
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password or "")
     except (VerificationError, InvalidHashError):

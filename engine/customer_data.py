@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from peewee import JOIN
 
+from engine import audit
 from engine.errors import BlobNotFound, PermissionDenied, StorageUnavailable
 from engine.runtime import Runtime
 from engine.store.models import (
@@ -141,6 +142,7 @@ def erase_customer(rt: Runtime, user: User, actor: User | None = None, by: str =
                     notify_emails=[], telegram_username=None, telegram_id=None, support_in_telegram=False,
                     is_active=False, email_verified_at=None).where(User.id == user.id).execute()
         report = EraseReport(user.id, len(ticket_ids), messages, len(files), notifications, len(links))
+        audit.forget_email(user)  # account changes (engine.audit) named the address
         _audit("customer_erase", user, actor, by, **{k: v for k, v in asdict(report).items() if k != "user_id"})
     _delete_unused_blobs(rt, {f.sha256 for f in files})
     return report

@@ -74,13 +74,13 @@ def sign_up(rt: Runtime, email: str, password: str, name: str, locale: str, link
         except Conflict:
             accounts.hash_password(password)  # the same cost as creating the account: timing tells nothing
             existing = User.get(User.email == email)
-            ids.append(_email(rt, existing, "account_exists", {"link": forgot_url}))
+            ids.append(account_email(rt, existing, "account_exists", {"link": forgot_url}))
         else:
             if claim_code:
                 telegram_first.claim(rt, claim_code, user, locale)
             if policy.require_verification:
                 token = account_tokens.issue(user, "verify", policy.verification_ttl)
-                ids.append(_email(rt, user, "account_verify", {"link": link_for(token)}))
+                ids.append(account_email(rt, user, "account_verify", {"link": link_for(token)}))
     enqueue_deliveries(rt, [i for i in ids if i])
 
 
@@ -90,7 +90,7 @@ def resend_verification(rt: Runtime, user: User, link_for: LinkFor) -> None:
         return
     token = account_tokens.issue(user, "verify", rt.catalog.policies.signup.verification_ttl)
     with rt.db.atomic():
-        notification_id = _email(rt, user, "account_verify", {"link": link_for(token)})
+        notification_id = account_email(rt, user, "account_verify", {"link": link_for(token)})
     enqueue_deliveries(rt, [notification_id] if notification_id else [])
 
 
@@ -98,20 +98,23 @@ def verify(rt: Runtime, token: str) -> User | None:
     """Confirm the address of the token's owner; None for an unknown, expired or used token."""
     with rt.db.atomic():
         user = account_tokens.consume(token, "verify")
-        if user is not None and user.email_verified_at is None:
-            user.email_verified_at = accounts.utcnow()
-            User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+        if user is not None:
+            accounts.confirm_email(user)
     return user
 
 
 def request_reset(rt: Runtime, email: str, link_for: LinkFor) -> None:
     """Email a one-time reset link when an active account has this address; otherwise nothing (same answer)."""
     user = _mailable_account(email)
-    if user is None:
-        return
+    if user is not None:
+        send_reset(rt, user, link_for)
+
+
+def send_reset(rt: Runtime, user: User, link_for: LinkFor) -> None:
+    """Email `user` a one-time reset link (forgotten password, or staff sending one from the users page)."""
     with rt.db.atomic():
         token = account_tokens.issue(user, "reset", rt.catalog.policies.signup.reset_ttl)
-        notification_id = _email(rt, user, "password_reset", {"link": link_for(token)})
+        notification_id = account_email(rt, user, "password_reset", {"link": link_for(token)})
     enqueue_deliveries(rt, [notification_id] if notification_id else [])
 
 
@@ -138,8 +141,7 @@ def _address_proven(user: User) -> None:
     signed it up may not have owned the address, so the Telegram chats they bound go with their sessions."""
     if user.email_verified_at is None:
         telegram_first.release_telegram(user)
-        user.email_verified_at = accounts.utcnow()
-        User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+    accounts.confirm_email(user)
 
 
 def request_sign_in_link(rt: Runtime, email: str, link_for: LinkFor) -> None:
@@ -152,7 +154,7 @@ def request_sign_in_link(rt: Runtime, email: str, link_for: LinkFor) -> None:
         return
     with rt.db.atomic():
         token = account_tokens.issue(user, "magic", rt.catalog.policies.signup.magic_link_ttl)
-        notification_id = _email(rt, user, "sign_in_link", {"link": link_for(token)})
+        notification_id = account_email(rt, user, "sign_in_link", {"link": link_for(token)})
     enqueue_deliveries(rt, [notification_id] if notification_id else [])
 
 
@@ -173,7 +175,7 @@ def _mailable_account(email: str) -> User | None:
     return user if user is not None and not undeliverable(user.email) else None
 
 
-def _email(rt: Runtime, user: User, type_id: str, params: dict) -> int | None:
+def account_email(rt: Runtime, user: User, type_id: str, params: dict) -> int | None:
     """An outbox email of `type_id` to the account's own address; None when the config has no such type or no email
     binding, or the account has no address of its own (a Telegram-first placeholder)."""
     if type_id not in rt.catalog.notification_types or not rt.catalog.bindings(kind="email") or undeliverable(user.email):

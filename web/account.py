@@ -1,4 +1,5 @@
-"""Self-service account pages: sign-up, the emailed verification link and its resend, forgotten password and reset.
+"""Self-service account pages: sign-up, the emailed verification link and its resend, forgotten password and reset,
+accepting an invitation.
 
 Answers never tell whether an address has an account; floods get 429 per address and per client IP
 (ACCOUNT_EMAILS_PER_ADDRESS / ACCOUNT_EMAILS_PER_IP in ACCOUNT_WINDOW seconds).
@@ -9,7 +10,7 @@ import hashlib
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from engine import account_tokens, accounts, sessions, signup
+from engine import account_tokens, accounts, invitations, sessions, signup
 from engine.errors import ValidationFailed
 from web.auth import end_web_session, home_for, login_required, window_exceeded
 from web.context import current_user, locale, runtime
@@ -29,6 +30,11 @@ def flooded(kind: str, email: str) -> bool:
 def public_link(path: str) -> str:
     """An emailed link under PUBLIC_URL, never the request's Host header (a forged one would phish the reset link)."""
     return runtime().settings.public_url + path
+
+
+def reset_link(token: str) -> str:
+    """The emailed password reset link."""
+    return public_link(url_for("account.reset", token=token))
 
 
 def _verify_link(next_url: str | None):
@@ -88,7 +94,7 @@ def forgot():
     email = accounts.normalize_email(request.form.get("email", ""))[:254]
     if flooded("reset", email):
         return render_template("auth/forgot.html", email=email, error_key="account_rate_limited"), 429
-    signup.request_reset(runtime(), email, lambda token: public_link(url_for("account.reset", token=token)))
+    signup.request_reset(runtime(), email, reset_link)
     return render_template("auth/message.html", title_key="forgot_title", message_key="forgot_check_email")
 
 
@@ -105,9 +111,38 @@ def reset(token: str):
     if user is None:
         return _reset_invalid()
     end_web_session()  # whatever this browser was signed in as; every session of the account ended with the reset
+    return _signed_in(user)
+
+
+def _signed_in(user):
+    """Start a session of `user` in this browser and go on to `next` or their home page."""
     session["sid"] = sessions.start_session(user)
     session.permanent = True
-    return redirect(safe_next(request.form.get("next")) or home_for(user), 303)
+    return redirect(safe_next(request.values.get("next")) or home_for(user), 303)
+
+
+def invite_link(token: str) -> str:
+    """The emailed invitation link (engine.invitations.INVITE_PATH under PUBLIC_URL)."""
+    return public_link(url_for("account.accept_invite", token=token))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """An invited customer sets a password (and a name), which confirms the address and signs them in."""
+    owner = account_tokens.peek(token, "invite")
+    if owner is None:
+        return render_template("auth/message.html", title_key="invite_title", message_key="invite_invalid"), 404
+    if request.method == "GET":
+        return render_template("auth/invite.html", token=token, owner=owner, errors={})
+    try:
+        user = invitations.accept(runtime(), token, request.form.get("password", "")[:1024],
+                                  request.form.get("name", "")[:200], locale())
+    except ValidationFailed as exc:
+        return render_template("auth/invite.html", token=token, owner=owner, errors=exc.errors), 422
+    if user is None:
+        return render_template("auth/message.html", title_key="invite_title", message_key="invite_invalid"), 404
+    end_web_session()
+    return _signed_in(user)
 
 
 def _reset_invalid():

@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from functools import wraps
-
-from redis.exceptions import RedisError
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from engine import accounts, sessions
+from engine import accounts, rate_windows, sessions
 from web import pending
 from web.context import LOCALES, current_user, runtime
 from web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
-log = logging.getLogger(__name__)
 
 
 def login_required(view):
@@ -64,10 +60,12 @@ def login():
     password = request.form.get("password", "")[:1024]
     if _attempts_exceeded(email):
         return render_template("auth/login.html", email=email, error_key="login_rate_limited"), 429
-    user = accounts.authenticate(email, password)
+    user = accounts.check_credentials(email, password)
     if user is None:
         return render_template("auth/login.html", email=email, error_key="login_failed",
                                next=safe_next(request.form.get("next"))), 401
+    if not user.is_active:  # told only to someone who knows the password
+        return render_template("auth/login.html", email=email, error_key="login_deactivated"), 403
     session.clear()  # a fresh session on sign-in: no fixation of a pre-login cookie
     session["sid"] = sessions.start_session(user)
     session.permanent = True
@@ -108,14 +106,4 @@ def _attempts_exceeded(email: str) -> bool:
 
 def window_exceeded(window: int, limits) -> bool:
     """Count one attempt in each (key, limit) fixed window of `window` seconds in Redis; True when any is over."""
-    pipe = runtime().redis.pipeline()
-    for key, _ in limits:
-        pipe.set(key, 0, ex=window, nx=True)  # starts the window (EXPIRE NX needs Redis 7)
-        pipe.incr(key)
-    try:
-        counts = pipe.execute()[1::2]
-    except RedisError as exc:
-        # Customers must still get in while Redis is away; argon2's cost still slows guessing.
-        log.warning("rate limit unavailable, allowing the attempt: %s", exc)
-        return False
-    return any(count > limit for count, (_, limit) in zip(counts, limits))
+    return rate_windows.window_exceeded(runtime().redis, window, limits)

@@ -1,13 +1,14 @@
-"""`run.py db upgrade`, `run.py user add`, `run.py demo`: schema, accounts and a living demo system.
+"""`run.py db upgrade`, `run.py user add | set-password`, `run.py demo`: schema, accounts and a living demo system.
 
-`run.py user export|erase` (a customer's data rights) are in app.commands.user_data."""
+The other `run.py user` commands: list, set-role, (de|re)activate, invite in app.commands.users; export and erase
+(a customer's data rights) in app.commands.user_data."""
 from __future__ import annotations
 
 import argparse
 import secrets
 from datetime import date
 
-from app.commands import user_data
+from app.commands import user_data, users
 from engine import accounts, tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
@@ -57,10 +58,7 @@ def register(subparsers) -> None:
     password.add_argument("--email", required=True)
     password.add_argument("--password", help="default: a random password, printed once")
     password.set_defaults(func=_user_set_password)
-    role = user_sub.add_parser("set-role", help="change the role; the account's web sessions end")
-    role.add_argument("--email", required=True)
-    role.add_argument("--role", choices=accounts.ROLES, required=True)
-    role.set_defaults(func=_user_set_role)
+    users.register(user_sub)
     user_data.register(user_sub)
 
     subparsers.add_parser("demo", help="load demo accounts and tickets (idempotent)").set_defaults(func=_demo)
@@ -101,15 +99,6 @@ def _user_set_password(args: argparse.Namespace) -> int:
     password = args.password or secrets.token_urlsafe(12)
     accounts.set_password(user, password)
     print(f"password of {user.email} changed" + ("" if args.password else f" to {password}") + "; its sessions ended")
-    return 0
-
-
-def _user_set_role(args: argparse.Namespace) -> int:
-    user = _existing_user(args.email)
-    if user is None:
-        return 1
-    accounts.set_role(user, args.role)
-    print(f"{user.email} is now {user.role}; its sessions ended")
     return 0
 
 

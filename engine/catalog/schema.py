@@ -286,12 +286,16 @@ class PasswordPolicy(Strict):
 
 class SignupPolicy(Strict):
     mode: Literal["open", "domains", "invite", "closed"] = Field(
-        "closed", description="open: anyone; domains: addresses in `domains` only; invite/closed: no public sign-up page")
+        "closed", description="open: anyone; domains: addresses in `domains` only; invite: only addresses staff invited; "
+                              "closed: no public sign-up page and no invitations")
     domains: list[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")]] = Field(
         default_factory=list, description="Email domains allowed to sign up in mode `domains` (lowercase, exact match)")
     require_verification: bool = Field(True, description="An account must confirm its email before creating tickets")
     verification_ttl: Duration = Field("2d", description="How long an email verification link works")
     reset_ttl: Duration = Field("30m", description="How long a password reset link works (once)")
+    invitation_ttl: Duration = Field("7d", description="How long an invitation link works (once)")
+    invitations_per_hour: int = Field(30, ge=1, le=10000, description="Invitations (new or resent) one staff member may send in an hour")
+    invitations_per_address: int = Field(3, ge=1, le=100, description="Invitations (new or resent) one address may receive in an hour")
     magic_link: bool = Field(False, description="The sign-in page offers an emailed one-time sign-in link")
     magic_link_ttl: Duration = Field("15m", description="How long an emailed sign-in link works (once)")
     telegram_first: bool = Field(False, description="Someone writing to a support bot without an account gets one bound to their Telegram id")

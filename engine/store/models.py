@@ -239,7 +239,7 @@ class AccountToken(BaseModel):
     id = AutoField()
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, on_delete="CASCADE")
-    purpose = CharField(max_length=16)  # verify | reset | magic | claim
+    purpose = CharField(max_length=16)  # verify | reset | magic | claim | invite
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)

@@ -3,23 +3,17 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, render_template, request, send_file
 
 from engine import customer_data
 from engine.errors import PermissionDenied
 from engine.store.models import Ticket, User
+from web.admin.users import user_or_404
 from web.auth import admin_required
 from web.context import current_user, runtime
 
 bp = Blueprint("admin_user_data", __name__, url_prefix="/admin/users")
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # a larger export spills to a temporary file
-
-
-def _user(user_id: int) -> User:
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _page(user: User, status: int = 200, **extra):
@@ -30,13 +24,13 @@ def _page(user: User, status: int = 200, **extra):
 @bp.get("/<id:user_id>/data")
 @admin_required
 def page(user_id: int):
-    return _page(_user(user_id))
+    return _page(user_or_404(user_id))
 
 
 @bp.post("/<id:user_id>/data/export")
 @admin_required
 def export(user_id: int):
-    user = _user(user_id)
+    user = user_or_404(user_id)
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     try:
         customer_data.export_customer(runtime(), user, out, actor=current_user(), by=current_user().email)
@@ -50,7 +44,7 @@ def export(user_id: int):
 @bp.post("/<id:user_id>/data/erase")
 @admin_required
 def erase(user_id: int):
-    user = _user(user_id)
+    user = user_or_404(user_id)
     if request.form.get("confirm", "").strip().lower() != user.email:
         return _page(user, 422, error_key="data_erase_mismatch")
     try:

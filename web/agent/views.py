@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from engine import canned_replies, notes, sla, tickets
-from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
+from engine import canned_replies, invitations, notes, sla, tickets
+from engine.errors import InvalidValue, StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.ticket_queries import SORTS
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
 from web.agent.blueprint import bp
+from web.account import invite_link
 from web.auth import staff_required
-from web.context import catalog, current_user, runtime, t
+from web.context import catalog, current_user, locale, runtime, t
 from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
 from web.paging import cursor_args
@@ -128,6 +129,20 @@ def archive(number):
     return _transition(found, lambda: tickets.archive_ticket(runtime(), found, current_user(), request.form.get("comment", "").strip()))
 
 
+@bp.post("/tickets/<id:number>/invite")
+@staff_required
+def invite(number):
+    """Invite the customer of a ticket that came without a web account (events API, Telegram) at an email address."""
+    found = tickets.staff_ticket(current_user(), number)
+    email = request.form.get("email", "").strip()[:254]
+    try:
+        invitations.invite_ticket_customer(runtime(), found, email, current_user(), invite_link)
+    except InvalidValue as exc:
+        error = catalog().text(locale(), "validation", exc.key, **exc.params)
+        return _render_ticket(found, invite_error=error, invite_email=email), 422
+    return redirect(url_for("agent.ticket", number=found.number, invited=1), 303)
+
+
 @bp.get("/tickets/<id:number>/files/<id:attachment_id>")
 @staff_required
 def download(number, attachment_id):
@@ -143,8 +158,12 @@ def _transition(found, action):
     return redirect(url_for("agent.ticket", number=found.number), 303)
 
 
-def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body=""):
-    return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=found.customer,
+def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body="", invite_error=None,
+                   invite_email=""):
+    customer = found.customer
+    return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=customer,
+                           invitable=invitations.enabled(runtime()) and invitations.pending(customer),
+                           invite_error=invite_error, invite_email=invite_email, invited=request.args.get("invited") == "1",
                            **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
                            body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
                            sla_targets=sla.ticket_targets(catalog(), found, runtime().clock()),
