@@ -15,6 +15,7 @@ from engine.catalog.catalog import Field
 from engine.channel_registry import registry
 from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
 from engine.forms import EMAIL_RE, clean_field
+from engine.local_time import is_zone
 from engine.runtime import Runtime
 from engine.sessions import end_user_sessions
 from engine.store.models import LinkToken, TelegramLink, User
@@ -149,6 +150,17 @@ def set_telegram_username(rt: Runtime, user: User, username: str | None, enabled
     User.update(**changes).where(User.id == user.id).execute()
     for key, val in changes.items():
         setattr(user, key, val)
+    return user
+
+
+def set_time_zone(rt: Runtime, user: User, zone: str | None, locale: str | None = None) -> User:
+    """Settings: the zone times are shown to this person in (an IANA name); empty means `policies.time_zone`."""
+    value = (zone or "").strip() or None
+    if value is not None and not is_zone(value):
+        locale = locale or user.locale or rt.catalog.policies.default_locale
+        raise ValidationFailed({"time_zone": rt.catalog.text(locale, "validation", "unknown_time_zone")})
+    User.update(time_zone=value).where(User.id == user.id).execute()
+    user.time_zone = value
     return user
 
 

@@ -20,6 +20,7 @@ from engine.logsafe import redact
 from engine.ratelimit import RateLimiter
 from engine.senders import Outgoing, sender_for
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
+from engine.local_time import for_viewer, viewer_zone
 from engine.render import with_ticket_url
 from engine.store.models import Delivery, Notification, Ticket, User
 
@@ -149,9 +150,10 @@ def build_outgoing(catalog, row: Delivery, public_url: str) -> Outgoing:
         raise PermanentDeliveryError(f"no {row.channel} binding is configured")
     binding_id, binding, address = channel.resolve(catalog, row.target)
     number = Ticket.get_by_id(notification.ticket_id).number if notification.ticket_id else None
-    params = with_ticket_url(notification.params, public_url, number)
+    locale = user.locale or catalog.policies.default_locale
+    params = for_viewer(with_ticket_url(notification.params, public_url, number), viewer_zone(user, catalog.policies), locale)
     try:
-        message = channel.render(catalog, notification.type_id, params, user.locale or catalog.policies.default_locale)
+        message = channel.render(catalog, notification.type_id, params, locale)
     except Exception as exc:  # the template fails on these params (sandbox refusal, 1/0, bad filter input): never retried
         raise PermanentDeliveryError(f"the {row.channel} template of {notification.type_id!r} cannot be rendered: "
                                      f"{type(exc).__name__}: {exc}") from exc

@@ -11,9 +11,12 @@ from engine.catalog import Catalog
 from engine.catalog.templates import TICKET_URL
 from engine.catalog.texts import in_locale
 from engine.channel_registry import registry
+from engine.local_time import for_viewer, local_time_filter
 
 _TEXT = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
 _HTML = SandboxedEnvironment(autoescape=True)
+for _env in (_TEXT, _HTML):
+    _env.filters["local_time"] = local_time_filter
 _HEADER_BREAKERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
@@ -66,9 +69,12 @@ def render_text(spec, kind: str, params: dict, locale: str, max_length: int | No
     return Rendered(subject=one_line(in_locale(spec.title, locale)), text=text)
 
 
-def render(catalog: Catalog, type_id: str, channel: str, params: dict, locale: str | None = None) -> Rendered:
-    """The message of `type_id` for the installed `channel` kind with `params` filled in."""
+def render(catalog: Catalog, type_id: str, channel: str, params: dict, locale: str | None = None,
+           time_zone: str | None = None) -> Rendered:
+    """The message of `type_id` for the installed `channel` kind with `params` filled in, its times (`local_time`)
+    in `time_zone` (default: `policies.time_zone`)."""
     installed = registry.get(channel)
     if installed is None:
         raise KeyError(f"no channel {channel!r} is installed")
-    return installed.render(catalog, type_id, params, locale or catalog.policies.default_locale)
+    locale = locale or catalog.policies.default_locale
+    return installed.render(catalog, type_id, for_viewer(params, time_zone or catalog.policies.time_zone, locale), locale)

@@ -9,6 +9,7 @@ from engine.catalog import Catalog
 from engine.catalog.messages import localize, translate
 from engine.catalog.texts import LocalText
 from engine.form_session import reply_fields
+from engine.local_time import format_time, viewer_zone
 from engine.runtime import Runtime
 from engine.store.models import User
 
@@ -45,6 +46,16 @@ def locale() -> str:
             chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
         g.locale = chosen
     return g.locale
+
+
+def time_zone() -> str:
+    """The zone this request's times are shown in: the user's setting, else `policies.time_zone`."""
+    return viewer_zone(current_user(), catalog().policies)
+
+
+def local_time(value, date: bool = True) -> str:
+    """The `local_time` filter: a stored time in the viewer's zone, labelled (engine.local_time.format_time)."""
+    return format_time(value, time_zone(), locale(), date)
 
 
 def t(key: str, **params) -> str:
@@ -104,6 +115,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["channel_title"] = channel_title
     app.jinja_env.globals["config_error"] = config_error
     app.jinja_env.globals["config_line"] = config_line
+    app.jinja_env.filters["local_time"] = local_time
     # Every {{ value }} of the catalog written in several languages shows in the request's locale.
     app.jinja_env.finalize = lambda value: value.in_(locale()) if isinstance(value, LocalText) else value
 

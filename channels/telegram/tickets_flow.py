@@ -4,6 +4,7 @@ from __future__ import annotations
 from engine import tickets
 from engine.errors import NotFound, StorageUnavailable, TransitionRefused, ValidationFailed
 from engine.form_session import reply_fields
+from engine.local_time import format_time, viewer_zone
 from engine.ticket_states import ARCHIVED
 
 from channels.telegram import collect
@@ -50,11 +51,12 @@ def show_ticket(ctx: Ctx, number: int) -> None:
     lines = [ctx.t("ticket_header", number=ticket.number, subject=ticket.subject,
                    topic=topic_title(ctx, ticket), status=status_text(ctx, ticket.status))]
     messages, more = tickets.latest_messages(ticket, size=LAST_MESSAGES)
+    zone = viewer_zone(ctx.user, ctx.catalog.policies)
     if more:
         lines.append(ctx.t("more_messages", count=LAST_MESSAGES))
     for message in messages:
         entry = ctx.t("message_entry", author=ctx.t(f"author_{message.author_kind}"),
-                      when=message.created_at.strftime("%d.%m.%Y %H:%M"), body=message.body)
+                      when=format_time(message.created_at, zone, ctx.locale), body=message.body)
         names = [a.original_name for a in message.attachments]
         lines.append(entry + ("\n" + ctx.t("files_entry", names=", ".join(names)) if names else ""))
     buttons = None if ticket.status == ARCHIVED else ticket_rows(ctx.catalog, ctx.locale, ticket.number)

@@ -14,7 +14,9 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, Protocol, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from engine.local_time import is_zone
 
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 DURATION_PATTERN = r"^\d+\s*[smhd]$"
@@ -25,6 +27,15 @@ FieldType = Literal["string", "text", "integer", "select", "boolean", "email", "
 ParamType = Literal["string", "number", "integer", "boolean", "date"]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, description="A duration: 30s, 15m, 36h, 2d")]
 Locale = Literal["ru", "en"]
+
+
+def _known_zone(name: str) -> str:
+    if not is_zone(name):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Moscow or UTC)")
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone), Field(description="An IANA time zone: Europe/Moscow, Asia/Yekaterinburg, UTC")]
 _Title = Annotated[str, Field(min_length=1, max_length=200)]
 # A text people read: one string, or one per locale ({ru: ..., en: ...}; missing ones fall back to the default locale).
 Text = str | dict[Locale, str]
@@ -319,6 +330,8 @@ class Policies(Strict):
     sessions: SessionPolicy = SessionPolicy()
     signup: SignupPolicy = SignupPolicy()
     passwords: PasswordPolicy = PasswordPolicy()
+    time_zone: TimeZone = Field("UTC", description="The zone times are shown in to people who chose none in their settings "
+                                "(web pages, Telegram, emails); each person may choose their own")
 
 
 class PoliciesFile(Strict):

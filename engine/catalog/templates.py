@@ -11,8 +11,11 @@ from functools import lru_cache
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from engine.local_time import local_time_filter
+
 # Rendering uses the same settings; config authors are not trusted with Python attribute access.
 TEMPLATE_ENV = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+TEMPLATE_ENV.filters["local_time"] = local_time_filter  # a time in the recipient's zone, labelled
 
 # Attribute and item names that lead from a value to Python's internals (besides every name starting with `_`).
 INTERNALS = frozenset({

@@ -173,7 +173,65 @@ def _v10_telegram_id(db: Database) -> None:
     _create_indexes(db, User, frozenset())
 
 
-def _v12_search_feedback(db: Database) -> None:
+def _v12_user_time_zone(db: Database) -> None:
+    """Each person's time zone for the times shown to them; null (everyone before) means `policies.time_zone`."""
+    if "time_zone" not in {c.name for c in db.get_columns(User._meta.table_name)}:
+        migrate(_migrator(db).add_column(User._meta.table_name, "time_zone", User.time_zone))
+
+
+# Full-text search of tickets (engine.ticket_search), kept in sync by the database itself on every insert, update and
+# delete, whoever writes. SQLite: FTS5 tables filled by triggers (a ticket's number, subject and field values; each
+# message's body). PostgreSQL: GIN indexes on the 'russian' text-search vectors (Russian stems, English words through
+# its English stemmer), which PostgreSQL maintains. Creating them indexes the existing rows.
+_SQLITE_TICKET_TEXT = ("(SELECT group_concat(value, ' ') FROM json_tree({row}.fields) "
+                       "WHERE type IN ('text', 'integer', 'real'))")
+SQLITE_SEARCH = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS message_fts USING fts5(body, content='message', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS message_fts_insert AFTER INSERT ON message BEGIN "
+    "INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body); END",
+    "CREATE TRIGGER IF NOT EXISTS message_fts_delete AFTER DELETE ON message BEGIN "
+    "INSERT INTO message_fts(message_fts, rowid, body) VALUES ('delete', old.id, old.body); END",
+    "CREATE TRIGGER IF NOT EXISTS message_fts_update AFTER UPDATE OF body ON message BEGIN "
+    "INSERT INTO message_fts(message_fts, rowid, body) VALUES ('delete', old.id, old.body); "
+    "INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body); END",
+    "INSERT INTO message_fts(message_fts) VALUES ('rebuild')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_fts USING fts5(number, subject, field_values, "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS ticket_fts_insert AFTER INSERT ON ticket BEGIN "
+    "INSERT INTO ticket_fts(rowid, number, subject, field_values) VALUES "
+    f"(new.id, new.number, new.subject, {_SQLITE_TICKET_TEXT.format(row='new')}); END",
+    "CREATE TRIGGER IF NOT EXISTS ticket_fts_delete AFTER DELETE ON ticket BEGIN "
+    "DELETE FROM ticket_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS ticket_fts_update AFTER UPDATE OF number, subject, fields ON ticket BEGIN "
+    "DELETE FROM ticket_fts WHERE rowid = old.id; "
+    "INSERT INTO ticket_fts(rowid, number, subject, field_values) VALUES "
+    f"(new.id, new.number, new.subject, {_SQLITE_TICKET_TEXT.format(row='new')}); END",
+    "DELETE FROM ticket_fts",
+    "INSERT INTO ticket_fts(rowid, number, subject, field_values) "
+    f"SELECT id, number, subject, {_SQLITE_TICKET_TEXT.format(row='ticket')} FROM ticket",
+)
+# The index expressions; engine.ticket_search matches with exactly these, so PostgreSQL uses the indexes. Cyrillic is
+# lowercased by translate(), ё read as е: to_tsvector's lowercasing follows the database's locale, and a database made
+# with the C locale (initdb --no-locale) folds only ASCII.
+_POSTGRES_FOLD = "translate({}, 'АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯЁё', 'абвгдежзийклмнопрстуфхцчшщъыьэюяее')"
+_TICKET_TEXT = "number::text || ' ' || subject"
+POSTGRES_TICKET_VECTOR = (f"(to_tsvector('russian', {_POSTGRES_FOLD.format(_TICKET_TEXT)}) || "
+                          f"jsonb_to_tsvector('russian', {_POSTGRES_FOLD.format('fields')}::jsonb, '[\"string\", \"numeric\"]'))")
+POSTGRES_MESSAGE_VECTOR = f"to_tsvector('russian', {_POSTGRES_FOLD.format('body')})"
+POSTGRES_SEARCH = (
+    f"CREATE INDEX IF NOT EXISTS ticket_search ON ticket USING GIN ({POSTGRES_TICKET_VECTOR})",
+    f"CREATE INDEX IF NOT EXISTS message_search ON message USING GIN ({POSTGRES_MESSAGE_VECTOR})",
+)
+
+
+def _v13_ticket_search(db: Database) -> None:
+    """Full-text search over ticket numbers, subjects, field values and messages, existing rows indexed now."""
+    for statement in SQLITE_SEARCH if isinstance(db, SqliteDatabase) else POSTGRES_SEARCH:
+        db.execute_sql(statement)
+
+
+def _v14_search_feedback(db: Database) -> None:
     """Search feedback for business staff: phrases the topic search did not serve, counted without any user."""
     _create_table(db, SearchFeedback, frozenset())
 
@@ -192,7 +250,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "user.telegram_id (Telegram-first customers)", _v10_telegram_id,
               adds={User: frozenset({"telegram_id"})}),
     Migration(11, "SLA clocks, ticket.sla_due_at", _v11_sla, adds={Ticket: frozenset({"sla_due_at"})}, creates=(SlaClock,)),
-    Migration(12, "search feedback", _v12_search_feedback, creates=(SearchFeedback,)),
+    Migration(12, "user.time_zone", _v12_user_time_zone, adds={User: frozenset({"time_zone"})}),
+    Migration(13, "ticket full-text search", _v13_ticket_search),
+    Migration(14, "search feedback", _v14_search_feedback, creates=(SearchFeedback,)),
 )
 LATEST = MIGRATIONS[-1].version
 

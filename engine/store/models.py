@@ -67,6 +67,7 @@ class User(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     email_verified_at = UTCDateTimeField(null=True)  # null: signed up and not yet confirmed the address
     telegram_id = BigIntegerField(null=True, unique=True)  # the numeric Telegram user id the account is bound to
+    time_zone = CharField(max_length=64, null=True)  # IANA zone times are shown in; null: policies.time_zone
 
     @property
     def is_staff(self) -> bool:

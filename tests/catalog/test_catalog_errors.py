@@ -240,6 +240,11 @@ CASES = [
         ["config/policies.yaml:4: policies.auto_close.reminder_before: reminder_before (2d) must be shorter than after (1d)"],
         id="reminder-after-close",
     ),
+    pytest.param(
+        {"policies.yaml": "policies:\n  time_zone: Europe/Moskow\n"},
+        ["config/policies.yaml:2: policies.time_zone: unknown time zone 'Europe/Moskow' (an IANA name such as Europe/Moscow or UTC)"],
+        id="unknown-time-zone",
+    ),
 ]
 
 

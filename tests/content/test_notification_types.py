@@ -22,5 +22,8 @@ def test_every_type_renders_every_param(request, config, channel):
 
 
 def test_the_reminder_shows_the_closing_time_in_minutes(twin):
-    text = render(twin, "auto_close_reminder", "telegram", {"ticket_number": 7, "subject": "Тест", "auto_close_at": "2026-12-03T10:00:00.123+00:00"}).text
-    assert "будет закрыт 2026-12-03 10:00 (UTC)" in text
+    """In the recipient's zone, labelled: policies.time_zone (Europe/Moscow) unless given another."""
+    params = {"ticket_number": 7, "subject": "Тест", "auto_close_at": "2026-12-03T10:00:00.123+00:00"}
+    assert "будет закрыт 03.12.2026 13:00 МСК" in render(twin, "auto_close_reminder", "telegram", params).text
+    assert "будет закрыт 03.12.2026 15:00 (UTC+5)" in render(twin, "auto_close_reminder", "telegram", params,
+                                                             time_zone="Asia/Yekaterinburg").text

@@ -33,8 +33,14 @@ def test_a_slot_beyond_max_wait_is_not_reserved(redis):
 def test_shared_lane_spaces_starts_across_addresses(redis):
     """Different addresses share the sender's lane: start times 50 ms apart."""
     pacer = Pacer(redis)
-    waits = [pacer.reserve(route(chat=f"c{i}"), max_wait=1, hold=5).wait for i in range(4)]
-    assert waits[0] == 0 and all(0.04 <= b - a <= 0.051 for a, b in zip(waits, waits[1:]))
+    waits, starts = [], []  # starts: (earliest, latest) on this clock; a wait counts from Redis's now, in the call
+    for i in range(4):
+        before = time.monotonic()
+        waits.append(pacer.reserve(route(chat=f"c{i}"), max_wait=1, hold=5).wait)
+        starts.append((before + waits[-1], time.monotonic() + waits[-1]))
+    assert waits[0] == 0
+    for (early, late), (next_early, next_late) in zip(starts, starts[1:]):
+        assert next_early - late - 0.001 <= 0.05 <= next_late - early + 0.001
 
 
 def test_a_pause_holds_every_address(redis):

@@ -9,16 +9,18 @@ from markupsafe import Markup
 
 from engine import accounts, notify, sessions
 from engine.errors import NotFound, ValidationFailed
+from engine.local_time import zone_names
 from engine.render import render
 from engine.store.models import TelegramLink
 from web.auth import end_web_session, login_required
-from web.context import catalog, current_user, locale, runtime, t
+from web.context import catalog, current_user, locale, runtime, t, time_zone
 from web.paging import cursor_args
 from web.portal.blueprint import bp
 
 log = logging.getLogger(__name__)
 
 MAX_EMAILS_TEXT = 4000
+MAX_ZONE_TEXT = 64
 
 
 @bp.get("/settings")
@@ -36,14 +38,16 @@ def save_settings():
     emails = request.form.get("notify_emails", "")[:MAX_EMAILS_TEXT].replace(",", "\n").splitlines()
     username = request.form.get("telegram_username", "")
     support = request.form.get("support_in_telegram") == "on"
+    zone = request.form.get("time_zone", "")[:MAX_ZONE_TEXT]
     try:
         with runtime().db.atomic():  # all or nothing: a bad email keeps the old preferences too
+            accounts.set_time_zone(runtime(), user, zone, locale())
             accounts.set_notify_emails(runtime(), user, emails, locale())
             accounts.set_telegram_username(runtime(), user, username, enabled=support, locale=locale())
             notify.set_preferences(user, choices)
     except ValidationFailed as exc:
         form = {"choices": choices, "emails": "\n".join(e.strip() for e in emails if e.strip()), "username": username,
-                "support": support}
+                "support": support, "time_zone": zone}
         return render_settings(errors=exc.errors, form=form), 422
     return redirect(url_for("portal.settings", saved=1), 303)
 
@@ -90,7 +94,7 @@ def _web_text(item) -> str:
     if spec is None:
         return item.type_id
     try:
-        return render(catalog(), item.type_id, "web", item.params or {}, locale()).text
+        return render(catalog(), item.type_id, "web", item.params or {}, locale(), time_zone()).text
     except Exception:  # a template failing on these params must not take the whole page down
         log.warning("notification %s: web template of %r cannot be rendered", item.id, item.type_id, exc_info=True)
         return t("notification_unavailable", title=spec.title)
@@ -118,7 +122,9 @@ def render_settings(errors=None, form=None, issued=None):
     for link in TelegramLink.select().where((TelegramLink.user == user) & TelegramLink.active):
         links.setdefault(link.binding, []).append(link)
     form = form or {"choices": notify.preferences(catalog(), user), "emails": "\n".join(user.notify_emails or []),
-                    "username": user.telegram_username or "", "support": user.support_in_telegram}
+                    "username": user.telegram_username or "", "support": user.support_in_telegram,
+                    "time_zone": user.time_zone or ""}
     return render_template("portal/settings.html", form=form, errors=errors or {}, bots=bots, links=links, issued=issued,
+                           zones=zone_names(),
                            types=notify.offered_types(catalog(), user), channels=notify.channel_kinds(), saved=request.args.get("saved"),
                            claimed=request.args.get("claimed", type=int))
