@@ -9,8 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, NO_DEADLINE, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, SlaClock,
-    Ticket, Timer, User, UTCDateTimeField, WebSession,
+    ALL_MODELS, NO_DEADLINE, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion,
+    SearchFeedback, SlaClock, Ticket, Timer, User, UTCDateTimeField, WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -231,6 +231,11 @@ def _v13_ticket_search(db: Database) -> None:
         db.execute_sql(statement)
 
 
+def _v14_search_feedback(db: Database) -> None:
+    """Search feedback for business staff: phrases the topic search did not serve, counted without any user."""
+    _create_table(db, SearchFeedback, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
@@ -247,6 +252,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "SLA clocks, ticket.sla_due_at", _v11_sla, adds={Ticket: frozenset({"sla_due_at"})}, creates=(SlaClock,)),
     Migration(12, "user.time_zone", _v12_user_time_zone, adds={User: frozenset({"time_zone"})}),
     Migration(13, "ticket full-text search", _v13_ticket_search),
+    Migration(14, "search feedback", _v14_search_feedback, creates=(SearchFeedback,)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -373,6 +373,22 @@ class ConfigVersion(BaseModel):
     summary = TextField(default="")  # what changed since the version before, one change a line
 
 
+class SearchFeedback(BaseModel):
+    """What customers typed into the topic search that did not lead them to a topic: anonymised (no user), counted.
+    `topic_key` is the topic finally chosen ("" when the search found nothing); engine.search_feedback writes it."""
+
+    id = AutoField()
+    phrase = CharField(max_length=120)  # normalised: lower case, digits masked, at most 120 characters
+    topic_key = CharField(max_length=81, default="")  # "category/topic" chosen after the search; "" for nothing found
+    count = IntegerField(default=1)
+    first_seen = UTCDateTimeField(default=utcnow)
+    last_seen = UTCDateTimeField(default=utcnow)
+    dismissed_at = UTCDateTimeField(null=True)  # hidden from the admin page until the phrase comes again
+
+    class Meta:
+        indexes = ((("phrase", "topic_key"), True),)
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField(primary_key=True)
     applied_at = UTCDateTimeField(default=utcnow)
@@ -381,5 +397,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
-    WebSession, Timer, ConfigVersion, AccountToken, SlaClock,
+    WebSession, Timer, ConfigVersion, AccountToken, SlaClock, SearchFeedback,
 )

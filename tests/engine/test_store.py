@@ -33,7 +33,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 13
+    assert current_version(rt.db) == LATEST == 14
     assert upgrade(rt.db) == []
 
 
@@ -60,9 +60,9 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     Table("message").bind(rt.db).insert(ticket_id=open_ticket.id, author_id=customer.id, author_kind="customer", channel="web",
                                          body="v1 body", created_at=Message.created_at.db_value(datetime.now(timezone.utc))).execute()
 
-    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert User.get(User.email == "old@example.com").email_verified_at is not None  # accounts from before count as verified
@@ -82,7 +82,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     assert current_version(rt.db) == LATEST
 
 
@@ -213,7 +213,7 @@ def test_version_10_binds_accounts_to_one_telegram_id(rt):
     empty(rt.db)
     upgrade(rt.db, target=9)
     old = make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [10, 11, 12, 13]
+    assert upgrade(rt.db) == [10, 11, 12, 13, 14]
     assert User.get_by_id(old.id).telegram_id is None
     User.update(telegram_id=42).where(User.id == old.id).execute()
     with pytest.raises(IntegrityError), rt.db.atomic():
@@ -225,7 +225,7 @@ def test_version_5_database_gets_config_versions(rt, settings):
     empty(rt.db)
     assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
     make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11, 12, 13]
+    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11, 12, 13, 14]
     holder = CatalogHolder(settings.config_dir, db=rt.db)
     try:
         assert holder.number == 1 and User.get(User.email == "old@example.com")
