@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
-from engine.catalog.schema import BindingBase
+from engine.catalog.schema import BindingBase, Text
 from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
 from engine.ratelimit import Bucket
 from engine.render import Rendered, render_text
@@ -32,7 +32,7 @@ class Channel:
 
     kind: ClassVar[str]  # the binding `kind` in notifications/channels.yaml, and the Delivery.channel value
     binding_model: ClassVar[type[BindingBase]]  # pydantic model with `kind: Literal["<kind>"]`: a member of the union
-    template_type: ClassVar[Any] = str  # the annotation of a notification type's `templates.<kind>`
+    template_type: ClassVar[Any] = Text  # the annotation of `templates.<kind>`: one template, or one per locale
     accepts_tickets: ClassVar[bool] = False  # customers create tickets here: a category's default `channels`
     confirms_tickets: ClassVar[bool] = False  # it confirms a ticket made through it itself: no ticket_created echo
     in_app: ClassVar[bool] = False  # the Notification row itself is the message (the portal's list)
@@ -65,6 +65,8 @@ class Channel:
                 elif isinstance(value, str):
                     texts[(key,)] = value
             return texts
+        if isinstance(template, dict):  # one template per locale: each is checked
+            return {(locale,): text for locale, text in template.items()}
         return {(): template}
 
     def address_problems(self, address: str) -> list[str]:
@@ -103,7 +105,7 @@ class Channel:
 
     def render(self, catalog: Catalog, type_id: str, params: dict, locale: str) -> Rendered:
         """The message of a notification type on this channel (default: its text template, or the fallback text)."""
-        return render_text(catalog.notification_types[type_id], self.kind, params, self.max_text_length)
+        return render_text(catalog.notification_types[type_id], self.kind, params, locale, self.max_text_length)
 
     def rate_buckets(self, policies: Policies, target: str) -> list[Bucket]:
         """Token buckets one send to `target` takes (shared by every worker through Redis); [] for no limit."""

@@ -14,6 +14,7 @@ from typing import Mapping
 from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Topic
 from engine.catalog.schema import SelectOption
+from engine.catalog.texts import text_data, text_from_data
 from engine.errors import FormSessionInvalid
 from engine.forms import FIELD_TYPES, TEXT_CAP, clean_field, clean_value, text_limit, visible_ids
 
@@ -257,7 +258,8 @@ class FormSession:
         if cached is None or cached[0] is not self.fields or cached[1] is not self.files_field:
             cached = self._fields_json = (self.fields, self.files_field, [field_to_dict(f) for f in self.fields],
                                           field_to_dict(self.files_field))
-        return {"format": FORMAT, "topic": self.topic_key, "title": self.topic_title, "description": self.topic_description,
+        return {"format": FORMAT, "topic": self.topic_key, "title": text_data(self.topic_title),
+                "description": text_data(self.topic_description),
                 "channel": self.channel, "version": self.catalog_version, "fields": cached[2],
                 "files_field": cached[3], "values": dict(self.values), "done": list(self.done)}
 
@@ -279,7 +281,7 @@ class FormSession:
             values, done = data.get("values") or {}, data.get("done") or []
             if not isinstance(values, dict) or not isinstance(done, list):
                 raise ValueError("values and done must be a mapping and a list")
-            session = cls(str(data["topic"]), str(data.get("title", "")), str(data.get("description", "")),
+            session = cls(str(data["topic"]), _text(data.get("title", "")), _text(data.get("description", "")),
                           str(data.get("channel", "telegram")), str(data.get("version", "")), fields, files,
                           dict(values), [str(d) for d in done])
             if "files_field" in data:
@@ -306,6 +308,15 @@ def _policy_of(catalog: Catalog | None) -> Field:
 FIELD_KEYS = frozenset(f.name for f in dataclasses.fields(Field))
 
 
+TEXT_ATTRS = ("label", "help", "placeholder", "pattern_message")  # a Field's texts, kept in every language
+
+
+def _text(value) -> str:
+    """A stored topic title or description: a text with its translations, or a plain string."""
+    value = text_from_data(value)
+    return value if isinstance(value, str) else str(value)
+
+
 def field_to_dict(f: Field) -> dict:
     """A Field as JSON-ready data (options as [value, label] pairs); shared between calls (do not change it)."""
     return _FIELDS_JSON.as_dict(f)
@@ -313,7 +324,8 @@ def field_to_dict(f: Field) -> dict:
 
 def _field_dict(f: Field) -> dict:
     data = dataclasses.asdict(f)
-    data["options"] = [[o.value, o.label] for o in f.options]
+    data.update({key: text_data(getattr(f, key)) for key in TEXT_ATTRS})
+    data["options"] = [[o.value, text_data(o.label)] for o in f.options]
     data["visible_when"] = [f.visible_when[0], list(f.visible_when[1])] if f.visible_when else None
     data["allowed_types"] = list(f.allowed_types)
     return data
@@ -367,7 +379,8 @@ class _FieldsJson:
 def field_from_dict(data: Mapping) -> Field:
     """The Field field_to_dict() wrote; unknown keys are ignored, missing ones take Field's defaults."""
     values = {k: v for k, v in data.items() if k in FIELD_KEYS}
-    values["options"] = tuple(SelectOption(value=v, label=l) for v, l in data.get("options") or [])
+    values.update({key: text_from_data(values[key]) for key in TEXT_ATTRS if key in values})
+    values["options"] = tuple(SelectOption.model_construct(value=str(v), label=text_from_data(l)) for v, l in data.get("options") or [])
     vw = data.get("visible_when")
     values["visible_when"] = (str(vw[0]), tuple(vw[1])) if vw else None
     values["allowed_types"] = tuple(data.get("allowed_types") or [])

@@ -11,7 +11,7 @@ from typing import Callable, Mapping, Sequence
 from engine.attachments import Upload, check_uploads
 from engine.catalog import Catalog
 from engine.catalog.catalog import Field, Form
-from engine.catalog.texts import in_locale
+from engine.catalog.texts import all_versions, in_locale
 from engine.errors import InvalidValue
 
 # Hard caps that apply even when the config sets no max_length: nobody types more, and a
@@ -112,7 +112,7 @@ def clean_select(field: Field, raw: object) -> str:
         raise InvalidValue("not_option")
     text = _text(raw, multiline=False, cap=STRING_CAP)
     for option in field.options:
-        if text == option.value or (option.label is not None and text == option.label):
+        if text == option.value or (option.label is not None and text in all_versions(option.label)):
             return option.value
     raise InvalidValue("not_option")
 

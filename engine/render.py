@@ -9,6 +9,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.catalog import Catalog
 from engine.catalog.templates import TICKET_URL
+from engine.catalog.texts import in_locale
 from engine.channel_registry import registry
 from engine.local_time import for_viewer, local_time_filter
 
@@ -51,18 +52,21 @@ def render_source(source: str, params: dict) -> str:
     return template(source, False).render(**params)
 
 
-def fallback_text(spec) -> str:
-    """The text of a channel without a template of its own: the first text template (in kind order), else the title."""
-    return next((value for value in dict(spec.templates).values() if isinstance(value, str) and value), spec.title)
+def fallback_text(spec, locale: str) -> str:
+    """The text of a channel without a template of its own: the first text template (in kind order), else the title;
+    in `locale` when written per locale."""
+    found = next((value for value in dict(spec.templates).values() if isinstance(value, str) and value), spec.title)
+    return in_locale(found, locale)
 
 
-def render_text(spec, kind: str, params: dict, max_length: int | None = None) -> Rendered:
-    """A text channel's message: its template (or the fallback) filled in, cut at `max_length` with "…"."""
+def render_text(spec, kind: str, params: dict, locale: str, max_length: int | None = None) -> Rendered:
+    """A text channel's message in `locale`: its template (or the fallback) filled in, cut at `max_length` with "…"."""
     source = getattr(spec.templates, kind, None)
-    text = render_source(source if isinstance(source, str) and source else fallback_text(spec), params).strip()
+    chosen = in_locale(source, locale) if isinstance(source, str) and source else fallback_text(spec, locale)
+    text = render_source(chosen, params).strip()
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1] + "…"
-    return Rendered(subject=one_line(spec.title), text=text)
+    return Rendered(subject=one_line(in_locale(spec.title, locale)), text=text)
 
 
 def render(catalog: Catalog, type_id: str, channel: str, params: dict, locale: str | None = None,

@@ -41,13 +41,18 @@ PREFIX_SIM = 0.85
 CACHE_SIZE = 4
 FUZZY_MEMO_SIZE = 20_000  # typo lookups remembered per index: a customer typing repeats the words before the last
 
-# Function words carry no topic; "не" is in almost every complaint.
+# Function words carry no topic; "не" and "not" are in almost every complaint.
 STOPWORDS = frozenset("""
     а без бы в во вам вас весь все всё вы где да для до если есть еще ещё же за и из или им их к как
     ко когда кто ли либо мне мы на над не нет ни но ну о об обо однако от по под при про с со так
     также там те то того тоже у уже хочу хотим хотел хотела что чтобы чем это эта этот я мой моя мои
     наш наша наши нас ваш ваша ваши он она оно они его ее её пожалуйста очень просто можно нужно
     нужен нужна надо через после перед почему зачем уже раз
+""".split()) | frozenset("""
+    a an the is are was were be been being am not no do does did doesn don isn aren wasn weren won can cannot couldn
+    to of in on at for with from by as into about it its this that these those i me my we us our you your he she they
+    them their and or but if so please how what why when where which who there here have has had will would should
+    could just any some also very get got still
 """.split())
 
 _LAYOUT = str.maketrans(
@@ -55,7 +60,7 @@ _LAYOUT = str.maketrans(
     "йцукенгшщзхъфывапролджэячсмитьбюё",
 )
 _WORD_RE = re.compile(r"[0-9a-zа-я]+")
-_LATIN_RE = re.compile(r"[a-z]")
+_LATIN_RE = re.compile(r"[a-z]")  # a word with Latin letters: English (or Russian typed in Latin, see read())
 _stemmers = threading.local()
 
 
@@ -68,12 +73,20 @@ class Suggestion:
     category: Category
 
 
-def _stem(words: list[str]) -> list[str]:
-    """Snowball stems; one stemmer per thread because PyStemmer objects are not thread-safe."""
-    stemmer = getattr(_stemmers, "russian", None)
+def _stemmer(language: str):
+    """One PyStemmer object per thread and language (they are not thread-safe)."""
+    stemmer = getattr(_stemmers, language, None)
     if stemmer is None:
-        stemmer = _stemmers.russian = Stemmer.Stemmer("russian")
-    return stemmer.stemWords(words)
+        stemmer = Stemmer.Stemmer(language)
+        setattr(_stemmers, language, stemmer)
+    return stemmer
+
+
+def _stem(words: list[str]) -> list[str]:
+    """Snowball stems: Latin words by the English stemmer ("generating" and "generated" -> "generat"), the rest by
+    the Russian one."""
+    russian, english = _stemmer("russian"), _stemmer("english")
+    return [english.stemWord(w) if _LATIN_RE.search(w) else russian.stemWord(w) for w in words]
 
 
 def _words(text: str) -> list[str]:
@@ -200,6 +213,19 @@ def _field_texts(field: str, topic: Topic, category: Category) -> tuple[str, ...
     source = topic if owner == "topic" else category
     value = getattr(source, part)
     return tuple(value) if isinstance(value, tuple) else all_versions(value)  # a text in every language it is written in
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a text the search looks at (lower case, no punctuation or function words)."""
+    return _words(text)
+
+
+def missing_words(phrase: str, topic: Topic, category: Category) -> list[str]:
+    """The phrase's words that none of the topic's (or its category's) texts contain in any language, by stem:
+    the keywords that would have led the phrase to the topic."""
+    known = {stem for field, _ in FIELD_WEIGHTS for text in _field_texts(field, topic, category) for stem in _terms(text)}
+    words = list(dict.fromkeys(_words(phrase)))
+    return [word for word, stem in zip(words, _stem(words)) if stem not in known]
 
 
 class _IndexCache:

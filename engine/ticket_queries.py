@@ -8,6 +8,7 @@ from functools import reduce
 
 from peewee import JOIN, fn, prefetch
 
+from engine.catalog.texts import in_locale
 from engine.errors import NotFound, PermissionDenied
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.models import Attachment, Message, Ticket, TicketEvent, User
@@ -206,3 +207,12 @@ def ticket_attachment(ticket: Ticket, attachment_id) -> Attachment:
     if attachment is None:
         raise NotFound("attachment")
     return attachment
+
+
+def ticket_titles(catalog, ticket: Ticket, locale: str) -> tuple[str, str]:
+    """The ticket's topic and category titles in `locale` while the catalog still has them, else as the ticket's
+    snapshot kept them."""
+    topic = catalog.topic(f"{ticket.category_id}/{ticket.topic_id}")
+    category = catalog.category(ticket.category_id)
+    return (in_locale(topic.title, locale) if topic else ticket.snapshot.get("topic_title", ""),
+            in_locale(category.title, locale) if category else ticket.snapshot.get("category_title", ""))

@@ -24,6 +24,7 @@ from engine.ticket_notifications import base_params, params_of
 from engine.ticket_queries import (  # noqa: F401
     customer_ticket, customer_ticket_page, customer_tickets, field_rows, last_message_id, latest_messages, messages_after,
     require_staff, staff_ticket, staff_ticket_page, staff_tickets, ticket_attachment, ticket_history, ticket_messages,
+    ticket_titles,
 )
 from engine.ticket_states import ARCHIVED, NEW, PRIORITIES, WAITING_CUSTOMER, next_status
 from engine.timers import NOTHING, Fired, TimerKind
@@ -51,7 +52,8 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
     spec = catalog.notification_types.get(type_id)
     if spec is None:
         return
-    base = {**base_params(ticket), **params}
+    topic, category = ticket_titles(catalog, ticket, user.locale or catalog.policies.default_locale)
+    base = {**base_params(ticket), "topic": topic, "category": category, **params}
     assert set(base) == set(params_of(type_id)), f"{type_id}: update engine/ticket_notifications.py"
     declared = {k: v for k, v in base.items() if k in spec.params}
     sent.append(notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=key,

@@ -44,7 +44,7 @@ class EmailBinding(BindingBase):
 class EmailTemplate(Strict):
     subject: Text
     body: Text = Field(description="Plain text body (Jinja2, sandboxed); one string, or one per locale")
-    html: str | None = Field(None, description="HTML body (autoescaped); default: the text body in <pre>")
+    html: Text | None = Field(None, description="HTML body (autoescaped), or one per locale; default: the text body in <pre>")
 
 
 class EmailChannel(Channel):
@@ -76,11 +76,11 @@ class EmailChannel(Channel):
         """Subject, the text body with the footer, and HTML (the type's html template, or the text) in the layout."""
         spec = catalog.notification_types[type_id]
         email = spec.templates.email
-        subject = one_line(render_source(_in(email.subject, locale) if email else spec.title, params))
-        text = render_source(_in(email.body, locale) if email else fallback_text(spec), params).strip()
+        subject = one_line(render_source(in_locale(email.subject if email else spec.title, locale), params))
+        text = render_source(in_locale(email.body, locale) if email else fallback_text(spec, locale), params).strip()
         footer = catalog.text(locale, "email", "footer")
         if email is not None and email.html:
-            body = Markup(template(email.html, True).render(**params))
+            body = Markup(template(in_locale(email.html, locale), True).render(**params))
         else:
             body = Markup('<div style="white-space:pre-wrap">%s</div>') % linked(text)
         html = _LAYOUT.render(locale=locale, subject=subject, body=body, footer=footer)
@@ -88,13 +88,6 @@ class EmailChannel(Channel):
 
     def send(self, rt, outgoing) -> None:
         send_email(rt, outgoing)
-
-
-def _in(text, locale: str) -> str:
-    """A template text in `locale`: a per-locale mapping falls back to its first version."""
-    if isinstance(text, dict):
-        return text.get(locale) or next(iter(text.values()))
-    return in_locale(text, locale)
 
 
 CHANNEL = EmailChannel()

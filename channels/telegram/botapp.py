@@ -14,7 +14,7 @@ from channels.telegram.replies import ReplySender
 
 CONTENT_TYPES = frozenset({"text", "photo", "document", "audio", "video", "voice", "sticker", "animation", "video_note",
                            "contact", "location"})
-COMMANDS = ("createticket", "tickets", "archive", "help", "cancel")
+COMMANDS = ("createticket", "tickets", "archive", "help", "cancel", "language")
 
 
 class BotApp:

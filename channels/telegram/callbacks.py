@@ -16,6 +16,7 @@ MAX_NUMBER = 2**63 - 1  # ticket numbers and steps fit a signed 64-bit column
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # catalog identifiers (engine.catalog.schema.IDENTIFIER_PATTERN)
 TOPIC_CODE_RE = re.compile(r"^[0-9a-f]{10}$")  # topic_code()
 NUMBER_RE = re.compile(r"^[0-9]{1,19}$")
+LOCALE_RE = re.compile(r"^[a-z]{2}$")
 CHOICE_RE = re.compile(r"^(?:y|n|[0-9]{1,4})$")  # boolean yes/no or a select option's index
 
 
@@ -94,6 +95,13 @@ class KeepTicket:
 
 
 @dataclass(frozen=True)
+class Language:
+    """/language's choice: a locale of the UI texts."""
+
+    locale: str
+
+
+@dataclass(frozen=True)
 class ClaimCode:
     """«Код для сайта»: a Telegram-first customer asks for the one-time code that adds an email on the web."""
 
@@ -104,7 +112,7 @@ def topic_code(topic_key: str) -> str:
 
 
 Button = Union[Cancel, CategoryPage, ChooseCategory, ChooseTopic, Help, Skip, Finish, Choose, ViewTicket, ReplyTo,
-               AskArchive, ConfirmArchive, KeepTicket, ClaimCode]
+               AskArchive, ConfirmArchive, KeepTicket, Language, ClaimCode]
 
 # kind on the wire -> (button class, one pattern per argument)
 KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
@@ -121,6 +129,7 @@ KINDS: dict[str, tuple[type, tuple[re.Pattern, ...]]] = {
     "a": (AskArchive, (NUMBER_RE,)),
     "ay": (ConfirmArchive, (NUMBER_RE,)),
     "an": (KeepTicket, (NUMBER_RE,)),
+    "l": (Language, (LOCALE_RE,)),
     "cc": (ClaimCode, ()),
 }
 KIND_OF = {cls: kind for kind, (cls, _) in KINDS.items()}

@@ -1,7 +1,7 @@
 """Route one user action to the right step: commands, buttons, text and files; telebot-free."""
 from __future__ import annotations
 
-from channels.telegram import callbacks, create_flow, first_contact, linking, tickets_flow
+from channels.telegram import callbacks, create_flow, first_contact, language, linking, tickets_flow
 from channels.telegram.events import Ctx, Incoming
 from channels.telegram.state import ChatState
 
@@ -42,6 +42,8 @@ def _command(ctx: Ctx, state: ChatState, incoming: Incoming) -> None:
         return ctx.say(ctx.t("notify_help"))
     if command == "cancel":
         return _cancel(ctx, state)
+    if command == "language":
+        return language.choose(ctx)
     if command == first_contact.COMMAND:
         return first_contact.send_code(ctx)
     if command in TICKET_COMMANDS and ctx.user is None and not first_contact.adopt(ctx):
@@ -58,6 +60,8 @@ def _button(ctx: Ctx, state: ChatState, data: str) -> None:
     button = callbacks.decode(data)
     if isinstance(button, callbacks.Cancel):
         return _cancel(ctx, state)
+    if isinstance(button, callbacks.Language):
+        return language.chosen(ctx, button)
     if isinstance(button, callbacks.ClaimCode):
         return first_contact.send_code(ctx)
     if not create_flow.follow_reload(ctx, state):

@@ -5,7 +5,7 @@ removed or changed, are said at once, not at «Завершить».
 """
 from __future__ import annotations
 
-from engine import tickets
+from engine import search_feedback, tickets
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.errors import NotFound, StorageUnavailable, ValidationFailed
@@ -53,7 +53,7 @@ def show_categories(ctx: Ctx, state: ChatState, page: int, edit: bool = False) -
     categories = ctx.catalog.categories_for(CHANNEL)
     pages = max(1, -(-len(categories) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    rows: Rows = [[(c.title, encode(ChooseCategory(c.id)))] for c in categories[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+    rows: Rows = [[(ctx.local(c.title), encode(ChooseCategory(c.id)))] for c in categories[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
     nav = ([(ctx.t("page_prev"), encode(CategoryPage(page - 1)))] if page > 0 else []) + (
         [(ctx.t("page_next"), encode(CategoryPage(page + 1)))] if page < pages - 1 else [])
     rows += [nav] if nav else []
@@ -69,10 +69,9 @@ def show_topics(ctx: Ctx, state: ChatState, category_id: str, edit: bool = False
         return show_categories(ctx, state, flow.page, edit)
     if len(topics) == 1 and len(ctx.catalog.categories_for(CHANNEL)) == 1:
         return choose_topic(ctx, state, topics[0])
-    lines = [ctx.t("choose_topic", category=category.title)]
-    lines += [ctx.t("topic_line", title=t.title, description=t.description) if t.description else f"• {t.title}"
-              for t in topics]
-    rows: Rows = [[(t.title, encode(ChooseTopic(topic_code(t.key))))] for t in topics]
+    lines = [ctx.t("choose_topic", category=ctx.local(category.title))]
+    lines += [_topic_line(ctx, t) for t in topics]
+    rows: Rows = [[(ctx.local(t.title), encode(ChooseTopic(topic_code(t.key))))] for t in topics]
     if len(ctx.catalog.categories_for(CHANNEL)) > 1:
         rows.append([(ctx.t("back_to_categories"), encode(CategoryPage(flow.page)))])
     flow.step, flow.category = "topic", category_id
@@ -82,15 +81,28 @@ def show_topics(ctx: Ctx, state: ChatState, category_id: str, edit: bool = False
 def show_suggestions(ctx: Ctx, state: ChatState, phrase: str) -> None:
     """The customer typed instead of choosing: offer the search's topics."""
     found = [s.topic for s in suggest(ctx.catalog, phrase, CHANNEL, limit=5)]
+    flow = state.creating
+    flow.searched, flow.offered = phrase[:search_feedback.MAX_PHRASE * 2], [t.key for t in found]
     if not found:
+        search_feedback.record(ctx.rt, _feedback_key(ctx), phrase, now=ctx.rt.clock())
         ctx.say(ctx.t("no_suggestions"))
         return show_categories(ctx, state, state.creating.page)
     offer_topics(ctx, state, found)
 
 
+def _feedback_key(ctx: Ctx) -> str:
+    """The chat as a search-feedback session (rate limit only; never stored)."""
+    return f"tg:{ctx.binding_id}:{ctx.chat_id}"
+
+
+def _topic_line(ctx: Ctx, topic: Topic) -> str:
+    title, description = ctx.local(topic.title), ctx.local(topic.description)
+    return ctx.t("topic_line", title=title, description=description) if description else f"• {title}"
+
+
 def offer_topics(ctx: Ctx, state: ChatState, topics: list[Topic]) -> None:
-    lines = [ctx.t("suggestions")] + [ctx.t("topic_line", title=t.title, description=t.description) for t in topics]
-    rows: Rows = [[(t.title, encode(ChooseTopic(topic_code(t.key))))] for t in topics]
+    lines = [ctx.t("suggestions")] + [_topic_line(ctx, t) for t in topics]
+    rows: Rows = [[(ctx.local(t.title), encode(ChooseTopic(topic_code(t.key))))] for t in topics]
     rows.append([(ctx.t("back_to_categories"), encode(CategoryPage(0)))])
     ctx.say("\n".join(lines), rows + [cancel_row(ctx)])
 
@@ -98,6 +110,9 @@ def offer_topics(ctx: Ctx, state: ChatState, topics: list[Topic]) -> None:
 def choose_topic(ctx: Ctx, state: ChatState, topic: Topic) -> None:
     """Start the topic's form; answers kept from a topic a reload took away count where the new form takes them."""
     flow = state.creating
+    if flow.searched and topic.key not in flow.offered:  # the search did not lead here: tell business staff
+        search_feedback.record(ctx.rt, _feedback_key(ctx), flow.searched, topic.key, now=ctx.rt.clock())
+    flow.searched, flow.offered = "", []
     flow.form = FormSession.start(ctx.catalog, topic, CHANNEL)
     for field in flow.form.fields:
         if field.id in flow.kept and not validate_field(ctx.catalog, field, flow.kept[field.id], ctx.locale):
@@ -109,7 +124,7 @@ def choose_topic(ctx: Ctx, state: ChatState, topic: Topic) -> None:
 
 def topic_intro(ctx: Ctx, topic: Topic) -> str:
     """What the bot says when a topic is chosen, before the first question."""
-    return ctx.t("topic_chosen", topic=topic.title, description=topic.description).strip()
+    return ctx.t("topic_chosen", topic=ctx.local(topic.title), description=ctx.local(topic.description)).strip()
 
 
 # --- the form session's steps one by one ------------------------------------------------------
@@ -203,7 +218,7 @@ def on_button(ctx: Ctx, state: ChatState, button: Button) -> bool:
         return False
     field = step.field
     if isinstance(button, Help):
-        ctx.say(field.help or ctx.t("no_help"))
+        ctx.say(ctx.local(field.help) or ctx.t("no_help"))
     elif isinstance(button, Skip) and step.skippable:
         flow.form.skip(field.id)
         advance(ctx, state)
@@ -319,9 +334,9 @@ def _move_onto(ctx: Ctx, state: ChatState, rebase: Rebase) -> bool:
     asked = flow.form.fields[flow.index].id
     flow.form = rebase.session
     for field in rebase.removed:
-        ctx.say(ctx.t("field_removed", field=field.label))
+        ctx.say(ctx.t("field_removed", field=ctx.local(field.label)))
     for field in rebase.refused:
-        ctx.say(ctx.t("field_changed", field=field.label))
+        ctx.say(ctx.t("field_changed", field=ctx.local(field.label)))
     same = next((s for s in flow.form.steps() if s.id == asked), None)
     if same is not None and asked not in rebase.changed and asked not in flow.form.done:
         flow.index = same.index
@@ -333,7 +348,7 @@ def _move_onto(ctx: Ctx, state: ChatState, rebase: Rebase) -> bool:
 def topic_lost(ctx: Ctx, state: ChatState, availability: Availability) -> None:
     """The topic was removed or taken off Telegram: say so, keep the answers, offer the closest topics."""
     flow, lost = state.creating, state.creating.form
-    ctx.say(ctx.t("topic_gone" if availability is Availability.GONE else "topic_unavailable", topic=lost.topic_title))
+    ctx.say(ctx.t("topic_gone" if availability is Availability.GONE else "topic_unavailable", topic=ctx.local(lost.topic_title)))
     kept = {k: v for k, v in lost.values.items() if k in lost.done}
     state.flow = Creating(seq=flow.seq, text=flow.text, files=flow.files, kept=kept)
     offer_instead(ctx, state, lost)

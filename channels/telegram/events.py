@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from engine.catalog import Catalog
+from engine.catalog.texts import in_locale
 from engine.store.models import User
 
 
@@ -76,6 +77,10 @@ class Ctx:
 
     def t(self, key: str, **params) -> str:
         return self.catalog.text(self.locale, "telegram", key, **params)
+
+    def local(self, text):
+        """A catalog text (title, label, help, option) in the person's language; a plain string as it is."""
+        return in_locale(text, self.locale)
 
     def say(self, text: str, buttons: list | None = None, edit: bool = False) -> None:
         self.replies.append(Reply(text, buttons, edit))

@@ -30,7 +30,7 @@ def start(ctx: Ctx, payload: str, serves_tickets: bool) -> None:
     linked = [accounts.link_by_username(ctx.rt, b, ctx.chat_id, ctx.tg_user_id, ctx.tg_username, ctx.chat_type)
               for b in ctx.binding_ids]
     if any(linked):
-        ctx.user = next(link.user for link in linked if link)
+        _linked(ctx, next(link.user for link in linked if link))
         return ctx.say(ctx.t("start_linked")) if serves_tickets else None
     if serves_tickets and telegram_first.enabled(ctx.rt):
         return ctx.say(ctx.t("start_telegram_first"), [[(ctx.t("claim_code_button"), encode(ClaimCode()))]])
@@ -49,6 +49,12 @@ def _with_token(ctx: Ctx, token: str, serves_tickets: bool) -> None:
                                                ctx.chat_type)
         except (LinkTokenInvalid, RateLimited):
             continue
-        ctx.user = link.user
+        _linked(ctx, link.user)
         return ctx.say(ctx.t("start_linked")) if serves_tickets else None
     ctx.say(ctx.t("link_invalid" if private else "link_code_in_group"))
+
+
+def _linked(ctx: Ctx, user) -> None:
+    """From now on the chat speaks for `user`, in the account's language."""
+    ctx.user = user
+    ctx.locale = user.locale or ctx.locale

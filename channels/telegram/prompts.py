@@ -15,24 +15,24 @@ Prompt = Callable[[Ctx, Field, int], tuple[str, Rows]]
 def typed(hint_key: str | None = None) -> Prompt:
     """A typed answer: the label, then the config's placeholder or a format hint from the UI texts."""
     def prompt(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
-        hint = field.placeholder or (ctx.t(hint_key) if hint_key else "")
-        return field.label + (f"\n{hint}" if hint else ""), []
+        hint = ctx.local(field.placeholder) or (ctx.t(hint_key) if hint_key else "")
+        return ctx.local(field.label) + (f"\n{hint}" if hint else ""), []
     return prompt
 
 
 def select(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
     """One button per option; the callback carries the option's index, never its (possibly Cyrillic) text."""
-    rows = [[(o.label or o.value, encode(Choose(seq, str(i))))] for i, o in enumerate(field.options)]
-    return f"{field.label}\n{ctx.t('choose_option')}", rows
+    rows = [[(ctx.local(o.label or o.value), encode(Choose(seq, str(i))))] for i, o in enumerate(field.options)]
+    return f"{ctx.local(field.label)}\n{ctx.t('choose_option')}", rows
 
 
 def boolean(ctx: Ctx, field: Field, seq: int) -> tuple[str, Rows]:
-    return field.label, [[(ctx.t("answer_yes"), encode(Choose(seq, "y"))), (ctx.t("answer_no"), encode(Choose(seq, "n")))]]
+    return ctx.local(field.label), [[(ctx.t("answer_yes"), encode(Choose(seq, "y"))), (ctx.t("answer_no"), encode(Choose(seq, "n")))]]
 
 
 def files(ctx: Ctx, field: Field, seq: int, max_files: int | None = None) -> tuple[str, Rows]:
     """The collecting step (the message with its files, or a lone attachments field): text and files, then Завершить."""
-    text = ctx.t("ask_message", label=field.label, max_files=max_files or field.max_files)
+    text = ctx.t("ask_message", label=ctx.local(field.label), max_files=max_files or field.max_files)
     return text, [[(ctx.t("finish"), encode(Finish(seq)))]]
 
 

@@ -62,6 +62,8 @@ class Creating(Collecting):
     form: FormSession | None = None
     index: int = -1  # the form step being asked
     kept: dict = field(default_factory=dict)  # answers of a topic a reload took away, for the next topic chosen
+    searched: str = ""  # the last phrase typed instead of choosing (search feedback when another topic is chosen)
+    offered: list = field(default_factory=list)  # the topic keys that search offered
 
 
 @dataclass(kw_only=True)
@@ -108,6 +110,8 @@ class ChatState:
             data["form"] = flow.form.to_dict()
         if flow.kept:
             data["kept"] = dict(flow.kept)
+        if flow.searched:
+            data["searched"], data["offered"] = flow.searched, list(flow.offered)
         return data
 
     @classmethod
@@ -129,7 +133,8 @@ class ChatState:
                 raise ValueError("a field step without its form")
             return cls(Creating(conv=str(data["conv"]), step=data["step"], page=int(data.get("page") or 0),
                                 category=_opt_str(data.get("category")), form=form, index=int(data.get("index", -1)),
-                                kept=dict(data.get("kept") or {}), **common))
+                                kept=dict(data.get("kept") or {}), searched=str(data.get("searched") or ""),
+                                offered=[str(k) for k in data.get("offered") or []], **common))
         except (KeyError, TypeError, ValueError, AttributeError, FormSessionInvalid) as exc:
             raise StateInvalid(str(exc)) from None
 

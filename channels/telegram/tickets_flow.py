@@ -25,6 +25,12 @@ def status_text(ctx: Ctx, status: str) -> str:
     return ctx.t(f"status_{status}")
 
 
+def topic_title(ctx: Ctx, ticket) -> str:
+    """The ticket's topic in the person's language while the catalog has it, else as the ticket recorded it."""
+    topic = ctx.catalog.topic(f"{ticket.category_id}/{ticket.topic_id}")
+    return ctx.local(topic.title) if topic else ticket.snapshot.get("topic_title", "")
+
+
 def list_tickets(ctx: Ctx, active: bool) -> None:
     found = tickets.customer_tickets(ctx.user, active=active, limit=MAX_LISTED)
     if not found:
@@ -33,7 +39,7 @@ def list_tickets(ctx: Ctx, active: bool) -> None:
     lines = [ctx.t("active_tickets" if active else "archived_tickets")]
     for ticket in found:
         status = status_text(ctx, ticket.status)
-        lines.append(ctx.t("ticket_line", number=ticket.number, topic=ticket.snapshot.get("topic_title", ""),
+        lines.append(ctx.t("ticket_line", number=ticket.number, topic=topic_title(ctx, ticket),
                            subject=ticket.subject, status=status))
         subject = ticket.subject if len(ticket.subject) <= BUTTON_SUBJECT else ticket.subject[:BUTTON_SUBJECT - 1] + "…"
         rows.append([(ctx.t("ticket_button", number=ticket.number, subject=subject, status=status), encode(ViewTicket(ticket.number)))])
@@ -43,7 +49,7 @@ def list_tickets(ctx: Ctx, active: bool) -> None:
 def show_ticket(ctx: Ctx, number: int) -> None:
     ticket = tickets.customer_ticket(ctx.user, number)
     lines = [ctx.t("ticket_header", number=ticket.number, subject=ticket.subject,
-                   topic=ticket.snapshot.get("topic_title", ""), status=status_text(ctx, ticket.status))]
+                   topic=topic_title(ctx, ticket), status=status_text(ctx, ticket.status))]
     messages, more = tickets.latest_messages(ticket, size=LAST_MESSAGES)
     zone = viewer_zone(ctx.user, ctx.catalog.policies)
     if more:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from engine.catalog import schema
 from engine.catalog.durations import parse_duration
@@ -124,11 +125,22 @@ def check_channels(channels, src: Source, type_ids, installed: dict) -> list[Con
     return errors
 
 
-ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")
+# type id -> (when the engine sends it, its params): `source: account` types (engine/signup.py), by email only.
+ACCOUNT_NOTIFICATIONS = MappingProxyType({
+    "account_verify": ("an account signed up (or asked for a new link) and must confirm its address",
+                       {"link": "string: the one-time confirmation link"}),
+    "account_exists": ("someone signed up with an address that already has an account",
+                       {"link": "string: the page to reset a forgotten password"}),
+    "password_reset": ("someone asked to reset the password of an active account",
+                       {"link": "string: the one-time reset link"}),
+    "sign_in_link": ("someone asked for an emailed sign-in link (policies.signup.magic_link)",
+                     {"link": "string: the one-time sign-in link"}),
+    "account_invite": ("staff invited someone to create an account (signup mode invite)",
+                       {"link": "string: the one-time link to set a password", "inviter": "string: who invited"}),
+})
+ACCOUNT_EMAIL_TYPES = ("account_verify", "account_exists", "password_reset")  # what a public sign-up sends
 # The account emails each sign-up mode sends: invitations are the only way in under `invite`.
 MODE_EMAIL_TYPES = {"open": ACCOUNT_EMAIL_TYPES, "domains": ACCOUNT_EMAIL_TYPES, "invite": ("account_invite",)}
-
-
 SIGN_IN_LINK_TYPE = "sign_in_link"
 
 

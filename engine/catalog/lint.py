@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 
 from jinja2 import TemplateSyntaxError
 
 from engine.catalog.errors import ConfigError
 from engine.catalog.resolve import LayeredField
+from engine.catalog.schema import Locale
 from engine.catalog.templates import variables
 from engine.ticket_notifications import TEAM_NOTIFICATIONS, TICKET_NOTIFICATIONS, params_of
 
@@ -124,7 +126,8 @@ def ticket_types_the_engine_does_not_send(types, src) -> list[ConfigWarning]:
     return found
 
 
-TEXT_KEYS = frozenset({"title", "description", "label", "help", "placeholder", "pattern_message", "keywords"})
+LOCALES = frozenset(typing.get_args(Locale))
+TEXT_KEYS = frozenset({"title", "description", "label", "help", "placeholder", "pattern_message", "keywords", "body"})
 
 
 def missing_locales(sources, locales: list[str]) -> list[ConfigWarning]:
@@ -149,8 +152,19 @@ def _texts(data, path):
         for key, value in data.items():
             if key in TEXT_KEYS and value not in (None, "", []) and not isinstance(value, bool):
                 yield path + (key,), value
+            elif key == "templates" and isinstance(value, dict):
+                yield from _template_texts(value, path + (key,))
             elif isinstance(value, (dict, list)):
                 yield from _texts(value, path + (key,))
     elif isinstance(data, list):
         for i, item in enumerate(data):
             yield from _texts(item, path + (i,))
+
+
+def _template_texts(templates: dict, path):
+    """(key path, value) of every template of a notification type: a string or a per-locale mapping, at any depth."""
+    for key, value in templates.items():
+        if isinstance(value, str) or (isinstance(value, dict) and value and set(value) <= LOCALES):
+            yield path + (key,), value
+        elif isinstance(value, dict):
+            yield from _template_texts(value, path + (key,))

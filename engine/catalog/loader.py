@@ -20,12 +20,13 @@ from engine.catalog.replies import ReplyDecl, build_replies, check_replies
 from engine.catalog.sla import build_sla, check_sla
 from engine.catalog.teams import build_teams, check_teams
 from engine.catalog.resolve import FormDecl, LibraryDecl, build_forms, resolve_forms
-from engine.catalog.texts import local_text
+from engine.catalog.texts import local_text, localized_model
 from engine.catalog.validation import validate
 from engine.catalog.yaml_positions import parse_yaml_shared
 from engine.channel_registry import registry
 
 UI_DEFAULTS_DIR = Path(__file__).parent / "ui_defaults"
+TYPE_TEXTS = ("title", "description", "templates")  # a notification type's texts people read (templates: every one)
 
 __all__ = ["ConfigError", "ConfigErrors", "load_bundle", "load_catalog", "load_folder"]
 
@@ -149,7 +150,8 @@ def _load_catalog(load: _Load) -> Catalog:
     if load.errors:
         raise ConfigErrors(load.errors)
     warnings = lint.warnings_of(resolved, categories, types, types_src, by_kind,
-                                _text_sources(categories, forms, library), _declared_locales(policies.policies))
+                                _text_sources(categories, forms, library, types_src, channels_src, *(r.source for r in replies)),
+                                _declared_locales(policies.policies))
     catalog = _build(load, categories, forms, resolved, types, channels, policies, ui, registry.ticket_kinds(), replies, sla)
     built_teams, routing = build_teams(teams, teams_src, policies.policies.default_locale)
     return dataclasses.replace(catalog, warnings=tuple(sorted(set(warnings))), teams=built_teams, routing=routing)
@@ -224,9 +226,11 @@ def _ui_texts(load: _Load) -> dict[str, dict[str, dict[str, str]]]:
     return texts
 
 
-def _text_sources(categories, forms, library) -> list[Source]:
-    """The files holding catalog texts (categories, forms, field libraries), each once."""
+def _text_sources(categories, forms, library, *single_files) -> list[Source]:
+    """The files holding catalog texts (categories, forms, field libraries, notification types, bindings, canned
+    replies), each once."""
     found = [d.source for d in categories] + [d.source for d in forms.values()] + [d.source for d in library.values()]
+    found += [source for source in single_files if source is not None]
     return list({id(s): s for s in found}.values())
 
 
@@ -267,11 +271,11 @@ def _build(load: _Load, categories, forms, resolved, types, channels, policies, 
         files=tuple(load.files),
         categories=tuple(cats),
         forms=MappingProxyType(built_forms),
-        notification_types=MappingProxyType(dict(types.types)),
-        channels=MappingProxyType(dict(channels.channels)),
+        notification_types=MappingProxyType({type_id: localized_model(spec, TYPE_TEXTS, pol.default_locale) for type_id, spec in types.types.items()}),
+        channels=MappingProxyType({b_id: localized_model(b, ("title",), pol.default_locale) for b_id, b in channels.channels.items()}),
         policies=pol,
         ui=frozen_ui,
-        replies=MappingProxyType(build_replies(replies)),
+        replies=MappingProxyType(build_replies(replies, pol.default_locale)),
         sla=build_sla(sla),
         _topics=MappingProxyType(topics),
     )

@@ -1,7 +1,8 @@
-"""docs/REFERENCE.md, generated from the code: the built-in UI texts and the ticket notifications the engine raises."""
+"""docs/REFERENCE.md, generated from the code: the built-in UI texts, the ticket notifications and account emails the
+engine sends."""
 from __future__ import annotations
 
-from engine.catalog.checks import UI_SECTIONS
+from engine.catalog.checks import ACCOUNT_NOTIFICATIONS, UI_SECTIONS
 from engine.catalog.loader import builtin_ui_texts
 from engine.catalog.ui_format import placeholders
 from engine.ticket_notifications import BASE_PARAMS, TEAM_NOTIFICATIONS, TEAM_PARAMS, TICKET_NOTIFICATIONS
@@ -22,7 +23,7 @@ SECTION_INTRO = {
 
 def reference_markdown() -> str:
     """The whole of docs/REFERENCE.md."""
-    return "\n".join([HEADER, _ticket_notifications(), _staff_notifications(), _ui_texts()])
+    return "\n".join([HEADER, _ticket_notifications(), _staff_notifications(), _account_notifications(), _ui_texts()])
 
 
 def _ticket_notifications() -> str:
@@ -46,6 +47,22 @@ def _types_table(title: str, intro: str, common: dict, raised: dict) -> str:
     for type_id, (when, params) in raised.items():
         own = "<br>".join(f"`{name}`: {_cell(meaning)}" for name, meaning in params.items()) or "none"
         lines.append(f"| `{type_id}` | {_cell(when)} | {own} |")
+    return "\n".join(lines) + "\n"
+
+
+def _account_notifications() -> str:
+    lines = [
+        "## Account emails the engine sends",
+        "",
+        "Declare these with `source: account` and an `email` template (sign-up `open` or `domains` needs all three); they "
+        "go to the account's own address, in its language, whatever its notification settings say.",
+        "",
+        "| type | sent when | params |",
+        "| --- | --- | --- |",
+    ]
+    for type_id, (when, params) in ACCOUNT_NOTIFICATIONS.items():
+        listed = "<br>".join(f"`{name}`: {_cell(meaning)}" for name, meaning in params.items())
+        lines.append(f"| `{type_id}` | {_cell(when)} | {listed} |")
     return "\n".join(lines) + "\n"
 
 

@@ -40,6 +40,7 @@ _Title = Annotated[str, Field(min_length=1, max_length=200)]
 # A text people read: one string, or one per locale ({ru: ..., en: ...}; missing ones fall back to the default locale).
 Text = str | dict[Locale, str]
 Title = _Title | dict[Locale, _Title]
+_Body = Annotated[str, Field(min_length=1)]
 Words = list[str] | dict[Locale, list[str]]
 
 
@@ -116,7 +117,7 @@ class BindingBase(Strict):
     """Keys every channel binding has; a channel's own binding model narrows `kind` to `Literal["<kind>"]` and adds its keys."""
 
     kind: str = Field(description="What the binding is: an installed channel's kind")
-    title: str | None = None
+    title: Text | None = None
     serves: list[Literal["notifications", "tickets"]] = Field(default_factory=lambda: ["notifications"])
     notifications: list[Identifier] | None = Field(None, description="Types delivered through this binding; default all")
 
@@ -170,8 +171,8 @@ def config_models(channels: tuple[ChannelSchema, ...]) -> SimpleNamespace:
     )
 
     class NotificationTypeSpec(Strict):
-        title: str
-        description: str = ""
+        title: Title
+        description: Text = ""
         source: Literal["ticket", "event", "account", "staff"] = Field(
             description="ticket: raised by the engine; event: posted through the events API; "
                         "account: sign-up and password emails, sent to the account's own address only; "
@@ -238,8 +239,9 @@ class CannedReplyFile(Strict):
     """config/replies/<id>.yaml: one canned reply staff insert into the reply box."""
 
     id: Identifier
-    title: str = Field(min_length=1, max_length=200, description="Shown in the agent's list of canned replies")
-    body: str = Field(min_length=1, description="A sandboxed template of the reply text, rendered with the ticket's params")
+    title: Title = Field(description="Shown in the agent's list of canned replies; one, or one per locale")
+    body: _Body | dict[Locale, _Body] = Field(description="A sandboxed template of the reply text, rendered with the "
+                                                          "ticket's params in the customer's locale; one, or one per locale")
     topics: list[str] | None = Field(None, description="Where it is offered: topic keys 'category/topic' or category ids; default every ticket")
 
 

@@ -9,8 +9,8 @@ from peewee import Database, EnclosedNodeList, Field, ForeignKeyField, Integrity
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from engine.store.models import (
-    ALL_MODELS, NO_DEADLINE, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion, SlaClock,
-    Ticket, Timer, User, UTCDateTimeField, WebSession,
+    ALL_MODELS, NO_DEADLINE, AccountToken, ConfigVersion, Counter, Delivery, Message, Notification, SchemaVersion,
+    SearchFeedback, SlaClock, Ticket, Timer, User, UTCDateTimeField, WebSession,
 )
 
 TICKET_COUNTER = "ticket_number"
@@ -166,14 +166,14 @@ def _v11_sla(db: Database) -> None:
     _create_indexes(db, Ticket, _later_fields(Ticket, after=11))
 
 
-def _v14_teams(db: Database) -> None:
+def _v15_teams(db: Database) -> None:
     """Teams and assignment: ticket.team (config/teams.yaml) and ticket.assignee, the queue indexes of both, and
     ticket events wide enough to hold a team id (SQLite does not enforce a VARCHAR's length)."""
     present = {c.name for c in db.get_columns(Ticket._meta.table_name)}
     added = [(name, field) for name, field in (("team", Ticket.team), ("assignee_id", Ticket.assignee)) if name not in present]
     if added:
         migrate(*(_migrator(db).add_column(Ticket._meta.table_name, name, field) for name, field in added))
-    _create_indexes(db, Ticket, _later_fields(Ticket, after=14))
+    _create_indexes(db, Ticket, _later_fields(Ticket, after=15))
     if not isinstance(db, SqliteDatabase):
         db.execute_sql('ALTER TABLE "ticketevent" ALTER COLUMN "old" TYPE VARCHAR(40), ALTER COLUMN "new" TYPE VARCHAR(40)')
 
@@ -243,6 +243,11 @@ def _v13_ticket_search(db: Database) -> None:
         db.execute_sql(statement)
 
 
+def _v14_search_feedback(db: Database) -> None:
+    """Search feedback for business staff: phrases the topic search did not serve, counted without any user."""
+    _create_table(db, SearchFeedback, frozenset())
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "ticket.closed_at", _v2_ticket_closed_at, adds={Ticket: frozenset({"closed_at"})}),
@@ -259,7 +264,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "SLA clocks, ticket.sla_due_at", _v11_sla, adds={Ticket: frozenset({"sla_due_at"})}, creates=(SlaClock,)),
     Migration(12, "user.time_zone", _v12_user_time_zone, adds={User: frozenset({"time_zone"})}),
     Migration(13, "ticket full-text search", _v13_ticket_search),
-    Migration(14, "ticket.team, ticket.assignee and their queue indexes", _v14_teams,
+    Migration(14, "search feedback", _v14_search_feedback, creates=(SearchFeedback,)),
+    Migration(15, "ticket.team, ticket.assignee and their queue indexes", _v15_teams,
               adds={Ticket: frozenset({"team", "assignee"})}),
 )
 LATEST = MIGRATIONS[-1].version

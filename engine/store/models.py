@@ -109,8 +109,8 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow, index=True)
     waiting_since = UTCDateTimeField(null=True)  # when it started waiting for the customer
-    team = CharField(max_length=40, null=True)  # migration 14: a team id of config/teams.yaml (routing, staff moves)
-    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 14
+    team = CharField(max_length=40, null=True)  # migration 15: a team id of config/teams.yaml (routing, staff moves)
+    assignee = ForeignKeyField(User, null=True, backref="assigned_tickets", on_delete="SET NULL")  # migration 15
     # Its deadlines (auto-close, the reminder) are Timer rows since migration 5.
     # Migration 11: the earliest due instant of its running SLA targets (engine/sla.py), NO_DEADLINE when none runs
     # (never NULL, so the queue's "time to breach" keyset compares plain values).
@@ -129,7 +129,7 @@ class Ticket(BaseModel):
             (("status", "sla_due_at", "id"), False),
             (("category_id", "status", "sla_due_at", "id"), False),
             (("category_id", "topic_id", "status", "sla_due_at", "id"), False),
-            # Migration 14: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
+            # Migration 15: the queue of a team, of an assignee (or of nobody: IS NULL), of both.
             (("team", "status", "priority", "updated_at", "id"), False),
             (("assignee", "status", "priority", "updated_at", "id"), False),
             (("team", "assignee", "status", "priority", "updated_at", "id"), False),
@@ -213,7 +213,7 @@ class TicketEvent(BaseModel):
     ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
     actor = ForeignKeyField(User, null=True)
     kind = CharField(max_length=16)  # status | priority | team | assignee (user id; "" for nobody)
-    old = CharField(max_length=40, null=True)  # 24 until migration 14 (a team id is up to 40)
+    old = CharField(max_length=40, null=True)  # 24 until migration 15 (a team id is up to 40)
     new = CharField(max_length=40)
     reason = CharField(max_length=32, default="")
     at = UTCDateTimeField(default=utcnow)
@@ -387,6 +387,22 @@ class ConfigVersion(BaseModel):
     summary = TextField(default="")  # what changed since the version before, one change a line
 
 
+class SearchFeedback(BaseModel):
+    """What customers typed into the topic search that did not lead them to a topic: anonymised (no user), counted.
+    `topic_key` is the topic finally chosen ("" when the search found nothing); engine.search_feedback writes it."""
+
+    id = AutoField()
+    phrase = CharField(max_length=120)  # normalised: lower case, digits masked, at most 120 characters
+    topic_key = CharField(max_length=81, default="")  # "category/topic" chosen after the search; "" for nothing found
+    count = IntegerField(default=1)
+    first_seen = UTCDateTimeField(default=utcnow)
+    last_seen = UTCDateTimeField(default=utcnow)
+    dismissed_at = UTCDateTimeField(null=True)  # hidden from the admin page until the phrase comes again
+
+    class Meta:
+        indexes = ((("phrase", "topic_key"), True),)
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField(primary_key=True)
     applied_at = UTCDateTimeField(default=utcnow)
@@ -395,5 +411,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = (
     User, Ticket, Message, Attachment, TicketEvent, TelegramLink, LinkToken, NotificationPreference,
     Notification, Delivery, ApiToken, EventReceipt, BotConversation, ProcessedUpdate, AuditLog, Counter, SchemaVersion,
-    WebSession, Timer, ConfigVersion, AccountToken, SlaClock,
+    WebSession, Timer, ConfigVersion, AccountToken, SlaClock, SearchFeedback,
 )

@@ -83,3 +83,13 @@ def test_topics_are_not_checked_while_a_category_file_is_broken(mini):
     mini.write("categories/chats.yaml", "id: chats\ntitle: [broken\n")
     mini.write("replies/a.yaml", "id: a\ntitle: A\nbody: x\ntopics: [chats/chat-problem]\n")
     assert [e.split(":")[0] for e in mini.errors()] == ["config/categories/chats.yaml"]
+
+
+def test_a_reply_per_locale_is_checked_per_variant(mini):
+    mini.write("replies/a.yaml", "id: a\ntitle: {ru: Привет, en: Hello}\nbody:\n  ru: '{{ customer_name }}'\n"
+                                 "  en: '{{ name }}'\n")
+    assert mini.errors() == ["config/replies/a.yaml:5: body.en: template uses undeclared param 'name' (declared params: "
+                             "customer_name, ticket_number, subject, topic, category, priority, fields, agent_name)"]
+    mini.write("replies/a.yaml", "id: a\ntitle: {ru: Привет, en: Hello}\nbody: {ru: 'Привет', en: 'Hello'}\n")
+    reply = load_catalog("config").replies["a"]
+    assert (reply.title.in_("en"), reply.body.in_("en"), reply.body) == ("Hello", "Hello", "Привет")

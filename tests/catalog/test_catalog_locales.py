@@ -61,6 +61,7 @@ def test_missing_declared_locale_is_a_warning_per_file(mini):
         "config/forms/chat-problem.yaml:7: warning: fields.1.label: a text has no 'en' version, the first here: write {ru: ..., en: ...}",
         "config/forms/default.yaml:5: warning: fields.0.label: 3 texts have no 'en' version, the first here: write {ru: ..., en: ...}",
         "config/forms/fields.yaml:3: warning: fields.account_id.label: 2 texts have no 'en' version, the first here: write {ru: ..., en: ...}",
+        "config/notifications/types.yaml:3: warning: types.low_balance.title: 2 texts have no 'en' version, the first here: write {ru: ..., en: ...}",
     ]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from engine.catalog.reference import reference_markdown
 from engine import sla
@@ -30,3 +31,22 @@ def test_the_table_lists_the_types_the_engine_raises():
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_notify" and isinstance(node.args[2], ast.Constant)
     }
     assert raised | set(sla.NOTIFICATION.values()) == set(TICKET_NOTIFICATIONS)
+
+
+def test_the_account_emails_listed_are_those_the_engine_sends():
+    """Every `account_email(rt, user, <type>, {params})` call in engine/signup.py and engine/invitations.py names a
+    listed type with its params."""
+    from engine import invitations, signup
+    from engine.catalog.checks import ACCOUNT_NOTIFICATIONS
+
+    sent = set()
+    for module in (signup, invitations):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            func = getattr(node, "func", None)
+            if isinstance(node, ast.Call) and (getattr(func, "id", None) or getattr(func, "attr", None)) == "account_email":
+                kind = node.args[2]
+                type_id = kind.value if isinstance(kind, ast.Constant) else getattr(module, kind.id)
+                sent.add((type_id, tuple(k.value for k in node.args[3].keys)))
+    assert sent == {(type_id, tuple(params)) for type_id, (_, params) in ACCOUNT_NOTIFICATIONS.items()}
+    assert "| `password_reset` | someone asked to reset the password of an active account | `link`: " in reference_markdown()

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from engine.catalog import load_catalog
-from engine.catalog.loader import builtin_ui_texts
+from engine.catalog.loader import UI_DEFAULTS_DIR, builtin_ui_texts
 from engine.catalog.ui_format import SAFE_FORMATTER, placeholders
+from engine.catalog.yaml_positions import parse_yaml
 
 HOSTILE = """
 locale: ru
@@ -59,3 +60,9 @@ def test_built_in_texts_agree_on_placeholders():
         for section, keys in sections.items():
             for key, text in keys.items():
                 assert placeholders(text) == placeholders(ru[section][key]), f"{locale} {section}.{key}"
+
+
+@pytest.mark.parametrize("path", sorted(UI_DEFAULTS_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_builtin_texts_have_no_duplicate_keys(path):
+    """A key written twice in a section silently replaced the first text (a search page's label overrode the portal's)."""
+    assert parse_yaml(path.read_bytes()).duplicates == []

@@ -33,7 +33,7 @@ def columns(db, table: str) -> set[str]:
 
 
 def test_fresh_database_is_at_the_latest_version(rt):
-    assert current_version(rt.db) == LATEST == 14
+    assert current_version(rt.db) == LATEST == 15
     assert upgrade(rt.db) == []
 
 
@@ -60,9 +60,9 @@ def test_version_1_database_upgrades_without_losing_rows(rt):
     Table("message").bind(rt.db).insert(ticket_id=open_ticket.id, author_id=customer.id, author_kind="customer", channel="web",
                                          body="v1 body", created_at=Message.created_at.db_value(datetime.now(timezone.utc))).execute()
 
-    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert upgrade(rt.db) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     assert "closed_at" in columns(rt.db, "ticket")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     assert "websession" in rt.db.get_tables()
     assert User.get(User.email == "old@example.com").password_hash == customer.password_hash
     assert User.get(User.email == "old@example.com").email_verified_at is not None  # accounts from before count as verified
@@ -82,7 +82,7 @@ def test_database_made_before_migrations_is_adopted(rt):
     """Tables created straight from the models (no version rows yet): upgrade records versions, changes nothing."""
     empty(rt.db)
     rt.db.create_tables(ALL_MODELS)
-    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert upgrade(rt.db) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     assert current_version(rt.db) == LATEST
 
 
@@ -102,7 +102,7 @@ def test_version_4_deadlines_become_timers(rt):
                                          auto_close_at=close_at, reminder_at=remind_at, reminder_sent_at=remind_at, **row)
     support = TicketBeforeTimers.create(number=1003, subject="support", status="waiting_support", **row)
 
-    assert upgrade(rt.db) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert upgrade(rt.db) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     assert not {"auto_close_at", "reminder_at", "reminder_sent_at"} & columns(rt.db, "ticket")
     timers = {(t.ticket_id, t.kind): t for t in Timer.select()}
     assert {key: (t.due_at, t.state) for key, t in timers.items()} == {
@@ -220,15 +220,15 @@ def test_version_10_binds_accounts_to_one_telegram_id(rt):
         User.create(email="twin@example.com", telegram_id=42)
 
 
-def test_version_14_adds_teams_and_assignees_to_existing_tickets(rt):
+def test_version_15_adds_teams_and_assignees_to_existing_tickets(rt):
     """Tickets made before teams keep their rows, with no team and nobody assigned; the queue indexes exist."""
     empty(rt.db)
-    upgrade(rt.db, target=13)
+    upgrade(rt.db, target=14)
     customer = make_user("old@example.com", "old-password")
     Table("ticket").bind(rt.db).insert(number=1001, customer_id=customer.id, category_id="hosting", topic_id="other",
                                        priority="low", status="new", subject="old", fields="{}", snapshot="{}",
                                        channel="web", created_at=datetime(2026, 1, 1), updated_at=datetime(2026, 1, 1)).execute()
-    assert upgrade(rt.db) == [14]
+    assert upgrade(rt.db) == [15]
     ticket = Ticket.get(Ticket.number == 1001)
     assert (ticket.subject, ticket.team, ticket.assignee_id) == ("old", None, None)
     indexes = {i.name for i in rt.db.get_indexes("ticket")}
@@ -240,7 +240,7 @@ def test_version_5_database_gets_config_versions(rt, settings):
     empty(rt.db)
     assert upgrade(rt.db, target=5) == [1, 2, 3, 4, 5]
     make_user("old@example.com", "old-password")
-    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert upgrade(rt.db) == [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     holder = CatalogHolder(settings.config_dir, db=rt.db)
     try:
         assert holder.number == 1 and User.get(User.email == "old@example.com")

@@ -9,7 +9,7 @@ BUTTONS = [
     cb.Cancel(), cb.CategoryPage(0), cb.CategoryPage(12), cb.ChooseCategory("chats"), cb.ChooseCategory("a" * 40),
     cb.ChooseTopic(cb.topic_code("chats/chat-problem")), cb.Help(1), cb.Skip(7), cb.Finish(3), cb.Choose(4, "y"),
     cb.Choose(4, "n"), cb.Choose(999, "29"), cb.ViewTicket(1001), cb.ReplyTo(2**63 - 1), cb.AskArchive(1),
-    cb.ConfirmArchive(1002), cb.KeepTicket(1002), cb.ClaimCode(),
+    cb.ConfirmArchive(1002), cb.KeepTicket(1002), cb.Language("en"), cb.ClaimCode(),
 ]
 
 
@@ -33,7 +33,7 @@ def test_the_wire_format_is_stable():
 @pytest.mark.parametrize("data", [
     None, 42, b"v:1", "", "zzz", "x:1", "v", "v:", "v:abc", "v:-1", "v:1.5", "v: 1", "v:1\n", "v:١٢٣",
     "v:" + "9" * 20, "a:" + "9" * 60, "c:../../etc", "c:Chats", "c:" + "a" * 41, "t:ffff", "t:FFFFFFFFFF",
-    "o:1", "o:1:yes", "o:1:-1", "o:1:y:2", "f:1:2", "cp:-1", "r:1" + "\x00", "c:чаты", "x:" + "x" * 100,
+    "o:1", "o:1:yes", "o:1:-1", "o:1:y:2", "f:1:2", "cp:-1", "r:1" + "\x00", "c:чаты", "x:" + "x" * 100, "l:EN", "l:eng",
 ])
 def test_hostile_data_decodes_to_none(data):
     assert cb.decode(data) is None

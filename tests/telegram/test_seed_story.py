@@ -60,7 +60,7 @@ def test_seed_000_whole_story(rt, fake_api, bots, customer):
     assert (link.user_id, link.chat_id, link.tg_user_id) == (customer.id, CHAT, CHAT)
 
     menu = [c["command"] for c in fake_api.bots[SUPPORT_TOKEN].commands]
-    assert menu == ["createticket", "tickets", "archive", "help", "cancel"]
+    assert menu == ["createticket", "tickets", "archive", "help", "cancel", "language"]
 
     chat.send("/createticket")  # one topic offered in Telegram: straight to the form
     assert chat.texts()[-2].startswith("Тема: Запрос в техническую поддержку")

@@ -13,3 +13,16 @@ def test_english_categories_and_topics_after_the_switch(as_role):
     assert "Chat problem" in page and "Errors during a chat session" in page and "Проблема с чатами" not in page
     form = customer.get("/c/chats/chat-problem").get_data(as_text=True)
     assert "Account number" in form and "Номер ЛК" not in form  # the field library's label
+
+
+def test_notifications_and_their_settings_in_the_customers_language(rt, as_role, users):
+    from engine.notify import notify
+
+    with rt.db.atomic():
+        notify(rt.catalog, users["customer"], "low_balance", {"balance": 5, "currency": "RUB"})
+    customer = as_role("customer")
+    assert "Низкий баланс: 5 RUB." in customer.get("/notifications").get_data(as_text=True)
+    customer.post("/locale", {"locale": "en", "next": "/"})
+    assert "Low balance: 5 RUB. Top up your account" in customer.get("/notifications").get_data(as_text=True)
+    settings = customer.get("/settings").get_data(as_text=True)
+    assert "Low balance notice" in settings and "Уведомление о низком балансе" not in settings

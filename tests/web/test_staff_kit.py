@@ -136,3 +136,11 @@ def test_an_empty_note_is_refused_with_the_reason(rt, as_role, ticket):
 def test_customers_cannot_add_notes(as_role, ticket):
     assert as_role("customer").post(f"/agent/tickets/{ticket.number}/note", {"note": "x"}).status_code == 404
     assert not Message.select().where(Message.internal == True).exists()  # noqa: E712
+
+
+def test_canned_reply_in_the_customers_language(rt, as_role, users):
+    users["customer"].locale = "en"
+    users["customer"].save()
+    english = make_ticket(rt, users["customer"])
+    body = _text(as_role("agent").post(f"/agent/tickets/{english.number}/canned/resolved", {"message": ""}, htmx=True))
+    assert f"in request #{english.number} (“Chat problem”)" in body and ">Hello, Анна!" in body

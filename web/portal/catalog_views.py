@@ -11,7 +11,7 @@ from engine import search, tickets
 from engine.errors import StorageUnavailable, ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
-from web import pending
+from web import pending, search_feedback
 from web.account import guard_unverified
 from web.form_cache import topic_fields
 from web.auth import login_required
@@ -37,6 +37,8 @@ def home():
 def search_topics():
     phrase = request.args.get("q", "")[:MAX_PHRASE].strip()
     found = search.suggest(catalog(), phrase, channel=CHANNEL, limit=SUGGESTIONS) if phrase else []
+    if phrase:
+        search_feedback.searched(phrase, found, explicit=not request.htmx)
     template = "portal/_suggestions.html" if request.htmx else "portal/search.html"
     return render_template(template, phrase=phrase, suggestions=found)
 
@@ -58,6 +60,7 @@ def topic(category_id: str, topic_id: str):
     if refused is not None:
         return refused
     if request.method == "GET":
+        search_feedback.chose(current.key)
         return _render_topic(current, _session(current), errors={}, key=secrets.token_urlsafe(18))
     key = request.form.get("_idem", "")
     key = key if IDEMPOTENCY_RE.match(key) else None
