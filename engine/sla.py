@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine import enqueue, notify as notify_module, timers
+from engine import enqueue, notify as notify_module, teams, timers
 from engine.business_time import add, between
 from engine.catalog import Catalog
 from engine.catalog.sla import TARGETS
@@ -28,7 +28,6 @@ OPEN = (RUNNING, PAUSED)
 KINDS = {FIRST_RESPONSE: "sla_first_response", RESOLUTION: "sla_resolution"}  # Timer.kind of each target
 WARNING, BREACH = "warning", "breach"  # a timer's payload `stage`
 NOTIFICATION = {WARNING: "sla_warning", BREACH: "sla_breach"}
-STAFF_ROLES = ("agent", "admin")
 
 
 def start(catalog: Catalog, ticket: Ticket, now: datetime) -> list[Timer]:
@@ -156,10 +155,17 @@ def _fire_for(target: str):
 
 
 def recipients(catalog: Catalog, ticket: Ticket, type_id: str) -> list[User]:
-    """Who hears of a ticket's SLA warning or breach: active agents and admins who have `type_id` on in their
-    notification settings (defaults included), and the agent who last took or replied to the ticket."""
-    staff = User.select().where(User.role.in_(STAFF_ROLES) & User.is_active).order_by(User.id)
-    chosen = [user for user in staff if notify_module.enabled_channels(catalog, user, type_id)]
+    """Who hears of a ticket's SLA warning or breach: its assignee; unassigned, its team's members; with neither,
+    the active agents and admins who have `type_id` on in their settings (defaults included) and the agent who last
+    took or replied to the ticket. The team's own addresses are told besides (`_tell`)."""
+    if ticket.assignee_id:
+        assignee = User.get_or_none((User.id == ticket.assignee_id) & User.is_active)
+        if assignee is not None:
+            return [assignee]
+    members = teams.members(catalog, ticket.team)
+    if members:
+        return members
+    chosen = [user for user in teams.staff_accounts() if notify_module.enabled_channels(catalog, user, type_id)]
     last = last_agent(ticket)
     if last is not None and last.is_staff and last.is_active and all(user.id != last.id for user in chosen):
         chosen.append(last)
@@ -187,9 +193,15 @@ def _tell(catalog: Catalog, ticket: Ticket, clock: SlaClock, stage: str) -> list
     params = {**base_params(ticket), "target": clock.target, "priority": ticket.priority,
               "due_at": clock.due_at.isoformat(), "due_local": f"{clock.due_at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"}
     declared = {k: v for k, v in params.items() if k in spec.params}
-    return [notify_module.notify(catalog, user, type_id, declared, ticket=ticket,
-                                 idempotency_key=f"sla:{clock.id}:{stage}:{user.id}").id
-            for user in recipients(catalog, ticket, type_id)]
+    key = f"sla:{clock.id}:{stage}"
+    written = [notify_module.notify(catalog, user, type_id, declared, ticket=ticket, idempotency_key=f"{key}:{user.id}").id
+               for user in recipients(catalog, ticket, type_id)]
+    team = catalog.teams.get(ticket.team) if ticket.team else None
+    if team is not None and team.notify:  # the team's channel (a chat, a list address)
+        written.append(notify_module.notify_addresses(catalog, teams.team_account(team), type_id, declared,
+                                                      dict(team.notify), ticket=ticket,
+                                                      idempotency_key=f"{key}:team:{team.id}").id)
+    return written
 
 
 FIRST_RESPONSE_KIND = TimerKind(KINDS[FIRST_RESPONSE], _fire_for(FIRST_RESPONSE))

@@ -94,14 +94,13 @@ def test_warning_then_breach_each_written_once_whoever_fires(rt, clock, customer
     quiet = make_user("quiet@example.com", "agent-password", role="admin")
     notify.set_preferences(quiet, {"sla_warning": {"web": False}, "sla_breach": {"web": False}})
     notify.set_preferences(agent, {"sla_breach": {"email": True}})
-    ticket = create(rt, customer)
-    tickets.take_ticket(rt, ticket, quiet)  # the last to take it hears of it, whatever its settings say
+    ticket = create(rt, customer)  # no team, nobody assigned: the staff who have the types on hear of it
     warning = timers.pending(ticket, "sla_first_response")
 
     clock.set(2027, 3, 15, 8, 0)  # 11:00: an hour before the first response is due
     assert KINDS.fire(rt, warning.id) is True  # what the exact-time job fire_timer does
     assert KINDS.fire(rt, warning.id) is False and KINDS.fire_due(rt) == {}
-    assert sorted(email for email, _ in sent(ticket, "sla_warning")) == sorted([agent.email, colleague.email, quiet.email])
+    assert sorted(email for email, _ in sent(ticket, "sla_warning")) == sorted([agent.email, colleague.email])
     assert sent(ticket, "sla_warning")[0][1] == {"ticket_number": ticket.number, "target": "first_response",
                                                  "due_local": "2027-03-15 12:00 Europe/Moscow"}
     breach = timers.pending(ticket, "sla_first_response")
@@ -110,7 +109,7 @@ def test_warning_then_breach_each_written_once_whoever_fires(rt, clock, customer
     clock.set(2027, 3, 15, 9, 5)
     assert KINDS.fire_due(rt) == {"sla_first_response": 1}
     assert KINDS.fire_due(rt) == {} and KINDS.fire(rt, breach.id) is False
-    assert sorted(email for email, _ in sent(ticket, "sla_breach")) == sorted([agent.email, colleague.email, quiet.email])
+    assert sorted(email for email, _ in sent(ticket, "sla_breach")) == sorted([agent.email, colleague.email])
     assert clocks(ticket)["first_response"].breached_at == clock.now
     emails = Delivery.select().join(Notification).where((Notification.type_id == "sla_breach") & (Delivery.channel == "email"))
     assert [d.target for d in emails] == [agent.email]  # the one who opted in to email, once
@@ -118,6 +117,37 @@ def test_warning_then_breach_each_written_once_whoever_fires(rt, clock, customer
 
     tickets.add_reply(rt, ticket, agent, "Поздно, но отвечаем", [], "web")  # met late: still breached
     assert (clocks(ticket)["first_response"].state, sla.ticket_targets(rt.catalog, ticket, clock.now)[0].breached) == ("met", True)
+
+
+TEAMS_YAML = """
+teams:
+  hosting:
+    title: Хостинг
+    members: [agent@example.com, colleague@example.com]
+    notify: {email: hosting-team@example.com}
+default: hosting
+"""
+
+
+def test_the_assignee_hears_of_it_or_else_the_team_and_the_teams_address_always(rt, clock, customer, agent, config_dir):
+    """Unassigned: the team's members; assigned: only the assignee, whatever the others' settings; the team's
+    address both times."""
+    (config_dir / "teams.yaml").write_text(TEAMS_YAML, encoding="utf-8")
+    assert rt.catalogs.reload()
+    colleague = make_user("colleague@example.com", "agent-password", role="agent")
+    make_user("outsider@example.com", "agent-password", role="admin")
+    ticket = create(rt, customer)
+    assert ticket.team == "hosting"
+    clock.set(2027, 3, 15, 8, 0)
+    assert KINDS.fire_due(rt) == {"sla_first_response": 1}
+    assert sorted(email for email, _ in sent(ticket, "sla_warning")) == sorted(
+        [agent.email, colleague.email, "hosting@team.invalid"])
+    tickets.take_ticket(rt, ticket, colleague)
+    clock.set(2027, 3, 15, 9, 5)
+    assert KINDS.fire_due(rt) == {"sla_first_response": 1}
+    assert sorted(email for email, _ in sent(ticket, "sla_breach")) == [colleague.email, "hosting@team.invalid"]
+    team_mail = Delivery.select().join(Notification).where(Notification.type_id == "sla_breach", Delivery.channel == "email")
+    assert "hosting-team@example.com" in [d.target for d in team_mail]
 
 
 def test_a_breach_timer_fired_after_a_pause_does_nothing(rt, clock, customer, agent):
