@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from engine import account_tokens, accounts, telegram_first
+from engine import account_tokens, accounts, common_passwords, telegram_first
 from engine.errors import Conflict, ValidationFailed
 from engine.forms import EMAIL_RE, undeliverable
 from engine.notify import enqueue_deliveries
@@ -43,6 +43,8 @@ def check_password(rt: Runtime, password: str, email: str, locale: str) -> None:
     local = email.split("@")[0]
     if rules.not_email and email and (email in password.lower() or (len(local) >= 4 and local in password.lower())):
         raise _error(rt, locale, "password", "password_has_email")
+    if rules.not_common and common_passwords.is_common(password):
+        raise _error(rt, locale, "password", "password_common")
 
 
 def sign_up(rt: Runtime, email: str, password: str, name: str, locale: str, link_for: LinkFor, forgot_url: str,

@@ -328,6 +328,8 @@ class PasswordPolicy(Strict):
     min_length: int = Field(10, ge=8, le=128, description="Fewest characters a new password may have")
     max_length: int = Field(256, ge=16, le=1024, description="Most characters a new password may have")
     not_email: bool = Field(True, description="Refuse a password containing the account's email or its local part")
+    not_common: bool = Field(True, description="Refuse a password on the list of 30,000 passwords seen most often in "
+                                               "leaks (shipped by the zxcvbn package)")
 
 
 class SignupPolicy(Strict):

@@ -127,12 +127,25 @@ def test_without_required_verification_the_account_is_ready_at_once(rt):
     ("anna@example.com", "short", "password"),
     ("anna@example.com", "x" * 300, "password"),
     ("annabelle@example.com", "my annabelle pass", "password"),
+    ("anna@example.com", "Q1W2E3R4T5", "password"),  # leaked: on the common-passwords list, whatever the case
 ])
 def test_bad_input_is_refused_with_the_field_named(rt, email, password, field):
     with pytest.raises(ValidationFailed) as refused:
         sign_up(rt, email, password)
     assert list(refused.value.errors) == [field]
     assert User.select().count() == 0
+
+
+def test_a_leaked_password_is_refused_in_plain_words_unless_the_policy_allows_it(rt, config_dir):
+    with pytest.raises(ValidationFailed) as refused:
+        sign_up(rt, "anna@example.com", "qwertyuiop")
+    assert refused.value.errors == {"password": "Этот пароль есть в списках утёкших паролей, его легко подобрать. "
+                                                "Выберите другой."}
+    policies = config_dir / "policies.yaml"
+    policies.write_text(policies.read_text().replace("passwords: {min_length: 10", "passwords: {not_common: false, min_length: 10"))
+    assert rt.catalogs.reload()
+    sign_up(rt, "anna@example.com", "qwertyuiop")
+    assert User.select().count() == 1
 
 
 def test_domains_mode_without_domains_and_open_mode_without_account_emails_are_config_errors(rt, config_dir):
