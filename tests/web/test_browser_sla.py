@@ -1,5 +1,6 @@
 """In Chromium: an agent works the queue sorted by time to breach (the default with the Twin SLA), sees the business
-time left per row, switches to the priority order through htmx and opens the most urgent ticket's SLA card."""
+time left per row, switches to the priority order through htmx, opens the most urgent ticket's SLA card and answers
+with a canned reply, which meets its first-response target."""
 from __future__ import annotations
 
 import re
@@ -45,3 +46,11 @@ def test_agent_works_the_queue_by_time_to_breach(rt, clock, sign_in, users):  # 
     expect(card).to_contain_text("Первый ответ")
     expect(card).to_contain_text("Срок: 15.03.2027 13:00 (Europe/Moscow), осталось 0 ч 15 мин рабочего времени")
     expect(card).to_contain_text("Решение")
+
+    agent.get_by_role("button", name="Вставить: Приветствие, заявка принята в работу").click()
+    expect(agent.get_by_label("Сообщение")).to_contain_text(f"Заявка №{friday.number} «Создан в пятницу» принята в работу")
+    agent.get_by_role("button", name="Отправить").click()
+    expect(agent.locator(".message-agent").last).to_contain_text("Здравствуйте")
+    agent.reload()
+    expect(agent.locator("#sla")).to_contain_text("Выполнен 15.03.2027 12:45 (Europe/Moscow)")
+    shot(agent, "sla-02-first-response-met")
