@@ -1,5 +1,6 @@
 """What changed between two catalogs, for people: categories, topics, forms, fields, UI texts, notification types,
-policies, channel bindings, canned replies and SLA settings added, removed or changed, with the old and the new value.
+policies, channel bindings, canned replies, teams, their members, routing rules and SLA settings added, removed or
+changed, with the old and the new value (an added or removed single value shows that value).
 
 Lines are English (`+ topic chats/new: "Новая тема"`, `~ field chat-problem/account_id: label: "a" -> "b"`) and
 worded in another locale through the config message catalog (engine.catalog.messages), which also words the
@@ -19,10 +20,12 @@ from engine.catalog.schema import SelectOption
 from engine.catalog.texts import LocalText
 
 # Kinds in the order lines are listed; each is one word (the message catalog words it).
-KINDS = ("category", "topic", "form", "field", "text", "notification", "policy", "channel", "reply", "sla")
-BASELINE_KINDS = ("category", "topic", "form", "notification", "channel", "reply")  # against no catalog: what it holds
+KINDS = ("category", "topic", "form", "field", "text", "notification", "policy", "channel", "reply", "team", "member",
+         "routing", "sla")
+BASELINE_KINDS = ("category", "topic", "form", "notification", "channel", "reply", "team")  # against no catalog: what it holds
 FIELD_ORDER = "field order"  # the form attribute that lists its fields' order when the shared ones moved
 MISSING = "—"
+LISTED = frozenset({"routing"})  # kinds with no title: an added or removed one's line shows every attribute
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,8 @@ def _versions(value):
 
 
 def _compare(kind: str, old: dict[str, dict], new: dict[str, dict]) -> list[Change]:
-    out = [Change(kind, ref, "added", title=new[ref].get("title")) for ref in sorted(new.keys() - old.keys())]
-    out += [Change(kind, ref, "removed", title=old[ref].get("title")) for ref in sorted(old.keys() - new.keys())]
+    out = [Change(kind, ref, "added", title=_title(kind, new[ref])) for ref in sorted(new.keys() - old.keys())]
+    out += [Change(kind, ref, "removed", title=_title(kind, old[ref])) for ref in sorted(old.keys() - new.keys())]
     for ref in sorted(old.keys() & new.keys()):
         was, now = old[ref], new[ref]
         for attr in [*was, *(a for a in now if a not in was)]:
@@ -136,6 +139,11 @@ def _compare(kind: str, old: dict[str, dict], new: dict[str, dict]) -> list[Chan
                 continue
             out.append(Change(kind, ref, "changed", attr, was.get(attr), now.get(attr)))
     return sorted(out, key=lambda c: (("added", "removed", "changed").index(c.op), c.ref))  # stable: attrs in order
+
+
+def _title(kind: str, attrs: dict):
+    """What an added or removed item's line shows: its title, else its single value (else, LISTED, its attributes)."""
+    return attrs.get("title", attrs.get("", attrs if kind in LISTED else None))
 
 
 def _field_order(old: Catalog, new: Catalog) -> list[Change]:
@@ -188,8 +196,19 @@ def _items(catalog: Catalog) -> dict[str, dict[str, dict]]:
         "policy": {key: {"": value} for key, value in _flat(catalog.policies.model_dump()).items()},
         "channel": {i: _flat(b.model_dump()) for i, b in catalog.channels.items()},
         "reply": {r.id: _attrs(r, ("id",)) for r in catalog.replies.values()},
+        "team": {t.id: {"title": t.title, **_flat(dict(t.notify), "notify.")} for t in catalog.teams.values()},
+        "member": {f"{t.id}/{email}": {} for t in catalog.teams.values() for email in t.members},
+        "routing": {**{f"#{i}": _rule(r) for i, r in enumerate(catalog.routing.rules, 1)},
+                    **({"default": {"": catalog.routing.default}} if catalog.routing.default else {})},
         "sla": {key: {"": value} for key, value in (catalog.sla.flat() if catalog.sla else {}).items()},
     }
+
+
+def _rule(rule) -> dict:
+    """A routing rule as teams.yaml writes it: its team and the conditions given."""
+    conditions = {"category": rule.categories, "topic": rule.topics, "priority": rule.priorities,
+                  **{f"fields.{k}": v for k, v in rule.fields.items()}}
+    return {"team": rule.team, **{k: v for k, v in conditions.items() if v is not None}}
 
 
 def _field_attrs(field) -> dict:

@@ -41,7 +41,8 @@ class SlaPolicy:
         return Targets(calendar_id, limits)
 
     def flat(self) -> dict[str, object]:
-        """Dotted key -> shown value of everything the file declares (what a catalog diff compares)."""
+        """Dotted key -> shown value of everything the file declares (what a catalog diff compares); a holiday is a key
+        of its own (`calendars.moscow.holidays.2027-01-01`, no value), so a diff lists the dates added or removed."""
         out = {"calendar": self.calendar_id, "warn_before": _shown(self.warn_before) if self.warn_before else "null"}
         for cal_id, cal in self.calendars.items():
             out[f"calendars.{cal_id}.time_zone"] = cal.time_zone
@@ -49,7 +50,7 @@ class SlaPolicy:
                 if hours:
                     out[f"calendars.{cal_id}.hours.{WEEKDAYS[day]}"] = ", ".join(
                         f"{a:%H:%M}-{'24:00' if b == time(0) else format(b, '%H:%M')}" for a, b in hours)
-            out[f"calendars.{cal_id}.holidays"] = tuple(d.isoformat() for d in sorted(cal.holidays))
+            out.update({f"calendars.{cal_id}.holidays.{d.isoformat()}": None for d in sorted(cal.holidays)})
         for prefix, targets in [("targets", self.targets)] + [(f"topics.{k}.targets", t) for k, (_, t) in self.topics.items()]:
             for priority, limits in targets.items():
                 out.update({f"{prefix}.{priority}.{name}": _shown(limit) for name, limit in limits.items()})

@@ -156,3 +156,128 @@ def test_a_stored_summary_is_worded_in_russian_ids_and_values_untouched():
     assert translate('+ topic none/list: "text"', "ru") == '+ тема none/list: "text"'
     assert translate("first version: 12 files", "ru") == "первая версия: файлов 12"
     assert translate("~ forms/chat-problem.yaml", "ru") == "~ forms/chat-problem.yaml"
+
+
+TEAMS = """
+    teams:
+      support:
+        title: Поддержка
+        members: [a@example.com, b@example.com]
+        notify: {email: support@example.com}
+      old:
+        title: Старая
+        members: [a@example.com]
+    routing:
+      - team: support
+        category: chats
+    default: support
+    """
+
+
+def test_teams_members_routing_rules_and_the_default_team(mini):
+    """A team added or removed with its title and members; a renamed team, a changed notify address, members added
+    and removed; routing rules by position (an added one with its conditions), and the default team, each old and new."""
+    mini.write("teams.yaml", TEAMS)
+    diff = changed(mini, {"teams.yaml": """
+        teams:
+          support:
+            title: Поддержка клиентов
+            members: [b@example.com, c@example.com]
+            notify: {email: help@example.com}
+          night:
+            title: Ночная смена
+            members: [c@example.com]
+        routing:
+          - team: night
+            category: chats
+            priority: urgent
+            fields: {account_id: "1"}
+          - team: support
+            category: chats
+        default: night
+        """})
+    assert diff.lines() == [
+        '+ team night: "Ночная смена"',
+        '- team old: "Старая"',
+        '~ team support: title: "Поддержка" -> "Поддержка клиентов"',
+        '~ team support: notify.email: "support@example.com" -> "help@example.com"',
+        "+ member night/c@example.com",
+        "+ member support/c@example.com",
+        "- member old/a@example.com",
+        "- member support/a@example.com",
+        '+ routing #2: team: "support", category: "chats"',
+        '~ routing #1: team: "support" -> "night"',
+        '~ routing #1: priority: — -> "urgent"',
+        '~ routing #1: fields.account_id: — -> "1"',
+        '~ routing default: "support" -> "night"',
+    ]
+    assert diff.lines("ru") == [
+        '+ команда night: "Ночная смена"',
+        '- команда old: "Старая"',
+        '~ команда support: название: "Поддержка" -> "Поддержка клиентов"',
+        '~ команда support: notify.email: "support@example.com" -> "help@example.com"',
+        "+ участник night/c@example.com",
+        "+ участник support/c@example.com",
+        "- участник old/a@example.com",
+        "- участник support/a@example.com",
+        '+ маршрутизация #2: team: "support", category: "chats"',
+        '~ маршрутизация #1: команда: "support" -> "night"',
+        '~ маршрутизация #1: приоритет: — -> "urgent"',
+        '~ маршрутизация #1: fields.account_id: — -> "1"',
+        '~ маршрутизация default: "support" -> "night"',
+    ]
+    assert diff.changed_topics(load_catalog("config")) == []
+    first = catalog_diff(None, load_catalog("config"))  # a first version lists the teams
+    assert [c.line() for c in first.of("team")] == ['+ team night: "Ночная смена"', '+ team support: "Поддержка клиентов"']
+
+
+def test_sla_calendar_holidays_targets_topic_overrides_and_warning(mini):
+    """Hours per weekday, the time zone, each holiday added or removed, targets per priority and per topic, and
+    warn_before; an added or removed setting shows its value."""
+    mini.write("sla.yaml", """
+        calendar: msk
+        warn_before: 1h
+        calendars:
+          msk:
+            time_zone: Europe/Moscow
+            hours: {mon: "09:00-18:00", tue: "09:00-18:00"}
+            holidays: ["2027-01-01", "2027-01-04"]
+        targets:
+          urgent: {first_response: 30m, resolution: 4h}
+          normal: {first_response: 4h}
+        topics:
+          chats/other:
+            targets:
+              urgent: {first_response: 15m}
+        """)
+    diff = changed(mini, {"sla.yaml": """
+        calendar: msk
+        warn_before: 30m
+        calendars:
+          msk:
+            time_zone: Europe/Samara
+            hours: {mon: ["09:00-13:00", "14:00-18:00"], wed: "09:00-18:00"}
+            holidays: ["2027-01-01", "2027-01-05"]
+        targets:
+          urgent: {first_response: 1h, resolution: 4h}
+          normal: {first_response: 4h, resolution: 27h}
+        topics:
+          chats:
+            targets:
+              urgent: {first_response: 20m}
+        """})
+    assert diff.lines() == [
+        "+ sla calendars.msk.holidays.2027-01-05",
+        '+ sla calendars.msk.hours.wed: "09:00-18:00"',
+        '+ sla targets.normal.resolution: "27h"',
+        '+ sla topics.chats.targets.urgent.first_response: "20m"',
+        "- sla calendars.msk.holidays.2027-01-04",
+        '- sla calendars.msk.hours.tue: "09:00-18:00"',
+        '- sla topics.chats/other.targets.urgent.first_response: "15m"',
+        '~ sla calendars.msk.hours.mon: "09:00-18:00" -> "09:00-13:00, 14:00-18:00"',
+        '~ sla calendars.msk.time_zone: "Europe/Moscow" -> "Europe/Samara"',
+        '~ sla targets.urgent.first_response: "30m" -> "1h"',
+        '~ sla warn_before: "1h" -> "30m"',
+    ]
+    assert diff.lines("ru")[:2] == ["+ SLA calendars.msk.holidays.2027-01-05", '+ SLA calendars.msk.hours.wed: "09:00-18:00"']
+    assert diff.lines("ru")[-1] == '~ SLA warn_before: "1h" -> "30m"'
