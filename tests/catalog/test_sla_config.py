@@ -94,6 +94,6 @@ def test_a_catalog_diff_names_the_sla_settings_that_changed(mini):
     before = load_catalog("config")
     mini.write("sla.yaml", GOOD.replace("first_response: 1h", "first_response: 90m").replace("[2027-01-01]", "[]"))
     assert catalog_diff(before, load_catalog("config")).lines("en") == [
-        '~ sla calendars.msk.holidays: "2027-01-01" -> —',
+        "- sla calendars.msk.holidays.2027-01-01",
         '~ sla targets.urgent.first_response: "1h" -> "90m"',
     ]
