@@ -104,12 +104,7 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
         where &= Ticket.category_id == category_id
     if topic_id:
         where &= Ticket.topic_id == topic_id
-    if teams is not None:
-        where &= Ticket.team.in_(list(teams))
-    if assignee == "me":
-        where &= Ticket.assignee == staff.id
-    elif assignee == "nobody":
-        where &= Ticket.assignee.is_null()
+    where &= team_and_assignee(staff, teams, assignee)
     assignee_row = User.alias("assignee_user")
     query = (Ticket.select(Ticket, User, assignee_row).join(User, on=Ticket.customer).switch(Ticket)
              .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee").where(where))
@@ -121,6 +116,19 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
               for p in reversed(PRIORITIES)]
     return paginate(query, QUEUE, after, before, size, groups=groups,
                     counted=Ticket.select().where(where))
+
+
+def team_and_assignee(user: User, teams: tuple[str, ...] | None = None, assignee: str = ""):
+    """The condition "of one of `teams`" (None: any team) and "assigned to `user`" (`assignee` "me") or "to nobody"
+    ("nobody"; "" any assignee), as the queue and the search filter by them."""
+    where = Ticket.id.is_null(False)
+    if teams is not None:
+        where &= Ticket.team.in_(list(teams))
+    if assignee == "me":
+        where &= Ticket.assignee == user.id
+    elif assignee == "nobody":
+        where &= Ticket.assignee.is_null()
+    return where
 
 
 def _all(*conditions):

@@ -26,7 +26,7 @@ from peewee import SQL, Node, SqliteDatabase, Table, fn
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.migrations import POSTGRES_MESSAGE_VECTOR, POSTGRES_TICKET_VECTOR
 from engine.store.models import Message, Ticket, User
-from engine.ticket_queries import field_values
+from engine.ticket_queries import field_values, team_and_assignee
 
 MAX_QUERY_CHARS = 200  # a search box, not a document
 MAX_TERMS = 10  # words beyond these are not searched for
@@ -44,7 +44,7 @@ _TICKET_FTS = Table("ticket_fts")  # migration 13: number, subject and field val
 @dataclass(frozen=True)
 class SearchFilters:
     """What narrows a search besides its words; empty values do not filter. Times are aware; `created_before` is
-    exclusive."""
+    exclusive. `teams` None is any team (an empty tuple: none); `assignee` is "me" (the searcher), "nobody" or ""."""
 
     statuses: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
@@ -52,6 +52,8 @@ class SearchFilters:
     topic_id: str = ""
     created_from: datetime | None = None
     created_before: datetime | None = None
+    teams: tuple[str, ...] | None = None
+    assignee: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def search_tickets(user: User, text: str, filters: SearchFilters = SearchFilters
     if text.strip() and not terms:
         return SearchResult(_empty(), problem="search_no_words")
     staff = user.is_staff and user.is_active
-    where = _filtered(filters)
+    where = _filtered(filters, user)
     if not staff:
         where &= Ticket.customer == user
     matches = _matcher(text, terms) if terms else None
@@ -105,8 +107,8 @@ def _empty() -> Page:
     return Page([], 0, 0, None, None)
 
 
-def _filtered(filters: SearchFilters):
-    where = Ticket.id.is_null(False)
+def _filtered(filters: SearchFilters, user: User):
+    where = team_and_assignee(user, filters.teams, filters.assignee)
     if filters.statuses:
         where &= Ticket.status.in_(filters.statuses)
     if filters.priorities:

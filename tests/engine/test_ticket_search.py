@@ -90,6 +90,26 @@ def test_filters_narrow_the_result(rt, world, agent):
     assert numbers(search_tickets(agent, "сайт", january)) == []
 
 
+def test_team_filter_narrows_to_the_chosen_teams(world, agent):
+    Ticket.update(team="isp").where(Ticket.number.in_([1001, 1002])).execute()
+    Ticket.update(team="billing").where(Ticket.number == 1003).execute()
+    assert sorted(numbers(search_tickets(agent, "", SearchFilters(teams=("isp",))))) == [1001, 1002]
+    assert sorted(numbers(search_tickets(agent, "", SearchFilters(teams=("isp", "billing"))))) == [1001, 1002, 1003]
+    assert numbers(search_tickets(agent, "сайт", SearchFilters(teams=("billing",)))) == []
+    assert numbers(search_tickets(agent, "", SearchFilters(teams=()))) == []  # "my teams" of an agent in none
+    assert len(numbers(search_tickets(agent, "", SearchFilters(teams=None)))) == 4
+
+
+def test_assignee_filter_finds_mine_or_unassigned(rt, world, agent):
+    colleague = make_user("colleague@example.com", "colleague-password", role="agent")
+    tickets.take_ticket(rt, world["printer"], agent)
+    tickets.take_ticket(rt, world["billing"], colleague)
+    assert numbers(search_tickets(agent, "", SearchFilters(assignee="me"))) == [1001]
+    assert numbers(search_tickets(colleague, "", SearchFilters(assignee="me"))) == [1003]
+    assert sorted(numbers(search_tickets(agent, "", SearchFilters(assignee="nobody")))) == [1002, 1004]
+    assert numbers(search_tickets(agent, "принтер", SearchFilters(assignee="nobody"))) == []
+
+
 def test_pages_follow_the_newest_update_with_a_total(rt, customer, agent):
     base = datetime(2026, 3, 1, tzinfo=timezone.utc)
     for n in range(5):

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import notes
+from engine import notes, tickets
 from engine.store.models import Message, Ticket, User
 from tests.web.helpers import make_ticket
 
@@ -45,6 +45,24 @@ def test_search_filters_and_refusals(as_role, found):
         assert agent.get(f"/agent/search?q=бот&{bad}").status_code == 400
     for hostile in ('"бот" OR 1=1', "NEAR(бот)", "бот*", "\\", "'", "бот:*", "-бот"):
         assert agent.get("/agent/search", query_string={"q": hostile}).status_code == 200
+
+
+def test_search_filters_by_team_and_assignee_like_the_queue(rt, as_role, users, found):
+    sms = make_ticket(rt, users["customer"], channel="SMS", subject="СМС бот молчит")  # routed to telephony
+    tickets.take_ticket(rt, sms, users["agent"])
+    agent = as_role("agent")
+    page = agent.get("/agent/search?q=бот").get_data(as_text=True)
+    assert '<option value="all" selected>Все команды</option>' in page and "Назначены мне" in page
+    assert f"#{found.number}" in page and f"#{sms.number}" in page  # a search looks in every team first
+
+    def shown(query):
+        return {n for n in (found.number, sms.number) if f"#{n}" in agent.get(f"/agent/search?q=бот&{query}").get_data(as_text=True)}
+
+    assert shown("team=telephony") == {sms.number} and shown("team=general") == {found.number}
+    assert shown("team=mine") == {found.number, sms.number}  # the agent is in both shipped teams
+    assert shown("assignee=me") == {sms.number} and shown("assignee=nobody") == {found.number}
+    for bad in ("team=nope", "assignee=everyone"):
+        assert agent.get(f"/agent/search?q=бот&{bad}").status_code == 400
 
 
 def test_search_is_staff_only(as_role, found):

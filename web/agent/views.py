@@ -36,12 +36,7 @@ def queue():
         abort(400)
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
-    mine = teams.team_ids_of(catalog(), current_user())
-    team = request.args.get("team") or ("mine" if mine else "all")
-    assignee = request.args.get("assignee") or ""
-    if (team not in ("mine", "all") and team not in catalog().teams) or assignee not in ASSIGNEE_FILTERS:
-        abort(400)
-    chosen_teams = {"mine": mine, "all": None}.get(team, (team,))
+    team, assignee, chosen_teams = team_and_assignee_args(default_team="mine")
     page = tickets.staff_ticket_page(current_user(), statuses=STATUS_FILTERS[status], category_id=category_id,
                                      topic_id=topic_id, sort=sort, teams=chosen_teams, assignee=assignee, **cursor_args())
     filters = {"status": status, "category": category_id, "topic": topic_id, "sort": sort, "team": team, "assignee": assignee}
@@ -50,6 +45,17 @@ def queue():
     template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
     return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS, sorts=SORTS,
                            to_breach=to_breach, assignee_filters=ASSIGNEE_FILTERS)
+
+
+def team_and_assignee_args(default_team: str) -> tuple[str, str, tuple[str, ...] | None]:
+    """The request's team ("mine", "all" or a team id; without one `default_team`, "all" for an agent in no team) and
+    assignee ("", "me", "nobody") filters, and the team ids they choose (None: every team); 400 for anything else."""
+    mine = teams.team_ids_of(catalog(), current_user())
+    team = request.args.get("team") or (default_team if mine else "all")
+    assignee = request.args.get("assignee") or ""
+    if (team not in ("mine", "all") and team not in catalog().teams) or assignee not in ASSIGNEE_FILTERS:
+        abort(400)
+    return team, assignee, {"mine": mine, "all": None}.get(team, (team,))
 
 
 @bp.get("/tickets/<id:number>")
