@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from redis.exceptions import RedisError
-
-from engine import search
+from engine import rate_windows, search
 from engine.catalog import Catalog
 from engine.catalog.catalog import Topic
 from engine.store.models import SearchFeedback
@@ -82,13 +80,7 @@ def record(rt, session_key: str, phrase: str, topic_key: str = NOTHING_CHOSEN, n
 def _allowed(redis, session_key: str) -> bool:
     """One more phrase for this session in the current window (the session key is stored only as a hash)."""
     key = KEY_PREFIX + hashlib.sha256(session_key.encode()).hexdigest()[:32]
-    try:
-        pipe = redis.pipeline()
-        pipe.set(key, 0, ex=WINDOW, nx=True)
-        pipe.incr(key)
-        return pipe.execute()[1] <= PER_SESSION
-    except RedisError:
-        return False
+    return not rate_windows.window_exceeded(redis, WINDOW, [(key, PER_SESSION)], unavailable=True)
 
 
 def _open_rows():

@@ -7,9 +7,7 @@ from peewee import IntegrityError
 from engine.catalog import Catalog
 from engine.catalog.lint import ConfigWarning
 from engine.catalog.teams import Team
-from engine.store.models import TEAM_ROLE, User
-
-STAFF_ROLES = ("agent", "admin")
+from engine.store.models import STAFF_ROLES, TEAM_ROLE, User
 
 
 def members(catalog: Catalog, team_id: str | None) -> list[User]:

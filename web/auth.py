@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from engine import accounts, rate_windows, sessions
+from engine.store.models import STAFF_ROLES
 from web import pending
 from web.context import LOCALES, current_user, runtime
 from web.redirects import safe_next
@@ -42,7 +43,7 @@ def role_required(*roles: str):
     return decorator
 
 
-staff_required = role_required("agent", "admin")
+staff_required = role_required(*STAFF_ROLES)
 admin_required = role_required("admin")
 
 

@@ -71,7 +71,7 @@ class User(BaseModel):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("agent", "admin")
+        return self.role in STAFF_ROLES
 
     @property
     def is_team_account(self) -> bool:
@@ -80,6 +80,7 @@ class User(BaseModel):
 
 
 TEAM_ROLE = "team"
+STAFF_ROLES = ("agent", "admin")
 
 
 class WebSession(BaseModel):
