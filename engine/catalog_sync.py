@@ -236,7 +236,8 @@ class CatalogHolder:
             old = self._current
             try:
                 bundle, new = read()
-                info, stored = self._store(bundle, new, actor, comment)
+                changes = catalog_diff(old, new)  # once: the result's, and the stored summary's when `old` is the latest
+                info, stored = self._store(bundle, new, actor, comment, (self.number, changes))
             except ConfigErrors as exc:
                 self.last_errors, self.last_reload_at = exc.errors, datetime.now(timezone.utc)
                 result = ReloadResult(False, exc.errors, CatalogDiff(), old.version, number=self.number)
@@ -245,18 +246,19 @@ class CatalogHolder:
                     self.number = info.number
                 self._swap(new)
                 published = stored and self._quick is not None and announce(self._quick, info.number)
-                result = ReloadResult(True, [], catalog_diff(old, new), new.version, published, self.number, stored)
+                result = ReloadResult(True, [], changes, new.version, published, self.number, stored)
             self._audit(action, result, actor, extra or {})
             counters.count(self._quick, "config_reloads", result="ok" if result.ok else "failed")  # /metrics
             return result
 
-    def _store(self, bundle: ConfigBundle, catalog: Catalog, actor, comment: str) -> tuple[VersionInfo | None, bool]:
+    def _store(self, bundle: ConfigBundle, catalog: Catalog, actor, comment: str,
+               since: tuple[int | None, CatalogDiff]) -> tuple[VersionInfo | None, bool]:
         if self.db is None:
             return None, False
         name = actor.email if isinstance(actor, User) else actor or this_user("process")
         try:
             with connected(self.db):
-                return store_version(bundle, catalog, name, comment)
+                return store_version(bundle, catalog, name, comment, since)
         except DatabaseError as exc:
             raise ConfigErrors([ConfigError(self.config_dir.as_posix(), 1, "", f"not stored in the database: {exc}")]) from exc
 

@@ -14,7 +14,7 @@ from peewee import IntegrityError, fn
 
 from engine.catalog.bundle import ConfigBundle, sha256
 from engine.catalog.catalog import Catalog
-from engine.catalog.changes import catalog_diff
+from engine.catalog.changes import CatalogDiff, catalog_diff
 from engine.catalog.errors import ConfigErrors
 from engine.catalog.loader import load_bundle
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
@@ -76,15 +76,20 @@ def history_page(after: str | None = None, before: str | None = None, size: int 
     return Page([_info(row) for row in page.rows], page.total, page.first, page.next, page.previous)
 
 
-def store_version(bundle: ConfigBundle, catalog: Catalog, actor: str, comment: str = "") -> tuple[VersionInfo, bool]:
-    """Store `bundle` as the newest version, unless it already is: (that version, whether it was stored now)."""
+def store_version(bundle: ConfigBundle, catalog: Catalog, actor: str, comment: str = "",
+                  since: tuple[int | None, CatalogDiff] | None = None) -> tuple[VersionInfo, bool]:
+    """Store `bundle` as the newest version, unless it already is: (that version, whether it was stored now).
+
+    `since` is (version number, its diff to `catalog`) when the caller has it (the version it serves): the summary
+    then reuses it instead of loading that version's files again."""
     for _ in range(STORE_ATTEMPTS):
         previous = latest_number()
         if previous is not None:
             before_info, before = load_version(previous)
             if before.hash == bundle.hash:
                 return before_info, False
-            summary = "\n".join(bundle.changed_files(before) + _catalog_changes(before, catalog))
+            known = since[1] if since is not None and since[0] == previous else None
+            summary = "\n".join(bundle.changed_files(before) + _catalog_changes(before, catalog, known))
         else:
             summary = f"first version: {len(bundle.files)} files"
         try:
@@ -110,13 +115,14 @@ def _insert(number: int, bundle: ConfigBundle, catalog: Catalog, actor: str, com
     return _info(row)
 
 
-def _catalog_changes(before: ConfigBundle, catalog: Catalog) -> list[str]:
+def _catalog_changes(before: ConfigBundle, catalog: Catalog, known: CatalogDiff | None) -> list[str]:
     """What changed in the catalog since `before` (engine.catalog.changes; nothing when `before` no longer loads here)."""
-    try:
-        old = load_bundle(before)
-    except ConfigErrors:
-        return []
-    return catalog_diff(old, catalog).lines("en", catalog.policies.default_locale)  # worded in English everywhere
+    if known is None:
+        try:
+            known = catalog_diff(load_bundle(before), catalog)
+        except ConfigErrors:
+            return []
+    return known.lines("en", catalog.policies.default_locale)  # worded in English everywhere
 
 
 def _info(row: ConfigVersion) -> VersionInfo:

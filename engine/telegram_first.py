@@ -71,7 +71,7 @@ def _linked_elsewhere(tg_user_id: int) -> User | None:
 
 
 def issue_claim_code(rt: Runtime, user: User) -> str:
-    """A new one-time code (`XXXXX-XXXXX`) for claiming this Telegram-first account on the web; older codes die."""
+    """A new one-time code (two groups of five characters) for claiming this Telegram-first account on the web; older codes die."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     with rt.db.atomic():
         account_tokens.revoke(user, "claim")
