@@ -18,9 +18,11 @@ import operator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
-from typing import Sequence
+from typing import Callable, Sequence
 
 from peewee import SQL, DateTimeField, Expression, Field, ModelSelect, Select, Tuple, Value, fn
+
+from engine.store.prepared import PreparedSelect
 
 PAGE_SIZE = 50
 
@@ -88,12 +90,73 @@ def paginate(query: ModelSelect, keyset: Keyset, after: str | None = None, befor
              counted: ModelSelect | None = None) -> Page:
     """One page of `query` (a filtered select) in `keyset` order: the first, or the one after/before a cursor text
     of an earlier page; plus the total of `counted` (default: `query`; the same filter without the joins that only
-    fetch columns)."""
-    cursor = keyset.decode(before, before=True) or keyset.decode(after)
+    fetch columns). Its SQL is composed on each call: a list on a hot page is a PagedList."""
     filtered = query if counted is None else counted
-    total = filtered.order_by().select(fn.COUNT(SQL("*"))).scalar()
+
+    def walk(cursor: Cursor | None, limit: int, backwards: bool) -> list:
+        limit_key = None if cursor is None else keyset.values(cursor.key)
+        group = None if cursor is None else cursor.group
+        return _grouped(_walk_query(query, keyset, groups, group, limit_key, limit, backwards, filtered))
+
+    return _paged(keyset, after, before, size, lambda: _counting(filtered).scalar(), walk)
+
+
+class PagedList:
+    """A keyset list whose statements are composed once per shape (the cursor's group and direction, the page size)
+    and database dialect (engine.store.prepared): peewee takes far longer composing the walk's UNION than the database
+    takes running it. `build(*markers)` returns the list's (query, groups, counted) as `paginate` takes them, with
+    markers in place of its `arity` values; `page(*values, ...)` runs them with the values (as their columns store
+    them: ids, not models)."""
+
+    def __init__(self, build: Callable[..., tuple], keyset: Keyset, arity: int):
+        self.build, self.keyset, self.arity = build, keyset, arity
+        self._count = PreparedSelect(lambda *markers: _counting(self._parts(markers)[2]), arity)
+        self._walks: dict[tuple, PreparedSelect] = {}
+
+    def page(self, *values, after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
+        def walk(cursor: Cursor | None, limit: int, backwards: bool) -> list:
+            if cursor is None:
+                return _grouped(self._walk(None, limit, backwards).rows(*values))
+            key = [f.db_value(v) for f, v in zip(self.keyset.fields, cursor.key)]
+            return _grouped(self._walk(cursor.group, limit, backwards).rows(*values, *key))
+
+        return _paged(self.keyset, after, before, size, lambda: self._count.scalar(*values), walk)
+
+    def _parts(self, markers) -> tuple:
+        query, groups, counted = self.build(*markers)
+        return query, groups, query if counted is None else counted
+
+    def _walk(self, group: int | None, limit: int, backwards: bool) -> PreparedSelect:
+        shape = (group, limit, backwards)
+        statement = self._walks.get(shape)
+        if statement is None:
+            def build(*markers):
+                query, groups, filtered = self._parts(markers[:self.arity])
+                limit_key = None if group is None else Tuple(*(Value(m, converter=False) for m in markers[self.arity:]))
+                return _walk_query(query, self.keyset, groups, group, limit_key, limit, backwards, filtered)
+
+            key_arity = 0 if group is None else len(self.keyset.fields)
+            statement = PreparedSelect(build, self.arity + key_arity, markers_repeat=True)
+            if len(self._walks) < _SHAPES_KEPT:  # page sizes come from callers: keep a bounded number of shapes
+                self._walks[shape] = statement
+        return statement
+
+
+_SHAPES_KEPT = 64
+
+
+def _counting(filtered: ModelSelect) -> ModelSelect:
+    return filtered.order_by().select(fn.COUNT(SQL("*")))
+
+
+def _paged(keyset: Keyset, after: str | None, before: str | None, size: int, count: Callable[[], int],
+           walk: Callable[[Cursor | None, int, bool], list]) -> Page:
+    """The page after/before a cursor text, or the first: `walk(cursor, limit, backwards)` gives (group, row) pairs
+    beyond the cursor in walking order, `count()` the total."""
+    cursor = keyset.decode(before, before=True) or keyset.decode(after)
+    total = count()
     if cursor is not None and cursor.before:
-        rows = _walk(query, keyset, groups, cursor, size, backwards=True, filtered=filtered)
+        rows = walk(cursor, size, True)
         if len(rows) < size:  # reached the start: show the first page whole
             cursor = None
         else:
@@ -101,9 +164,9 @@ def paginate(query: ModelSelect, keyset: Keyset, after: str | None = None, befor
             first = max(1, cursor.position - len(rows))
             return _page(keyset, rows[:size], total, first, more_after=True, more_before=first > 1)
     if cursor is None:
-        rows = _walk(query, keyset, groups, None, size + 1, backwards=False, filtered=filtered)
+        rows = walk(None, size + 1, False)
         return _page(keyset, rows[:size], total, 1 if rows else 0, more_after=len(rows) > size, more_before=False)
-    rows = _walk(query, keyset, groups, cursor, size + 1, backwards=False, filtered=filtered)
+    rows = walk(cursor, size + 1, False)
     first = cursor.position if rows else 0
     return _page(keyset, rows[:size], total, first, more_after=len(rows) > size, more_before=True)
 
@@ -115,22 +178,27 @@ def _page(keyset: Keyset, rows: list[tuple[int, object]], total: int, first: int
     return Page([row for _, row in rows], max(total, first + len(rows) - 1), first, next_text, previous_text)
 
 
-def _walk(query: ModelSelect, keyset: Keyset, groups, cursor: Cursor | None, limit: int, backwards: bool,
-          filtered: ModelSelect) -> list:
-    """Up to `limit` (group, row) pairs beyond the cursor, in walking order, in one statement: each stream is a
-    bounded index range (`filtered`: the filter without joins), their keys are united, the rows joined by key."""
+def _grouped(rows) -> list:
+    return [(row.page_keys["page_group"], row) for row in rows]  # peewee files the column under its source
+
+
+def _walk_query(query: ModelSelect, keyset: Keyset, groups, cursor_group: int | None, limit_key: Tuple | None,
+                limit: int, backwards: bool, filtered: ModelSelect) -> ModelSelect:
+    """The statement of up to `limit` rows beyond the cursor (in group `cursor_group`, keys beyond `limit_key`), in
+    walking order: each stream is a bounded index range (`filtered`: the filter without joins), their keys are
+    united, the rows joined by key; each row carries its group (`page_keys["page_group"]`)."""
     order = keyset.descending != backwards  # walking towards smaller keys
     indexes = range(len(groups))
-    if cursor is not None:
-        indexes = range(cursor.group, -1, -1) if backwards else range(cursor.group, len(groups))
+    if cursor_group is not None:
+        indexes = range(cursor_group, -1, -1) if backwards else range(cursor_group, len(groups))
     elif backwards:
         indexes = range(len(groups) - 1, -1, -1)
     columns = [f.desc() if order else f.asc() for f in keyset.fields]
 
     def stream(base: ModelSelect, index: int, condition) -> ModelSelect:
         ranged = base if condition is None else base.where(condition)
-        if cursor is not None and index == cursor.group:
-            row_key, limit_key = Tuple(*keyset.fields), keyset.values(cursor.key)
+        if limit_key is not None and index == cursor_group:
+            row_key = Tuple(*keyset.fields)
             ranged = ranged.where(row_key < limit_key if order else row_key > limit_key)
         return ranged.order_by(*columns).limit(limit)
 
@@ -145,6 +213,5 @@ def _walk(query: ModelSelect, keyset: Keyset, groups, cursor: Cursor | None, lim
     united = reduce(operator.add, parts).alias("page_keys")
     outer = [united.c.page_group.desc() if backwards else united.c.page_group.asc()]
     outer += [getattr(united.c, f"k{i}").desc() if order else getattr(united.c, f"k{i}").asc() for i in range(len(keys))]
-    rows = (query.switch(model).join(united, on=(model._meta.primary_key == united.c.page_row))
+    return (query.switch(model).join(united, on=(model._meta.primary_key == united.c.page_row))
             .select_extend(united.c.page_group).order_by(*outer).limit(limit))
-    return [(row.page_keys["page_group"], row) for row in rows]  # peewee files the column under its source

@@ -4,14 +4,15 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
+from functools import lru_cache, reduce
 
 from peewee import JOIN, fn, prefetch
 
 from engine.catalog.texts import in_locale
 from engine.errors import NotFound, PermissionDenied
-from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
+from engine.pagination import PAGE_SIZE, Keyset, Page, PagedList
 from engine.store.models import Attachment, Message, Ticket, TicketEvent, User
+from engine.store.prepared import PreparedSelect
 from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAITING_SUPPORT
 
 # Sort keys, each served by an index of migration 6 (engine/store/models.py declares them).
@@ -56,24 +57,35 @@ def _number(number) -> int | None:
     return value if 0 < value < 2**31 else None
 
 
+_CUSTOMER_TICKET = PreparedSelect(lambda number, customer_id: (
+    Ticket.select().where((Ticket.number == number) & (Ticket.customer == customer_id)).limit(1)), arity=2)
+
+
 def customer_ticket(customer: User, number) -> Ticket:
     """The customer's own ticket by number; NotFound for a missing one and for someone else's alike."""
     value = _number(number)
-    ticket = Ticket.get_or_none((Ticket.number == value) & (Ticket.customer == customer)) if value else None
+    ticket = _CUSTOMER_TICKET.first(value, customer.id) if value else None
     if ticket is None:
         raise NotFound(f"ticket #{number}")
     return ticket
+
+
+def _customer_list(statuses: tuple[str, ...], keyset: Keyset) -> PagedList:
+    def build(customer_id):
+        query = Ticket.select().where((Ticket.customer == customer_id) & Ticket.status.in_(statuses))
+        return query, [[Ticket.status == s for s in statuses]], None
+    return PagedList(build, keyset, arity=1)
+
+
+_MY_TICKETS = _customer_list(ACTIVE_STATUSES, MY_TICKETS)
+_MY_ARCHIVE = _customer_list((ARCHIVED,), MY_ARCHIVE)
 
 
 def customer_ticket_page(customer: User, active: bool = True, after: str | None = None, before: str | None = None,
                          size: int = PAGE_SIZE) -> Page:
     """A page of the customer's open tickets (active=True, most recently updated first) or of the archive (newest
     closed first); `after`/`before` are the cursors of the page's next/previous links."""
-    statuses = ACTIVE_STATUSES if active else (ARCHIVED,)
-    keyset = MY_TICKETS if active else MY_ARCHIVE
-    query = Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(statuses))
-    return paginate(query, keyset, after, before, size,
-                    groups=[[Ticket.status == s for s in statuses]])
+    return (_MY_TICKETS if active else _MY_ARCHIVE).page(customer.id, after=after, before=before, size=size)
 
 
 def customer_tickets(customer: User, active: bool = True, limit: int = PAGE_SIZE) -> list[Ticket]:
@@ -81,11 +93,15 @@ def customer_tickets(customer: User, active: bool = True, limit: int = PAGE_SIZE
     return customer_ticket_page(customer, active, size=limit).rows
 
 
+_STAFF_TICKET = PreparedSelect(lambda number: (
+    Ticket.select(Ticket, User).join(User, on=Ticket.customer).where(Ticket.number == number).limit(1)), arity=1)
+
+
 def staff_ticket(staff: User, number) -> Ticket:
     """Any ticket by number, for agents and admins."""
     require_staff(staff)
     value = _number(number)
-    ticket = Ticket.select(Ticket, User).join(User, on=Ticket.customer).where(Ticket.number == value).get_or_none() if value else None
+    ticket = _STAFF_TICKET.first(value) if value else None
     if ticket is None:
         raise NotFound(f"ticket #{number}")
     return ticket
@@ -99,33 +115,54 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
     tickets without a running target last), a page at a time with its total; each row's customer and assignee are
     joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
     require_staff(staff)
-    where = Ticket.status.in_(statuses)
-    if category_id:
-        where &= Ticket.category_id == category_id
-    if topic_id:
-        where &= Ticket.topic_id == topic_id
-    where &= team_and_assignee(staff, teams, assignee)
-    assignee_row = User.alias("assignee_user")
-    query = (Ticket.select(Ticket, User, assignee_row).join(User, on=Ticket.customer).switch(Ticket)
-             .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee").where(where))
-    by_team = [Ticket.team == team for team in teams] if teams else [None]
-    if sort == "breach":
-        return paginate(query, BY_BREACH, after, before, size, groups=[[_all(Ticket.status == s, t) for s in statuses for t in by_team]],
-                        counted=Ticket.select().where(where))
-    groups = [[_all((Ticket.priority == p), (Ticket.status == s), t) for s in statuses for t in by_team]
-              for p in reversed(PRIORITIES)]
-    return paginate(query, QUEUE, after, before, size, groups=groups,
-                    counted=Ticket.select().where(where))
+    values = [v for v in (category_id, topic_id) if v] + list(teams or ()) + ([staff.id] if assignee == "me" else [])
+    queue = _queue(tuple(statuses), bool(category_id), bool(topic_id), None if teams is None else len(teams), assignee,
+                   sort)
+    return queue.page(*values, after=after, before=before, size=size)
+
+
+@lru_cache(maxsize=256)
+def _queue(statuses: tuple[str, ...], by_category: bool, by_topic: bool, teams: int | None, assignee: str,
+           sort: str) -> PagedList:
+    """The queue's statements for one combination of filters (their values are the markers: category, topic, the
+    teams, the agent for "me", in this order)."""
+    def build(*markers):
+        markers = list(markers)
+        where = Ticket.status.in_(statuses)
+        if by_category:
+            where &= Ticket.category_id == markers.pop(0)
+        if by_topic:
+            where &= Ticket.topic_id == markers.pop(0)
+        chosen = None if teams is None else [markers.pop(0) for _ in range(teams)]
+        where &= _team_and_assignee(markers.pop(0) if assignee == "me" else None, chosen, assignee)
+        assignee_row = User.alias("assignee_user")
+        query = (Ticket.select(Ticket, User, assignee_row).join(User, on=Ticket.customer).switch(Ticket)
+                 .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee")
+                 .where(where))
+        by_team = [Ticket.team == team for team in chosen] if chosen else [None]
+        if sort == "breach":
+            groups = [[_all(Ticket.status == s, t) for s in statuses for t in by_team]]
+        else:
+            groups = [[_all((Ticket.priority == p), (Ticket.status == s), t) for s in statuses for t in by_team]
+                      for p in reversed(PRIORITIES)]
+        return query, groups, Ticket.select().where(where)
+
+    arity = by_category + by_topic + (teams or 0) + (assignee == "me")
+    return PagedList(build, BY_BREACH if sort == "breach" else QUEUE, arity)
 
 
 def team_and_assignee(user: User, teams: tuple[str, ...] | None = None, assignee: str = ""):
     """The condition "of one of `teams`" (None: any team) and "assigned to `user`" (`assignee` "me") or "to nobody"
     ("nobody"; "" any assignee), as the queue and the search filter by them."""
+    return _team_and_assignee(user.id, teams, assignee)
+
+
+def _team_and_assignee(user_id, teams, assignee: str):
     where = Ticket.id.is_null(False)
     if teams is not None:
         where &= Ticket.team.in_(list(teams))
     if assignee == "me":
-        where &= Ticket.assignee == user.id
+        where &= Ticket.assignee == user_id
     elif assignee == "nobody":
         where &= Ticket.assignee.is_null()
     return where
@@ -186,23 +223,54 @@ def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVE
                     internal: bool = False) -> tuple[list[Message], bool]:
     """The newest `size` messages (those before message id `before` when given; notes only with `internal`), oldest
     first, authors joined and attachments prefetched; and whether earlier ones exist. Index: message (ticket_id, id)."""
-    query = _with_authors(Message.select()).where(_shown(Message.ticket == ticket, internal))
-    if before is not None:
-        query = query.where(Message.id < before)
-    page = query.order_by(Message.id.desc()).limit(size + 1)
-    rows = list(prefetch(page, Attachment.select().where(Attachment.ticket == ticket)))
+    values = (ticket.id,) if before is None else (ticket.id, before)
+    rows = _with_attachments(ticket, _conversation_statement(size + 1, internal, before is not None, False).rows(*values))
     return rows[:size][::-1], len(rows) > size
 
 
 def messages_after(ticket: Ticket, after: int, size: int = CONVERSATION_PAGE, internal: bool = False) -> list[Message]:
     """Up to `size` messages newer than message id `after` (notes only with `internal`), oldest first (what a poll appends)."""
-    query = _with_authors(Message.select()).where(_shown((Message.ticket == ticket) & (Message.id > after), internal))
-    return list(prefetch(query.order_by(Message.id).limit(size), Attachment.select().where(Attachment.ticket == ticket)))
+    return _with_attachments(ticket, _conversation_statement(size, internal, True, True).rows(ticket.id, after))
+
+
+@lru_cache(maxsize=64)
+def _conversation_statement(limit: int, internal: bool, bounded: bool, newer: bool) -> PreparedSelect:
+    """Messages of a ticket with their authors, up to `limit`: the newest first, or with `bounded` those before a
+    message id (`newer`: those after it, oldest first)."""
+    def build(ticket_id, *bound):
+        query = _with_authors(Message.select()).where(_shown(Message.ticket == ticket_id, internal))
+        if bounded:
+            query = query.where(Message.id > bound[0] if newer else Message.id < bound[0])
+        return query.order_by(Message.id if newer else Message.id.desc()).limit(limit)
+    return PreparedSelect(build, 1 + bounded)
+
+
+_PAGE_ATTACHMENTS = PreparedSelect(lambda ticket_id, first, last: (
+    Attachment.select().where((Attachment.ticket == ticket_id) & Attachment.message.between(first, last))
+    .order_by(Attachment.id)), arity=3)
+
+
+def _with_attachments(ticket: Ticket, messages: list[Message]) -> list[Message]:
+    """`messages` (of `ticket`), each with its `attachments` list as peewee's prefetch fills it, in one query over
+    the page's range of message ids."""
+    by_id = {message.id: message for message in messages}
+    for message in messages:
+        message.attachments = []
+    if by_id:
+        for attachment in _PAGE_ATTACHMENTS.rows(ticket.id, min(by_id), max(by_id)):
+            if attachment.message_id in by_id:  # a note's file in the range of a customer's page stays out
+                by_id[attachment.message_id].attachments.append(attachment)
+    return messages
+
+
+_LAST_MESSAGE_ID = {internal: PreparedSelect(lambda ticket_id, internal=internal: (
+    Message.select(fn.MAX(Message.id)).where(_shown(Message.ticket == ticket_id, internal))), arity=1)
+    for internal in (False, True)}
 
 
 def last_message_id(ticket: Ticket, internal: bool = False) -> int:
     """The newest message id of a ticket (0 for none; notes count only with `internal`): what a poll compares."""
-    return Message.select(fn.MAX(Message.id)).where(_shown(Message.ticket == ticket, internal)).scalar() or 0
+    return _LAST_MESSAGE_ID[internal].scalar(ticket.id) or 0
 
 
 def ticket_attachment(ticket: Ticket, attachment_id) -> Attachment:

@@ -11,30 +11,46 @@ from engine.store.db import database
 
 
 class PreparedSelect:
-    """`build(*markers)` returns the peewee query; `first(*values)` runs its SQL with the values in the markers' places.
+    """`build(*markers)` returns the peewee query; `first(*values)` runs its SQL with the values in the markers' places
+    (`rows` returns every row, `scalar` the first column of the first row).
 
     Values go to the driver as given (no field conversion): pass what the column stores (str, int). Rows come back as
     the query would return them (models with their joined models), through the query's own cursor wrapper.
+    `markers_repeat`: a marker may stand in more than one place (a filter repeated in every part of a UNION).
     """
 
     markers_repeat = False  # whether a marker may stand in more than one place
 
-    def __init__(self, build: Callable[..., SelectQuery], arity: int):
+    def __init__(self, build: Callable[..., SelectQuery], arity: int, markers_repeat: bool | None = None):
         self.build, self.arity = build, arity
+        if markers_repeat is not None:
+            self.markers_repeat = markers_repeat
         self._compiled: dict[type, tuple[SelectQuery, str, list]] = {}
         self._lock = threading.Lock()
 
     def first(self, *values):
+        for row in self._wrapper(values).iterator():
+            return row
+        return None
+
+    def rows(self, *values) -> list:
+        return list(self._wrapper(values).iterator())
+
+    def scalar(self, *values):
+        row = self._cursor(values)[1].fetchone()
+        return row[0] if row else None
+
+    def _wrapper(self, values):
+        query, cursor = self._cursor(values)
+        return query._get_cursor_wrapper(cursor)
+
+    def _cursor(self, values):
         db = database.obj
         compiled = self._compiled.get(type(db))
         if compiled is None:
             compiled = self._compile(db)
         query, sql, slots = compiled
-        params = [values[slot] if isinstance(slot, _Slot) else slot for slot in slots]
-        wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
-        for row in wrapper.iterator():
-            return row
-        return None
+        return query, db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
 
     def _compile(self, db) -> tuple[SelectQuery, str, list]:
         markers = [f"\x00prepared-marker-{n}\x00" for n in range(self.arity)]
@@ -57,9 +73,7 @@ class PreparedWrite(PreparedSelect):
     markers_repeat = True
 
     def execute(self, *values) -> None:
-        db = database.obj
-        _, sql, slots = self._compiled.get(type(db)) or self._compile(db)
-        db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
+        self._cursor(values)
 
 
 class _Slot(int):
