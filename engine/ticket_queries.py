@@ -113,7 +113,8 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
     """The agents' queue: tickets in `statuses` (optionally of one category/topic, of `teams`, assigned to the
     `assignee` "me" or to "nobody"), most urgent then oldest first (`sort="breach"`: the soonest SLA breach first,
     tickets without a running target last), a page at a time with its total; each row's customer and assignee are
-    joined in (no query per row). Each team is a stream of its own: one range of the team indexes."""
+    joined in (no query per row; their id, name and email: what the queue shows). Each team is a stream of its own:
+    one range of the team indexes."""
     require_staff(staff)
     values = [v for v in (category_id, topic_id) if v] + list(teams or ()) + ([staff.id] if assignee == "me" else [])
     queue = _queue(tuple(statuses), bool(category_id), bool(topic_id), None if teams is None else len(teams), assignee,
@@ -136,7 +137,8 @@ def _queue(statuses: tuple[str, ...], by_category: bool, by_topic: bool, teams: 
         chosen = None if teams is None else [markers.pop(0) for _ in range(teams)]
         where &= _team_and_assignee(markers.pop(0) if assignee == "me" else None, chosen, assignee)
         assignee_row = User.alias("assignee_user")
-        query = (Ticket.select(Ticket, User, assignee_row).join(User, on=Ticket.customer).switch(Ticket)
+        shown = [User.id, User.name, User.email, assignee_row.id, assignee_row.name, assignee_row.email]
+        query = (Ticket.select(Ticket, *shown).join(User, on=Ticket.customer).switch(Ticket)
                  .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee")
                  .where(where))
         by_team = [Ticket.team == team for team in chosen] if chosen else [None]

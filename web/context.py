@@ -22,9 +22,12 @@ def runtime() -> Runtime:
 
 def catalog() -> Catalog:
     """The snapshot taken at the start of this request: a reload mid-request never mixes two versions."""
-    if "catalog" not in g:
-        g.catalog = runtime().catalog
-    return g.catalog
+    state = g._get_current_object()  # one context lookup: every UI text of a page comes here (and to locale())
+    try:
+        return state.catalog
+    except AttributeError:
+        state.catalog = runtime().catalog
+        return state.catalog
 
 
 def current_user() -> User | None:
@@ -39,18 +42,26 @@ def current_user() -> User | None:
 
 def locale() -> str:
     """The UI language: the session's switch, else the user's, else the catalog's default (once per request)."""
-    if "locale" not in g:
+    state = g._get_current_object()
+    try:
+        return state.locale
+    except AttributeError:
         chosen = session.get("locale")
         user = current_user()
         if chosen not in LOCALES:
             chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
-        g.locale = chosen
-    return g.locale
+        state.locale = chosen
+        return chosen
 
 
 def time_zone() -> str:
-    """The zone this request's times are shown in: the user's setting, else `policies.time_zone`."""
-    return viewer_zone(current_user(), catalog().policies)
+    """The zone this request's times are shown in: the user's setting, else `policies.time_zone` (once per request)."""
+    state = g._get_current_object()
+    try:
+        return state.time_zone
+    except AttributeError:
+        state.time_zone = viewer_zone(current_user(), catalog().policies)
+        return state.time_zone
 
 
 def local_time(value, date: bool = True) -> str:
