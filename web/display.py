@@ -1,0 +1,31 @@
+"""Badges and times that lists show in every row, as template globals written in Python: a Jinja macro call costs
+several times what the function does (a queue page of 50 rows calls them 150 times). Built with `escape` and
+f-strings: `Markup.format` and `%` run a Python formatter that costs as much as the macro."""
+from __future__ import annotations
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from web.context import local_time, t
+
+
+def status_badge(status: str, staff: bool = False) -> Markup:
+    """A ticket's status as a badge; `staff` words it as the agents read it (waiting for us / for the customer)."""
+    text = t(f"{'staff_status' if staff else 'status'}_{status}")
+    return Markup(f'<span class="badge status-{escape(status)}">{escape(text)}</span>')
+
+
+def priority_badge(priority: str) -> Markup:
+    return Markup(f'<span class="badge priority-{escape(priority)}">{escape(t(f"priority_{priority}"))}</span>')
+
+
+def time_tag(value) -> Markup:
+    """A stored time in the viewer's time zone, labelled (engine.local_time); the attribute keeps the exact UTC
+    instant. Nothing for no time."""
+    if not value:
+        return Markup("")
+    return Markup(f'<time datetime="{escape(value.isoformat())}">{escape(local_time(value))}</time>')
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(status_badge=status_badge, priority_badge=priority_badge, datetime=time_tag)
