@@ -112,6 +112,7 @@ def cases(portal: Portal) -> list[Case]:
     return [
         Case("topic form page", "GET", TOPIC_URL, "/form", 0.5),
         Case("ticket page", "GET", f"/tickets/{portal.ticket_number}", "/ticket", 0.5),
+        Case("agent ticket page", "GET", f"/agent/tickets/{portal.ticket_number}", "/ticket", 0.5, user="agent"),
         Case("my tickets", "GET", "/tickets", "/list", 0.5),
         Case("agent queue", "GET", "/agent/", "/queue", 0.5, user="agent"),
         Case("ticket submission", "POST", TOPIC_URL, "/submit", 0.5, form=VALUES, unique_idem=True),

@@ -18,6 +18,7 @@ from engine.business_time import add, between
 from engine.catalog import Catalog
 from engine.catalog.sla import TARGETS
 from engine.store.models import NO_DEADLINE, Message, SlaClock, Ticket, TicketEvent, Timer, User
+from engine.store.prepared import PreparedSelect
 from engine.ticket_notifications import base_params
 from engine.ticket_states import ARCHIVED, WAITING_CUSTOMER
 from engine.timers import NOTHING, Fired, TimerKind
@@ -225,10 +226,13 @@ class TargetView:
         return f"{instant.astimezone(self.zone):%d.%m.%Y %H:%M} ({self.zone.key})"
 
 
+_CLOCKS = PreparedSelect(lambda ticket_id: SlaClock.select().where(SlaClock.ticket == ticket_id), arity=1)
+
+
 def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[TargetView]:
     """The ticket's SLA targets in TARGETS order, each with its state and the business time left."""
     views = []
-    clocks = {c.target: c for c in SlaClock.select().where(SlaClock.ticket == ticket)}
+    clocks = {c.target: c for c in _CLOCKS.rows(ticket.id)}
     for target in TARGETS:
         clock = clocks.get(target)
         if clock is None:

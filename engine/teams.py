@@ -8,6 +8,7 @@ from engine.catalog import Catalog
 from engine.catalog.lint import ConfigWarning
 from engine.catalog.teams import Team
 from engine.store.models import STAFF_ROLES, TEAM_ROLE, User
+from engine.store.prepared import PreparedSelect, prepared_by_arity
 
 
 def members(catalog: Catalog, team_id: str | None) -> list[User]:
@@ -15,13 +16,20 @@ def members(catalog: Catalog, team_id: str | None) -> list[User]:
     team = catalog.teams.get(team_id) if team_id else None
     if team is None or not team.members:
         return []
-    query = User.select().where(User.email.in_(list(team.members)) & User.is_active & User.role.in_(STAFF_ROLES))
-    return list(query.order_by(User.name, User.email))
+    emails = list(team.members)
+    return _MEMBERS(len(emails)).rows(*emails)
 
 
 def staff_accounts() -> list[User]:
     """Every active agent and admin (whom a ticket without a team may be assigned to)."""
-    return list(User.select().where(User.is_active & User.role.in_(STAFF_ROLES)).order_by(User.name, User.email))
+    return _STAFF.rows()
+
+
+_STAFF = PreparedSelect(lambda: User.select().where(User.is_active & User.role.in_(STAFF_ROLES))
+                        .order_by(User.name, User.email), arity=0)
+_MEMBERS = prepared_by_arity(lambda *emails: (
+    User.select().where(User.email.in_(list(emails)) & User.is_active & User.role.in_(STAFF_ROLES))
+    .order_by(User.name, User.email)))
 
 
 def is_member(catalog: Catalog, team_id: str | None, user: User) -> bool:

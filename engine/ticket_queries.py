@@ -12,7 +12,7 @@ from engine.catalog.texts import in_locale
 from engine.errors import NotFound, PermissionDenied
 from engine.pagination import PAGE_SIZE, Keyset, Page, PagedList
 from engine.store.models import Attachment, Message, Ticket, TicketEvent, User
-from engine.store.prepared import PreparedSelect
+from engine.store.prepared import PreparedSelect, prepared_by_arity
 from engine.ticket_states import ACTIVE_STATUSES, ARCHIVED, NEW, PRIORITIES, WAITING_SUPPORT
 
 # Sort keys, each served by an index of migration 6 (engine/store/models.py declares them).
@@ -191,12 +191,17 @@ class HistoryEntry:
     new: str | None
 
 
+_EVENTS = PreparedSelect(lambda ticket_id: (
+    TicketEvent.select(TicketEvent, User).join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id))
+    .where(TicketEvent.ticket == ticket_id).order_by(TicketEvent.id)), arity=1)
+_NAMES = prepared_by_arity(lambda *ids: User.select(User.id, User.name, User.email).where(User.id.in_(list(ids))))
+
+
 def ticket_history(ticket: Ticket) -> list[HistoryEntry]:
     """Every status, priority, team and assignee change of a ticket, oldest first (two queries)."""
-    events = list(TicketEvent.select(TicketEvent, User).join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id))
-                  .where(TicketEvent.ticket == ticket).order_by(TicketEvent.id))
-    ids = {int(v) for e in events if e.kind == "assignee" for v in (e.old, e.new) if v}
-    names = {u.id: u.name or u.email for u in User.select(User.id, User.name, User.email).where(User.id.in_(list(ids)))} if ids else {}
+    events = _EVENTS.rows(ticket.id)
+    ids = list({int(v) for e in events if e.kind == "assignee" for v in (e.old, e.new) if v})
+    names = {u.id: u.name or u.email for u in _NAMES(len(ids)).rows(*ids)} if ids else {}
 
     def shown(kind, value):
         return names.get(int(value), value) if kind == "assignee" and value else value or None

@@ -3,6 +3,7 @@ a query than SQLite spends running it."""
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from typing import Callable
 
 from peewee import SelectQuery
@@ -63,6 +64,12 @@ class PreparedSelect:
         with self._lock:
             self._compiled[type(db)] = (query, sql, slots)
         return query, sql, slots
+
+
+def prepared_by_arity(build: Callable[..., SelectQuery]) -> Callable[[int], PreparedSelect]:
+    """The PreparedSelect of `build(*markers)` for a given number of markers (an `IN` list of any length), one per
+    number, made on first use: `by_count(len(values)).rows(*values)`."""
+    return lru_cache(maxsize=64)(lambda arity: PreparedSelect(build, arity))
 
 
 class PreparedWrite(PreparedSelect):
