@@ -31,6 +31,11 @@ class UTCDateTimeField(DateTimeField):
         return super().db_value(value)
 
     def python_value(self, value):
+        if isinstance(value, str) and len(value) > 10:  # SQLite's naive UTC text: 0.2 us, 3-4 us through peewee
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:
+                pass
         value = super().python_value(value)
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)

@@ -27,23 +27,39 @@ class PreparedSelect:
         if markers_repeat is not None:
             self.markers_repeat = markers_repeat
         self._compiled: dict[type, tuple[SelectQuery, str, list]] = {}
+        self._plans: dict[type, dict] = {}  # the cursor wrapper's column plan, per dialect
         self._lock = threading.Lock()
 
     def first(self, *values):
-        for row in self._wrapper(values).iterator():
+        for row in self._iterate(values):
             return row
         return None
 
     def rows(self, *values) -> list:
-        return list(self._wrapper(values).iterator())
+        return list(self._iterate(values))
 
     def scalar(self, *values):
         row = self._cursor(values)[1].fetchone()
         return row[0] if row else None
 
-    def _wrapper(self, values):
+    def _iterate(self, values):
+        """The rows through the query's cursor wrapper. It maps columns to models the same way for every run of one
+        statement: what it works out at its first row (peewee's `initialize`) is kept and handed to later runs."""
         query, cursor = self._cursor(values)
-        return query._get_cursor_wrapper(cursor)
+        wrapper = query._get_cursor_wrapper(cursor)
+        plan = self._plans.get(type(database.obj))
+        if plan is None:
+            return self._learning(wrapper, type(database.obj))
+        vars(wrapper).update(plan)
+        wrapper.initialized = True
+        return wrapper.iterator()
+
+    def _learning(self, wrapper, dialect: type):
+        before = set(vars(wrapper))
+        for row in wrapper.iterator():
+            if dialect not in self._plans:
+                self._plans[dialect] = {k: v for k, v in vars(wrapper).items() if k not in before}
+            yield row
 
     def _cursor(self, values):
         db = database.obj
