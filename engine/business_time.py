@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from typing import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 MAX_IDLE_DAYS = 3660  # days without a working minute after which a calendar is taken to have none (ten years)
 END_OF_DAY = time(0)  # an interval ending at 00:00 ("24:00") ends at the next midnight
+DAYS_KEPT = 4096  # dates whose intervals a calendar remembers (about eleven years)
 
 Hours = tuple[tuple[time, time], ...]  # one weekday's working intervals, local wall-clock times
 
@@ -37,17 +39,30 @@ class BusinessCalendar:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def intervals(self, day: date) -> list[tuple[datetime, datetime]]:
-        """The working intervals of a local date, as UTC instants (none on a holiday)."""
+    def intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The working intervals of a local date, as UTC instants (none on a holiday); each date's worked out once
+        (a queue page asks for the same few days for every row)."""
+        found = self._days.get(day)
+        if found is None:
+            found = self._intervals(day)
+            if len(self._days) < DAYS_KEPT:
+                self._days[day] = found
+        return found
+
+    @cached_property
+    def _days(self) -> dict[date, tuple[tuple[datetime, datetime], ...]]:
+        return {}
+
+    def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         if day in self.holidays:
-            return []
+            return ()
         zone = self.zone
         out = []
         for opens, closes in self.week[day.weekday()]:
             start = datetime.combine(day, opens, zone)
             end = datetime.combine(day + timedelta(days=1) if closes == END_OF_DAY else day, closes, zone)
             out.append((start.astimezone(timezone.utc), end.astimezone(timezone.utc)))
-        return out
+        return tuple(out)
 
     def working_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals (UTC) from `instant` on, the first one clipped to start at it."""
