@@ -41,7 +41,7 @@ def sla_left(left) -> Markup:
 
 
 def accept_types(types) -> str:
-    """A file dialog's filter: MIME types as they are, bare extensions with their dot (the server still checks content)."""
+    """A file dialog's filter: MIME types as they are, bare extensions with their dot (the server checks content)."""
     return ",".join(entry if "/" in entry or entry.startswith(".") else f".{entry}" for entry in types)
 
 
