@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from peewee import (
     AutoField, BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model,
@@ -48,6 +49,18 @@ class JSONField(TextField):
 
     def python_value(self, value):
         return None if value is None else json.loads(value)
+
+
+class SnapshotField(JSONField):
+    """A ticket's snapshot: written once, when the ticket is created, and only read after. Tickets of one topic and
+    catalog version store the same text, so rows share one decoded value (a 1 KB decode per row of every list was
+    13 us): treat it as read-only."""
+
+    def python_value(self, value):
+        return None if value is None else _decoded_snapshot(value)
+
+
+_decoded_snapshot = lru_cache(maxsize=512)(json.loads)
 
 
 class BaseModel(Model):
@@ -107,7 +120,7 @@ class Ticket(BaseModel):
     status = CharField(max_length=24, index=True)  # new | waiting_support | waiting_customer | archived
     subject = CharField(max_length=300)
     fields = JSONField(default=dict)  # submitted values by field id (attachments excluded)
-    snapshot = JSONField(default=dict)  # topic/category title, priority hint, field labels, catalog version
+    snapshot = SnapshotField(default=dict)  # topic/category title, priority hint, field labels, catalog version
     channel = CharField(max_length=16)  # web | telegram | api
     idempotency_key = CharField(max_length=100, null=True)
     closed_reason = CharField(max_length=16, null=True)  # customer | staff | auto
