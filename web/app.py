@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.config.update(overrides or {})
     add_secret(app.config["SECRET_KEY"])  # also a key generated and persisted in the data folder
     app.extensions["helpdesk_runtime"] = runtime
+    runtime.cache.follow(runtime.redis)  # every page's session and unread count, evicted over Redis pub/sub
 
     # Order matters: the request id first (every later hook logs with it); the body limit (security) must be set
     # before CSRFProtect parses the form.

@@ -31,7 +31,7 @@ def current_user() -> User | None:
     """The user of this request's live server-side session (one query); an ended session's token is dropped."""
     if "user" not in g:
         token = session.get("sid")
-        g.user = sessions.session_user(token, catalog().policies.sessions) if token else None
+        g.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
         if token and g.user is None:
             session.pop("sid")
     return g.user
@@ -128,4 +128,4 @@ def init_app(app: Flask) -> None:
 def _unread_count() -> int:
     """Unread in-app notifications of the signed-in user, for the header badge (queried only when rendered)."""
     user = current_user()
-    return notify.unread_count(user) if user is not None else 0
+    return notify.unread_count(user, runtime().cache) if user is not None else 0
