@@ -20,31 +20,41 @@ def runtime() -> Runtime:
     return current_app.extensions["helpdesk_runtime"]
 
 
+# The per-request values below are read from `g` with one lookup when set (a page asks for them dozens of times).
+
 def catalog() -> Catalog:
     """The snapshot taken at the start of this request: a reload mid-request never mixes two versions."""
-    if "catalog" not in g:
+    try:
+        return g.catalog
+    except AttributeError:
         g.catalog = runtime().catalog
-    return g.catalog
+        return g.catalog
 
 
 def current_user() -> User | None:
     """The user of this request's live server-side session (one query); an ended session's token is dropped."""
-    if "user" not in g:
-        token = session.get("sid")
-        g.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
-        if token and g.user is None:
-            session.pop("sid")
+    try:
+        return g.user
+    except AttributeError:
+        pass
+    token = session.get("sid")
+    g.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
+    if token and g.user is None:
+        session.pop("sid")
     return g.user
 
 
 def locale() -> str:
     """The UI language: the session's switch, else the user's, else the catalog's default (once per request)."""
-    if "locale" not in g:
-        chosen = session.get("locale")
-        user = current_user()
-        if chosen not in LOCALES:
-            chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
-        g.locale = chosen
+    try:
+        return g.locale
+    except AttributeError:
+        pass
+    chosen = session.get("locale")
+    user = current_user()
+    if chosen not in LOCALES:
+        chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
+    g.locale = chosen
     return g.locale
 
 

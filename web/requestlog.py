@@ -7,10 +7,12 @@ static assets log at DEBUG, so a load balancer or Prometheus polling every few s
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 
 from flask import Flask, Response, current_app, g, request
 
@@ -26,11 +28,23 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\s]")
 access_log = logging.getLogger("helpdesk.access")
 
 
+_process = secrets.token_hex(8)  # new ids: this process's random part and a counter (a uuid4 each read the OS)
+_counter = itertools.count(1)
+
+
+def _new_process_part() -> None:
+    global _process
+    _process = secrets.token_hex(8)
+
+
+os.register_at_fork(after_in_child=_new_process_part)  # a forked server worker must not reuse its parent's ids
+
+
 def incoming_or_new(value: str | None) -> str:
     """The caller's request id when sane, else a fresh one (32 hex digits)."""
     if value and SANE_ID.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return f"{_process}{next(_counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
 def loggable_path() -> str:
@@ -67,6 +81,8 @@ def init_app(app: Flask) -> None:
         if metrics is not None:
             metrics.observe(request.method, route, response.status_code, seconds)
         quiet = request.endpoint in QUIET_ENDPOINTS or request.blueprint in QUIET_BLUEPRINTS
+        if not access_log.isEnabledFor(logging.DEBUG if quiet else logging.INFO):
+            return response
         path = loggable_path()
         method = _escape(request.method)[:20]
         access_log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.1fms", method, path,
