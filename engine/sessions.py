@@ -84,8 +84,9 @@ class _SessionTimes:
 
 
 def _fresh_user(data: dict) -> User:
-    user = User(__no_default__=1, **data)
-    user._dirty.clear()
+    """A User of the cached row, as peewee builds one from a database row (no field defaults, nothing dirty)."""
+    user = User.__new__(User)
+    user.__data__, user._dirty, user.__rel__ = dict(data), set(), {}
     return user
 
 

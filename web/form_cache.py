@@ -12,15 +12,15 @@ from flask import request
 from markupsafe import Markup
 
 from web.context import catalog, locale
-from web.fragments import Fragments
+from web.fragments import Remembered
 
 MAX_FORMS = 2_000  # (version, locale, topic) entries kept; the least recently shown go first
 
-_rendered = Fragments(MAX_FORMS)
+_rendered: Remembered[Markup] = Remembered(MAX_FORMS)
 
 
 def topic_fields(topic, form, errors: dict, kept: dict, render: Callable[[], str]) -> Markup:
     """The form's field rows as `render()` makes them, remembered while the form is empty."""
     if errors or any(form.values.values()) or any(kept.values()):
         return Markup(render())
-    return _rendered.get((catalog().version, locale(), topic.key, request.script_root), render)
+    return _rendered.get((catalog().version, locale(), topic.key, request.script_root), lambda: Markup(render()))

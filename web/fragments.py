@@ -1,35 +1,36 @@
-"""Rendered HTML remembered by a key naming everything it depends on (catalog version, locale, ...).
+"""Values computed once per key and remembered (least recently used dropped first): rendered HTML whose key names
+everything it depends on (catalog version, locale, ...).
 
-A key changes with what the fragment shows (a reload brings a new catalog version), so nothing is invalidated: the
-least recently shown fragments leave first.
+A key changes with what the value shows (a reload brings a new catalog version), so nothing is invalidated: old
+keys leave as the least recently used.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable
+from typing import Callable, Generic, TypeVar
 
-from markupsafe import Markup
+Value = TypeVar("Value")
 
 
-class Fragments:
-    """At most `limit` fragments, least recently shown dropped first."""
+class Remembered(Generic[Value]):
+    """At most `limit` values, least recently used dropped first."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._rendered: OrderedDict[tuple, Markup] = OrderedDict()
+        self._values: OrderedDict[tuple, Value] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, render: Callable[[], str]) -> Markup:
-        """The fragment under `key`, rendered by `render()` the first time."""
+    def get(self, key: tuple, compute: Callable[[], Value]) -> Value:
+        """The value under `key`, computed by `compute()` the first time."""
         with self._lock:
-            html = self._rendered.get(key)
-            if html is not None:
-                self._rendered.move_to_end(key)
-                return html
-        html = Markup(render())
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+                return value
+        value = compute()
         with self._lock:
-            self._rendered[key] = html
-            while len(self._rendered) > self.limit:
-                self._rendered.popitem(last=False)
-        return html
+            self._values[key] = value
+            while len(self._values) > self.limit:
+                self._values.popitem(last=False)
+        return value

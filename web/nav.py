@@ -6,17 +6,17 @@ from flask import Flask, render_template, request
 from markupsafe import Markup
 
 from web.context import catalog, current_user, locale
-from web.fragments import Fragments
+from web.fragments import Remembered
 
 MAX_NAVS = 2_000  # (version, locale, role, endpoint) entries kept
 
-_rendered = Fragments(MAX_NAVS)
+_rendered: Remembered[Markup] = Remembered(MAX_NAVS)
 
 
 def nav_links() -> Markup:
     """The signed-in user's links (templates/_nav_links.html)."""
     key = (catalog().version, locale(), current_user().role, request.endpoint, request.blueprint, request.script_root)
-    return _rendered.get(key, lambda: render_template("_nav_links.html"))
+    return _rendered.get(key, lambda: Markup(render_template("_nav_links.html")))
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, g, request
 from engine.logformat import request_id
 
 HEADER = "X-Request-ID"
+ENVIRON_KEY = "HTTP_X_REQUEST_ID"
 SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # anything else (spaces, newlines, 1 KiB) is replaced
 QUIET_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "metrics.metrics"})
 QUIET_BLUEPRINTS = frozenset({"assets"})
@@ -66,7 +67,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _begin() -> None:
         g.request_started = time.perf_counter()
-        g.request_id = incoming_or_new(request.headers.get(HEADER))
+        g.request_id = incoming_or_new(request.environ.get(ENVIRON_KEY))  # headers.get raises when it is absent
         g.request_id_token = request_id.set(g.request_id)
 
     @app.after_request

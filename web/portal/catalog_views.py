@@ -6,6 +6,7 @@ import re
 import secrets
 
 from flask import abort, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
 from engine import search, tickets
 from engine.errors import StorageUnavailable, ValidationFailed
@@ -14,6 +15,7 @@ from engine.forms import validate_field
 from web import pending, search_feedback
 from web.account import guard_unverified
 from web.form_cache import topic_fields
+from web.fragments import Remembered
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
 from web.portal.blueprint import bp
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "web"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PHRASE = 200
+MAX_LIVE_RESULTS = 2_000  # (version, locale, phrase) results of the live search kept
 SUGGESTIONS = 5
 
 
@@ -36,11 +39,27 @@ def home():
 @login_required
 def search_topics():
     phrase = request.args.get("q", "")[:MAX_PHRASE].strip()
-    found = search.suggest(catalog(), phrase, channel=CHANNEL, limit=SUGGESTIONS) if phrase else []
+    if request.htmx:  # the live search while typing: the same phrase finds and shows the same for everyone
+        key = (catalog().version, locale(), phrase, request.script_root)
+        found, html = _live_results.get(key, lambda: _live_result(phrase))
+    else:
+        found = _suggest(phrase)
+        html = None
     if phrase:
         search_feedback.searched(phrase, found, explicit=not request.htmx)
-    template = "portal/_suggestions.html" if request.htmx else "portal/search.html"
-    return render_template(template, phrase=phrase, suggestions=found)
+    return html if html is not None else render_template("portal/search.html", phrase=phrase, suggestions=found)
+
+
+_live_results: Remembered[tuple[list, Markup]] = Remembered(MAX_LIVE_RESULTS)
+
+
+def _live_result(phrase: str) -> tuple[list, Markup]:
+    found = _suggest(phrase)
+    return found, Markup(render_template("portal/_suggestions.html", phrase=phrase, suggestions=found))
+
+
+def _suggest(phrase: str) -> list:
+    return search.suggest(catalog(), phrase, channel=CHANNEL, limit=SUGGESTIONS) if phrase else []
 
 
 @bp.get("/c/<category_id>")
@@ -113,7 +132,8 @@ def _session(current, form_data=None) -> FormSession:
     """The topic's form session with the values typed in `form_data` (files are not values)."""
     form = FormSession.start(catalog(), current, CHANNEL)
     if form_data is not None:
-        form.values.update({f.id: form_data.get(f.id, "") for f in form.fields if f.type != "attachments"})
+        sent = form_data.to_dict()  # a plain dict: the form's .get raises and catches an HTTP error per missing field
+        form.values.update({f.id: sent.get(f.id, "") for f in form.fields if f.type != "attachments"})
     return form
 
 
