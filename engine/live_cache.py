@@ -57,8 +57,9 @@ def unread_tag(user_id: int) -> str:
 
 
 def publish_with(redis: Redis | None) -> None:
-    """Where `changed` publishes from now on (the process's Runtime calls it)."""
-    _publisher[0] = redis
+    """Where `changed` publishes from now on (the process's Runtime calls it); with short timeouts and no retries,
+    so a sign-out never waits seconds for a Redis that is away."""
+    _publisher[0] = quick_client(redis, REDIS_TIMEOUT) if redis is not None else None
 
 
 def changed(*tags: str) -> None:

@@ -1,7 +1,10 @@
 """Per-request state: the Runtime, one catalog snapshot, the signed-in user and the UI locale; the `t` helper."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, current_app, g, request, session
+from jinja2 import pass_context
 from peewee import SqliteDatabase
 
 from engine import notify, sessions
@@ -126,13 +129,18 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["config_error"] = config_error
     app.jinja_env.globals["config_line"] = config_line
     app.jinja_env.filters["local_time"] = local_time
-    # Every {{ value }} of the catalog written in several languages shows in the request's locale.
-    app.jinja_env.finalize = lambda value: value.in_(locale()) if isinstance(value, LocalText) else value
+    # Every {{ value }} of the catalog written in several languages shows in the request's locale (the template
+    # context's copy when it has one: macros imported without context ask the request).
+    app.jinja_env.finalize = pass_context(
+        lambda ctx, value: value.in_(ctx.get("locale") or locale()) if isinstance(value, LocalText) else value)
 
     @app.context_processor
     def _globals() -> dict:
-        return {"catalog": catalog(), "current_user": current_user(), "locale": locale(), "LOCALES": LOCALES,
-                "unread_count": _unread_count}
+        snapshot, chosen = catalog(), locale()
+        # A template's own `t`, bound to this request's catalog and locale (the global one asks the request each time;
+        # macros imported without context still use it).
+        return {"catalog": snapshot, "current_user": current_user(), "locale": chosen, "LOCALES": LOCALES,
+                "unread_count": _unread_count, "t": partial(snapshot.text, chosen, "web")}
 
 
 def _unread_count() -> int:

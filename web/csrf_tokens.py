@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from typing import Callable
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect, generate_csrf, same_origin
@@ -94,4 +95,15 @@ def _secret() -> str:
 def init_app(app: Flask) -> None:
     """After CSRFProtect: templates call this `csrf_token` (Flask-WTF's context processor is outvoted by ours)."""
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.context_processor(lambda: {"csrf_token": csrf_token})
+    app.context_processor(lambda: {"csrf_token": _once(csrf_token)})
+
+
+def _once(make: Callable[[], str]) -> Callable[[], str]:
+    """`make()` called at the first use only (a page embeds its token four times)."""
+    made: list[str] = []
+
+    def value() -> str:
+        if not made:
+            made.append(make())
+        return made[0]
+    return value

@@ -113,10 +113,12 @@ def check_field(category_id: str, topic_id: str, field_id: str):
         abort(404)
     raw = request.form.get(field.id, "")
     error = validate_field(catalog(), field, raw, locale())
-    hidden, params = form.hidden_ids(), _params(form)
+    dependents_of, params = _structure(current, form)
+    deps = dependents_of.get(field.id, ())
+    hidden = form.hidden_ids() if deps else set()  # cleans every value: only when a field's visibility may change
     dependents = [{"field": dep, "value": request.form.get(dep.id, ""), "hidden": dep.id in hidden, "params": params.get(dep.id),
                    "check_url": url_for("portal.check_field", category_id=category_id, topic_id=topic_id, field_id=dep.id)}
-                  for dep in form.dependents().get(field.id, ())]
+                  for dep in deps]
     return render_template("portal/_field_row.html", field=field, value=raw, error=error, check_url=request.path,
                            params=params.get(field.id), dependents=dependents)
 
@@ -135,6 +137,14 @@ def _session(current, form_data=None) -> FormSession:
         sent = form_data.to_dict()  # a plain dict: the form's .get raises and catches an HTTP error per missing field
         form.values.update({f.id: sent.get(f.id, "") for f in form.fields if f.type != "attachments"})
     return form
+
+
+_structures: Remembered[tuple[dict, dict]] = Remembered(MAX_LIVE_RESULTS)
+
+
+def _structure(current, form: FormSession) -> tuple[dict, dict]:
+    """The form's dependents and hx-params (below): the same for every session of a catalog version's topic."""
+    return _structures.get((catalog().version, current.key), lambda: (form.dependents(), _params(form)))
 
 
 def _params(form: FormSession) -> dict[str, str]:
