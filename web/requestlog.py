@@ -7,16 +7,14 @@ static assets log at DEBUG, so a load balancer or Prometheus polling every few s
 """
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import re
-import secrets
 import time
 
 from flask import Flask, Response, current_app, g, request
 
 from engine.logformat import request_id
+from engine.unique_ids import unique_id
 
 HEADER = "X-Request-ID"
 ENVIRON_KEY = "HTTP_X_REQUEST_ID"
@@ -29,23 +27,11 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\s]")
 access_log = logging.getLogger("helpdesk.access")
 
 
-_process = secrets.token_hex(8)  # new ids: this process's random part and a counter (a uuid4 each read the OS)
-_counter = itertools.count(1)
-
-
-def _new_process_part() -> None:
-    global _process
-    _process = secrets.token_hex(8)
-
-
-os.register_at_fork(after_in_child=_new_process_part)  # a forked server worker must not reuse its parent's ids
-
-
 def incoming_or_new(value: str | None) -> str:
     """The caller's request id when sane, else a fresh one (32 hex digits)."""
     if value and SANE_ID.fullmatch(value):
         return value
-    return f"{_process}{next(_counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+    return unique_id()
 
 
 def loggable_path() -> str:

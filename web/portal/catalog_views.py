@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 
 from flask import abort, redirect, render_template, request, session, url_for
 from markupsafe import Markup
@@ -12,6 +11,7 @@ from engine import search, tickets
 from engine.errors import StorageUnavailable, ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
+from engine.unique_ids import unique_id
 from web import pending, search_feedback
 from web.account import guard_unverified
 from web.form_cache import topic_fields
@@ -80,7 +80,7 @@ def topic(category_id: str, topic_id: str):
         return refused
     if request.method == "GET":
         search_feedback.chose(current.key)
-        return _render_topic(current, _session(current), errors={}, key=secrets.token_urlsafe(18))
+        return _render_topic(current, _session(current), errors={}, key=unique_id())
     key = request.form.get("_idem", "")
     key = key if IDEMPOTENCY_RE.match(key) else None
     form = _session(current, request.form)
@@ -93,11 +93,11 @@ def topic(category_id: str, topic_id: str):
                                        idempotency_key=key, locale=locale())
     except StorageUnavailable as exc:  # no ticket was created; the typed values come back, files kept before stay
         log.warning("ticket not created, attachment storage unavailable: %s", exc)
-        return _render_topic(current, form, {}, key or secrets.token_urlsafe(18), notice="files_not_saved"), 503
+        return _render_topic(current, form, {}, key or unique_id(), notice="files_not_saved"), 503
     except ValidationFailed as exc:
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
-        return _render_topic(current, form, exc.errors, key or secrets.token_urlsafe(18)), 422
+        return _render_topic(current, form, exc.errors, key or unique_id()), 422
     pending.discard_all(sid)
     return redirect(url_for("portal.ticket", number=ticket.number), 303)
 
