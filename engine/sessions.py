@@ -10,8 +10,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from engine.catalog.durations import parse_duration
 from engine import live_cache
+from engine.catalog.durations import parse_duration
 from engine.catalog.schema import SessionPolicy
 from engine.store.models import User, WebSession
 from engine.store.prepared import PreparedSelect

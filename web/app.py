@@ -10,16 +10,16 @@ from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
 from web import assets, context, converters, csrf_tokens, errors, health, metrics, nav, requestlog, security, urls
 from web.account import bp as account_bp
-from web.cookie_sessions import RememberingCookieSessions
 from web.admin import bp as admin_bp
 from web.admin.user_data import bp as admin_user_data_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
 from web.auth import bp as auth_bp
+from web.cookie_sessions import RememberingCookieSessions
 from web.portal import bp as portal_bp
 from web.sign_in_link import bp as sign_in_link_bp
-from web.templating import SharedGlobalsEnvironment
 from web.telegram_webhook import bp as telegram_bp
+from web.templating import SharedGlobalsEnvironment
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
