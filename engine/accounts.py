@@ -190,18 +190,16 @@ def issue_link_token(rt: Runtime, user: User, binding: str) -> str:
 
 
 def link_chat(rt: Runtime, user: User, binding: str, chat_id: int, tg_user_id: int, username: str | None) -> TelegramLink:
-    """Create or re-point the link of this bot's chat to `user`, bound to the numeric Telegram user id."""
-    fields = {"user": user, "tg_user_id": int(tg_user_id), "tg_username": normalize_telegram_username(username) or None,
-              "active": True, "deactivated_reason": None, "linked_at": utcnow()}
-    this_chat = (TelegramLink.binding == binding) & (TelegramLink.chat_id == int(chat_id))
-    with rt.db.atomic():
-        if not TelegramLink.update(**fields).where(this_chat).execute():
-            try:
-                with rt.db.atomic():  # a savepoint: a racing first link of the same chat wins, this one re-points it
-                    TelegramLink.create(binding=binding, chat_id=int(chat_id), **fields)
-            except IntegrityError:
-                TelegramLink.update(**fields).where(this_chat).execute()
-    link = TelegramLink.get(this_chat)
+    """Create or re-point the link of this bot's chat to `user`, bound to the numeric Telegram user id.
+
+    One upsert: of two racing first links of the same chat, the later one re-points the link."""
+    fields = {TelegramLink.user: user.id, TelegramLink.tg_user_id: int(tg_user_id),
+              TelegramLink.tg_username: normalize_telegram_username(username) or None, TelegramLink.active: True,
+              TelegramLink.deactivated_reason: None, TelegramLink.linked_at: utcnow()}
+    query = (TelegramLink.insert({TelegramLink.binding: binding, TelegramLink.chat_id: int(chat_id), **fields})
+             .on_conflict(conflict_target=[TelegramLink.binding, TelegramLink.chat_id], update=fields)
+             .returning(TelegramLink))
+    link = next(iter(query.execute()))
     link.user = user  # the account at hand: `link.user` would read it again
     return link
 
@@ -213,15 +211,15 @@ def consume_link_token(rt: Runtime, token: str, binding: str, chat_id: int, tg_u
     A token sent in a group chat is spent and refused: the group's members have seen it, so none of them may use it.
     """
     _telegram_binding(rt, binding)
-    digest = _token_hash(token)
     now = utcnow()
-    usable = (LinkToken.token_hash == digest) & LinkToken.used_at.is_null() & (LinkToken.expires_at > now)
+    usable = (LinkToken.token_hash == _token_hash(token)) & LinkToken.used_at.is_null() & (LinkToken.expires_at > now)
     if chat_type == "private":  # in a group any of our bots spends it, whichever bot it was issued for
         usable &= (LinkToken.binding == binding) | LinkToken.binding.is_null()
     with rt.db.atomic():
-        used = LinkToken.update(used_at=now).where(usable).execute()
-        if used and chat_type == "private":
-            user = LinkToken.get(LinkToken.token_hash == digest).user
+        spent = LinkToken.update(used_at=now).where(usable).returning(LinkToken.user).tuples().execute()
+        owner = next(iter(spent), None)
+        if owner is not None and chat_type == "private":
+            user = User.get_by_id(owner[0])
             if not user.is_active:
                 raise LinkTokenInvalid("account disabled")
             return link_chat(rt, user, binding, chat_id, tg_user_id, username)

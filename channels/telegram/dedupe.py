@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from peewee import IntegrityError
-
 from engine.store.models import ProcessedUpdate
 
 PROCESSED_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
@@ -14,28 +12,19 @@ PROCESSED_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 h
 
 def claim_update(db, binding: str, update_id: int) -> bool:
     """Record the update as handled; False when it already was (a repeated delivery is ignored)."""
-    try:
-        with db.atomic():
-            ProcessedUpdate.create(binding=binding, update_id=update_id)
-        return True
-    except IntegrityError:
-        return False
+    return update_id in claim_updates(db, binding, [update_id])
 
 
 def claim_updates(db, binding: str, update_ids: list[int]) -> set[int]:
-    """Claim a getUpdates batch in one transaction; returns the ids not handled before (the ones to handle)."""
+    """Claim a getUpdates batch in one statement; returns the ids not handled before (the ones to handle).
+
+    INSERT ... ON CONFLICT DO NOTHING (SQLite: OR IGNORE) RETURNING gives back only the rows it inserted: an id
+    claimed before, or by another process meanwhile (it waits for that one's commit), is not returned."""
     if not update_ids:
         return set()
-    try:
-        with db.atomic():
-            seen = {row.update_id for row in ProcessedUpdate.select(ProcessedUpdate.update_id).where(
-                (ProcessedUpdate.binding == binding) & ProcessedUpdate.update_id.in_(update_ids))}
-            fresh = [i for i in dict.fromkeys(update_ids) if i not in seen]
-            if fresh:
-                ProcessedUpdate.insert_many([{"binding": binding, "update_id": i} for i in fresh]).execute()
-        return set(fresh)
-    except IntegrityError:  # another process claimed one of them meanwhile: claim one by one
-        return {i for i in update_ids if claim_update(db, binding, i)}
+    rows = [{"binding": binding, "update_id": i} for i in dict.fromkeys(update_ids)]
+    query = ProcessedUpdate.insert_many(rows).on_conflict_ignore().returning(ProcessedUpdate.update_id)
+    return {update_id for update_id, in query.tuples().execute(db)}
 
 
 def release_updates(binding: str, update_ids: list[int]) -> None:
