@@ -83,7 +83,7 @@ class BatchHandler:
     def handle(self, updates: list[types.Update]) -> bool:
         """Handle a batch; False when a stop left some updates unstarted (handed back, so not to be confirmed)."""
         primary = self.app.primary
-        fresh = dedupe.claim_updates(self.app.rt.db, primary, [u.update_id for u in updates])
+        fresh = dedupe.claim_updates(primary, [u.update_id for u in updates])
         chats: dict[object, list[types.Update]] = {}
         for update in updates:
             if update.update_id in fresh:

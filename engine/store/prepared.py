@@ -11,7 +11,8 @@ from engine.store.db import database
 
 
 class PreparedSelect:
-    """`build(*markers)` returns the peewee query; `first(*values)` runs its SQL with the values in the markers' places.
+    """`build(*markers)` returns the peewee query; `first(*values)` runs its SQL with the values in the markers' places
+    (`all(*values)`: every row).
 
     Values go to the driver as given (no field conversion): pass what the column stores (str, int). Rows come back as
     the query would return them (models with their joined models), through the query's own cursor wrapper, whose
@@ -28,23 +29,26 @@ class PreparedSelect:
         self._lock = threading.Lock()
 
     def first(self, *values):
+        rows = self._rows(values, one=True)
+        return rows[0] if rows else None
+
+    def all(self, *values) -> list:
+        return self._rows(values, one=False)
+
+    def _rows(self, values: tuple, one: bool) -> list:
         db = database.obj
-        compiled = self._compiled.get(type(db))
-        if compiled is None:
-            compiled = self._compile(db)
-        query, sql, slots = compiled
-        params = [values[slot] if isinstance(slot, _Slot) else slot for slot in slots]
-        cursor = db.execute_sql(sql, params)
+        query, sql, slots = self._compiled.get(type(db)) or self._compile(db)
+        cursor = db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
         try:
-            row = cursor.fetchone()
-            if row is None:
-                return None
+            rows = [row for row in [cursor.fetchone()] if row is not None] if one else cursor.fetchall()
+            if not rows:
+                return []
             reader = self._readers.get(type(db))
             if reader is None:
                 reader = query._get_cursor_wrapper(cursor)
                 reader.initialize()  # reads the cursor's description only
                 self._readers[type(db)] = reader
-            return reader.process_row(row)
+            return [reader.process_row(row) for row in rows]
         finally:
             cursor.close()
 
