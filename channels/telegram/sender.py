@@ -68,7 +68,8 @@ def classify(exc: Exception) -> Exception:
 class LateReleases:
     """Pacing slots whose sends have completed, released by the next reservation of the same batch of updates or at
     its end: one Redis script per send instead of two. A chat's lane stays held until then (milliseconds in a busy
-    bot), which only spaces its next send a little more; nothing else of the pacing changes."""
+    bot; at most until the batch ends, when its last updates are slow), which only spaces the chat's next send a
+    little more (a worker's notification to it is postponed meanwhile); nothing else of the pacing changes."""
 
     def __init__(self):
         self._slots: list[Slot] = []
