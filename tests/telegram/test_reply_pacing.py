@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from channels.telegram import pace
 from channels.telegram.sender import edit_text, send_text
 from engine import accounts, jobs, tickets
 from engine.store.models import Ticket, User
@@ -118,11 +117,3 @@ def test_a_blocked_chat_drops_its_queue_and_is_unlinked(bound, fake_api, chat):
     fake_api.blocked.add(CHAT)
     work_until(bound, lambda: not TelegramLink.get(TelegramLink.chat_id == CHAT).active, pause=0.2)
     assert bound.redis.keys("tg:outbox:*") == []
-
-
-def test_a_handled_update_leaves_no_send_slot_held(rt, chat):
-    """The polling bot releases its sends' slots late (with the batch's next reservation, or at its end): once an
-    update is confirmed, the chat's lane is free for a worker's notification."""
-    chat.send("/help")
-    lane = pace.route(rt.catalog.policies.telegram_rate, SUPPORT_TOKEN, CHAT).serial.key
-    assert rt.redis.hget(lane, "holder") is None
