@@ -5,13 +5,18 @@ never imports them (they import the domain, which enqueues).
 """
 from __future__ import annotations
 
+import calendar
 import logging
 import math
 import time
 from datetime import datetime, timedelta
+from typing import Callable
 
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.job import JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.utils import str_to_date
 
 from engine.logformat import request_id
@@ -67,11 +72,13 @@ def delivery_job_id(row) -> str:
     return f"deliver-{row.id}-{row.attempts}-{_ms(row.next_attempt_at)}"
 
 
-def _statuses(rt, job_ids: list[str]) -> list[bytes | None]:
+def _statuses(rt, job_ids: list[str], along: Callable[[Pipeline], object] | None = None) -> list[bytes | None]:
     pipe = rt.redis.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(f"rq:job:{job_id}", "status")
-    return pipe.execute()
+    if along is not None:
+        along(pipe)
+    return pipe.execute()[:len(job_ids)]
 
 
 def _started_at(rt, job_id: str) -> datetime | None:
@@ -97,17 +104,19 @@ def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
     return enqueue_jobs(rt, rows, (), now)
 
 
-def enqueue_jobs(rt, rows=(), timers=(), now: datetime | None = None) -> int:
+def enqueue_jobs(rt, rows=(), timers=(), now: datetime | None = None,
+                 along: Callable[[Pipeline], object] | None = None) -> int:
     """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at) and the exact-time job of each timer,
     skipping job ids already on their way, in two Redis round trips (the jobs' states, then one pipeline); returns how
-    many deliveries; never raises on Redis errors (the sweep catches up)."""
+    many deliveries; never raises on Redis errors (the sweep catches up). `along` adds its commands to the first round
+    trip (an event counter), dropped with it when Redis is down."""
     rows, timers = list(rows), list(timers)
-    if not (rows or timers) or _redis_resting():
+    if not (rows or timers or along) or _redis_resting():
         return 0
     now = now or rt.clock()
     try:
         row_ids, timer_ids = [delivery_job_id(row) for row in rows], [timer_job_id(timer) for timer in timers]
-        statuses = _statuses(rt, row_ids + timer_ids)
+        statuses = _statuses(rt, row_ids + timer_ids, along)
         due, later = [], []
         for row, job_id, status in zip(rows, row_ids, statuses):
             if _on_its_way(rt, row, job_id, status, now):
@@ -131,8 +140,16 @@ def enqueue_jobs(rt, rows=(), timers=(), now: datetime | None = None) -> int:
 
 
 def _enqueue_at(rt, pipe, moment: datetime, function: str, row_id: int, job_id: str) -> None:
-    rt.queue.enqueue_at(_not_before(moment), function, row_id, job_id=job_id, result_ttl=RESULT_TTL,
-                        failure_ttl=FAILURE_TTL, meta=_meta(), pipeline=pipe)
+    """`Queue.enqueue_at` with every command in `pipe`: RQ's own sends the scheduled registry's ZADD on the queue's
+    connection, a round trip per job outside the pipeline's transaction. The same steps as its `schedule_job`."""
+    queue, moment = rt.queue, _not_before(moment)
+    job = queue.create_job(function, args=(row_id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                           meta=_meta(), status=JobStatus.SCHEDULED)
+    pipe.sadd(queue.redis_queues_keys, queue.key)
+    job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+    job.save(pipeline=pipe)
+    job.cleanup(ttl=job.ttl, pipeline=pipe)
+    pipe.zadd(ScheduledJobRegistry(queue=queue).key, {job.id: calendar.timegm(moment.utctimetuple())})
 
 
 def _job_data(row, job_id: str):

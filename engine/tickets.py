@@ -187,10 +187,10 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                     return existing
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
-    # After commit: the outbox rows and the SLA timers in two Redis round trips (the sweep covers a Redis outage).
+    # After commit: the outbox rows, the SLA timers and the event counter in two Redis round trips (the sweep covers
+    # a Redis outage; the count is dropped then, as `counters.count` drops it).
     rows = [row for chunk in notify_module.pending_deliveries(sent) for row in chunk]
-    enqueue.enqueue_jobs(rt, rows, scheduled)
-    counters.count(rt.redis, "tickets_created", channel=channel)
+    enqueue.enqueue_jobs(rt, rows, scheduled, along=lambda pipe: counters.count_in(pipe, "tickets_created", channel=channel))
     return ticket
 
 
