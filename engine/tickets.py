@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from typing import Iterable
 
 from peewee import IntegrityError, fn
 
@@ -61,10 +62,11 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
                                      skip_channels=skip_channels).id)
 
 
-def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:
-    """Hand committed outbox rows to the delivery queue (the sweep covers a Redis outage)."""
-    if notification_ids:
-        notify_module.enqueue_deliveries(rt, notification_ids)
+def _enqueue(rt: Runtime, notification_ids: list[int], timers: Iterable[Timer] = (), along=None) -> None:
+    """Hand committed outbox rows and timers to the queue, in two Redis round trips (the sweep covers a Redis outage);
+    `along`: commands for the first one (engine.enqueue.enqueue_jobs)."""
+    rows = [row for chunk in notify_module.pending_deliveries(notification_ids) for row in chunk] if notification_ids else []
+    enqueue.enqueue_jobs(rt, rows, timers, along=along)
 
 
 # --- creation -----------------------------------------------------------------------------
@@ -187,10 +189,8 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
                     return existing
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
-    # After commit: the outbox rows, the SLA timers and the event counter in two Redis round trips (the sweep covers
-    # a Redis outage; the count is dropped then, as `counters.count` drops it).
-    rows = [row for chunk in notify_module.pending_deliveries(sent) for row in chunk]
-    enqueue.enqueue_jobs(rt, rows, scheduled, along=lambda pipe: counters.count_in(pipe, "tickets_created", channel=channel))
+    # The event counter rides along (dropped in a Redis outage, as `counters.count` drops it).
+    _enqueue(rt, sent, scheduled, along=lambda pipe: counters.count_in(pipe, "tickets_created", channel=channel))
     return ticket
 
 
@@ -259,8 +259,7 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
         except _Raced:
             if attempt == UPDATE_ATTEMPTS - 1:
                 raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced")
-    _enqueue(rt, sent)
-    enqueue.enqueue_timers(rt, scheduled)
+    _enqueue(rt, sent, scheduled)
     _refresh(ticket)
     return message
 
