@@ -79,6 +79,8 @@ class PreparedInsert:
     SQLite when configured so) the new primary key comes back through RETURNING, else from the cursor's lastrowid."""
 
     def __init__(self, model: type[Model]):
+        if not model._meta.auto_increment:
+            raise ValueError(f"{model.__name__}: PreparedInsert takes a model with an auto-increment primary key")
         self.model = model
         self._compiled: dict[tuple, tuple[str, list]] = {}
         self._lock = threading.Lock()
