@@ -33,10 +33,9 @@ def columns(db, table: str) -> set[str]:
     return {c.name for c in db.get_columns(table)}
 
 
-def test_prepared_create_writes_what_model_create_writes(rt):
+def test_prepared_create_writes_what_model_create_writes(rt, customer):
     """engine.store.prepared.create keeps one INSERT per set of columns: each call, whichever optional columns it
     gives, stores the row Model.create would (defaults, JSON, times, foreign keys) and returns it with its id."""
-    customer = make_user("prepared@example.com", "prepared-password")
     ticket = tickets.create_ticket(rt, customer, "hosting/site-down", SITE, [], "web")
     at = datetime(2027, 1, 4, 9, 0, 30, 250, tzinfo=timezone.utc)
     made = [create(Timer, kind="remind", ticket=ticket, due_at=at, payload={"до": [1]}, created_at=at, updated_at=at),
