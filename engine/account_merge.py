@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from engine import live_cache
 from engine.runtime import Runtime
 from engine.store.models import (
     AccountToken, AuditLog, LinkToken, Message, Notification, NotificationPreference, TelegramLink, Ticket, User,
@@ -61,5 +62,7 @@ def merge(rt: Runtime, source: User, target: User, actor: User | None, reason: s
         if telegram_id is not None and target.telegram_id is None:
             User.update(telegram_id=telegram_id).where(User.id == target.id).execute()
             target.telegram_id = telegram_id
+        live_cache.changed(live_cache.user_tag(source.id), live_cache.user_tag(target.id),
+                           live_cache.unread_tag(source.id), live_cache.unread_tag(target.id))
         AuditLog.create(actor=actor, action="account_merge", detail={"reason": reason, **asdict(report)})
     return report

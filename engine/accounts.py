@@ -17,7 +17,7 @@ from engine.errors import Conflict, LinkTokenInvalid, NotFound, ValidationFailed
 from engine.forms import EMAIL_RE, clean_field
 from engine.local_time import is_zone
 from engine.runtime import Runtime
-from engine.sessions import end_user_sessions
+from engine.sessions import end_user_sessions, user_changed
 from engine.store.models import LinkToken, TelegramLink, User
 from engine.store.prepared import PreparedSelect
 
@@ -82,10 +82,12 @@ def confirm_email(user: User) -> None:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         User.update(email_verified_at=user.email_verified_at).where(User.id == user.id).execute()
+        user_changed(user)
 
 
 def _store_hash(user: User, password_hash: str) -> None:
     User.update(password_hash=password_hash).where(User.id == user.id).execute()
+    user_changed(user)
     user.password_hash = password_hash
 
 
@@ -129,6 +131,7 @@ def set_notify_emails(rt: Runtime, user: User, emails: list[str], locale: str | 
     if len(clean) > MAX_NOTIFY_EMAILS:
         raise ValidationFailed({"notify_emails": catalog.text(locale, "validation", "too_many_emails", max=MAX_NOTIFY_EMAILS)})
     User.update(notify_emails=clean).where(User.id == user.id).execute()
+    user_changed(user)
     user.notify_emails = clean
     return clean
 
@@ -148,6 +151,7 @@ def set_telegram_username(rt: Runtime, user: User, username: str | None, enabled
     if enabled is not None:
         changes["support_in_telegram"] = enabled
     User.update(**changes).where(User.id == user.id).execute()
+    user_changed(user)
     for key, val in changes.items():
         setattr(user, key, val)
     return user
@@ -160,6 +164,7 @@ def set_time_zone(rt: Runtime, user: User, zone: str | None, locale: str | None 
         locale = locale or user.locale or rt.catalog.policies.default_locale
         raise ValidationFailed({"time_zone": rt.catalog.text(locale, "validation", "unknown_time_zone")})
     User.update(time_zone=value).where(User.id == user.id).execute()
+    user_changed(user)
     user.time_zone = value
     return user
 

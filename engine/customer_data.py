@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from peewee import JOIN
 
-from engine import audit
+from engine import audit, live_cache
 from engine.errors import BlobNotFound, PermissionDenied, StorageUnavailable
 from engine.runtime import Runtime
 from engine.store.models import (
@@ -141,6 +141,8 @@ def erase_customer(rt: Runtime, user: User, actor: User | None = None, by: str =
         User.update(email=f"erased-{user.id}@{ERASED_DOMAIN}", name="", password_hash="", external_id=None,
                     notify_emails=[], telegram_username=None, telegram_id=None, support_in_telegram=False,
                     is_active=False, email_verified_at=None).where(User.id == user.id).execute()
+        # Its sessions ended, and others' unread counts lost the notifications about its tickets.
+        live_cache.changed(live_cache.EVERYTHING)
         report = EraseReport(user.id, len(ticket_ids), messages, len(files), notifications, len(links))
         audit.forget_email(user)  # account changes (engine.audit) named the address
         _audit("customer_erase", user, actor, by, **{k: v for k, v in asdict(report).items() if k != "user_id"})

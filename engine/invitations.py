@@ -13,7 +13,7 @@ from datetime import datetime
 
 from peewee import IntegrityError
 
-from engine import account_tokens, accounts, audit, signup
+from engine import account_tokens, accounts, audit, sessions, signup
 from engine.errors import Conflict, InvalidValue, PermissionDenied
 from engine.forms import EMAIL_RE, undeliverable
 from engine.notify import enqueue_deliveries
@@ -98,6 +98,7 @@ def invite_ticket_customer(rt: Runtime, ticket: Ticket, email: str, actor: audit
         try:
             with rt.db.atomic():
                 User.update(email=email, email_verified_at=None).where(User.id == customer.id).execute()
+                sessions.user_changed(customer)
         except IntegrityError:  # taken a moment ago
             raise InvalidValue("email_taken") from None
         customer.email, customer.email_verified_at = email, None
@@ -126,6 +127,7 @@ def accept(rt: Runtime, token: str, password: str, name: str, locale: str, now: 
         if name.strip() and not user.name:
             changes["name"] = name.strip()[:200]
         User.update(**changes).where(User.id == user.id).execute()
+        sessions.user_changed(user)
         audit.record(user, "invite_accepted", user)
     return User.get_by_id(user.id)
 

@@ -6,8 +6,9 @@ from collections import namedtuple
 from datetime import datetime, timezone
 from typing import Iterator
 
-from peewee import JOIN, chunked
+from peewee import JOIN, SQL, chunked, fn
 
+from engine import live_cache
 from engine.catalog import Catalog
 from engine.channel_registry import registry
 from engine.enqueue import enqueue_delivery_rows
@@ -87,6 +88,8 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
         # An in-app channel (the portal's list) is the row itself, hidden when switched off.
         in_app=any(channel.in_app for channel in registry.all() if channel.kind in channels),
     )
+    if notification.in_app:
+        unread_changed(user)
     rows = []
     for channel in registry.all():
         if channel.kind in channels:
@@ -164,12 +167,27 @@ def user_notifications(user: User, limit: int = PAGE_SIZE) -> list[Notification]
     return user_notification_page(user, size=limit).rows
 
 
-def unread_count(user: User) -> int:
-    """The unread badge's number: the single query behind it (a cache in front must invalidate on notify and
-    mark_read). One range of the partial index notification_unread_user_id (unread in-app rows only: counted from the
-    index alone)."""
-    query = Notification.select().where((Notification.user == user) & Notification.read_at.is_null() & Notification.in_app)
-    return query.count()
+def unread_count(user: User, cache: live_cache.LiveCache | None = None) -> int:
+    """The unread badge's number, from `cache` when it has it (evicted by `unread_changed`). The query: one range
+    of the partial index notification_unread_user_id (unread in-app rows only: counted from the index alone)."""
+    key = live_cache.unread_tag(user.id)
+    if cache is not None and (count := cache.get(key)) is not None:
+        return count
+    fill = cache.token() if cache is not None else 0
+    count = _UNREAD.first(user.id)[0]
+    if cache is not None:
+        cache.put(key, count, fill)
+    return count
+
+
+_UNREAD = PreparedSelect(lambda user_id: Notification.select(fn.COUNT(SQL("*"))).where(
+    (Notification.user == user_id) & Notification.read_at.is_null() & Notification.in_app).tuples(), arity=1)
+
+
+def unread_changed(user: User | int) -> None:
+    """The user's unread count changed (a notification written, read or deleted): cached counts are dropped in
+    every process once the transaction commits."""
+    live_cache.changed(live_cache.unread_tag(user if isinstance(user, int) else user.id))
 
 
 def mark_read(user: User, notification_ids=None) -> int:
@@ -179,4 +197,7 @@ def mark_read(user: User, notification_ids=None) -> int:
     )
     if notification_ids is not None:
         query = query.where(Notification.id.in_(list(notification_ids)))
-    return query.execute()
+    marked = query.execute()
+    if marked:
+        unread_changed(user)
+    return marked

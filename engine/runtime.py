@@ -1,7 +1,7 @@
 """The Runtime: one object holding a process's settings, database, Redis, queue and catalog."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from peewee import Database
@@ -12,6 +12,7 @@ from engine.blobstore import BlobStore, open_store
 from engine.catalog import Catalog
 from engine.catalog_sync import CatalogHolder
 from engine.clock import Clock, utcnow
+from engine import live_cache
 from engine.config_follower import poll_interval_from
 from engine.logsafe import install_redaction
 from engine.redis_conn import connect_redis
@@ -31,6 +32,8 @@ class Runtime:
     catalogs: CatalogHolder
     queue: Queue
     clock: Clock = utcnow  # the wall clock deadlines are computed from (engine.clock)
+    # Signed-in sessions and unread counts; trusted once a web app has it follow the evictions (engine.live_cache).
+    cache: live_cache.LiveCache = field(default_factory=live_cache.LiveCache)
 
     @property
     def catalog(self) -> Catalog:
@@ -49,6 +52,7 @@ def start_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
     install_redaction(settings.env)  # secrets known to this process never reach a log
     db = init_database(settings)
     redis = redis or connect_redis(settings)
+    live_cache.publish_with(redis)  # where this process announces changes other processes' caches hold
     # The newest config version stored in the database (the folder becomes version 1 of an empty history).
     catalogs = CatalogHolder(settings.config_dir, redis=redis, db=db, poll_interval=poll_interval_from(settings.env))
     return Runtime(settings=settings, db=db, redis=redis, catalogs=catalogs, queue=Queue(QUEUE_NAME, connection=redis))

@@ -12,7 +12,7 @@ import secrets
 
 from peewee import IntegrityError
 
-from engine import account_merge, account_tokens, accounts
+from engine import account_merge, account_tokens, accounts, sessions
 from engine.errors import ValidationFailed
 from engine.runtime import Runtime
 from engine.store.models import AuditLog, TelegramLink, User
@@ -118,4 +118,5 @@ def release_telegram(user: User) -> None:
     """Unbind the account from Telegram: its chat links and its Telegram id go (the next message starts afresh)."""
     TelegramLink.delete().where(TelegramLink.user == user).execute()
     User.update(telegram_id=None).where(User.id == user.id).execute()
+    sessions.user_changed(user)
     user.telegram_id = None

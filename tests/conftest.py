@@ -92,5 +92,6 @@ def rt(settings, redis) -> Runtime:
     runtime = start_runtime(settings, redis=redis)
     upgrade(runtime.db)
     yield runtime
+    runtime.cache.close()
     runtime.catalogs.close()
     runtime.db.close()

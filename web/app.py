@@ -2,23 +2,24 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import assets, context, converters, csrf_tokens, errors, health, metrics, requestlog, security, urls
+from web import assets, context, converters, csrf_tokens, errors, health, metrics, nav, requestlog, security, urls
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
 from web.admin.user_data import bp as admin_user_data_bp
 from web.agent import bp as agent_bp
 from web.api import api as api_bp
 from web.auth import bp as auth_bp
+from web.cookie_sessions import RememberingCookieSessions
 from web.portal import bp as portal_bp
 from web.sign_in_link import bp as sign_in_link_bp
 from web.telegram_webhook import bp as telegram_bp
+from web.templating import SharedGlobalsEnvironment
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None, overrides: dict | None = None) -> Flask:
@@ -27,10 +28,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         runtime = start_runtime(settings or from_env())
     report_unconfigured(runtime.catalog, runtime.settings.env)
     app = Flask(__name__, static_folder=None)  # our assets blueprint serves /static
+    app.session_interface = RememberingCookieSessions()
+    app.jinja_environment = SharedGlobalsEnvironment  # before app.jinja_env is first built
     app.config.update(security.defaults(runtime.settings, runtime.catalog))
     app.config.update(overrides or {})
     add_secret(app.config["SECRET_KEY"])  # also a key generated and persisted in the data folder
     app.extensions["helpdesk_runtime"] = runtime
+    runtime.cache.follow(runtime.redis)  # every page's session and unread count, evicted over Redis pub/sub
 
     # Order matters: the request id first (every later hook logs with it); the body limit (security) must be set
     # before CSRFProtect parses the form.
@@ -38,8 +42,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     context.init_app(app)
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     urls.init_app(app)
+    nav.init_app(app)
     security.init_app(app)
-    csrf = CSRFProtect(app)
+    csrf = csrf_tokens.RememberingCSRFProtect(app)
     csrf_tokens.init_app(app)
     Htmx(app)
     errors.init_app(app)

@@ -1,7 +1,10 @@
 """Per-request state: the Runtime, one catalog snapshot, the signed-in user and the UI locale; the `t` helper."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, current_app, g, request, session
+from jinja2 import pass_context
 from peewee import SqliteDatabase
 
 from engine import notify, sessions
@@ -20,31 +23,41 @@ def runtime() -> Runtime:
     return current_app.extensions["helpdesk_runtime"]
 
 
+# The per-request values below are read from `g` with one lookup when set (a page asks for them dozens of times).
+
 def catalog() -> Catalog:
     """The snapshot taken at the start of this request: a reload mid-request never mixes two versions."""
-    if "catalog" not in g:
+    try:
+        return g.catalog
+    except AttributeError:
         g.catalog = runtime().catalog
-    return g.catalog
+        return g.catalog
 
 
 def current_user() -> User | None:
     """The user of this request's live server-side session (one query); an ended session's token is dropped."""
-    if "user" not in g:
-        token = session.get("sid")
-        g.user = sessions.session_user(token, catalog().policies.sessions) if token else None
-        if token and g.user is None:
-            session.pop("sid")
+    try:
+        return g.user
+    except AttributeError:
+        pass
+    token = session.get("sid")
+    g.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
+    if token and g.user is None:
+        session.pop("sid")
     return g.user
 
 
 def locale() -> str:
     """The UI language: the session's switch, else the user's, else the catalog's default (once per request)."""
-    if "locale" not in g:
-        chosen = session.get("locale")
-        user = current_user()
-        if chosen not in LOCALES:
-            chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
-        g.locale = chosen
+    try:
+        return g.locale
+    except AttributeError:
+        pass
+    chosen = session.get("locale")
+    user = current_user()
+    if chosen not in LOCALES:
+        chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
+    g.locale = chosen
     return g.locale
 
 
@@ -116,16 +129,21 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["config_error"] = config_error
     app.jinja_env.globals["config_line"] = config_line
     app.jinja_env.filters["local_time"] = local_time
-    # Every {{ value }} of the catalog written in several languages shows in the request's locale.
-    app.jinja_env.finalize = lambda value: value.in_(locale()) if isinstance(value, LocalText) else value
+    # Every {{ value }} of the catalog written in several languages shows in the request's locale (the template
+    # context's copy when it has one: macros imported without context ask the request).
+    app.jinja_env.finalize = pass_context(
+        lambda ctx, value: value.in_(ctx.get("locale") or locale()) if isinstance(value, LocalText) else value)
 
     @app.context_processor
     def _globals() -> dict:
-        return {"catalog": catalog(), "current_user": current_user(), "locale": locale(), "LOCALES": LOCALES,
-                "unread_count": _unread_count}
+        snapshot, chosen = catalog(), locale()
+        # A template's own `t`, bound to this request's catalog and locale (the global one asks the request each time;
+        # macros imported without context still use it).
+        return {"catalog": snapshot, "current_user": current_user(), "locale": chosen, "LOCALES": LOCALES,
+                "unread_count": _unread_count, "t": partial(snapshot.text, chosen, "web")}
 
 
 def _unread_count() -> int:
     """Unread in-app notifications of the signed-in user, for the header badge (queried only when rendered)."""
     user = current_user()
-    return notify.unread_count(user) if user is not None else 0
+    return notify.unread_count(user, runtime().cache) if user is not None else 0

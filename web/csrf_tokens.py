@@ -1,16 +1,22 @@
-"""The CSRF token a page embeds, signed once a minute per session instead of on every page.
+"""The CSRF token a page embeds, signed once a minute per session instead of on every page; a sent token's
+signature checked once instead of on every request.
 
 Flask-WTF signs the session's raw token with a timestamp on every request (an HMAC and a serialization). A signed
 token stays valid for WTF_CSRF_TIME_LIMIT (12 hours), so reusing one for up to REUSE_FOR seconds changes nothing a
-browser can notice; validation is untouched.
+browser can notice. Checking a sent token costs as much (a key derivation and an HMAC): `RememberingCSRFProtect`
+keeps what a token's verified signature said (the raw token, when it was signed), so a token sent again is checked
+against the session and the time limit only, exactly as Flask-WTF would decide.
 """
 from __future__ import annotations
 
+import hmac
 import threading
 import time
+from typing import Callable
 
-from flask import Flask, current_app, g, session
-from flask_wtf.csrf import generate_csrf
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import CSRFProtect, generate_csrf, same_origin
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 REUSE_FOR = 60.0  # seconds a signed token is handed out again
 MAX_SESSIONS = 10_000  # raw tokens remembered; start over when this many
@@ -37,6 +43,67 @@ def csrf_token() -> str:
     return token
 
 
+class RememberingCSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRFProtect whose check of a token it verified before skips the signature."""
+
+    def __init__(self, app: Flask | None = None):
+        self._verified: dict[tuple[str, str], tuple[str, float]] = {}  # (secret, signed) -> (raw token, signed at)
+        super().__init__(app)
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        signed = self._get_csrf_token()
+        if not signed or not self._verified_before(signed):
+            super().protect()  # answers 400 unless valid
+            self._remember(signed)
+            return
+        if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:  # as Flask-WTF checks it
+            if not request.referrer:
+                self._error_response("The referrer header is missing.")
+            if not same_origin(request.referrer, f"https://{request.host}/"):
+                self._error_response("The referrer does not match the host.")
+        g.csrf_valid = True
+
+    def _verified_before(self, signed: str) -> bool:
+        known = self._verified.get((_secret(), signed))
+        if known is None:
+            return False
+        raw, signed_at = known
+        limit = current_app.config["WTF_CSRF_TIME_LIMIT"]
+        current = session.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+        return (isinstance(current, str) and hmac.compare_digest(current, raw)
+                and (limit is None or 0 <= time.time() - signed_at <= limit))
+
+    def _remember(self, signed: str) -> None:
+        try:
+            raw, signed_at = URLSafeTimedSerializer(_secret(), salt="wtf-csrf-token").loads(signed, return_timestamp=True)
+        except BadData:
+            return
+        with _lock:
+            if len(self._verified) >= MAX_SESSIONS:
+                self._verified.clear()
+            self._verified[(_secret(), signed)] = (raw, signed_at.timestamp())
+
+
+def _secret() -> str:
+    return current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+
+
 def init_app(app: Flask) -> None:
-    """After CSRFProtect: templates call this `csrf_token`."""
+    """After CSRFProtect: templates call this `csrf_token` (Flask-WTF's context processor is outvoted by ours)."""
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": _once(csrf_token)})
+
+
+def _once(make: Callable[[], str]) -> Callable[[], str]:
+    """`make()` called at the first use only (a page embeds its token four times)."""
+    made: list[str] = []
+
+    def value() -> str:
+        if not made:
+            made.append(make())
+        return made[0]
+    return value

@@ -46,13 +46,19 @@ class WebMetrics:
             ProcessCollector(registry=own)
             PlatformCollector(registry=own)
         self.state = HelpdeskCollector(rt)
+        self._series: dict[tuple, tuple] = {}  # (method, route, status) -> (counter, histogram) children
         self.registry.register(self.state)
 
     def observe(self, method: str, route: str | None, status: int, seconds: float) -> None:
-        method = method if method in METHODS else "OTHER"
-        route = route or UNMATCHED
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:  # labels() takes a lock and builds its key on every call: looked up once per series
+            method = method if method in METHODS else "OTHER"
+            route = route or UNMATCHED
+            series = self._series[key] = (self.requests.labels(method, route, str(status)),
+                                          self.latency.labels(method, route))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def exposition(self) -> bytes:
         if self.multiprocess_dir is None:

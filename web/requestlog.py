@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 
 from flask import Flask, Response, current_app, g, request
 
 from engine.logformat import request_id
+from engine.unique_ids import unique_id
 
 HEADER = "X-Request-ID"
+ENVIRON_KEY = "HTTP_X_REQUEST_ID"
 SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # anything else (spaces, newlines, 1 KiB) is replaced
 QUIET_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "metrics.metrics"})
 QUIET_BLUEPRINTS = frozenset({"assets"})
@@ -30,7 +31,7 @@ def incoming_or_new(value: str | None) -> str:
     """The caller's request id when sane, else a fresh one (32 hex digits)."""
     if value and SANE_ID.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return unique_id()
 
 
 def loggable_path() -> str:
@@ -52,7 +53,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _begin() -> None:
         g.request_started = time.perf_counter()
-        g.request_id = incoming_or_new(request.headers.get(HEADER))
+        g.request_id = incoming_or_new(request.environ.get(ENVIRON_KEY))  # headers.get raises when it is absent
         g.request_id_token = request_id.set(g.request_id)
 
     @app.after_request
@@ -67,6 +68,8 @@ def init_app(app: Flask) -> None:
         if metrics is not None:
             metrics.observe(request.method, route, response.status_code, seconds)
         quiet = request.endpoint in QUIET_ENDPOINTS or request.blueprint in QUIET_BLUEPRINTS
+        if not access_log.isEnabledFor(logging.DEBUG if quiet else logging.INFO):
+            return response
         path = loggable_path()
         method = _escape(request.method)[:20]
         access_log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.1fms", method, path,

@@ -10,12 +10,18 @@ from web.context import runtime
 
 LAST_SEARCH = "search"  # session key: {"q": phrase, "offered": [topic keys], "at": unix seconds}
 FRESH = 900  # seconds after a search in which opening a topic counts as its outcome
+RESTAMP_AFTER = 60  # seconds after which the same search again renews its time (FRESH counts from it)
 
 
 def searched(phrase: str, found, explicit: bool) -> None:
     """Remember what a search offered; an explicit search that found nothing is recorded now."""
     rt = runtime()
-    session[LAST_SEARCH] = {"q": phrase, "offered": [s.topic.key for s in found], "at": int(rt.clock().timestamp())}
+    now, offered = int(rt.clock().timestamp()), [s.topic.key for s in found]
+    last = session.get(LAST_SEARCH)
+    # The same search again within a minute (htmx repeating a request) keeps the cookie as it is: no re-signing.
+    if not (isinstance(last, dict) and last.get("q") == phrase and last.get("offered") == offered
+            and 0 <= now - last.get("at", 0) < RESTAMP_AFTER):
+        session[LAST_SEARCH] = {"q": phrase, "offered": offered, "at": now}
     if explicit and not found:
         search_feedback.record(rt, _session_key(), phrase, now=rt.clock())
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from channels.telegram.callbacks import Language, encode
 from channels.telegram.events import Ctx
+from engine.sessions import user_changed
 
 
 def choose(ctx: Ctx) -> None:
@@ -19,5 +20,6 @@ def chosen(ctx: Ctx, button: Language) -> None:
         return ctx.alert(ctx.t("not_linked"))
     ctx.user.locale = button.locale
     ctx.user.save(only=[type(ctx.user).locale])
+    user_changed(ctx.user)  # the portal shows this language too
     ctx.locale = button.locale
     ctx.say(ctx.t("language_set"), edit=True)

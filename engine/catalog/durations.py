@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 
+@lru_cache(maxsize=1024)  # every signed-in request checks its session's two lifetimes
 def parse_duration(text: str) -> timedelta:
     """Turn '2d' / '36h' / '15m' / '30s' into a timedelta; raise ValueError on anything else."""
     match = _DURATION.match(str(text))

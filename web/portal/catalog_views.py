@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 
 from flask import abort, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
 from engine import search, tickets
 from engine.errors import StorageUnavailable, ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
+from engine.unique_ids import unique_id
 from web import pending, search_feedback
 from web.account import guard_unverified
 from web.form_cache import topic_fields
+from web.fragments import Remembered
 from web.auth import login_required
 from web.context import catalog, current_user, locale, runtime
 from web.portal.blueprint import bp
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "web"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PHRASE = 200
+MAX_LIVE_RESULTS = 2_000  # (version, locale, phrase) results of the live search kept
 SUGGESTIONS = 5
 
 
@@ -36,11 +39,27 @@ def home():
 @login_required
 def search_topics():
     phrase = request.args.get("q", "")[:MAX_PHRASE].strip()
-    found = search.suggest(catalog(), phrase, channel=CHANNEL, limit=SUGGESTIONS) if phrase else []
+    if request.htmx:  # the live search while typing: the same phrase finds and shows the same for everyone
+        key = (catalog().version, locale(), phrase, request.script_root)
+        found, html = _live_results.get(key, lambda: _live_result(phrase))
+    else:
+        found = _suggest(phrase)
+        html = None
     if phrase:
         search_feedback.searched(phrase, found, explicit=not request.htmx)
-    template = "portal/_suggestions.html" if request.htmx else "portal/search.html"
-    return render_template(template, phrase=phrase, suggestions=found)
+    return html if html is not None else render_template("portal/search.html", phrase=phrase, suggestions=found)
+
+
+_live_results: Remembered[tuple[list, Markup]] = Remembered(MAX_LIVE_RESULTS)
+
+
+def _live_result(phrase: str) -> tuple[list, Markup]:
+    found = _suggest(phrase)
+    return found, Markup(render_template("portal/_suggestions.html", phrase=phrase, suggestions=found))
+
+
+def _suggest(phrase: str) -> list:
+    return search.suggest(catalog(), phrase, channel=CHANNEL, limit=SUGGESTIONS) if phrase else []
 
 
 @bp.get("/c/<category_id>")
@@ -61,7 +80,7 @@ def topic(category_id: str, topic_id: str):
         return refused
     if request.method == "GET":
         search_feedback.chose(current.key)
-        return _render_topic(current, _session(current), errors={}, key=secrets.token_urlsafe(18))
+        return _render_topic(current, _session(current), errors={}, key=unique_id())
     key = request.form.get("_idem", "")
     key = key if IDEMPOTENCY_RE.match(key) else None
     form = _session(current, request.form)
@@ -74,11 +93,11 @@ def topic(category_id: str, topic_id: str):
                                        idempotency_key=key, locale=locale())
     except StorageUnavailable as exc:  # no ticket was created; the typed values come back, files kept before stay
         log.warning("ticket not created, attachment storage unavailable: %s", exc)
-        return _render_topic(current, form, {}, key or secrets.token_urlsafe(18), notice="files_not_saved"), 503
+        return _render_topic(current, form, {}, key or unique_id(), notice="files_not_saved"), 503
     except ValidationFailed as exc:
         for field in files:  # so the customer need not choose them again
             pending.keep(sid, _scope(current, field), field, uploads[field.id])
-        return _render_topic(current, form, exc.errors, key or secrets.token_urlsafe(18)), 422
+        return _render_topic(current, form, exc.errors, key or unique_id()), 422
     pending.discard_all(sid)
     return redirect(url_for("portal.ticket", number=ticket.number), 303)
 
@@ -94,10 +113,12 @@ def check_field(category_id: str, topic_id: str, field_id: str):
         abort(404)
     raw = request.form.get(field.id, "")
     error = validate_field(catalog(), field, raw, locale())
-    hidden, params = form.hidden_ids(), _params(form)
+    dependents_of, params = _structure(current, form)
+    deps = dependents_of.get(field.id, ())
+    hidden = form.hidden_ids() if deps else set()  # cleans every value: only when a field's visibility may change
     dependents = [{"field": dep, "value": request.form.get(dep.id, ""), "hidden": dep.id in hidden, "params": params.get(dep.id),
                    "check_url": url_for("portal.check_field", category_id=category_id, topic_id=topic_id, field_id=dep.id)}
-                  for dep in form.dependents().get(field.id, ())]
+                  for dep in deps]
     return render_template("portal/_field_row.html", field=field, value=raw, error=error, check_url=request.path,
                            params=params.get(field.id), dependents=dependents)
 
@@ -113,8 +134,17 @@ def _session(current, form_data=None) -> FormSession:
     """The topic's form session with the values typed in `form_data` (files are not values)."""
     form = FormSession.start(catalog(), current, CHANNEL)
     if form_data is not None:
-        form.values.update({f.id: form_data.get(f.id, "") for f in form.fields if f.type != "attachments"})
+        sent = form_data.to_dict()  # a plain dict: the form's .get raises and catches an HTTP error per missing field
+        form.values.update({f.id: sent.get(f.id, "") for f in form.fields if f.type != "attachments"})
     return form
+
+
+_structures: Remembered[tuple[dict, dict]] = Remembered(MAX_LIVE_RESULTS)
+
+
+def _structure(current, form: FormSession) -> tuple[dict, dict]:
+    """The form's dependents and hx-params (below): the same for every session of a catalog version's topic."""
+    return _structures.get((catalog().version, current.key), lambda: (form.dependents(), _params(form)))
 
 
 def _params(form: FormSession) -> dict[str, str]:

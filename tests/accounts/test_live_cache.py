@@ -1,0 +1,117 @@
+"""The in-process cache of signed-in sessions and unread counts (engine.live_cache): what one process revokes,
+another process's cache drops; without a live subscription the database answers."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from engine import accounts, live_cache, notify, sessions
+from engine.catalog.schema import SessionPolicy
+from engine.store.models import Notification, WebSession
+from tests.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = SessionPolicy()
+# Another process: signs the user out everywhere through the engine, on the same database and Redis.
+SIGN_OUT_EVERYWHERE = """
+import sys
+from redis import Redis
+from engine import live_cache, sessions
+from engine.settings import Settings
+from engine.store.db import init_database
+from engine.store.models import User
+data_dir, database_url, redis_socket, user_id = sys.argv[1:]
+init_database(Settings(data_dir=__import__("pathlib").Path(data_dir), database_url=database_url))
+live_cache.publish_with(Redis(unix_socket_path=redis_socket))
+sessions.end_user_sessions(User.get_by_id(int(user_id)))
+"""
+
+
+@pytest.fixture
+def cache(rt):
+    """The runtime's cache, following the test Redis and live."""
+    rt.cache.follow(rt.redis)
+    wait_for(lambda: rt.cache.live, message="the eviction subscription")
+    return rt.cache
+
+
+def _signed_in(email: str = "agent@example.com"):
+    user = accounts.create_user(email, "long enough secret", role="agent")
+    return user, sessions.start_session(user)
+
+
+def _forget_rows_unannounced(token: str) -> None:
+    """Delete the session behind the cache's back: only a cache that is not trusted notices."""
+    WebSession.delete().where(WebSession.key == sessions.session_key(token)).execute()
+
+
+def test_signing_out_everywhere_in_another_process_ends_the_cached_session_here(rt, cache):
+    user, token = _signed_in()
+    assert sessions.session_user(token, POLICY, cache=cache).id == user.id
+    assert cache.get(sessions.session_key(token)) is not None  # the next page reads no database
+
+    socket = rt.redis.connection_pool.connection_kwargs["path"]
+    subprocess.run([sys.executable, "-c", SIGN_OUT_EVERYWHERE, str(rt.settings.data_dir), rt.settings.database_url,
+                    socket, str(user.id)], cwd=ROOT, check=True, capture_output=True)
+    wait_for(lambda: cache.get(sessions.session_key(token)) is None, message="the eviction from the other process")
+    assert sessions.session_user(token, POLICY, cache=cache) is None
+
+
+def test_sign_out_role_change_and_unread_counts_evict_at_once_in_this_process(rt, cache):
+    user, token = _signed_in()
+    other = sessions.start_session(user)
+    sessions.session_user(token, POLICY, cache=cache), sessions.session_user(other, POLICY, cache=cache)
+    sessions.end_session(token)
+    assert sessions.session_user(token, POLICY, cache=cache) is None
+    assert sessions.session_user(other, POLICY, cache=cache).role == "agent"
+    accounts.set_role(user, "admin")  # ends its sessions
+    assert sessions.session_user(other, POLICY, cache=cache) is None
+
+    assert notify.unread_count(user, cache) == 0
+    notify.notify(rt.catalog, user, "low_balance", {}, idempotency_key="n1")
+    assert Notification.get().in_app and notify.unread_count(user, cache) == 1
+    notify.mark_read(user)
+    assert notify.unread_count(user, cache) == 0
+
+
+def test_a_read_that_raced_an_eviction_is_not_stored_and_entries_expire():
+    now = [0.0]
+    cache = live_cache.LiveCache(ttl=5, clock=lambda: now[0])
+    cache.heard()
+    token = cache.token()
+    cache.evict(["u:1"])
+    cache.put("k", "read before the eviction", token, tags=("u:1",))
+    assert cache.get("k") is None
+    cache.put("k", "value", cache.token(), tags=("u:1",))
+    assert cache.get("k") == "value"
+    now[0] = 2.9  # the subscription answered within STALE_AFTER, the entry within its TTL
+    assert cache.get("k") == "value"
+    now[0] = 3.0
+    assert cache.get("k") is None and not cache.live  # no answer from Redis for STALE_AFTER: not trusted
+    cache.heard()
+    now[0] = 5.0
+    assert cache.get("k") is None  # past its TTL
+
+
+def test_without_a_live_subscription_the_database_answers(rt, cache, tmp_path):
+    _, token = _signed_in()
+    key = sessions.session_key(token)
+    assert sessions.session_user(token, POLICY, cache=cache) is not None and cache.get(key) is not None
+    rt.redis.client_kill_filter(_type="pubsub")  # the connection is lost (messages on it could be)
+    wait_for(lambda: cache.get(key) is None, message="the cache dropped with its subscription")
+    _forget_rows_unannounced(token)
+    assert sessions.session_user(token, POLICY, cache=cache) is None
+
+    away = live_cache.LiveCache()
+    away.follow(Redis(unix_socket_path=str(tmp_path / "no-redis.sock")))  # Redis away: never live
+    try:
+        _, token = _signed_in("customer@example.com")
+        assert sessions.session_user(token, POLICY, cache=away) is not None and away.get(sessions.session_key(token)) is None
+        _forget_rows_unannounced(token)
+        assert sessions.session_user(token, POLICY, cache=away) is None
+    finally:
+        away.close()

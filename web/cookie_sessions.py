@@ -1,0 +1,56 @@
+"""Flask's signed-cookie session with a verified cookie's contents remembered: a browser sends the same cookie with
+every request, and checking its signature (an HMAC, base64, a key derivation) cost more than the page's session
+lookup. The contents are looked up by the exact cookie string, so only a cookie that was verified once is trusted,
+and its age is still checked against the session lifetime on every request.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+MAX_COOKIES = 10_000  # cookies remembered; start over when this many
+_PLAIN = (str, int, float, bool, type(None))  # values a shallow copy keeps apart between requests
+
+
+class RememberingCookieSessions(SecureCookieSessionInterface):
+    """`SecureCookieSessionInterface` that verifies each distinct cookie once and reuses one signing serializer."""
+
+    def __init__(self):
+        self._opened: dict[tuple, tuple[object, float]] = {}  # (keys, cookie) -> (contents, signed at)
+        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
+        self._lock = threading.Lock()
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key) if app.secret_key else None
+        serializer = self._serializers.get(keys)
+        if serializer is None and keys is not None:
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+        return serializer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie or not app.secret_key:
+            return super().open_session(app, request)
+        max_age = app.permanent_session_lifetime.total_seconds()
+        key = (app.secret_key, cookie)
+        remembered = self._opened.get(key)
+        if remembered is None:
+            try:
+                data, signed_at = self.get_signing_serializer(app).loads(cookie, max_age=int(max_age), return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            plain = all(isinstance(value, _PLAIN) for value in data.values())
+            remembered = (data if plain else self.serializer.dumps(data), signed_at.timestamp())
+            with self._lock:
+                if len(self._opened) >= MAX_COOKIES:
+                    self._opened.clear()
+                self._opened[key] = remembered
+        contents, signed_at = remembered
+        if time.time() - signed_at > max_age:
+            return self.session_class()
+        # Each request gets its own copy: a view changing the session never changes what the next one opens.
+        return self.session_class(dict(contents) if isinstance(contents, dict) else self.serializer.loads(contents))
