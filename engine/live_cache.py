@@ -84,7 +84,9 @@ def changed(*tags: str) -> None:
     database.after_commit(announce)
 
 
-_batch = threading.local()  # pending: (the transaction, its tags) whose announcement waits for its commit
+# pending: (the transaction, its tags) whose announcement waits for its commit. A rolled-back transaction's entry is
+# left behind harmlessly: the next transaction is another object (nothing here rolls back and carries on in one).
+_batch = threading.local()
 
 
 def _evict_everywhere(tags) -> None:
