@@ -6,12 +6,13 @@ the clocks change (Europe/Berlin in March and October) counts the hours that rea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 MAX_IDLE_DAYS = 3660  # days without a working minute after which a calendar is taken to have none (ten years)
+MAX_CACHED_DAYS = 4096  # a calendar's memo of days' intervals is emptied past this many
 END_OF_DAY = time(0)  # an interval ending at 00:00 ("24:00") ends at the next midnight
 
 Hours = tuple[tuple[time, time], ...]  # one weekday's working intervals, local wall-clock times
@@ -28,6 +29,8 @@ class BusinessCalendar:
     time_zone: str
     week: tuple[Hours, ...]
     holidays: frozenset[date] = frozenset()
+    # Each local date's intervals, computed once per calendar (a catalog version keeps its calendars).
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @classmethod
     def of(cls, time_zone: str, week: Mapping[int, Hours], holidays=()) -> "BusinessCalendar":
@@ -37,8 +40,16 @@ class BusinessCalendar:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+    def intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working intervals of a local date, as UTC instants (none on a holiday)."""
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) >= MAX_CACHED_DAYS:
+                self._days.clear()
+            found = self._days[day] = tuple(self._intervals(day))
+        return found
+
+    def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.holidays:
             return []
         zone = self.zone

@@ -8,6 +8,7 @@ from engine.catalog import Catalog
 from engine.catalog.lint import ConfigWarning
 from engine.catalog.teams import Team
 from engine.store.models import STAFF_ROLES, TEAM_ROLE, User
+from engine.store.prepared import PreparedSelect
 
 
 def members(catalog: Catalog, team_id: str | None) -> list[User]:
@@ -15,8 +16,16 @@ def members(catalog: Catalog, team_id: str | None) -> list[User]:
     team = catalog.teams.get(team_id) if team_id else None
     if team is None or not team.members:
         return []
-    query = User.select().where(User.email.in_(list(team.members)) & User.is_active & User.role.in_(STAFF_ROLES))
-    return list(query.order_by(User.name, User.email))
+    emails = tuple(team.members)
+    query = _MEMBERS.get(emails)
+    if query is None:  # one per list of members a config had: few
+        query = _MEMBERS.setdefault(emails, PreparedSelect(lambda *markers: User.select().where(
+            User.email.in_(markers) & User.is_active & User.role.in_(STAFF_ROLES)).order_by(User.name, User.email),
+            arity=len(emails)))
+    return query.all(*emails)
+
+
+_MEMBERS: dict[tuple[str, ...], PreparedSelect] = {}  # a team's member emails -> the query of their accounts
 
 
 def staff_accounts() -> list[User]:
@@ -34,11 +43,14 @@ def team_ids_of(catalog: Catalog, user: User) -> tuple[str, ...]:
     return tuple(t.id for t in catalog.teams_of(user.email))
 
 
+_BY_EMAIL = PreparedSelect(lambda email: User.select().where(User.email == email), arity=1)
+
+
 def team_account(team: Team) -> User:
     """The account a team's addresses are notified as (role `team`: no password, no sign-in), made on first use.
     Its email is in the reserved `.invalid` domain, so it never collides with a person's or receives mail itself."""
     email = f"{team.id}@team.invalid"
-    found = User.get_or_none(User.email == email)
+    found = _BY_EMAIL.first(email)
     if found is not None:
         return found
     try:

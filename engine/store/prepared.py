@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from peewee import CursorWrapper, SelectQuery
+from peewee import CursorWrapper, Model, SelectQuery, Value
 
 from engine.store.db import database
 
@@ -68,15 +68,68 @@ class PreparedSelect:
 class PreparedWrite(PreparedSelect):
     """An INSERT/UPDATE built once per dialect; `execute(*values)` runs it. A marker may stand in several places (an
     upsert's update part). Wrap the marker of a field that converts its value (JSON, datetimes) in
-    `Value(marker, converter=False)` and pass the value as the column stores it (`Field.db_value`)."""
+    `Value(marker, converter=False)` and pass the value as the column stores it (`Field.db_value`). `execute` returns
+    the cursor (the rows of a RETURNING clause)."""
 
     markers_repeat = True
 
-    def execute(self, *values) -> None:
+    def execute(self, *values):
         db = database.obj
         _, sql, slots = self._compiled.get(type(db)) or self._compile(db)
-        db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
+        return db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
 
 
 class _Slot(int):
     """The position of a value among `first`'s arguments, told apart from the query's own integer parameters."""
+
+
+class PreparedInsert:
+    """`Model.create` for hot paths: the INSERT's SQL is built once per dialect and set of columns (those given plus
+    the model's defaults), then only run. Values are converted by their fields as `create` does; on PostgreSQL (and
+    SQLite when configured so) the new primary key comes back through RETURNING, else from the cursor's lastrowid."""
+
+    def __init__(self, model: type[Model]):
+        if not model._meta.auto_increment:
+            raise ValueError(f"{model.__name__}: PreparedInsert takes a model with an auto-increment primary key")
+        self.model = model
+        self._compiled: dict[tuple, tuple[str, list]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, **values) -> Model:
+        row = self.model(**values)
+        data = row.__data__
+        db = database.obj
+        key = (type(db), db.returning_clause, tuple(data))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(db, key)
+        sql, fields = compiled
+        cursor = db.execute_sql(sql, [field.db_value(data[field.name]) for field in fields])
+        row._pk = cursor.fetchone()[0] if db.returning_clause else cursor.lastrowid
+        row._dirty.clear()
+        return row
+
+    def _compile(self, db, key: tuple) -> tuple[str, list]:
+        meta = self.model._meta
+        markers = {f"\x00prepared-{name}\x00": meta.fields[name] for name in key[2]}
+        query = self.model.insert({field: Value(marker, converter=False) for marker, field in markers.items()}).bind(db)
+        if db.returning_clause:
+            query = query.returning(meta.primary_key)
+        sql, params = query.sql()
+        if sorted(params) != sorted(markers):
+            raise ValueError(f"{self.model.__name__}: every column must be one parameter of the INSERT")
+        fields = [markers[param] for param in params]  # in the order the SQL takes them
+        with self._lock:
+            self._compiled[key] = (sql, fields)
+        return sql, fields
+
+
+_INSERTS: dict[type, PreparedInsert] = {}
+
+
+def create(model: type[Model], **values) -> Model:
+    """`model.create(**values)` through the model's PreparedInsert."""
+    prepared = _INSERTS.get(model)
+    if prepared is None:
+        prepared = _INSERTS.setdefault(model, PreparedInsert(model))
+    return prepared.create(**values)
