@@ -6,15 +6,14 @@ the clocks change (Europe/Berlin in March and October) counts the hours that rea
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
 from typing import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 MAX_IDLE_DAYS = 3660  # days without a working minute after which a calendar is taken to have none (ten years)
+MAX_CACHED_DAYS = 4096  # a calendar's memo of days' intervals is emptied past this many
 END_OF_DAY = time(0)  # an interval ending at 00:00 ("24:00") ends at the next midnight
-DAYS_KEPT = 4096  # dates whose intervals a calendar remembers (about eleven years)
 
 Hours = tuple[tuple[time, time], ...]  # one weekday's working intervals, local wall-clock times
 
@@ -30,6 +29,8 @@ class BusinessCalendar:
     time_zone: str
     week: tuple[Hours, ...]
     holidays: frozenset[date] = frozenset()
+    # Each local date's intervals, computed once per calendar (a catalog version keeps its calendars).
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @classmethod
     def of(cls, time_zone: str, week: Mapping[int, Hours], holidays=()) -> "BusinessCalendar":
@@ -40,29 +41,24 @@ class BusinessCalendar:
         return ZoneInfo(self.time_zone)
 
     def intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        """The working intervals of a local date, as UTC instants (none on a holiday); each date's worked out once
-        (a queue page asks for the same few days for every row)."""
+        """The working intervals of a local date, as UTC instants (none on a holiday)."""
         found = self._days.get(day)
         if found is None:
-            found = self._intervals(day)
-            if len(self._days) < DAYS_KEPT:
-                self._days[day] = found
+            if len(self._days) >= MAX_CACHED_DAYS:
+                self._days.clear()
+            found = self._days[day] = tuple(self._intervals(day))
         return found
 
-    @cached_property
-    def _days(self) -> dict[date, tuple[tuple[datetime, datetime], ...]]:
-        return {}
-
-    def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.holidays:
-            return ()
+            return []
         zone = self.zone
         out = []
         for opens, closes in self.week[day.weekday()]:
             start = datetime.combine(day, opens, zone)
             end = datetime.combine(day + timedelta(days=1) if closes == END_OF_DAY else day, closes, zone)
             out.append((start.astimezone(timezone.utc), end.astimezone(timezone.utc)))
-        return tuple(out)
+        return out
 
     def working_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals (UTC) from `instant` on, the first one clipped to start at it."""

@@ -5,13 +5,18 @@ never imports them (they import the domain, which enqueues).
 """
 from __future__ import annotations
 
+import calendar
 import logging
 import math
 import time
 from datetime import datetime, timedelta
+from typing import Callable
 
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.job import JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.utils import str_to_date
 
 from engine.logformat import request_id
@@ -67,11 +72,13 @@ def delivery_job_id(row) -> str:
     return f"deliver-{row.id}-{row.attempts}-{_ms(row.next_attempt_at)}"
 
 
-def _statuses(rt, job_ids: list[str]) -> list[bytes | None]:
+def _statuses(rt, job_ids: list[str], along: Callable[[Pipeline], object] | None = None) -> list[bytes | None]:
     pipe = rt.redis.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(f"rq:job:{job_id}", "status")
-    return pipe.execute()
+    if along is not None:
+        along(pipe)
+    return pipe.execute()[:len(job_ids)]
 
 
 def _started_at(rt, job_id: str) -> datetime | None:
@@ -92,34 +99,57 @@ def _on_its_way(rt, row, job_id: str, status: bytes | None, now: datetime) -> bo
     return True
 
 
-def _live(rt, job_ids: list[str]) -> set[str]:
-    return {job_id for job_id, status in zip(job_ids, _statuses(rt, job_ids)) if status in _LIVE_STATES}
-
-
 def enqueue_delivery_rows(rt, rows, now: datetime | None = None) -> int:
     """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at); returns how many; never raises on Redis errors."""
-    now = now or rt.clock()
-    rows = list(rows)
-    if not rows or _redis_resting():
+    return enqueue_jobs(rt, rows, (), now)
+
+
+def enqueue_jobs(rt, rows=(), timers=(), now: datetime | None = None,
+                 along: Callable[[Pipeline], object] | None = None) -> int:
+    """Enqueue deliver jobs for outbox rows (due now, or at their next_attempt_at) and the exact-time job of each timer,
+    skipping job ids already on their way, in two Redis round trips (the jobs' states, then one pipeline); returns how
+    many deliveries; never raises on Redis errors (the sweep catches up). `along` adds its commands to the first round
+    trip (an event counter), dropped with it when Redis is down."""
+    rows, timers = list(rows), list(timers)
+    if not (rows or timers or along) or _redis_resting():
         return 0
+    now = now or rt.clock()
     try:
-        ids = [delivery_job_id(row) for row in rows]
+        row_ids, timer_ids = [delivery_job_id(row) for row in rows], [timer_job_id(timer) for timer in timers]
+        statuses = _statuses(rt, row_ids + timer_ids, along)
         due, later = [], []
-        for row, job_id, status in zip(rows, ids, _statuses(rt, ids)):
+        for row, job_id, status in zip(rows, row_ids, statuses):
             if _on_its_way(rt, row, job_id, status, now):
                 continue
             (due if row.next_attempt_at <= now else later).append((row, job_id))
-        if due:
+        timers_off = [(timer, job_id) for timer, job_id, status in zip(timers, timer_ids, statuses[len(rows):])
+                      if status not in _LIVE_STATES]
+        if due or later or timers_off:
             with rt.redis.pipeline() as pipe:
-                rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
+                if due:
+                    rt.queue.enqueue_many([_job_data(row, job_id) for row, job_id in due], pipeline=pipe)
+                for row, job_id in later:
+                    _enqueue_at(rt, pipe, row.next_attempt_at, DELIVER, row.id, job_id)
+                for timer, job_id in timers_off:
+                    _enqueue_at(rt, pipe, timer.due_at, FIRE_TIMER, timer.id, job_id)
                 pipe.execute()
-        for row, job_id in later:
-            rt.queue.enqueue_at(_not_before(row.next_attempt_at), DELIVER, row.id, job_id=job_id, result_ttl=RESULT_TTL,
-                                failure_ttl=FAILURE_TTL, meta=_meta())
         return len(due) + len(later)
     except RedisError as exc:
-        _outage(f"{len(rows)} deliveries", exc)
+        _outage(" and ".join(f"{n} {what}" for n, what in ((len(rows), "deliveries"), (len(timers), "timers")) if n), exc)
         return 0
+
+
+def _enqueue_at(rt, pipe, moment: datetime, function: str, row_id: int, job_id: str) -> None:
+    """`Queue.enqueue_at` with every command in `pipe`: RQ's own sends the scheduled registry's ZADD on the queue's
+    connection, a round trip per job outside the pipeline's transaction. The same steps as its `schedule_job`."""
+    queue, moment = rt.queue, _not_before(moment)
+    job = queue.create_job(function, args=(row_id,), job_id=job_id, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                           meta=_meta(), status=JobStatus.SCHEDULED)
+    pipe.sadd(queue.redis_queues_keys, queue.key)
+    job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+    job.save(pipeline=pipe)
+    job.cleanup(ttl=job.ttl, pipeline=pipe)
+    pipe.zadd(ScheduledJobRegistry(queue=queue).key, {job.id: calendar.timegm(moment.utctimetuple())})
 
 
 def _job_data(row, job_id: str):
@@ -133,18 +163,7 @@ def timer_job_id(timer) -> str:
 
 def enqueue_timers(rt, timers) -> None:
     """After commit of the change that scheduled them: an exact-time RQ job per timer (the sweep covers Redis loss)."""
-    timers = list(timers)
-    if not timers or _redis_resting():
-        return
-    try:
-        ids = [timer_job_id(timer) for timer in timers]
-        live = _live(rt, ids)
-        for timer, job_id in zip(timers, ids):
-            if job_id not in live:
-                rt.queue.enqueue_at(_not_before(timer.due_at), FIRE_TIMER, timer.id, job_id=job_id, result_ttl=RESULT_TTL,
-                                    failure_ttl=FAILURE_TTL, meta=_meta())
-    except RedisError as exc:
-        _outage(f"{len(timers)} timers", exc)
+    enqueue_jobs(rt, (), timers)
 
 
 def enqueue_call(rt, function: str, *args, delay: float = 0) -> bool:

@@ -273,9 +273,9 @@ class FormSession:
         try:
             if not isinstance(data, Mapping) or data.get("format", FORMAT) != FORMAT:
                 raise ValueError("not a form session of this format")
-            fields = _FIELDS_JSON.fields(data["fields"])
+            raw_fields, fields = _FIELDS_JSON.fields(data["fields"])
             if "files_field" in data:
-                files = _FIELDS_JSON.field(data["files_field"])
+                raw_files, files = _FIELDS_JSON.field(data["files_field"])
             else:
                 files = next((f for f in fields if f.type == "attachments"), None) or _policy_of(catalog)
             values, done = data.get("values") or {}, data.get("done") or []
@@ -285,7 +285,7 @@ class FormSession:
                           str(data.get("channel", "telegram")), str(data.get("version", "")), fields, files,
                           dict(values), [str(d) for d in done])
             if "files_field" in data:
-                session._fields_json = (fields, files, data["fields"], data["files_field"])
+                session._fields_json = (fields, files, raw_fields, raw_files)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise FormSessionInvalid(str(exc)) from None
         if not fields or len({f.id for f in fields}) != len(fields):
@@ -334,7 +334,8 @@ def _field_dict(f: Field) -> dict:
 class _FieldsJson:
     """Fields to JSON and back, remembered (the last MEMO of each kind): a conversation stores and reads the same
     form at every step, and comparing the JSON costs a fraction of building the Fields again. Fields are frozen, so
-    sessions share them; the JSON is shared too, never changed."""
+    sessions share them; the JSON is shared too, never changed: reading returns the first JSON seen equal to the one
+    read, so every step of a conversation writes the same list object (its text is made once: channels.telegram.state)."""
 
     MEMO = 1024
 
@@ -343,23 +344,23 @@ class _FieldsJson:
         self._fields: dict[tuple, tuple[Mapping, Field]] = {}
         self._dicts: dict[int, tuple[Field, dict]] = {}
 
-    def fields(self, raw: list) -> tuple[Field, ...]:
+    def fields(self, raw: list) -> tuple[list, tuple[Field, ...]]:
         key = tuple(f.get("id") if isinstance(f, Mapping) else None for f in raw)
         known = self._forms.get(key)
         if known is not None and known[0] == raw:
-            return known[1]
+            return known
         fields = tuple(field_from_dict(f) for f in raw)
         self._remember(self._forms, key, (raw, fields))
-        return fields
+        return raw, fields
 
-    def field(self, raw: Mapping) -> Field:
+    def field(self, raw: Mapping) -> tuple[Mapping, Field]:
         key = (raw.get("id"), raw.get("type"), raw.get("max_files"))
         known = self._fields.get(key)
         if known is not None and known[0] == raw:
-            return known[1]
+            return known
         field = field_from_dict(raw)
         self._remember(self._fields, key, (raw, field))
-        return field
+        return raw, field
 
     def as_dict(self, field: Field) -> dict:
         """field_to_dict, remembered per Field object (a catalog's fields start every session of their form)."""

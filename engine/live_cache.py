@@ -64,9 +64,29 @@ def publish_with(redis: Redis | None) -> None:
 
 def changed(*tags: str) -> None:
     """Entries with these tags are stale: evicted here and announced to the other processes once the current
-    transaction commits (at once outside one). A failed publish is logged: other processes then keep the entry
-    until TTL."""
-    database.after_commit(lambda: _evict_everywhere(tags))
+    transaction commits (at once outside one), the tags of one transaction in one message (a ticket notifies
+    several people). A failed publish is logged: other processes then keep the entry until TTL."""
+    transaction = database.top_transaction() if database.obj is not None else None
+    batch = getattr(_batch, "pending", None)
+    if transaction is not None and batch is not None and batch[0] is transaction:
+        batch[1].extend(tags)  # its after-commit call is registered already
+        return
+    if transaction is None:
+        database.after_commit(lambda: _evict_everywhere(tags))
+        return
+    batch = _batch.pending = (transaction, list(tags))
+
+    def announce():
+        if getattr(_batch, "pending", None) is batch:
+            _batch.pending = None
+        _evict_everywhere(tuple(dict.fromkeys(batch[1])))
+
+    database.after_commit(announce)
+
+
+# pending: (the transaction, its tags) whose announcement waits for its commit. A rolled-back transaction's entry is
+# left behind harmlessly: the next transaction is another object (nothing here rolls back and carries on in one).
+_batch = threading.local()
 
 
 def _evict_everywhere(tags) -> None:

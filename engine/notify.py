@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections import namedtuple
 from datetime import datetime, timezone
+from typing import Iterator
 
 from peewee import JOIN, SQL, chunked, fn
 
@@ -12,7 +14,7 @@ from engine.channel_registry import registry
 from engine.enqueue import enqueue_delivery_rows
 from engine.pagination import PAGE_SIZE, Keyset, Page, paginate
 from engine.store.models import Delivery, Notification, NotificationPreference, Ticket, User
-from engine.store.prepared import PreparedSelect
+from engine.store.prepared import PreparedSelect, create
 from engine.ticket_notifications import STAFF_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
@@ -31,11 +33,14 @@ def _explicit(user: User) -> dict[tuple[str, str], bool]:
 def enabled_channels(catalog: Catalog, user: User, type_id: str) -> set[str]:
     """Channels the user gets `type_id` on: explicit preferences over the type's default_channels."""
     channels = set(catalog.notification_types[type_id].default_channels)
-    for pref in NotificationPreference.select().where(
-        (NotificationPreference.user == user) & (NotificationPreference.type_id == type_id)
-    ):
-        (channels.add if pref.enabled else channels.discard)(pref.channel)
+    for channel, enabled in _CHOICES.all(user.id, type_id):
+        (channels.add if enabled else channels.discard)(channel)
     return channels
+
+
+_CHOICES = PreparedSelect(lambda user_id, type_id: NotificationPreference.select(
+    NotificationPreference.channel, NotificationPreference.enabled).where(
+    (NotificationPreference.user == user_id) & (NotificationPreference.type_id == type_id)).tuples(), arity=2)
 
 
 def offered_types(catalog: Catalog, user: User) -> dict:
@@ -78,8 +83,8 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
     `skip_channels`: channels that already told the person (the bot that just confirmed their ticket).
     """
     channels = enabled_channels(catalog, user, type_id) - set(skip_channels)
-    notification = Notification.create(
-        user=user, type_id=type_id, params=params, ticket=ticket, idempotency_key=idempotency_key,
+    notification = create(
+        Notification, user=user, type_id=type_id, params=params, ticket=ticket, idempotency_key=idempotency_key,
         # An in-app channel (the portal's list) is the row itself, hidden when switched off.
         in_app=any(channel.in_app for channel in registry.all() if channel.kind in channels),
     )
@@ -89,39 +94,58 @@ def notify(catalog: Catalog, user: User, type_id: str, params: dict, *, ticket=N
     for channel in registry.all():
         if channel.kind in channels:
             targets = channel.targets(catalog, user, type_id, about_ticket=ticket is not None)
-            rows += [{"channel": channel.kind, "target": target} for target in targets]
-    if rows:
-        Delivery.insert_many([{**row, "notification": notification.id} for row in rows]).execute()
+            rows += [{"channel": channel.kind, "target": target, "notification": notification.id} for target in targets]
+    _outbox(rows)
     return notification
+
+
+def _outbox(rows: list[dict]) -> None:
+    """Insert a notification's Delivery rows (one, the usual case, through its prepared INSERT)."""
+    if len(rows) == 1:
+        create(Delivery, **rows[0])
+    elif rows:
+        Delivery.insert_many(rows).execute()
 
 
 def notify_addresses(catalog: Catalog, account: User, type_id: str, params: dict, addresses: dict[str, str], *,
                      ticket=None, idempotency_key: str | None = None) -> Notification:
     """Like `notify`, to fixed addresses by channel kind (a team's `notify`) instead of a person's preferences:
     one outbox row per installed channel that can reach its address; no in-app row."""
-    notification = Notification.create(user=account, type_id=type_id, params=params, ticket=ticket,
-                                       idempotency_key=idempotency_key, in_app=False)
+    notification = create(Notification, user=account, type_id=type_id, params=params, ticket=ticket,
+                          idempotency_key=idempotency_key, in_app=False)
     rows = []
     for kind, address in addresses.items():
         channel = registry.get(kind)
         target = channel.team_target(catalog, address) if channel is not None else None
         if target is not None:
             rows.append({"channel": kind, "target": target, "notification": notification.id})
-    if rows:
-        Delivery.insert_many(rows).execute()
+    _outbox(rows)
     return notification
 
 
 def enqueue_deliveries(rt, notification_ids) -> int:
     """After commit: enqueue the pending deliveries of these notifications; Redis down is logged, the sweeper catches up."""
-    count = 0
+    return sum(enqueue_delivery_rows(rt, rows) for rows in pending_deliveries(notification_ids))
+
+
+PendingDelivery = namedtuple("PendingDelivery", "id attempts next_attempt_at")
+
+
+def pending_deliveries(notification_ids) -> Iterator[list[PendingDelivery]]:
+    """The pending outbox rows of these notifications (what `engine.enqueue` needs of them), 500 notifications a query.
+
+    The status is checked here, not in SQL: given `status = 'pending'` SQLite walks the status index, i.e. every
+    pending row of the outbox (a backlog during an outage), instead of the few rows of these notifications."""
     for chunk in chunked(list(notification_ids), 500):
-        query = Delivery.select(Delivery.id, Delivery.attempts, Delivery.next_attempt_at).where(
-            Delivery.notification.in_(chunk) & (Delivery.status == "pending")
-        )
-        rows = list(query.namedtuples())
-        count += enqueue_delivery_rows(rt, rows)
-    return count
+        query = _OUTBOX_ROWS.get(len(chunk))
+        if query is None:  # one per number of notifications (a change writes a few; a fan-out 500 at a time)
+            query = _OUTBOX_ROWS.setdefault(len(chunk), PreparedSelect(lambda *ids: Delivery.select(
+                Delivery.id, Delivery.attempts, Delivery.next_attempt_at, Delivery.status).where(
+                Delivery.notification.in_(ids)).tuples(), arity=len(chunk)))
+        yield [PendingDelivery(*row[:3]) for row in query.all(*chunk) if row[3] == "pending"]
+
+
+_OUTBOX_ROWS: dict[int, PreparedSelect] = {}
 
 
 # Ordered by (user, id), not id alone: PostgreSQL then walks notification_in_app_user_id_id instead of scanning the

@@ -16,21 +16,44 @@ import itertools
 import os
 import uuid
 from dataclasses import dataclass
+from typing import Iterable
 
-# KEYS[1]: the serial lane (hash: next, holder, until); KEYS[2]: the address's queue (a list: while it holds older
-# messages, none is reserved); KEYS[3..2+S]: spaced lanes (hash: next); the rest: pause keys.
-# ARGV: serial interval, max_wait, holder id, hold seconds, S, then S spaced intervals.
-_RESERVE = """
+# Frees a serial lane its holder is done with: the next send may start `interval` after now (the completion).
+_RELEASE_LANE = """
+local function release(lane, holder, interval, now)
+  if redis.call('HGET', lane, 'holder') ~= holder then
+    return 0
+  end
+  local next = math.max(tonumber(redis.call('HGET', lane, 'next')) or 0, now + interval)
+  redis.call('HSET', lane, 'next', next)
+  redis.call('HDEL', lane, 'holder', 'until')
+  redis.call('EXPIRE', lane, math.ceil(next - now) + 1)
+  return 1
+end
+"""
+
+_NOW = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local serial = KEYS[1]
+"""
+
+# KEYS[1]: the serial lane (hash: next, holder, until); KEYS[2]: the address's queue (a list: while it holds older
+# messages, none is reserved); KEYS[3..2+S]: spaced lanes (hash: next); then P pause keys; the rest: serial lanes to
+# release first (slots whose sends completed). ARGV: serial interval, max_wait, holder id, hold seconds, S, P, then S
+# spaced intervals, then a holder id and an interval per lane released.
+_RESERVE = _RELEASE_LANE + _NOW + """
 local interval, max_wait, holder, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local spaced = tonumber(ARGV[5])
+local spaced, pauses = tonumber(ARGV[5]), tonumber(ARGV[6])
+local released = 2 + spaced + pauses
+for i = released + 1, #KEYS do
+  local at = 6 + spaced + 2 * (i - released) - 1
+  release(KEYS[i], ARGV[at], tonumber(ARGV[at + 1]), now)
+end
 if redis.call('LLEN', KEYS[2]) > 0 then
   return {-1, '0'}
 end
-local state = redis.call('HMGET', serial, 'next', 'holder', 'until')
+local state = redis.call('HMGET', KEYS[1], 'next', 'holder', 'until')
 local start = math.max(now, tonumber(state[1]) or 0)
 if state[2] and state[2] ~= holder and (tonumber(state[3]) or 0) > now then
   return {0, tostring(math.max(start, now + interval) - now)}
@@ -38,43 +61,34 @@ end
 for i = 1, spaced do
   start = math.max(start, tonumber(redis.call('HGET', KEYS[2 + i], 'next')) or 0)
 end
-for i = 3 + spaced, #KEYS do
+for i = 3 + spaced, released do
   start = math.max(start, tonumber(redis.call('GET', KEYS[i])) or 0)
 end
 local wait = start - now
 if wait > max_wait then
   return {0, tostring(wait)}
 end
-redis.call('HSET', serial, 'next', start + interval, 'holder', holder, 'until', start + hold)
-redis.call('EXPIRE', serial, math.ceil(wait + hold + interval) + 1)
+redis.call('HSET', KEYS[1], 'next', start + interval, 'holder', holder, 'until', start + hold)
+redis.call('EXPIRE', KEYS[1], math.ceil(wait + hold + interval) + 1)
 for i = 1, spaced do
-  local every = tonumber(ARGV[5 + i])
+  local every = tonumber(ARGV[6 + i])
   redis.call('HSET', KEYS[2 + i], 'next', start + every)
   redis.call('EXPIRE', KEYS[2 + i], math.ceil(wait + every) + 1)
 end
 return {1, tostring(wait)}
 """
 
-# KEYS[1]: the serial lane; ARGV: holder id, interval. The next send may start `interval` after now (completion).
-_RELEASE = """
-redis.replicate_commands()
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then
-  return 0
+# KEYS: serial lanes; ARGV: a holder id and an interval per lane. Returns how many were still held by those holders.
+_RELEASE = _RELEASE_LANE + _NOW + """
+local n = 0
+for i = 1, #KEYS do
+  n = n + release(KEYS[i], ARGV[2 * i - 1], tonumber(ARGV[2 * i]), now)
 end
-local next = math.max(tonumber(redis.call('HGET', KEYS[1], 'next')) or 0, now + tonumber(ARGV[2]))
-redis.call('HSET', KEYS[1], 'next', next)
-redis.call('HDEL', KEYS[1], 'holder', 'until')
-redis.call('EXPIRE', KEYS[1], math.ceil(next - now) + 1)
-return 1
+return n
 """
 
 # KEYS[1]: a pause key; ARGV[1]: seconds. Keeps the later of the current and the new deadline.
-_PAUSE = """
-redis.replicate_commands()
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+_PAUSE = _NOW + """
 local deadline = math.max(tonumber(redis.call('GET', KEYS[1])) or 0, now + tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], tostring(deadline), 'PX', math.ceil((deadline - now) * 1000) + 1)
 return tostring(deadline - now)
@@ -103,6 +117,7 @@ class Slot:
     wait: float  # seconds until the reserved start (or, unreserved, until the caller should ask again)
     holder: str
     queued: bool = False  # not reserved because older messages wait in the route's queue
+    lane: Lane | None = None  # the serial lane a reserved slot holds until released
 
 
 class Pacer:
@@ -115,19 +130,34 @@ class Pacer:
         self._release = redis.register_script(_RELEASE)
         self._pause = redis.register_script(_PAUSE)
 
-    def reserve(self, route: Route, max_wait: float, hold: float) -> Slot:
+    def reserve(self, route: Route, max_wait: float, hold: float, releasing: Iterable[Slot] = ()) -> Slot:
         """A start `wait` seconds from now (reserved when within `max_wait`); the holder must release within `hold`
-        seconds of that start, or the address lane frees itself."""
+        seconds of that start, or the address lane frees itself. `releasing`: slots whose sends have completed,
+        released first in the same script (one Redis call per send for a caller that releases late)."""
         holder = f"{_process}:{next(_holders)}"
+        releasing = [slot for slot in releasing if slot.lane is not None]
         keys = [route.serial.key, route.queue or f"{route.serial.key}:queue", *(lane.key for lane in route.spaced),
-                *route.pauses]
-        args = [route.serial.interval, max_wait, holder, hold, len(route.spaced), *(lane.interval for lane in route.spaced)]
+                *route.pauses, *(slot.lane.key for slot in releasing)]
+        args = [route.serial.interval, max_wait, holder, hold, len(route.spaced), len(route.pauses),
+                *(lane.interval for lane in route.spaced), *_holders_and_intervals(releasing)]
         reserved, wait = self._reserve(keys=keys, args=args)
-        return Slot(int(reserved) == 1, max(0.0, float(wait)), holder, queued=int(reserved) == -1)
+        return Slot(int(reserved) == 1, max(0.0, float(wait)), holder, queued=int(reserved) == -1,
+                    lane=route.serial if int(reserved) == 1 else None)
 
     def release(self, route: Route, slot: Slot) -> None:
         """The send completed (or failed): the address's next send may start one interval from now."""
         self._release(keys=[route.serial.key], args=[slot.holder, route.serial.interval])
+
+    def release_all(self, slots: Iterable[Slot], pipeline=None) -> None:
+        """Release reserved slots in one script; queued on `pipeline` (a redis-py pipeline) when given."""
+        slots = [slot for slot in slots if slot.lane is not None]
+        if not slots:
+            return
+        keys, args = [slot.lane.key for slot in slots], _holders_and_intervals(slots)
+        if pipeline is None:
+            self._release(keys=keys, args=args)
+        else:  # the script's text: a registered script in a pipeline first asks Redis whether it has it
+            pipeline.eval(_RELEASE, len(keys), *keys, *args)
 
     def pause(self, key: str, seconds: float) -> float:
         """Nothing paced by `key` starts for `seconds` (a later deadline already set is kept); returns the pause left."""
@@ -145,6 +175,10 @@ def _new_process_id() -> None:
 
 
 os.register_at_fork(after_in_child=_new_process_id)  # a forked worker must not reuse its parent's ids
+
+
+def _holders_and_intervals(slots: list[Slot]) -> list:
+    return [value for slot in slots for value in (slot.holder, slot.lane.interval)]
 
 
 def pacer_for(redis) -> Pacer:

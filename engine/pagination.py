@@ -116,9 +116,9 @@ class PagedList:
     def page(self, *values, after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
         def walk(cursor: Cursor | None, limit: int, backwards: bool) -> list:
             if cursor is None:
-                return _grouped(self._walk(None, limit, backwards).rows(*values))
+                return _grouped(self._walk(None, limit, backwards).all(*values))
             key = [f.db_value(v) for f, v in zip(self.keyset.fields, cursor.key)]
-            return _grouped(self._walk(cursor.group, limit, backwards).rows(*values, *key))
+            return _grouped(self._walk(cursor.group, limit, backwards).all(*values, *key))
 
         return _paged(self.keyset, after, before, size, lambda: self._count.scalar(*values), walk)
 

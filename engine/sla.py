@@ -2,7 +2,7 @@
 warn and breach through two timer kinds (engine/timers.py), one per target.
 
 Every change runs inside the transaction that moves the ticket, after its row is locked (engine/tickets.py calls
-`start` and `on_change`); the timers it returns are enqueued after commit. A ticket's targets are chosen from the
+`plan` and `start` when it creates one, `on_change` when it moves); the timers it returns are enqueued after commit. A ticket's targets are chosen from the
 catalog when it is created (`SlaClock.limit_seconds`, `calendar_id`) and kept: a reload changing `sla.yaml` applies to
 new tickets, while a paused clock resumes on the current definition of its calendar (the default one if its
 calendar was removed). Without `sla.yaml` nothing starts, and clocks still running are stopped at their next change.
@@ -18,7 +18,7 @@ from engine.business_time import add, between
 from engine.catalog import Catalog
 from engine.catalog.sla import TARGETS
 from engine.store.models import NO_DEADLINE, Message, SlaClock, Ticket, TicketEvent, Timer, User
-from engine.store.prepared import PreparedSelect
+from engine.store.prepared import PreparedSelect, create
 from engine.ticket_notifications import base_params
 from engine.ticket_states import ARCHIVED, WAITING_CUSTOMER
 from engine.timers import NOTHING, Fired, TimerKind
@@ -31,19 +31,40 @@ WARNING, BREACH = "warning", "breach"  # a timer's payload `stage`
 NOTIFICATION = {WARNING: "sla_warning", BREACH: "sla_breach"}
 
 
-def start(catalog: Catalog, ticket: Ticket, now: datetime) -> list[Timer]:
-    """Start the ticket's targets (its topic's, for its priority) from `now`; the timers to enqueue after commit."""
+@dataclass(frozen=True)
+class Start:
+    """A new ticket's targets from its creation: the calendar and each target's (name, limit, due instant), computed
+    before its row is written, so the row is inserted with its `sla_due_at`."""
+
+    calendar_id: str
+    clocks: tuple[tuple[str, timedelta, datetime], ...]
+
+    @property
+    def due_at(self) -> datetime:
+        """The new ticket's Ticket.sla_due_at: the earliest due instant (every new clock runs)."""
+        return min((due for _, _, due in self.clocks), default=NO_DEADLINE)
+
+
+def plan(catalog: Catalog, category_id: str, topic_id: str, priority: str, now: datetime) -> Start | None:
+    """The targets a ticket of this topic and priority created at `now` starts (its topic's); None without sla.yaml."""
     if catalog.sla is None:
-        return []
-    targets = catalog.sla.targets_for(ticket.category_id, ticket.topic_id, ticket.priority)
+        return None
+    targets = catalog.sla.targets_for(category_id, topic_id, priority)
     calendar = catalog.sla.calendar(targets.calendar_id)
+    return Start(targets.calendar_id, tuple((target, limit, add(calendar, now, limit))
+                                            for target, limit in targets.limits.items()))
+
+
+def start(catalog: Catalog, ticket: Ticket, now: datetime, planned: Start | None) -> list[Timer]:
+    """Write the clocks of `planned` for a ticket inserted in this transaction with `planned.due_at` as its
+    sla_due_at; returns the timers to enqueue after commit."""
+    if planned is None:
+        return []
     scheduled = []
-    for target, limit in targets.limits.items():
-        clock = SlaClock.create(ticket=ticket, target=target, calendar_id=targets.calendar_id,
-                                limit_seconds=int(limit.total_seconds()), due_at=add(calendar, now, limit),
-                                started_at=now, updated_at=now)
-        scheduled += _arm(catalog, clock, now, limit)
-    _sync(ticket.id)
+    for target, limit, due_at in planned.clocks:
+        clock = create(SlaClock, ticket=ticket, target=target, calendar_id=planned.calendar_id,
+                       limit_seconds=int(limit.total_seconds()), due_at=due_at, started_at=now, updated_at=now)
+        scheduled += _arm(catalog, clock, now, limit, fresh=True)
     return scheduled
 
 
@@ -65,16 +86,17 @@ def on_change(catalog: Catalog, ticket: Ticket, old: str, new: str, now: datetim
     return scheduled
 
 
-def _arm(catalog: Catalog, clock: SlaClock, now: datetime, remaining: timedelta) -> list[Timer]:
+def _arm(catalog: Catalog, clock: SlaClock, now: datetime, remaining: timedelta, fresh: bool = False) -> list[Timer]:
     """Schedule the clock's next event: the warning while more than `warn_before` is left and none was sent,
-    else the breach (none once breached)."""
+    else the breach (none once breached). `fresh`: the clock was just created, no timer of it to replace."""
     warn = catalog.sla.warn_before
     kind = KINDS[clock.target]
+    schedule = timers.add if fresh else timers.schedule
     if clock.warned_at is None and warn and remaining > warn:
         warn_at = add(catalog.sla.calendar(clock.calendar_id), now, remaining - warn)
-        return [timers.schedule(kind, clock.ticket_id, warn_at, now, payload={"stage": WARNING})]
+        return [schedule(kind, clock.ticket_id, warn_at, now, payload={"stage": WARNING})]
     if clock.breached_at is None:
-        return [timers.schedule(kind, clock.ticket_id, clock.due_at, now, payload={"stage": BREACH})]
+        return [schedule(kind, clock.ticket_id, clock.due_at, now, payload={"stage": BREACH})]
     return []
 
 
@@ -232,7 +254,7 @@ _CLOCKS = PreparedSelect(lambda ticket_id: SlaClock.select().where(SlaClock.tick
 def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[TargetView]:
     """The ticket's SLA targets in TARGETS order, each with its state and the business time left."""
     views = []
-    clocks = {c.target: c for c in _CLOCKS.rows(ticket.id)}
+    clocks = {c.target: c for c in _CLOCKS.all(ticket.id)}
     for target in TARGETS:
         clock = clocks.get(target)
         if clock is None:

@@ -40,10 +40,14 @@ def _to_team(catalog: Catalog, type_id: str, ticket: Ticket, key: str, sent: lis
                                             ticket=ticket, idempotency_key=f"{key}:team:{team.id}").id)
 
 
-def new_in_team(catalog: Catalog, ticket: Ticket, key: str, sent: list[int], actor: User | None = None) -> None:
-    """A ticket was created in its team, or `actor` moved it there: tell the team. `key` names the cause."""
-    first = Message.select(Message.body).where(Message.ticket == ticket).order_by(Message.id).first()
-    _to_team(catalog, TEAM_TICKET, ticket, key, sent, skip=actor, message=first.body if first else "")
+def new_in_team(catalog: Catalog, ticket: Ticket, key: str, sent: list[int], actor: User | None = None,
+                first_message: str | None = None) -> None:
+    """A ticket was created in its team, or `actor` moved it there: tell the team. `key` names the cause;
+    `first_message`: the ticket's first message's body when the caller has it (read otherwise)."""
+    if first_message is None:
+        first = Message.select(Message.body).where(Message.ticket == ticket).order_by(Message.id).first()
+        first_message = first.body if first else ""
+    _to_team(catalog, TEAM_TICKET, ticket, key, sent, skip=actor, message=first_message)
 
 
 def customer_replied(catalog: Catalog, ticket: Ticket, message: Message, sent: list[int]) -> None:

@@ -8,7 +8,7 @@ from engine.catalog import Catalog
 from engine.catalog.lint import ConfigWarning
 from engine.catalog.teams import Team
 from engine.store.models import STAFF_ROLES, TEAM_ROLE, User
-from engine.store.prepared import PreparedSelect, prepared_by_arity
+from engine.store.prepared import PreparedSelect
 
 
 def members(catalog: Catalog, team_id: str | None) -> list[User]:
@@ -16,20 +16,25 @@ def members(catalog: Catalog, team_id: str | None) -> list[User]:
     team = catalog.teams.get(team_id) if team_id else None
     if team is None or not team.members:
         return []
-    emails = list(team.members)
-    return _MEMBERS(len(emails)).rows(*emails)
+    emails = tuple(team.members)
+    query = _MEMBERS.get(emails)
+    if query is None:  # one per list of members a config had: few
+        query = _MEMBERS.setdefault(emails, PreparedSelect(lambda *markers: User.select().where(
+            User.email.in_(markers) & User.is_active & User.role.in_(STAFF_ROLES)).order_by(User.name, User.email),
+            arity=len(emails)))
+    return query.all(*emails)
+
+
+_MEMBERS: dict[tuple[str, ...], PreparedSelect] = {}  # a team's member emails -> the query of their accounts
 
 
 def staff_accounts() -> list[User]:
     """Every active agent and admin (whom a ticket without a team may be assigned to)."""
-    return _STAFF.rows()
+    return _STAFF.all()
 
 
 _STAFF = PreparedSelect(lambda: User.select().where(User.is_active & User.role.in_(STAFF_ROLES))
                         .order_by(User.name, User.email), arity=0)
-_MEMBERS = prepared_by_arity(lambda *emails: (
-    User.select().where(User.email.in_(list(emails)) & User.is_active & User.role.in_(STAFF_ROLES))
-    .order_by(User.name, User.email)))
 
 
 def is_member(catalog: Catalog, team_id: str | None, user: User) -> bool:
@@ -42,11 +47,14 @@ def team_ids_of(catalog: Catalog, user: User) -> tuple[str, ...]:
     return tuple(t.id for t in catalog.teams_of(user.email))
 
 
+_BY_EMAIL = PreparedSelect(lambda email: User.select().where(User.email == email), arity=1)
+
+
 def team_account(team: Team) -> User:
     """The account a team's addresses are notified as (role `team`: no password, no sign-in), made on first use.
     Its email is in the reserved `.invalid` domain, so it never collides with a person's or receives mail itself."""
     email = f"{team.id}@team.invalid"
-    found = User.get_or_none(User.email == email)
+    found = _BY_EMAIL.first(email)
     if found is not None:
         return found
     try:

@@ -199,9 +199,9 @@ _NAMES = prepared_by_arity(lambda *ids: User.select(User.id, User.name, User.ema
 
 def ticket_history(ticket: Ticket) -> list[HistoryEntry]:
     """Every status, priority, team and assignee change of a ticket, oldest first (two queries)."""
-    events = _EVENTS.rows(ticket.id)
+    events = _EVENTS.all(ticket.id)
     ids = list({int(v) for e in events if e.kind == "assignee" for v in (e.old, e.new) if v})
-    names = {u.id: u.name or u.email for u in _NAMES(len(ids)).rows(*ids)} if ids else {}
+    names = {u.id: u.name or u.email for u in _NAMES(len(ids)).all(*ids)} if ids else {}
 
     def shown(kind, value):
         return names.get(int(value), value) if kind == "assignee" and value else value or None
@@ -231,13 +231,13 @@ def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVE
     """The newest `size` messages (those before message id `before` when given; notes only with `internal`), oldest
     first, authors joined and attachments prefetched; and whether earlier ones exist. Index: message (ticket_id, id)."""
     values = (ticket.id,) if before is None else (ticket.id, before)
-    rows = _with_attachments(ticket, _conversation_statement(size + 1, internal, before is not None, False).rows(*values))
+    rows = _with_attachments(ticket, _conversation_statement(size + 1, internal, before is not None, False).all(*values))
     return rows[:size][::-1], len(rows) > size
 
 
 def messages_after(ticket: Ticket, after: int, size: int = CONVERSATION_PAGE, internal: bool = False) -> list[Message]:
     """Up to `size` messages newer than message id `after` (notes only with `internal`), oldest first (what a poll appends)."""
-    return _with_attachments(ticket, _conversation_statement(size, internal, True, True).rows(ticket.id, after))
+    return _with_attachments(ticket, _conversation_statement(size, internal, True, True).all(ticket.id, after))
 
 
 @lru_cache(maxsize=64)
@@ -264,7 +264,7 @@ def _with_attachments(ticket: Ticket, messages: list[Message]) -> list[Message]:
     for message in messages:
         message.attachments = []
     if by_id:
-        for attachment in _PAGE_ATTACHMENTS.rows(ticket.id, min(by_id), max(by_id)):
+        for attachment in _PAGE_ATTACHMENTS.all(ticket.id, min(by_id), max(by_id)):
             if attachment.message_id in by_id:  # a note's file in the range of a customer's page stays out
                 by_id[attachment.message_id].attachments.append(attachment)
     return messages

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from typing import Iterable
 
 from peewee import IntegrityError, fn
 
@@ -18,7 +19,8 @@ from engine.form_session import reply_fields
 from engine.forms import clean_field, validate_submission
 from engine.runtime import Runtime
 from engine.store.migrations import FIRST_TICKET_NUMBER, TICKET_COUNTER
-from engine.store.models import Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
+from engine.store.models import NO_DEADLINE, Attachment, AuditLog, Counter, Message, Ticket, TicketEvent, Timer, User
+from engine.store.prepared import PreparedSelect, PreparedWrite, create
 # The read side lives in ticket_queries; re-exported because engine.tickets is the API the edges call.
 from engine.ticket_notifications import base_params, params_of
 from engine.ticket_queries import (  # noqa: F401
@@ -60,10 +62,11 @@ def _notify(catalog: Catalog, user: User, type_id: str, ticket: Ticket, key: str
                                      skip_channels=skip_channels).id)
 
 
-def _enqueue(rt: Runtime, notification_ids: list[int]) -> None:
-    """Hand committed outbox rows to the delivery queue (the sweep covers a Redis outage)."""
-    if notification_ids:
-        notify_module.enqueue_deliveries(rt, notification_ids)
+def _enqueue(rt: Runtime, notification_ids: list[int], timers: Iterable[Timer] = (), along=None) -> None:
+    """Hand committed outbox rows and timers to the queue, in two Redis round trips (the sweep covers a Redis outage);
+    `along`: commands for the first one (engine.enqueue.enqueue_jobs)."""
+    rows = [row for chunk in notify_module.pending_deliveries(notification_ids) for row in chunk] if notification_ids else []
+    enqueue.enqueue_jobs(rt, rows, timers, along=along)
 
 
 # --- creation -----------------------------------------------------------------------------
@@ -102,11 +105,18 @@ def _require_active(user: User) -> None:
 
 def _next_number() -> int:
     """Increment the counter row; inside the creating transaction its lock makes concurrent creators take turns."""
-    if not Counter.update(value=Counter.value + 1).where(Counter.name == TICKET_COUNTER).execute():
-        # A database built without migrations (create_tables): start the counter from the tickets present.
-        top = Ticket.select(fn.MAX(Ticket.number)).scalar()
-        Counter.create(name=TICKET_COUNTER, value=(top or FIRST_TICKET_NUMBER - 1) + 1)
-    return Counter.get_by_id(TICKET_COUNTER).value
+    row = _INCREMENT.execute(TICKET_COUNTER).fetchone()
+    if row is not None:
+        return row[0]
+    # A database built without migrations (create_tables): start the counter from the tickets present.
+    top = Ticket.select(fn.MAX(Ticket.number)).scalar()
+    return Counter.create(name=TICKET_COUNTER, value=(top or FIRST_TICKET_NUMBER - 1) + 1).value
+
+
+_INCREMENT = PreparedWrite(lambda name: Counter.update(value=Counter.value + 1).where(Counter.name == name)
+                           .returning(Counter.value), arity=1)
+_BY_KEY = PreparedSelect(lambda customer_id, key: Ticket.select().where(
+    (Ticket.customer == customer_id) & (Ticket.idempotency_key == key)), arity=2)
 
 
 def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]:
@@ -119,8 +129,8 @@ def _store_files(rt: Runtime, uploads: list[Upload]) -> list[tuple[Upload, str]]
 
 def _attach(ticket: Ticket, message: Message, stored: list[tuple[Upload, str]]) -> None:
     for upload, sha in stored:
-        Attachment.create(ticket=ticket, message=message, sha256=sha, original_name=upload.filename,
-                          content_type=upload.content_type or "application/octet-stream", size=upload.size)
+        create(Attachment, ticket=ticket, message=message, sha256=sha, original_name=upload.filename,
+               content_type=upload.content_type or "application/octet-stream", size=upload.size)
 
 
 def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, uploads, channel: str,
@@ -130,7 +140,7 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
         raise PermissionDenied("only an active customer account can create tickets")
     idempotency_key = _idempotency_key(idempotency_key)
     if idempotency_key:
-        existing = Ticket.get_or_none((Ticket.customer == customer) & (Ticket.idempotency_key == idempotency_key))
+        existing = _BY_KEY.first(customer.id, idempotency_key)
         if existing:
             return existing
     catalog = rt.catalog
@@ -154,31 +164,33 @@ def create_ticket(rt: Runtime, customer: User, topic_key: str, values: dict, upl
         try:
             with rt.db.atomic():
                 now = rt.clock()
-                ticket = Ticket.create(
-                    number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
+                targets = sla.plan(catalog, topic.category_id, topic.id, topic.priority, now)
+                ticket = create(
+                    Ticket, number=_next_number(), customer=customer, category_id=topic.category_id, topic_id=topic.id,
                     priority=topic.priority, status=NEW, subject=subject, fields=field_values, snapshot=snapshot,
                     channel=channel, idempotency_key=idempotency_key, created_at=now, updated_at=now, team=team,
+                    sla_due_at=targets.due_at if targets else NO_DEADLINE,
                 )
-                message = Message.create(ticket=ticket, author=customer, author_kind="customer", channel=channel,
-                                         body=clean.get("message", ""), created_at=now)
+                body = clean.get("message", "")
+                message = create(Message, ticket=ticket, author=customer, author_kind="customer", channel=channel,
+                                 body=body, created_at=now)
                 _attach(ticket, message, stored)
-                TicketEvent.create(ticket=ticket, actor=customer, kind="status", old=None, new=NEW, reason="created", at=now)
-                scheduled = sla.start(catalog, ticket, now)
+                create(TicketEvent, ticket=ticket, actor=customer, kind="status", old=None, new=NEW, reason="created", at=now)
+                scheduled = sla.start(catalog, ticket, now, targets)
                 # A channel that confirms its tickets itself (the bot) would echo a ticket_created message.
                 _notify(catalog, customer, "ticket_created", ticket, f"ticket:{ticket.id}:created", sent,
                         skip_channels=(channel,) if installed is not None and installed.confirms_tickets else ())
-                staff_notifications.new_in_team(catalog, ticket, f"ticket:{ticket.id}:created", sent)
+                staff_notifications.new_in_team(catalog, ticket, f"ticket:{ticket.id}:created", sent, first_message=body)
             break
         except IntegrityError:
             if idempotency_key:
-                existing = Ticket.get_or_none((Ticket.customer == customer) & (Ticket.idempotency_key == idempotency_key))
+                existing = _BY_KEY.first(customer.id, idempotency_key)
                 if existing:
                     return existing
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
-    _enqueue(rt, sent)
-    enqueue.enqueue_timers(rt, scheduled)
-    counters.count(rt.redis, "tickets_created", channel=channel)
+    # The event counter rides along (dropped in a Redis outage, as `counters.count` drops it).
+    _enqueue(rt, sent, scheduled, along=lambda pipe: counters.count_in(pipe, "tickets_created", channel=channel))
     return ticket
 
 
@@ -247,8 +259,7 @@ def add_reply(rt: Runtime, ticket: Ticket, author: User, body: str, uploads, cha
         except _Raced:
             if attempt == UPDATE_ATTEMPTS - 1:
                 raise TransitionRefused(catalog.text(locale, "validation", "transition_refused"), code="raced")
-    _enqueue(rt, sent)
-    enqueue.enqueue_timers(rt, scheduled)
+    _enqueue(rt, sent, scheduled)
     _refresh(ticket)
     return message
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from peewee import InterfaceError, OperationalError
 
 from engine.store.models import Ticket, Timer
+from engine.store.prepared import create
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,12 @@ def schedule(kind: str, ticket, due_at: datetime, now: datetime, payload: dict |
     """Set the ticket's timer of `kind` to `due_at`, replacing a pending one; call inside the deciding transaction,
     then hand the result to `engine.enqueue.enqueue_timers` after commit."""
     cancel([kind], ticket, now)
-    return Timer.create(kind=kind, ticket=ticket, due_at=due_at, payload=payload or {}, created_at=now, updated_at=now)
+    return add(kind, ticket, due_at, now, payload)
+
+
+def add(kind: str, ticket, due_at: datetime, now: datetime, payload: dict | None = None) -> Timer:
+    """`schedule` for a ticket created in this transaction: it has no timer to replace."""
+    return create(Timer, kind=kind, ticket=ticket, due_at=due_at, payload=payload or {}, created_at=now, updated_at=now)
 
 
 def cancel(kinds: Iterable[str], ticket, now: datetime) -> int:

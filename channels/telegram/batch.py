@@ -15,6 +15,8 @@ from telebot import types
 
 from channels.telegram import dedupe
 from channels.telegram.chat_lock import batch_locks, holding
+from channels.telegram.sender import LateReleases
+from engine.pacing import pacer_for
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +83,30 @@ class BatchHandler:
     def handle(self, updates: list[types.Update]) -> bool:
         """Handle a batch; False when a stop left some updates unstarted (handed back, so not to be confirmed)."""
         primary = self.app.primary
-        fresh = dedupe.claim_updates(self.app.rt.db, primary, [u.update_id for u in updates])
+        fresh = dedupe.claim_updates(primary, [u.update_id for u in updates])
         chats: dict[object, list[types.Update]] = {}
         for update in updates:
             if update.update_id in fresh:
                 chats.setdefault(chat_of(update), []).append(update)
         unstarted: list[int] = []
-        with batch_locks(self.app.rt.redis, primary, [c for c in chats if isinstance(c, int)]) as held:
-            self.workers.run_all([partial(self._run_chat, chat in held, chat_updates, unstarted)
+        redis, late = self.app.rt.redis, LateReleases()  # the sends' pacing slots, released late (sender.paced)
+        with batch_locks(redis, primary, [c for c in chats if isinstance(c, int)],
+                         also_at_release=partial(self._release_slots, redis, late)) as held:
+            self.workers.run_all([partial(self._run_chat, chat in held, chat_updates, unstarted, late)
                                   for chat, chat_updates in chats.items()])
         dedupe.release_updates(primary, unstarted)
         return not unstarted and not self.handed_back  # a handed-back update must not be confirmed
 
-    def _run_chat(self, held: bool, chat_updates: list[types.Update], unstarted: list[int]) -> None:
-        if held:
-            with holding(self.app.primary, chat_of(chat_updates[0])):
-                return self._run_updates(chat_updates, unstarted)
-        self._run_updates(chat_updates, unstarted)
+    def _run_chat(self, held: bool, chat_updates: list[types.Update], unstarted: list[int], late: LateReleases) -> None:
+        with late.collecting():
+            if held:
+                with holding(self.app.primary, chat_of(chat_updates[0])):
+                    return self._run_updates(chat_updates, unstarted)
+            self._run_updates(chat_updates, unstarted)
+
+    @staticmethod
+    def _release_slots(redis, late: LateReleases, pipeline) -> None:
+        pacer_for(redis).release_all(late.take(), pipeline)
 
     def _run_updates(self, chat_updates: list[types.Update], unstarted: list[int]) -> None:
         for position, update in enumerate(chat_updates):

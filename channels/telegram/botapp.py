@@ -86,7 +86,7 @@ class BotApp:
 
     def handle_update(self, update: types.Update) -> bool:
         """Handle one update once: False when this update_id was already handled (a repeated delivery)."""
-        if not claim_update(self.rt.db, self.primary, update.update_id):
+        if not claim_update(self.primary, update.update_id):
             return False
         self.process(update)
         return True

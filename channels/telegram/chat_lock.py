@@ -8,8 +8,9 @@ from __future__ import annotations
 import contextlib
 import uuid
 from contextvars import ContextVar
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 
 LOCK_TIMEOUT = 120  # seconds a lock outlives a crashed holder
@@ -51,8 +52,10 @@ def chat_lock(redis, binding: str, chat_id: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def batch_locks(redis, binding: str, chat_ids: Iterable[int]) -> Iterator[set[int]]:
-    """Try every chat's lock at once; yields the chats taken (the others lock per update, waiting as usual)."""
+def batch_locks(redis, binding: str, chat_ids: Iterable[int],
+                also_at_release: Callable[[Pipeline], None] | None = None) -> Iterator[set[int]]:
+    """Try every chat's lock at once; yields the chats taken (the others lock per update, waiting as usual).
+    `also_at_release` may queue more commands on the pipeline that releases the locks (one round trip)."""
     keys = {chat_id: _key(binding, chat_id) for chat_id in chat_ids}
     token = uuid.uuid4().hex
     try:
@@ -65,9 +68,13 @@ def batch_locks(redis, binding: str, chat_ids: Iterable[int]) -> Iterator[set[in
     try:
         yield taken
     finally:
-        if taken:
-            with contextlib.suppress(RedisError):
-                redis.eval(_RELEASE, len(taken), *(keys[c] for c in taken), token)
+        with contextlib.suppress(RedisError), redis.pipeline(transaction=False) as pipe:
+            if taken:
+                pipe.eval(_RELEASE, len(taken), *(keys[c] for c in taken), token)
+            if also_at_release is not None:
+                also_at_release(pipe)
+            if len(pipe):
+                pipe.execute()
 
 
 @contextlib.contextmanager

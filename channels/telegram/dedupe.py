@@ -4,38 +4,41 @@ A claim handed back (`release_updates`) makes the update count again: the bot st
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
-from peewee import IntegrityError
+from peewee import Value
 
 from engine.store.models import ProcessedUpdate
+from engine.store.prepared import PreparedWrite
 
 PROCESSED_TTL = timedelta(days=2)  # Telegram keeps undelivered updates for 24 hours
 
 
-def claim_update(db, binding: str, update_id: int) -> bool:
+def claim_update(binding: str, update_id: int) -> bool:
     """Record the update as handled; False when it already was (a repeated delivery is ignored)."""
-    try:
-        with db.atomic():
-            ProcessedUpdate.create(binding=binding, update_id=update_id)
-        return True
-    except IntegrityError:
-        return False
+    return update_id in claim_updates(binding, [update_id])
 
 
-def claim_updates(db, binding: str, update_ids: list[int]) -> set[int]:
-    """Claim a getUpdates batch in one transaction; returns the ids not handled before (the ones to handle)."""
-    if not update_ids:
+def claim_updates(binding: str, update_ids: list[int]) -> set[int]:
+    """Claim a getUpdates batch in one statement; returns the ids not handled before (the ones to handle).
+
+    INSERT ... ON CONFLICT DO NOTHING (SQLite: OR IGNORE) RETURNING gives back only the rows it inserted: an id
+    claimed before, or by another process meanwhile (it waits for that one's commit), is not returned."""
+    fresh = list(dict.fromkeys(update_ids))
+    if not fresh:
         return set()
-    try:
-        with db.atomic():
-            seen = {row.update_id for row in ProcessedUpdate.select(ProcessedUpdate.update_id).where(
-                (ProcessedUpdate.binding == binding) & ProcessedUpdate.update_id.in_(update_ids))}
-            fresh = [i for i in dict.fromkeys(update_ids) if i not in seen]
-            if fresh:
-                ProcessedUpdate.insert_many([{"binding": binding, "update_id": i} for i in fresh]).execute()
-        return set(fresh)
-    except IntegrityError:  # another process claimed one of them meanwhile: claim one by one
-        return {i for i in update_ids if claim_update(db, binding, i)}
+    at = ProcessedUpdate.at.db_value(datetime.now(timezone.utc))
+    values = [value for update_id in fresh for value in (binding, update_id, at)]
+    return {row.update_id for row in _claim_statement(len(fresh)).all(*values)}
+
+
+@cache
+def _claim_statement(rows: int) -> PreparedWrite:
+    """The claim of `rows` updates, its SQL built once per size (a batch has at most 100)."""
+    return PreparedWrite(lambda *values: ProcessedUpdate.insert_many(
+        [{ProcessedUpdate.binding: values[i], ProcessedUpdate.update_id: values[i + 1],
+          ProcessedUpdate.at: Value(values[i + 2], converter=False)} for i in range(0, len(values), 3)]
+    ).on_conflict_ignore().returning(ProcessedUpdate.update_id), arity=3 * rows)
 
 
 def release_updates(binding: str, update_ids: list[int]) -> None:

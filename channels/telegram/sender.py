@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from contextvars import ContextVar
 from functools import partial
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import requests
 from redis.exceptions import RedisError
@@ -18,7 +19,7 @@ from channels.telegram.channel import MAX_TEXT, SEND_TIMEOUT
 from channels.telegram.client import bot_for_binding
 from channels.telegram.keyboards import Rows, ticket_rows
 from engine.errors import DeliveryPostponed, PermanentDeliveryError, TemporaryDeliveryError
-from engine.pacing import pacer_for
+from engine.pacing import Slot, pacer_for
 from engine.text_split import split_text
 
 T = TypeVar("T")
@@ -64,18 +65,54 @@ def classify(exc: Exception) -> Exception:
     return exc
 
 
+class LateReleases:
+    """Pacing slots whose sends have completed, released by the next reservation of the same batch of updates or at
+    its end: one Redis script per send instead of two. A chat's lane stays held until then (milliseconds in a busy
+    bot; at most until the batch ends, when its last updates are slow), which only spaces the chat's next send a
+    little more (a worker's notification to it is postponed meanwhile); nothing else of the pacing changes."""
+
+    def __init__(self):
+        self._slots: list[Slot] = []
+        self._lock = threading.Lock()
+
+    def add(self, slots: list[Slot]) -> None:
+        with self._lock:
+            self._slots += slots
+
+    def take(self) -> list[Slot]:
+        with self._lock:
+            slots, self._slots = self._slots, []
+        return slots
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[None]:
+        """The sends of this thread (`paced`) leave their releases here."""
+        mark = _late.set(self)
+        try:
+            yield
+        finally:
+            _late.reset(mark)
+
+
+_late: ContextVar[LateReleases | None] = ContextVar("late_releases", default=None)
+
+
 def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float = MAX_WAIT,
           behind_outbox: bool = False) -> T:
     """Run one Bot API call in the chat's next slot (channels.telegram.pace), sleeping up to `max_wait` for it.
 
     DeliveryPostponed(wait) when the slot is further away, or (`behind_outbox`) the chat has queued replies (or Redis
     is unreachable: no shared schedule to keep); a 429 pauses the whole bot for its retry_after, for every process,
-    and is raised as TemporaryDeliveryError."""
+    and is raised as TemporaryDeliveryError. Within `LateReleases.collecting` the slot is released late."""
     route = pace.route(rt.catalog.policies.telegram_rate, bot.token, chat_id, behind_outbox)
+    late = _late.get()
+    releasing = late.take() if late is not None else []
     try:
         pacer = pacer_for(rt.redis)
-        slot = pacer.reserve(route, max_wait, hold=SEND_TIMEOUT + max_wait + 1)
+        slot = pacer.reserve(route, max_wait, hold=SEND_TIMEOUT + max_wait + 1, releasing=releasing)
     except RedisError as exc:
+        if late is not None:
+            late.add(releasing)  # not released: the batch's end tries again
         raise DeliveryPostponed(REDIS_WAIT) from exc
     if not slot.reserved:
         raise DeliveryPostponed(slot.wait)  # also when queued: the reply goes behind the chat's queued ones
@@ -92,8 +129,11 @@ def paced(rt, bot: TeleBot, chat_id: int, call: Callable[[], T], max_wait: float
             raise
         raise translated from exc
     finally:
-        with contextlib.suppress(RedisError):
-            pacer.release(route, slot)
+        if late is not None:
+            late.add([slot])
+        else:
+            with contextlib.suppress(RedisError):
+                pacer.release(route, slot)
 
 
 def send_text(rt, bot: TeleBot, chat_id: int, text: str, buttons: Rows | None = None, *, first: int = 0,

@@ -6,18 +6,20 @@ import threading
 from functools import lru_cache
 from typing import Callable
 
-from peewee import SelectQuery
+from peewee import CursorWrapper, Model, SelectQuery, Value
 
 from engine.store.db import database
 
 
 class PreparedSelect:
     """`build(*markers)` returns the peewee query; `first(*values)` runs its SQL with the values in the markers' places
-    (`rows` returns every row, `scalar` the first column of the first row).
+    (`all(*values)`: every row; `scalar(*values)`: the first column of the first row). `markers_repeat`: a marker may
+    stand in more than one place (a filter repeated in every part of a UNION).
 
     Values go to the driver as given (no field conversion): pass what the column stores (str, int). Rows come back as
-    the query would return them (models with their joined models), through the query's own cursor wrapper.
-    `markers_repeat`: a marker may stand in more than one place (a filter repeated in every part of a UNION).
+    the query would return them (models with their joined models), through the query's own cursor wrapper, whose
+    column set-up (columns, converters, join graph: half the cost of reading a joined row) is done once and kept:
+    turning a row into models only reads it, so threads share it.
     """
 
     markers_repeat = False  # whether a marker may stand in more than one place
@@ -27,47 +29,42 @@ class PreparedSelect:
         if markers_repeat is not None:
             self.markers_repeat = markers_repeat
         self._compiled: dict[type, tuple[SelectQuery, str, list]] = {}
-        self._plans: dict[type, dict] = {}  # the cursor wrapper's column plan, per dialect
+        self._readers: dict[type, CursorWrapper] = {}
         self._lock = threading.Lock()
 
     def first(self, *values):
-        for row in self._iterate(values):
-            return row
-        return None
+        rows = self._rows(values, one=True)
+        return rows[0] if rows else None
 
-    def rows(self, *values) -> list:
-        return list(self._iterate(values))
+    def all(self, *values) -> list:
+        return self._rows(values, one=False)
 
     def scalar(self, *values):
-        row = self._cursor(values)[1].fetchone()
-        return row[0] if row else None
-
-    def _iterate(self, values):
-        """The rows through the query's cursor wrapper. It maps columns to models the same way for every run of one
-        statement: what it works out at its first row (peewee's `initialize`) is kept and handed to later runs."""
-        query, cursor = self._cursor(values)
-        wrapper = query._get_cursor_wrapper(cursor)
-        plan = self._plans.get(type(database.obj))
-        if plan is None:
-            return self._learning(wrapper, type(database.obj))
-        vars(wrapper).update(plan)
-        wrapper.initialized = True
-        return wrapper.iterator()
-
-    def _learning(self, wrapper, dialect: type):
-        before = set(vars(wrapper))
-        for row in wrapper.iterator():
-            if dialect not in self._plans:
-                self._plans[dialect] = {k: v for k, v in vars(wrapper).items() if k not in before}
-            yield row
-
-    def _cursor(self, values):
         db = database.obj
-        compiled = self._compiled.get(type(db))
-        if compiled is None:
-            compiled = self._compile(db)
-        query, sql, slots = compiled
-        return query, db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
+        _, sql, slots = self._compiled.get(type(db)) or self._compile(db)
+        cursor = db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
+        try:
+            row = cursor.fetchone()
+            return row[0] if row else None
+        finally:
+            cursor.close()
+
+    def _rows(self, values: tuple, one: bool) -> list:
+        db = database.obj
+        query, sql, slots = self._compiled.get(type(db)) or self._compile(db)
+        cursor = db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
+        try:
+            rows = [row for row in [cursor.fetchone()] if row is not None] if one else cursor.fetchall()
+            if not rows:
+                return []
+            reader = self._readers.get(type(db))
+            if reader is None:
+                reader = query._get_cursor_wrapper(cursor)
+                reader.initialize()  # reads the cursor's description only
+                self._readers[type(db)] = reader
+            return [reader.process_row(row) for row in rows]
+        finally:
+            cursor.close()
 
     def _compile(self, db) -> tuple[SelectQuery, str, list]:
         markers = [f"\x00prepared-marker-{n}\x00" for n in range(self.arity)]
@@ -84,20 +81,75 @@ class PreparedSelect:
 
 def prepared_by_arity(build: Callable[..., SelectQuery]) -> Callable[[int], PreparedSelect]:
     """The PreparedSelect of `build(*markers)` for a given number of markers (an `IN` list of any length), one per
-    number, made on first use: `by_count(len(values)).rows(*values)`."""
+    number, made on first use: `by_count(len(values)).all(*values)`."""
     return lru_cache(maxsize=64)(lambda arity: PreparedSelect(build, arity))
 
 
 class PreparedWrite(PreparedSelect):
     """An INSERT/UPDATE built once per dialect; `execute(*values)` runs it. A marker may stand in several places (an
     upsert's update part). Wrap the marker of a field that converts its value (JSON, datetimes) in
-    `Value(marker, converter=False)` and pass the value as the column stores it (`Field.db_value`)."""
+    `Value(marker, converter=False)` and pass the value as the column stores it (`Field.db_value`). `execute` returns
+    the cursor (the rows of a RETURNING clause)."""
 
     markers_repeat = True
 
-    def execute(self, *values) -> None:
-        self._cursor(values)
+    def execute(self, *values):
+        db = database.obj
+        _, sql, slots = self._compiled.get(type(db)) or self._compile(db)
+        return db.execute_sql(sql, [values[slot] if isinstance(slot, _Slot) else slot for slot in slots])
 
 
 class _Slot(int):
     """The position of a value among `first`'s arguments, told apart from the query's own integer parameters."""
+
+
+class PreparedInsert:
+    """`Model.create` for hot paths: the INSERT's SQL is built once per dialect and set of columns (those given plus
+    the model's defaults), then only run. Values are converted by their fields as `create` does; on PostgreSQL (and
+    SQLite when configured so) the new primary key comes back through RETURNING, else from the cursor's lastrowid."""
+
+    def __init__(self, model: type[Model]):
+        if not model._meta.auto_increment:
+            raise ValueError(f"{model.__name__}: PreparedInsert takes a model with an auto-increment primary key")
+        self.model = model
+        self._compiled: dict[tuple, tuple[str, list]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, **values) -> Model:
+        row = self.model(**values)
+        data = row.__data__
+        db = database.obj
+        key = (type(db), db.returning_clause, tuple(data))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(db, key)
+        sql, fields = compiled
+        cursor = db.execute_sql(sql, [field.db_value(data[field.name]) for field in fields])
+        row._pk = cursor.fetchone()[0] if db.returning_clause else cursor.lastrowid
+        row._dirty.clear()
+        return row
+
+    def _compile(self, db, key: tuple) -> tuple[str, list]:
+        meta = self.model._meta
+        markers = {f"\x00prepared-{name}\x00": meta.fields[name] for name in key[2]}
+        query = self.model.insert({field: Value(marker, converter=False) for marker, field in markers.items()}).bind(db)
+        if db.returning_clause:
+            query = query.returning(meta.primary_key)
+        sql, params = query.sql()
+        if sorted(params) != sorted(markers):
+            raise ValueError(f"{self.model.__name__}: every column must be one parameter of the INSERT")
+        fields = [markers[param] for param in params]  # in the order the SQL takes them
+        with self._lock:
+            self._compiled[key] = (sql, fields)
+        return sql, fields
+
+
+_INSERTS: dict[type, PreparedInsert] = {}
+
+
+def create(model: type[Model], **values) -> Model:
+    """`model.create(**values)` through the model's PreparedInsert."""
+    prepared = _INSERTS.get(model)
+    if prepared is None:
+        prepared = _INSERTS.setdefault(model, PreparedInsert(model))
+    return prepared.create(**values)

@@ -115,3 +115,28 @@ def test_without_a_live_subscription_the_database_answers(rt, cache, tmp_path):
         assert sessions.session_user(token, POLICY, cache=away) is None
     finally:
         away.close()
+
+
+def test_the_tags_of_one_transaction_go_out_in_one_message_once_it_commits(rt, cache):
+    """A ticket notifying several people evicts their counts with one publish after commit; a rolled-back
+    transaction announces nothing, and the next one its own tags."""
+    listener = rt.redis.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(live_cache.CHANNEL)
+    wait_for(lambda: rt.redis.pubsub_numsub(live_cache.CHANNEL)[0][1] >= 2, message="the test's subscription")
+    for key in ("a", "b"):
+        cache.put(key, 1, cache.token(), tags=(f"t:{key}",))
+    with rt.db.atomic():
+        live_cache.changed("t:a")
+        live_cache.changed("t:b", "t:a")
+        assert cache.get("a") == 1  # not before the commit
+    assert cache.get("a") is None and cache.get("b") is None
+    with pytest.raises(ZeroDivisionError), rt.db.atomic():
+        live_cache.changed("t:c")
+        1 / 0
+    with rt.db.atomic():
+        live_cache.changed("t:d")
+    heard = []
+    wait_for(lambda: (message := listener.get_message(timeout=0.1)) and heard.append(message["data"]) or len(heard) >= 2,
+             message="the announcements")
+    listener.close()
+    assert heard == [b"t:a t:b", b"t:d"]

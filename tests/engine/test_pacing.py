@@ -67,3 +67,17 @@ def test_nothing_is_reserved_while_the_address_has_queued_messages(redis):
     assert not slot.reserved and slot.queued
     redis.delete("t:queue:q")
     assert pacer.reserve(queued, max_wait=1, hold=5).reserved
+
+
+def test_a_reservation_releases_completed_slots_first(redis):
+    """A caller that releases late hands its completed slots to its next reservation (one script) or to release_all."""
+    pacer = Pacer(redis)
+    first = pacer.reserve(route("c1"), max_wait=1, hold=5)
+    other = pacer.reserve(route("c2", bot_interval=0), max_wait=1, hold=5, releasing=[first])
+    assert other.reserved and redis.hget("t:chat:c1", "holder") is None
+    again = pacer.reserve(route("c1", bot_interval=0), max_wait=1, hold=5)
+    assert again.reserved and 0.25 <= again.wait <= 0.3  # one interval after the release, as with release()
+    with redis.pipeline(transaction=False) as pipe:
+        pacer.release_all([other, again], pipe)
+        pipe.execute()
+    assert redis.hget("t:chat:c1", "holder") is None and redis.hget("t:chat:c2", "holder") is None

@@ -31,15 +31,15 @@ def test_prepared_rows_equal_the_querys_own_rows_run_after_run(rt, customer, age
     prepared = PreparedSelect(query, arity=1)
     expected = [snapshot(t) for t in query("new")]
     for _ in range(3):  # the first run works out the column plan, later ones reuse it
-        rows = prepared.rows("new")
+        rows = prepared.all("new")
         assert [snapshot(t) for t in rows] == expected
         assert rows[1].assignee is None and rows[0].assignee.email == agent.email and rows[0].customer.email == customer.email
     assert snapshot(prepared.first("new")) == expected[0]
-    assert prepared.rows("archived") == [] and prepared.first("archived") is None
+    assert prepared.all("archived") == [] and prepared.first("archived") is None
 
 
 def test_in_lists_of_any_length(rt, customer, agent):
     by_count = prepared_by_arity(lambda *ids: User.select().where(User.id.in_(list(ids))).order_by(User.id))
-    assert [u.email for u in by_count(2).rows(customer.id, agent.id)] == [customer.email, agent.email]
-    assert [u.email for u in by_count(1).rows(agent.id)] == [agent.email]
-    assert by_count(0).rows() == [] and by_count(2) is by_count(2)
+    assert [u.email for u in by_count(2).all(customer.id, agent.id)] == [customer.email, agent.email]
+    assert [u.email for u in by_count(1).all(agent.id)] == [agent.email]
+    assert by_count(0).all() == [] and by_count(2) is by_count(2)

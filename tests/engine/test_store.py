@@ -13,6 +13,7 @@ from engine.catalog_sync import CatalogHolder
 from engine.config_versions import history
 from engine.store.migrations import LATEST, TicketBeforeTimers, current_version, upgrade
 from engine.store.models import ALL_MODELS, NO_DEADLINE, Message, SchemaVersion, Ticket, Timer, User
+from engine.store.prepared import create
 from engine.ticket_search import search_tickets
 from tests.engine.conftest import make_user
 
@@ -30,6 +31,21 @@ def empty(db) -> None:
 
 def columns(db, table: str) -> set[str]:
     return {c.name for c in db.get_columns(table)}
+
+
+def test_prepared_create_writes_what_model_create_writes(rt, customer):
+    """engine.store.prepared.create keeps one INSERT per set of columns: each call, whichever optional columns it
+    gives, stores the row Model.create would (defaults, JSON, times, foreign keys) and returns it with its id."""
+    ticket = tickets.create_ticket(rt, customer, "hosting/site-down", SITE, [], "web")
+    at = datetime(2027, 1, 4, 9, 0, 30, 250, tzinfo=timezone.utc)
+    made = [create(Timer, kind="remind", ticket=ticket, due_at=at, payload={"до": [1]}, created_at=at, updated_at=at),
+            create(Timer, kind="autoclose", ticket=ticket.id, due_at=at, last_error="x"),  # other columns, defaults
+            create(Timer, kind="remind2", ticket=ticket, due_at=at, payload={"b": 2}, created_at=at, updated_at=at)]
+    assert len({row.id for row in made}) == 3 and not any(row.is_dirty() for row in made)
+    for row in made:
+        stored = Timer.get_by_id(row.id).__data__
+        assert stored == {name: row.__data__.get(name) for name in stored}
+    assert Timer.get_by_id(made[1].id).payload == {} and Timer.get_by_id(made[1].id).state == "pending"
 
 
 def test_fresh_database_is_at_the_latest_version(rt):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import notify, sla, tickets, timers
+from engine import counters, enqueue, notify, sla, tickets, timers
 from engine.store.models import NO_DEADLINE, Delivery, Notification, SlaClock, Ticket, Timer
 from engine.timer_kinds import KINDS
 from tests.engine.conftest import make_user
@@ -47,6 +47,24 @@ def test_creation_starts_both_targets_with_their_warnings(rt, clock, customer):
     assert Ticket.get_by_id(ticket.id).sla_due_at == datetime(2027, 3, 15, 9, tzinfo=UTC)
     job_ids = set(rt.queue.scheduled_job_registry.get_job_ids())
     assert {f"{t.kind}-{t.id}" for t in Timer.select().where(Timer.ticket == ticket)} <= job_ids
+
+
+def test_creation_enqueues_its_jobs_once_with_the_count(rt, clock, customer):
+    """After commit the deliveries, the timers' exact-time jobs (at their due instants) and the tickets_created count
+    go to Redis together (engine.enqueue.enqueue_jobs); handing the same rows over again enqueues nothing twice."""
+    ticket = create(rt, customer)
+    notifications = [n.id for n in Notification.select().where(Notification.ticket == ticket)]
+    rows = [row for chunk in notify.pending_deliveries(notifications) for row in chunk]
+    ticket_timers = list(Timer.select().where(Timer.ticket == ticket))
+    queued = set(rt.queue.job_ids)
+    assert rows and queued == {enqueue.delivery_job_id(row) for row in rows}
+    scheduled = rt.queue.scheduled_job_registry
+    assert {enqueue.timer_job_id(t): scheduled.get_scheduled_time(enqueue.timer_job_id(t)) for t in ticket_timers} == {
+        enqueue.timer_job_id(t): t.due_at for t in ticket_timers}
+    assert counters.read_all(rt.redis)["tickets_created"] == [({"channel": "web"}, 1)]
+    assert enqueue.enqueue_jobs(rt, rows, ticket_timers) == 0
+    assert sorted(rt.queue.job_ids) == sorted(queued)
+    assert len(scheduled) == len(ticket_timers)
 
 
 def test_a_ticket_without_targets_has_no_deadline(rt, clock, customer):
