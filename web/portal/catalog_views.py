@@ -12,7 +12,7 @@ from engine.errors import StorageUnavailable, ValidationFailed
 from engine.form_session import FormSession
 from engine.forms import validate_field
 from engine.unique_ids import unique_id
-from web import pending, search_feedback
+from web import field_rows, pending, search_feedback
 from web.account import guard_unverified
 from web.form_cache import topic_fields
 from web.fragments import Remembered
@@ -116,11 +116,16 @@ def check_field(category_id: str, topic_id: str, field_id: str):
     dependents_of, params = _structure(current, form)
     deps = dependents_of.get(field.id, ())
     hidden = form.hidden_ids() if deps else set()  # cleans every value: only when a field's visibility may change
-    dependents = [{"field": dep, "value": request.form.get(dep.id, ""), "hidden": dep.id in hidden, "params": params.get(dep.id),
-                   "check_url": url_for("portal.check_field", category_id=category_id, topic_id=topic_id, field_id=dep.id)}
-                  for dep in deps]
-    return render_template("portal/_field_row.html", field=field, value=raw, error=error, check_url=request.path,
-                           params=params.get(field.id), dependents=dependents)
+    rows = [(field, raw), *((dep, request.form.get(dep.id, "")) for dep in deps)]
+
+    def render(value_of, error_text):
+        dependents = [{"field": dep, "value": value_of(n), "hidden": dep.id in hidden, "params": params.get(dep.id),
+                       "check_url": url_for("portal.check_field", category_id=category_id, topic_id=topic_id, field_id=dep.id)}
+                      for n, dep in enumerate(deps, start=1)]
+        return render_template("portal/_field_row.html", field=field, value=value_of(0), error=error_text,
+                               check_url=request.path, params=params.get(field.id), dependents=dependents)
+    key = (catalog().version, locale(), request.script_root, request.path, *(dep.id in hidden for dep in deps))
+    return field_rows.filled(key, rows, error, render)
 
 
 def _web_topic(category_id: str, topic_id: str):
