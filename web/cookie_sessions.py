@@ -13,7 +13,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 MAX_COOKIES = 10_000  # cookies remembered; start over when this many
-_PLAIN = (str, int, float, bool, type(None))  # values a shallow copy keeps apart between requests
+_PLAIN = (str, int, float, bool, type(None))  # values shared safely between requests' copies
 
 
 class RememberingCookieSessions(SecureCookieSessionInterface):
@@ -43,8 +43,7 @@ class RememberingCookieSessions(SecureCookieSessionInterface):
                 data, signed_at = self.get_signing_serializer(app).loads(cookie, max_age=int(max_age), return_timestamp=True)
             except BadSignature:
                 return self.session_class()
-            plain = all(isinstance(value, _PLAIN) for value in data.values())
-            remembered = (data if plain else self.serializer.dumps(data), signed_at.timestamp())
+            remembered = (data if _json_tree(data) else self.serializer.dumps(data), signed_at.timestamp())
             with self._lock:
                 if len(self._opened) >= MAX_COOKIES:
                     self._opened.clear()
@@ -53,4 +52,23 @@ class RememberingCookieSessions(SecureCookieSessionInterface):
         if time.time() - signed_at > max_age:
             return self.session_class()
         # Each request gets its own copy: a view changing the session never changes what the next one opens.
-        return self.session_class(dict(contents) if isinstance(contents, dict) else self.serializer.loads(contents))
+        return self.session_class(_copy(contents) if isinstance(contents, dict) else self.serializer.loads(contents))
+
+
+def _json_tree(value) -> bool:
+    """Only dicts with string keys, lists and plain values: `_copy` copies it exactly (a tuple, a datetime, bytes or
+    Markup go through the tagged serializer, which brings back their types)."""
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _json_tree(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_json_tree(item) for item in value)
+    return type(value) in _PLAIN
+
+
+def _copy(value):
+    """A deep copy of a `_json_tree` (a session's search offers: cheaper than the tagged serializer's loads)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value

@@ -48,12 +48,18 @@ class RememberingCSRFProtect(CSRFProtect):
 
     def __init__(self, app: Flask | None = None):
         self._verified: dict[tuple[str, str], tuple[str, float]] = {}  # (secret, signed) -> (raw token, signed at)
+        self._exempt_endpoints: dict[str, bool] = {}  # endpoint -> exempt (views and blueprints exempted once, at start)
         super().__init__(app)
 
+    def exempt(self, view):
+        self._exempt_endpoints.clear()
+        return super().exempt(view)
+
     def protect(self, apply_exemptions: bool = False) -> None:
-        if apply_exemptions and (not request.endpoint or self._is_exempt()):
-            return
+        # The method first: a GET needs no exemption lookup (Flask-WTF returns for either, in the other order).
         if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        if apply_exemptions and (not request.endpoint or self._endpoint_exempt(request.endpoint)):
             return
         signed = self._get_csrf_token()
         if not signed or not self._verified_before(signed):
@@ -66,6 +72,12 @@ class RememberingCSRFProtect(CSRFProtect):
             if not same_origin(request.referrer, f"https://{request.host}/"):
                 self._error_response("The referrer does not match the host.")
         g.csrf_valid = True
+
+    def _endpoint_exempt(self, endpoint: str) -> bool:
+        exempt = self._exempt_endpoints.get(endpoint)
+        if exempt is None:
+            exempt = self._exempt_endpoints[endpoint] = self._is_exempt()
+        return exempt
 
     def _verified_before(self, signed: str) -> bool:
         known = self._verified.get((_secret(), signed))
