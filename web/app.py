@@ -17,6 +17,7 @@ from web.api import api as api_bp
 from web.auth import bp as auth_bp
 from web.cookie_sessions import RememberingCookieSessions
 from web.portal import bp as portal_bp
+from web.request_class import PortalRequest
 from web.sign_in_link import bp as sign_in_link_bp
 from web.telegram_webhook import bp as telegram_bp
 from web.templating import SharedGlobalsEnvironment
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     csrf = csrf_tokens.RememberingCSRFProtect(app)
     csrf_tokens.init_app(app)
     Htmx(app)
+    app.request_class = PortalRequest  # after Htmx, which sets its own
     errors.init_app(app)
     assets.init_app(app)  # registers the `assets` blueprint (our CSS, htmx)
     health.init_app(app)  # /healthz, /readyz
