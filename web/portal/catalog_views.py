@@ -107,15 +107,15 @@ def topic(category_id: str, topic_id: str):
 def check_field(category_id: str, topic_id: str, field_id: str):
     """Inline validation of one field as the customer leaves it (htmx); the fields it shows or hides come along."""
     current = _web_topic(category_id, topic_id)
-    form = _session(current, request.form)
-    field = form.field(field_id)
+    fields, dependents_of, params = _structure(current)
+    field = fields.get(field_id)
     if field is None or field.type == "attachments":
         abort(404)
     raw = request.form.get(field.id, "")
     error = validate_field(catalog(), field, raw, locale())
-    dependents_of, params = _structure(current, form)
     deps = dependents_of.get(field.id, ())
-    hidden = form.hidden_ids() if deps else set()  # cleans every value: only when a field's visibility may change
+    # Cleans every value: only when a field's visibility may change.
+    hidden = _session(current, request.form).hidden_ids() if deps else set()
     rows = [(field, raw), *((dep, request.form.get(dep.id, "")) for dep in deps)]
 
     def render(value_of, error_text):
@@ -144,12 +144,19 @@ def _session(current, form_data=None) -> FormSession:
     return form
 
 
-_structures: Remembered[tuple[dict, dict]] = Remembered(MAX_LIVE_RESULTS)
+_structures: Remembered[tuple[dict, dict, dict]] = Remembered(MAX_LIVE_RESULTS)
 
 
-def _structure(current, form: FormSession) -> tuple[dict, dict]:
-    """The form's dependents and hx-params (below): the same for every session of a catalog version's topic."""
-    return _structures.get((catalog().version, current.key), lambda: (form.dependents(), _params(form)))
+def _structure(current) -> tuple[dict, dict, dict]:
+    """The form's fields by id, dependents and hx-params (below): the same for every session of a catalog version's
+    topic."""
+    def structure() -> tuple[dict, dict, dict]:
+        form = _session(current)
+        fields: dict = {}
+        for field in form.fields:
+            fields.setdefault(field.id, field)  # the first of an id, as FormSession.field finds it
+        return fields, form.dependents(), _params(form)
+    return _structures.get((catalog().version, current.key), structure)
 
 
 def _params(form: FormSession) -> dict[str, str]:
