@@ -6,9 +6,10 @@ import threading
 from functools import lru_cache
 from typing import Callable
 
-from peewee import CursorWrapper, Model, SelectQuery, Value
+from peewee import Model, SelectQuery, Value
 
 from engine.store.db import database
+from engine.store.row_builder import row_builder
 
 
 class PreparedSelect:
@@ -18,8 +19,8 @@ class PreparedSelect:
 
     Values go to the driver as given (no field conversion): pass what the column stores (str, int). Rows come back as
     the query would return them (models with their joined models), through the query's own cursor wrapper, whose
-    column set-up (columns, converters, join graph: half the cost of reading a joined row) is done once and kept:
-    turning a row into models only reads it, so threads share it.
+    column set-up (columns, converters, join graph: half the cost of reading a joined row) is done once and kept, and
+    whose rows are built by engine.store.row_builder: turning a row into models only reads them, so threads share it.
     """
 
     markers_repeat = False  # whether a marker may stand in more than one place
@@ -29,7 +30,7 @@ class PreparedSelect:
         if markers_repeat is not None:
             self.markers_repeat = markers_repeat
         self._compiled: dict[type, tuple[SelectQuery, str, list]] = {}
-        self._readers: dict[type, CursorWrapper] = {}
+        self._readers: dict[type, Callable] = {}
         self._lock = threading.Lock()
 
     def first(self, *values):
@@ -57,12 +58,12 @@ class PreparedSelect:
             rows = [row for row in [cursor.fetchone()] if row is not None] if one else cursor.fetchall()
             if not rows:
                 return []
-            reader = self._readers.get(type(db))
-            if reader is None:
+            build = self._readers.get(type(db))
+            if build is None:
                 reader = query._get_cursor_wrapper(cursor)
                 reader.initialize()  # reads the cursor's description only
-                self._readers[type(db)] = reader
-            return [reader.process_row(row) for row in rows]
+                build = self._readers[type(db)] = row_builder(reader)
+            return [build(row) for row in rows]
         finally:
             cursor.close()
 

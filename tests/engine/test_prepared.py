@@ -35,6 +35,7 @@ def test_prepared_rows_equal_the_querys_own_rows_run_after_run(rt, customer, age
         assert [snapshot(t) for t in rows] == expected
         assert rows[1].assignee is None and rows[0].assignee.email == agent.email and rows[0].customer.email == customer.email
     assert snapshot(prepared.first("new")) == expected[0]
+    assert all(build.__name__ == "build" for build in prepared._readers.values())  # row_builder's, not peewee's
     assert prepared.all("archived") == [] and prepared.first("archived") is None
 
 
