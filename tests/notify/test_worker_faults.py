@@ -107,7 +107,9 @@ def test_worker_killed_while_telegram_hangs_delivers_exactly_once(bound, short_l
     time.sleep(1.5)
     assert len(fake_api.sent_to(6001)) == 1
     row = Delivery.get()
-    assert row.status == "sent" and row.attempts == 2
+    # At least the killed attempt and the one that sent; on a loaded machine the test's 2-second lease can also lapse
+    # while the second worker starts up, and a third claim then finds the row already sent.
+    assert row.status == "sent" and row.attempts >= 2
 
 
 def test_rate_limits_hold_across_two_worker_processes(bound, config_dir, fake_api, workers):
