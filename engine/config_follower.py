@@ -9,9 +9,7 @@ left open would keep an embedded redis-server running) or when its holder is gar
 """
 from __future__ import annotations
 
-import atexit
 import logging
-import threading
 import time
 import weakref
 
@@ -19,28 +17,15 @@ from peewee import DatabaseError
 from redis.exceptions import RedisError
 
 from engine.redis_conn import quick_client
-from engine.stop_signals import kept_from_new_threads
+from engine.subscriber_threads import WAKE_EVERY, SubscriberThread
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 5.0  # seconds between database checks (the fallback; messages switch at once)
 POLL_INTERVAL_ENV = "CONFIG_POLL_INTERVAL"
 REDIS_TIMEOUT = 2.0  # seconds a subscribe may wait for Redis
-WAKE_EVERY = 0.25  # seconds: the longest a blocking wait lasts, so a stop or a collected holder ends the thread
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 10.0
 
-
-_running: "weakref.WeakSet[VersionFollower]" = weakref.WeakSet()
-
-
-def stop_all() -> None:
-    """Stop every follower of this process and wait (about WAKE_EVERY) until their subscriptions are closed."""
-    followers = list(_running)
-    for follower in followers:
-        follower.stop()
-    for follower in followers:
-        if follower.is_alive() and threading.current_thread() is not follower:
-            follower.join(timeout=WAKE_EVERY * 4)
 
 
 def poll_interval_from(env) -> float:
@@ -51,32 +36,17 @@ def poll_interval_from(env) -> float:
         return POLL_INTERVAL
 
 
-class VersionFollower(threading.Thread):
+class VersionFollower(SubscriberThread):
     """Calls `holder.follow_latest()` on every announced version and every `poll_interval` seconds."""
 
     def __init__(self, holder, redis, channel: str, poll_interval: float = POLL_INTERVAL):
-        super().__init__(name="config-follower", daemon=True)
+        super().__init__(name="config-follower")
         self._holder = weakref.ref(holder)
         self._redis = quick_client(redis, REDIS_TIMEOUT) if redis is not None else None
         self._channel = channel
         self.poll_interval = poll_interval
-        self._stopped = threading.Event()
         self._pubsub = None
         self._failing: set[str] = set()  # "redis", "database": outages already logged
-
-    def start(self) -> None:
-        with kept_from_new_threads():
-            super().start()
-        _running.add(self)
-        # Moved after the process's Redis exit hooks (atexit runs the last registered first): a subscription still
-        # open when they release the connections would keep an embedded redis-server alive after the process exits.
-        atexit.unregister(stop_all)
-        atexit.register(stop_all)
-
-    def stop(self) -> None:
-        """Ask the thread to end: it closes its own subscription within WAKE_EVERY (closing it from another thread
-        would make redis-py reconnect inside the blocked read)."""
-        self._stopped.set()
 
     def run(self) -> None:
         backoff, retry_redis_at, next_poll = BACKOFF_FIRST, 0.0, 0.0

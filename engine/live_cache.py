@@ -15,7 +15,6 @@ The follower thread resubscribes with backoff (1 s doubling to 10 s), logs an ou
 """
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -26,7 +25,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from engine.redis_conn import quick_client
-from engine.stop_signals import kept_from_new_threads
+from engine.subscriber_threads import WAKE_EVERY, SubscriberThread
 from engine.store.db import database
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,6 @@ TTL = 5.0  # seconds an entry lives without an eviction
 PING_EVERY = 1.0  # seconds between the follower's PINGs on its subscription ...
 STALE_AFTER = 3.0  # ... and how long after the last answer the subscription still counts as live
 REDIS_TIMEOUT = 2.0
-WAKE_EVERY = 0.25  # the longest a blocking wait lasts, so a stop or a collected cache ends the thread
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 10.0
 MAX_KEYS = 50_000  # beyond it (entries of sessions gone idle) the cache starts afresh
 
@@ -180,27 +178,16 @@ class LiveCache:
         self._tagged.clear()
 
 
-class EvictionFollower(threading.Thread):
+class EvictionFollower(SubscriberThread):
     """Subscribes its cache to CHANNEL, evicts the tags each message names and keeps the cache live while PINGs
     are answered."""
 
     def __init__(self, cache: LiveCache, redis: Redis):
-        super().__init__(name="cache-evictions", daemon=True)
+        super().__init__(name="cache-evictions")
         self._cache = weakref.ref(cache)
         self._redis = quick_client(redis, REDIS_TIMEOUT)
-        self._stopped = threading.Event()
         self._pubsub = None
         self._down = False
-
-    def start(self) -> None:
-        with kept_from_new_threads():
-            super().start()
-        _running.add(self)
-        atexit.unregister(stop_all)  # after the process's Redis exit hooks (see engine.config_follower)
-        atexit.register(stop_all)
-
-    def stop(self) -> None:
-        self._stopped.set()
 
     def run(self) -> None:
         backoff = BACKOFF_FIRST
@@ -260,15 +247,3 @@ class EvictionFollower(threading.Thread):
             self._down = True
             log.warning(warning)
 
-
-_running: "weakref.WeakSet[EvictionFollower]" = weakref.WeakSet()
-
-
-def stop_all() -> None:
-    """Stop every follower of this process and wait until their subscriptions are closed."""
-    followers = list(_running)
-    for follower in followers:
-        follower.stop()
-    for follower in followers:
-        if follower.is_alive() and threading.current_thread() is not follower:
-            follower.join(timeout=WAKE_EVERY * 4)
