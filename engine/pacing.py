@@ -12,11 +12,10 @@ caller's `max_wait` is not reserved: the caller learns the wait and comes back (
 """
 from __future__ import annotations
 
-import itertools
-import os
-import uuid
 from dataclasses import dataclass
 from typing import Iterable
+
+from engine.unique_ids import unique_id
 
 # Frees a serial lane its holder is done with: the next send may start `interval` after now (the completion).
 _RELEASE_LANE = """
@@ -134,7 +133,7 @@ class Pacer:
         """A start `wait` seconds from now (reserved when within `max_wait`); the holder must release within `hold`
         seconds of that start, or the address lane frees itself. `releasing`: slots whose sends have completed,
         released first in the same script (one Redis call per send for a caller that releases late)."""
-        holder = f"{_process}:{next(_holders)}"
+        holder = unique_id()
         releasing = [slot for slot in releasing if slot.lane is not None]
         keys = [route.serial.key, route.queue or f"{route.serial.key}:queue", *(lane.key for lane in route.spaced),
                 *route.pauses, *(slot.lane.key for slot in releasing)]
@@ -165,17 +164,6 @@ class Pacer:
 
 
 _pacers: dict[int, Pacer] = {}
-_process = uuid.uuid4().hex  # holder ids: this process's random part and a counter (a uuid4 each read the OS)
-_holders = itertools.count()
-
-
-def _new_process_id() -> None:
-    global _process
-    _process = uuid.uuid4().hex
-
-
-os.register_at_fork(after_in_child=_new_process_id)  # a forked worker must not reuse its parent's ids
-
 
 def _holders_and_intervals(slots: list[Slot]) -> list:
     return [value for slot in slots for value in (slot.holder, slot.lane.interval)]
