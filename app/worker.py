@@ -120,10 +120,21 @@ def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
                 self.request_stop(early.signum, None)  # idle: stops the scheduler, raises StopRequested
 
         def _shutdown(self):
+            self._stop_requested = True  # RQ sets it only for a busy worker; see should_run_maintenance_tasks
             if self.get_state() == WorkerStatus.BUSY:  # RQ would wait for the job however long it takes
                 signal.signal(signal.SIGALRM, self._stop_cold)
                 signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)  # armed first: stopping the scheduler takes time too
             super()._shutdown()
+
+        @property
+        def should_run_maintenance_tasks(self) -> bool:
+            """RQ asks this before every queue read. An idle worker stops by the StopRequested its signal handler
+            raises, but a handler that runs inside a `__del__` (a garbage-collected redis-py parser, seen in a CI
+            run) has its exception ignored, and RQ's read loop would go on for good; the flag ends it at the next
+            read, within SCHEDULER_TAKEOVER."""
+            if self._stop_requested and self.get_state() != WorkerStatus.BUSY:
+                raise StopRequested()
+            return super().should_run_maintenance_tasks
 
         def _stop_cold(self, signum, frame):
             log.warning("a job is still running %.0f s after the stop request; stopping without it", BUSY_STOP_GRACE)

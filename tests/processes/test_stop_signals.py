@@ -7,15 +7,24 @@ thread gets back to Python code (RQ's BLMOVE blocks for minutes).
 """
 from __future__ import annotations
 
+import _thread
 import re
 import signal
+import threading
 from pathlib import Path
+
+from rq import SimpleWorker
+from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
+
+from app.worker import SCHEDULER_TAKEOVER, listening_class
+from engine.stop_signals import PendingStop
 
 from tests.processes.test_no_leftover_processes import STOP_LIMIT, RunPy, rq_workers, stop
 from tests.processes.test_no_leftover_processes import run_py, subreaper  # noqa: F401 (fixtures)
 from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN
 from tests.telegram.fake_bot_api import FakeBotAPI
-from tests.waiting import wait_for
+from tests.waiting import HANG_CAP, wait_for
 
 STOP_MASK = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
 
@@ -78,3 +87,31 @@ def test_a_sigterm_during_an_import_that_swallows_exceptions_still_stops_the_wor
     output = proc.stdout.read()
     # The stop can only take effect once the import is over (it swallows for 1 s).
     assert proc.returncode == 0 and elapsed < STOP_LIMIT + 1.0, f"exit {proc.returncode} after {elapsed:.1f} s\n{output}"
+
+
+def test_an_idle_worker_stops_when_its_stop_exception_is_lost(rt):
+    """A CI run saw `run.py worker` run on for 30 s after SIGTERM: the handler had run inside a redis-py parser's
+    `__del__`, where Python ignores exceptions, so the StopRequested that ends an idle worker was lost and RQ went
+    on reading its queue. Here the stop is requested from another thread, where its exception is lost alike."""
+    worker = listening_class(SimpleWorker, PendingStop())([rt.queue], connection=rt.redis,
+                                                          maintenance_interval=SCHEDULER_TAKEOVER)
+    lost, returned, hung = [], threading.Event(), []
+
+    def stop_once_reading():
+        wait_for(lambda: worker.get_state() == WorkerStatus.IDLE and worker.last_cleaned_at is not None,
+                 message="the worker to read its queue")
+        try:
+            worker._shutdown()
+        except StopRequested as exc:
+            lost.append(exc)
+        if not returned.wait(HANG_CAP):
+            hung.append(True)
+            _thread.interrupt_main()  # RQ's loop logs the KeyboardInterrupt and returns
+
+    helper = threading.Thread(target=stop_once_reading, daemon=True)
+    helper.start()
+    worker.work(logging_level="ERROR")
+    returned.set()
+    helper.join()
+    assert lost, "the stop raised StopRequested in the helper thread, where nothing sees it"
+    assert not hung, f"the idle worker was still reading its queue {HANG_CAP:.0f} s after the stop"
