@@ -1,0 +1,79 @@
+"""web/ticket_parts.py writes the markup the Jinja templates it replaced wrote (kept here), escaped the same way."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from flask import render_template_string
+
+from engine.store.models import Attachment, Message, Ticket, User
+from web.ticket_parts import message_items, ticket_header
+
+OLD_MESSAGES = """{% from "_macros.html" import attachment_links %}
+{% for message in conversation %}
+<li class="message message-{{ message.author_kind }}{% if message.internal %} message-internal{% endif %}" id="m{{ message.id }}">
+  <div class="message-meta">
+    {% if message.internal %}<span class="badge badge-internal">{{ t("note_badge") }}</span>{% endif %}
+    <strong>{% if message.author_kind == "customer" %}{{ (message.author.name or message.author.email) if message.author else t("author_customer") }}{% elif message.internal and message.author %}{{ message.author.name or message.author.email }}{% elif message.author_kind == "agent" %}{{ t("author_support") }}{% else %}{{ t("author_system") }}{% endif %}</strong>
+    {{ datetime(message.created_at) }}
+    <span class="hint">{{ t("via_" ~ message.channel) }}</span>
+  </div>
+  {% if message.body %}<div class="message-body">{{ message.body }}</div>{% endif %}
+  {{ attachment_links(message.attachments, download_endpoint, ticket.number) }}
+</li>
+{% endfor %}"""
+
+OLD_HEADER = """<h1><span class="ticket-number">#{{ ticket.number }}</span> {{ ticket.subject }}</h1>
+<p class="ticket-meta">
+  {{ status_badge(ticket.status, staff) }}{% if staff %} {{ priority_badge(ticket.priority) }}{% endif %}
+  <span>{{ ticket.snapshot.get("category_title", "") }} › {{ ticket.snapshot.get("topic_title", "") }}</span>
+  <span class="hint">{{ t("created_at") }} {{ datetime(ticket.created_at) }}{% if staff %} · {{ t("via_" ~ ticket.channel) }}{% endif %}</span>
+</p>"""
+
+AT = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+BODY = 'Line one <script>alert("x")</script> & more\n\n  indented line'
+
+
+def _same(jinja: str, python: str) -> None:
+    """Equal but for whitespace between tags and runs of it (a message body's own text is checked apart)."""
+    def normal(html):
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+    assert normal(python) == normal(jinja)
+
+
+def _message(id, kind, author=None, internal=False, body=BODY, files=()):
+    message = Message(id=id, author_kind=kind, author=author, internal=internal, body=body, channel="web", created_at=AT)
+    message.attachments = list(files)
+    return message
+
+
+def test_messages_as_the_template_wrote_them(app):
+    customer = User(id=1, email="a<b>@example.com", name="")
+    named = User(id=2, email="agent@example.com", name='Агент "<i>"')
+    files = [Attachment(id=7, original_name="<scan>&.png", size=1025), Attachment(id=8, original_name="b.txt", size=0)]
+    conversation = [
+        _message(1, "customer", customer, files=files), _message(2, "customer"), _message(3, "agent", named),
+        _message(4, "agent", named, internal=True, body=""), _message(5, "agent", internal=True),
+        _message(6, "system", body="Closed"), _message(7, "customer", named, files=files[1:]),
+    ]
+    ticket = Ticket(number=1234)
+    with app.test_request_context():
+        args = {"conversation": conversation, "ticket": ticket, "download_endpoint": "agent.download"}
+        jinja = render_template_string(OLD_MESSAGES, **args)
+        python = render_template_string(
+            "{{ message_items(conversation, ticket.number, download_endpoint, url_for) }}", **args)
+        assert message_items([], 1, "portal.download", None) == ""
+    _same(jinja, python)
+    assert python.count('<div class="message-body">Line one &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more\n\n'
+                        '  indented line</div>') == 5
+
+
+def test_header_as_the_template_wrote_it(app):
+    ticket = Ticket(number=1001, subject="Бот <b>молчит</b> & ждёт", status="waiting_customer", priority="high",
+                    channel="telegram", created_at=AT, snapshot={"category_title": "Чаты & <боты>", "topic_title": "T"})
+    no_titles = Ticket(number=1002, subject="S", status="archived", priority="normal", channel="web", created_at=AT,
+                       snapshot={})
+    with app.test_request_context():
+        for shown in (ticket, no_titles):
+            for staff in (False, True):
+                _same(render_template_string(OLD_HEADER, ticket=shown, staff=staff), ticket_header(shown, staff))

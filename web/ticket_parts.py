@@ -1,0 +1,74 @@
+"""The ticket page's repeated parts as template globals written in Python (as web/list_rows.py does for list rows):
+a conversation's messages and the ticket's header. Per message Jinja paid a `Context.call` for each helper and text,
+a lookup per attribute and an escape per output, more than the message's data cost to fetch. The markup is what the
+templates wrote (whitespace between tags aside), escaped the same way."""
+from __future__ import annotations
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from web.context import catalog, locale
+from web.display import priority_badge, status_badge, time_tag
+
+
+def message_items(conversation, ticket_number: int, download_endpoint: str, url_for) -> Markup:
+    """The `<li>` of each message, oldest first: author, time, channel, body and attached files."""
+    text = _texts()
+    out = []
+    for message in conversation:
+        internal = message.internal
+        out.append(f'<li class="message message-{escape(message.author_kind)}'
+                   f'{" message-internal" if internal else ""}" id="m{message.id}">\n  <div class="message-meta">\n')
+        if internal:
+            out.append(f'    <span class="badge badge-internal">{escape(text("note_badge"))}</span>\n')
+        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n    {time_tag(message.created_at)}\n'
+                   f'    <span class="hint">{escape(text("via_" + message.channel))}</span>\n  </div>\n')
+        if message.body:
+            out.append(f'  <div class="message-body">{escape(message.body)}</div>\n')
+        if message.attachments:
+            out.append(_attachment_links(message.attachments, download_endpoint, ticket_number, url_for, text))
+        out.append('</li>\n')
+    return Markup("".join(out))
+
+
+def _author(message, text) -> str:
+    """Who wrote a message as the viewer reads it: the customer by name, a note's author, else "support" or "system"."""
+    author = message.author
+    if message.author_kind == "customer":
+        return (author.name or author.email) if author else text("author_customer")
+    if message.internal and author:
+        return author.name or author.email
+    return text("author_support" if message.author_kind == "agent" else "author_system")
+
+
+def _attachment_links(files, endpoint: str, number: int, url_for, text) -> str:
+    """The files of a message as download links with their sizes (the `attachment_links` macro of _macros.html)."""
+    items = "".join(
+        f'  <li><a href="{escape(url_for(endpoint, number=number, attachment_id=file.id))}" download>'
+        f'{escape(file.original_name)}</a>\n'
+        f'    <span class="hint">{escape(text("file_size_kb", kb=(file.size + 1023) // 1024))}</span></li>\n'
+        for file in files)
+    return f'  <ul class="files">\n{items}</ul>\n'
+
+
+def ticket_header(ticket, staff: bool) -> Markup:
+    """Number, subject, status and where the ticket was filed; `staff` adds priority and channel."""
+    text = _texts()
+    snapshot = ticket.snapshot
+    badges = f"{status_badge(ticket.status, staff)} {priority_badge(ticket.priority)}" if staff else status_badge(ticket.status)
+    via = f" · {escape(text('via_' + ticket.channel))}" if staff else ""
+    return Markup(
+        f'<h1><span class="ticket-number">#{ticket.number}</span> {escape(ticket.subject)}</h1>\n'
+        f'<p class="ticket-meta">\n  {badges}\n'
+        f'  <span>{escape(snapshot.get("category_title", ""))} › {escape(snapshot.get("topic_title", ""))}</span>\n'
+        f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
+
+
+def _texts():
+    """The request's web UI texts in its locale, bound once per call."""
+    snapshot, chosen = catalog(), locale()
+    return lambda key, **params: snapshot.text(chosen, "web", key, **params)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header)
