@@ -1,14 +1,18 @@
 """The ticket page's repeated parts as template globals written in Python (as web/list_rows.py does for list rows):
 a conversation's messages and the ticket's header. Per message Jinja paid a `Context.call` for each helper and text,
 a lookup per attribute and an escape per output, more than the message's data cost to fetch. The markup is what the
-templates wrote (whitespace between tags aside), escaped the same way."""
+templates wrote (whitespace between tags aside), escaped the same way. And the reply box's file field, the same on
+every page of a catalog version and locale, rendered once."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
 from markupsafe import Markup, escape
 
 from web.context import catalog, locale
 from web.display import priority_badge, status_badge, time_tag
+from web.fragments import Remembered
+
+_reply_files: Remembered[Markup] = Remembered(64)  # (catalog version, locale): a reload brings new keys
 
 
 def message_items(conversation, ticket_number: int, download_endpoint: str, url_for) -> Markup:
@@ -64,6 +68,13 @@ def ticket_header(ticket, staff: bool) -> Markup:
         f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
 
 
+def reply_files_field() -> Markup:
+    """The reply box's file field (_reply_files.html) with no error and no kept files, rendered once per catalog
+    version and locale: the file policy and its texts come from the catalog alone."""
+    return _reply_files.get((catalog().version, locale()),
+                            lambda: Markup(render_template("_reply_files.html", errors={}, kept=())))
+
+
 def _texts():
     """The request's web UI texts in its locale, bound once per call."""
     snapshot, chosen = catalog(), locale()
@@ -71,4 +82,5 @@ def _texts():
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header)
+    app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header,
+                                 reply_files_field=reply_files_field)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from io import BytesIO
 
 from flask import render_template_string
 
 from engine.store.models import Attachment, Message, Ticket, User
+from tests.web.helpers import make_ticket
 from web.ticket_parts import message_items, ticket_header
 
 OLD_MESSAGES = """{% from "_macros.html" import attachment_links %}
@@ -77,3 +79,26 @@ def test_header_as_the_template_wrote_it(app):
         for shown in (ticket, no_titles):
             for staff in (False, True):
                 _same(render_template_string(OLD_HEADER, ticket=shown, staff=staff), ticket_header(shown, staff))
+
+
+def test_the_remembered_reply_files_follow_the_catalog_and_the_locale(as_role, users, rt, config_dir):
+    """The file field rendered once per catalog version and locale: a reload's limits and another locale show at
+    once; an error or kept files render it afresh."""
+    number = make_ticket(rt, users["customer"]).number
+    client = as_role("customer")
+
+    def files_field():
+        page = client.get(f"/tickets/{number}").get_data(as_text=True)
+        return page[page.index('<label for="reply-files">'):page.index('<button type="submit" class="button button-primary">')]
+
+    assert 'data-max-files="5"' in files_field() and "До 5 файлов" in files_field()
+    policies = config_dir / "policies.yaml"
+    policies.write_text(policies.read_text(encoding="utf-8").replace("max_files: 5,", "max_files: 3,"), encoding="utf-8")
+    assert rt.catalogs.reload()
+    assert 'data-max-files="3"' in files_field() and "До 3 файлов" in files_field()
+    client.post("/locale", {"locale": "en", "next": "/"})
+    assert "Up to 3 files" in files_field()
+    refused = client.post(f"/tickets/{number}/reply", {"message": "x", "attachments": [(BytesIO(b"MZ\x90\x00"), "a.exe")]})
+    assert refused.status_code == 422
+    assert 'aria-invalid="true"' in refused.get_data(as_text=True).split('id="reply-files"', 1)[1].split(">", 1)[0]
+    assert 'aria-invalid' not in files_field()
