@@ -1,5 +1,5 @@
 """The ticket page's repeated parts as template globals written in Python (as web/list_rows.py does for list rows):
-a conversation's messages and the ticket's header. Per message Jinja paid a `Context.call` for each helper and text,
+a conversation's messages, the ticket's header, the agent's assignment card's choices and history. Per message Jinja paid a `Context.call` for each helper and text,
 a lookup per attribute and an escape per output, more than the message's data cost to fetch. The markup is what the
 templates wrote (whitespace between tags aside), escaped the same way. And the reply box's file field, the same on
 every page of a catalog version and locale, rendered once."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from markupsafe import Markup, escape
 
+from engine.catalog.texts import LocalText
 from web.context import catalog, locale
 from web.display import priority_badge, status_badge, time_tag
 from web.fragments import Remembered
@@ -68,6 +69,57 @@ def ticket_header(ticket, staff: bool) -> Markup:
         f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
 
 
+def team_options(ticket, teams) -> Markup:
+    """The `<option>`s of the team a ticket may move to (`teams`: the catalog's), its own selected; a ticket without
+    a team, or of a team the config dropped, shows that first."""
+    chosen = locale()
+    out = []
+    if not ticket.team:
+        out.append(f'<option value="" selected disabled>{escape(_texts()("team_none"))}</option>')
+    elif ticket.team not in teams:
+        out.append(f'<option value="" selected disabled>{escape(ticket.team)}</option>')
+    for team in teams.values():
+        selected = "selected" if ticket.team == team.id else ""
+        out.append(f'<option value="{escape(team.id)}" {selected}>{escape(_in(team.title, chosen))}</option>')
+    return Markup("".join(out))
+
+
+def assignee_options(ticket, colleagues) -> Markup:
+    """The `<option>`s of whom a ticket may be assigned to: nobody, then `colleagues`; its assignee selected."""
+    nobody = "selected" if not ticket.assignee_id else ""
+    out = [f'<option value="" {nobody}>{escape(_texts()("assignee_nobody"))}</option>\n']
+    for user in colleagues:
+        selected = "selected" if ticket.assignee_id == user.id else ""
+        out.append(f'<option value="{user.id}" {selected}>{escape(user.name or user.email)}</option>')
+    return Markup("".join(out))
+
+
+def history_items(history, teams) -> Markup:
+    """The `<li>` of each change of a ticket (engine.ticket_queries.ticket_history): when, who, what from and to;
+    statuses and priorities in words, teams by title."""
+    text = _texts()
+    out = []
+    for entry in history:
+        kind, old, new = entry.kind, entry.old, entry.new
+        if kind == "status":
+            old, new = (text(f"staff_status_{old}") if old else "—"), text(f"staff_status_{new}")
+        elif kind == "priority":
+            old, new = text(f"priority_{old}"), text(f"priority_{new}")
+        elif kind == "team":
+            old = teams[old].title if old in teams else old or "—"
+            new = teams[new].title if new in teams else new
+        else:
+            old, new = old or "—", new or "—"
+        out.append(f'<li>{time_tag(entry.at)} · {escape(entry.actor or text("history_system"))}: '
+                   f'{escape(text(f"history_{kind}", old=old, new=new))}</li>\n')
+    return Markup("".join(out))
+
+
+def _in(value, chosen: str):
+    """A catalog value in the viewer's locale, as the environment's `finalize` shows it."""
+    return value.in_(chosen) if isinstance(value, LocalText) else value
+
+
 def reply_files_field() -> Markup:
     """The reply box's file field (_reply_files.html) with no error and no kept files, rendered once per catalog
     version and locale: the file policy and its texts come from the catalog alone."""
@@ -83,4 +135,5 @@ def _texts():
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header,
-                                 reply_files_field=reply_files_field)
+                                 reply_files_field=reply_files_field,
+                                 team_options=team_options, assignee_options=assignee_options, history_items=history_items)

@@ -5,11 +5,14 @@ import re
 from datetime import datetime, timezone
 from io import BytesIO
 
-from flask import render_template_string
+from flask import g, render_template_string
 
+from engine.catalog.teams import Team
+from engine.catalog.texts import LocalText
 from engine.store.models import Attachment, Message, Ticket, User
+from engine.ticket_queries import HistoryEntry
 from tests.web.helpers import make_ticket
-from web.ticket_parts import message_items, ticket_header
+from web.ticket_parts import assignee_options, history_items, message_items, team_options, ticket_header
 
 OLD_MESSAGES = """{% from "_macros.html" import attachment_links %}
 {% for message in conversation %}
@@ -31,6 +34,21 @@ OLD_HEADER = """<h1><span class="ticket-number">#{{ ticket.number }}</span> {{ t
   <span>{{ ticket.snapshot.get("category_title", "") }} › {{ ticket.snapshot.get("topic_title", "") }}</span>
   <span class="hint">{{ t("created_at") }} {{ datetime(ticket.created_at) }}{% if staff %} · {{ t("via_" ~ ticket.channel) }}{% endif %}</span>
 </p>"""
+
+OLD_CHOICES = """{% if not ticket.team %}<option value="" selected disabled>{{ t("team_none") }}</option>{% endif %}
+    {% if ticket.team and ticket.team not in teams_all %}<option value="" selected disabled>{{ ticket.team }}</option>{% endif %}
+    {% for team in teams_all.values() %}<option value="{{ team.id }}" {% if ticket.team == team.id %}selected{% endif %}>{{ team.title }}</option>{% endfor %}
+    <option value="" {% if not ticket.assignee_id %}selected{% endif %}>{{ t("assignee_nobody") }}</option>
+    {% for user in colleagues %}<option value="{{ user.id }}" {% if ticket.assignee_id == user.id %}selected{% endif %}>{{ user.name or user.email }}</option>{% endfor %}"""
+
+OLD_HISTORY = """    {% for entry in history %}
+    {% if entry.kind == "status" %}{% set old, new = (t("staff_status_" ~ entry.old) if entry.old else "—"), t("staff_status_" ~ entry.new) %}
+    {% elif entry.kind == "priority" %}{% set old, new = t("priority_" ~ entry.old), t("priority_" ~ entry.new) %}
+    {% elif entry.kind == "team" %}{% set old, new = (teams_all[entry.old].title if entry.old in teams_all else entry.old or "—"), (teams_all[entry.new].title if entry.new in teams_all else entry.new) %}
+    {% else %}{% set old, new = entry.old or "—", entry.new or "—" %}{% endif %}
+    <li>{{ datetime(entry.at) }} · {{ entry.actor or t("history_system") }}: {{ t("history_" ~ entry.kind, old=old, new=new) }}</li>
+    {% endfor %}
+"""
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
 BODY = 'Line one <script>alert("x")</script> & more\n\n  indented line'
@@ -102,3 +120,22 @@ def test_the_remembered_reply_files_follow_the_catalog_and_the_locale(as_role, u
     assert refused.status_code == 422
     assert 'aria-invalid="true"' in refused.get_data(as_text=True).split('id="reply-files"', 1)[1].split(">", 1)[0]
     assert 'aria-invalid' not in files_field()
+
+
+def test_assignment_choices_and_history_as_the_template_wrote_them(app):
+    teams = {"general": Team("general", LocalText("Общая <поддержка>", {"en": "General"}), (), {}),
+             "sales": Team("sales", "Продажи & co", (), {})}
+    colleagues = [User(id=3, name="", email="x<y>@example.com"), User(id=4, name="Агент", email="a@example.com")]
+    history = [HistoryEntry(AT, None, "status", None, "new"), HistoryEntry(AT, "Анна <a>", "status", "new", "waiting_customer"),
+               HistoryEntry(AT, "B", "priority", "normal", "urgent"), HistoryEntry(AT, "B", "team", None, "general"),
+               HistoryEntry(AT, "B", "team", "general", "gone & <old>"), HistoryEntry(AT, "B", "assignee", None, "Агент <b>"),
+               HistoryEntry(AT, None, "assignee", "Агент", None)]
+    for viewer_locale in ("ru", "en"):
+        with app.test_request_context():
+            g.locale = viewer_locale
+            for team, assignee_id in ((None, None), ("gone<>", 4), ("sales", 3), ("general", 99)):
+                ticket = Ticket(team=team, assignee_id=assignee_id)
+                jinja = render_template_string(OLD_CHOICES, ticket=ticket, teams_all=teams, colleagues=colleagues)
+                _same(jinja, team_options(ticket, teams) + assignee_options(ticket, colleagues))
+            _same(render_template_string(OLD_HISTORY, history=history, teams_all=teams), history_items(history, teams))
+            assert (">General</option>" in team_options(Ticket(team="general"), teams)) == (viewer_locale == "en")
