@@ -1,16 +1,19 @@
 """The ticket page's repeated parts as template globals written in Python (as web/list_rows.py does for list rows):
-a conversation's messages, the ticket's header, the agent's assignment card's choices and history. Per message Jinja paid a `Context.call` for each helper and text,
+a conversation's messages, the ticket's header, the agent's assignment card's choices and history, canned replies
+and SLA targets. Per message Jinja paid a `Context.call` for each helper and text,
 a lookup per attribute and an escape per output, more than the message's data cost to fetch. The markup is what the
 templates wrote (whitespace between tags aside), escaped the same way. And the reply box's file field, the same on
 every page of a catalog version and locale, rendered once."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, render_template
 from markupsafe import Markup, escape
 
 from engine.catalog.texts import LocalText
-from web.context import catalog, locale
-from web.display import priority_badge, status_badge, time_tag
+from web.context import catalog, locale, time_zone
+from web.display import priority_badge, sla_left, status_badge, time_tag
 from web.fragments import Remembered
 
 _reply_files: Remembered[Markup] = Remembered(64)  # (catalog version, locale): a reload brings new keys
@@ -26,7 +29,7 @@ def message_items(conversation, ticket_number: int, download_endpoint: str, url_
                    f'{" message-internal" if internal else ""}" id="m{message.id}">\n  <div class="message-meta">\n')
         if internal:
             out.append(f'    <span class="badge badge-internal">{escape(text("note_badge"))}</span>\n')
-        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n    {time_tag(message.created_at)}\n'
+        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n    {_when(message.created_at)}\n'
                    f'    <span class="hint">{escape(text("via_" + message.channel))}</span>\n  </div>\n')
         if message.body:
             out.append(f'  <div class="message-body">{escape(message.body)}</div>\n')
@@ -66,7 +69,7 @@ def ticket_header(ticket, staff: bool) -> Markup:
         f'<h1><span class="ticket-number">#{ticket.number}</span> {escape(ticket.subject)}</h1>\n'
         f'<p class="ticket-meta">\n  {badges}\n'
         f'  <span>{escape(snapshot.get("category_title", ""))} › {escape(snapshot.get("topic_title", ""))}</span>\n'
-        f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
+        f'  <span class="hint">{escape(text("created_at"))} {_when(ticket.created_at)}{via}</span>\n</p>\n')
 
 
 def team_options(ticket, teams) -> Markup:
@@ -110,9 +113,54 @@ def history_items(history, teams) -> Markup:
             new = teams[new].title if new in teams else new
         else:
             old, new = old or "—", new or "—"
-        out.append(f'<li>{time_tag(entry.at)} · {escape(entry.actor or text("history_system"))}: '
+        out.append(f'<li>{_when(entry.at)} · {escape(entry.actor or text("history_system"))}: '
                    f'{escape(text(f"history_{kind}", old=old, new=new))}</li>\n')
     return Markup("".join(out))
+
+
+def canned_items(number: int, canned, url_for) -> Markup:
+    """A button per canned reply offered for the ticket: htmx adds the reply, rendered, to the reply box."""
+    text, chosen = _texts(), locale()
+    return Markup("".join(
+        f'<li><button type="button" class="button" '
+        f'hx-post="{escape(url_for("agent.insert_canned", number=number, reply_id=reply.id))}"\n'
+        f'  hx-include="#reply-message" hx-target="#reply-message" hx-swap="outerHTML" '
+        f'aria-label="{escape(text("canned_insert", title=reply.title))}">{escape(_in(reply.title, chosen))}</button></li>\n'
+        for reply in canned))
+
+
+def sla_items(targets) -> Markup:
+    """The `<dt>`/`<dd>` of each SLA target of the ticket (engine.sla.ticket_targets): met (late), stopped, paused
+    or running with the business time left, overdue."""
+    text = _texts()
+    out = []
+    for target in targets:
+        if target.state == "met":
+            shown = text("sla_state_met_late" if target.breached else "sla_state_met", at=target.local(target.met_at),
+                         due=target.local(target.due_at))
+        elif target.state == "stopped":
+            shown = text("sla_state_stopped")
+        elif target.state == "paused":
+            shown = text("sla_state_paused", left=sla_left(target.remaining).striptags())
+        elif target.breached or (target.remaining is not None and target.remaining.total_seconds() <= 0):
+            shown = text("sla_state_overdue", due=target.local(target.due_at))
+        else:
+            shown = text("sla_state_running", due=target.local(target.due_at), left=sla_left(target.remaining).striptags())
+        out.append(f'<dt>{escape(text(f"sla_target_{target.target}"))}</dt>\n'
+                   f'<dd class="sla-{escape("breached" if target.breached else target.state)}">{escape(shown)}</dd>\n')
+    return Markup("".join(out))
+
+
+def _when(value) -> Markup:
+    """`time_tag(value)`, remembered per time, viewer's zone and locale (all it depends on): a sent message's time,
+    shown on every poll and page, is formatted once."""
+    return _time_tags(value, getattr(value, "tzinfo", None), time_zone(), locale())
+
+
+@lru_cache(maxsize=4096)
+def _time_tags(value, offset, zone: str, viewer_locale: str) -> Markup:
+    """`offset`: the value's own zone, which its text keeps (equal instants in two zones are equal keys)."""
+    return time_tag(value)  # reads the request's zone and locale: the key's own
 
 
 def _in(value, chosen: str):
@@ -136,4 +184,5 @@ def _texts():
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header,
                                  reply_files_field=reply_files_field,
-                                 team_options=team_options, assignee_options=assignee_options, history_items=history_items)
+                                 team_options=team_options, assignee_options=assignee_options, history_items=history_items,
+                                 canned_items=canned_items, sla_items=sla_items)

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 from flask import g, render_template_string
 
+from engine.catalog.replies import CannedReply
 from engine.catalog.teams import Team
 from engine.catalog.texts import LocalText
 from engine.store.models import Attachment, Message, Ticket, User
+from engine.sla import TargetView
 from engine.ticket_queries import HistoryEntry
 from tests.web.helpers import make_ticket
-from web.ticket_parts import assignee_options, history_items, message_items, team_options, ticket_header
+from web.ticket_parts import (assignee_options, canned_items, history_items, message_items, sla_items, team_options,
+                              ticket_header)
 
 OLD_MESSAGES = """{% from "_macros.html" import attachment_links %}
 {% for message in conversation %}
@@ -50,6 +54,24 @@ OLD_HISTORY = """    {% for entry in history %}
     {% endfor %}
 """
 
+OLD_CANNED = """        {% for reply in canned %}
+        <li><button type="button" class="button" hx-post="{{ url_for('agent.insert_canned', number=ticket.number, reply_id=reply.id) }}"
+          hx-include="#reply-message" hx-target="#reply-message" hx-swap="outerHTML" aria-label="{{ t('canned_insert', title=reply.title) }}">{{ reply.title }}</button></li>
+        {% endfor %}
+"""
+
+OLD_SLA = """        {% for target in sla_targets %}
+        <dt>{{ t("sla_target_" ~ target.target) }}</dt>
+        <dd class="sla-{{ 'breached' if target.breached else target.state }}">
+          {%- if target.state == "met" %}{{ t("sla_state_met_late" if target.breached else "sla_state_met", at=target.local(target.met_at), due=target.local(target.due_at)) }}
+          {%- elif target.state == "stopped" %}{{ t("sla_state_stopped") }}
+          {%- elif target.state == "paused" %}{{ t("sla_state_paused", left=sla_left(target.remaining) | striptags) }}
+          {%- elif target.breached or (target.remaining is not none and target.remaining.total_seconds() <= 0) %}{{ t("sla_state_overdue", due=target.local(target.due_at)) }}
+          {%- else %}{{ t("sla_state_running", due=target.local(target.due_at), left=sla_left(target.remaining) | striptags) }}{% endif -%}
+        </dd>
+        {% endfor %}
+"""
+
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
 BODY = 'Line one <script>alert("x")</script> & more\n\n  indented line'
 
@@ -77,13 +99,18 @@ def test_messages_as_the_template_wrote_them(app):
         _message(6, "system", body="Closed"), _message(7, "customer", named, files=files[1:]),
     ]
     ticket = Ticket(number=1234)
-    with app.test_request_context():
-        args = {"conversation": conversation, "ticket": ticket, "download_endpoint": "agent.download"}
-        jinja = render_template_string(OLD_MESSAGES, **args)
-        python = render_template_string(
-            "{{ message_items(conversation, ticket.number, download_endpoint, url_for) }}", **args)
-        assert message_items([], 1, "portal.download", None) == ""
-    _same(jinja, python)
+    shown = set()
+    for viewer_locale, zone in (("ru", "Europe/Moscow"), ("en", "Europe/Moscow"), ("ru", "Asia/Yekaterinburg")):
+        with app.test_request_context():  # the times are remembered per zone and locale: each shows its own
+            g.locale, g.time_zone = viewer_locale, zone
+            args = {"conversation": conversation, "ticket": ticket, "download_endpoint": "agent.download"}
+            jinja = render_template_string(OLD_MESSAGES, **args)
+            python = render_template_string(
+                "{{ message_items(conversation, ticket.number, download_endpoint, url_for) }}", **args)
+            assert message_items([], 1, "portal.download", None) == ""
+        _same(jinja, python)
+        shown.add(re.search(r"<time [^>]*>([^<]*)</time>", python).group(1))
+    assert shown == {"01.03.2026 12:30 МСК", "01.03.2026 12:30 MSK", "01.03.2026 14:30 (UTC+5)"}
     assert python.count('<div class="message-body">Line one &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more\n\n'
                         '  indented line</div>') == 5
 
@@ -139,3 +166,25 @@ def test_assignment_choices_and_history_as_the_template_wrote_them(app):
                 _same(jinja, team_options(ticket, teams) + assignee_options(ticket, colleagues))
             _same(render_template_string(OLD_HISTORY, history=history, teams_all=teams), history_items(history, teams))
             assert (">General</option>" in team_options(Ticket(team="general"), teams)) == (viewer_locale == "en")
+
+
+def test_canned_replies_and_sla_targets_as_the_template_wrote_them(app):
+    canned = [CannedReply("greeting", LocalText("Привет <b>", {"en": "Hello <b>"}), "", ()),
+              CannedReply("done & gone", "Готово", "", ())]
+    zone = ZoneInfo("Europe/Moscow")
+    due = AT + timedelta(hours=5)
+    targets = [TargetView("first_response", "met", due, False, None, AT, zone),
+               TargetView("resolution", "met", due, True, None, AT, zone),
+               TargetView("first_response", "stopped", due, False, None, None, zone),
+               TargetView("resolution", "paused", due, False, timedelta(hours=27, minutes=3), None, zone),
+               TargetView("resolution", "paused", due, True, timedelta(seconds=-5), None, zone),
+               TargetView("first_response", "running", due, True, timedelta(hours=1), None, zone),
+               TargetView("first_response", "running", due, False, timedelta(0), None, zone),
+               TargetView("resolution", "running", due, False, None, None, zone),
+               TargetView("resolution", "running", due, False, timedelta(minutes=59), None, zone)]
+    for viewer_locale in ("ru", "en"):
+        with app.test_request_context():
+            g.locale = viewer_locale
+            jinja = render_template_string(OLD_CANNED, canned=canned, ticket=Ticket(number=1001))
+            _same(jinja, render_template_string("{{ canned_items(1001, canned, url_for) }}", canned=canned))
+            _same(render_template_string(OLD_SLA, sla_targets=targets), sla_items(targets))
