@@ -6,13 +6,11 @@ templates wrote (whitespace between tags aside), escaped the same way. And the r
 every page of a catalog version and locale, rendered once."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask import Flask, render_template
 from markupsafe import Markup, escape
 
 from engine.catalog.texts import LocalText
-from web.context import catalog, locale, time_zone
+from web.context import catalog, locale
 from web.display import priority_badge, sla_left, status_badge, time_tag
 from web.fragments import Remembered
 
@@ -29,7 +27,7 @@ def message_items(conversation, ticket_number: int, download_endpoint: str, url_
                    f'{" message-internal" if internal else ""}" id="m{message.id}">\n  <div class="message-meta">\n')
         if internal:
             out.append(f'    <span class="badge badge-internal">{escape(text("note_badge"))}</span>\n')
-        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n    {_when(message.created_at)}\n'
+        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n    {time_tag(message.created_at)}\n'
                    f'    <span class="hint">{escape(text("via_" + message.channel))}</span>\n  </div>\n')
         if message.body:
             out.append(f'  <div class="message-body">{escape(message.body)}</div>\n')
@@ -69,7 +67,7 @@ def ticket_header(ticket, staff: bool) -> Markup:
         f'<h1><span class="ticket-number">#{ticket.number}</span> {escape(ticket.subject)}</h1>\n'
         f'<p class="ticket-meta">\n  {badges}\n'
         f'  <span>{escape(snapshot.get("category_title", ""))} › {escape(snapshot.get("topic_title", ""))}</span>\n'
-        f'  <span class="hint">{escape(text("created_at"))} {_when(ticket.created_at)}{via}</span>\n</p>\n')
+        f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
 
 
 def team_options(ticket, teams) -> Markup:
@@ -113,7 +111,7 @@ def history_items(history, teams) -> Markup:
             new = teams[new].title if new in teams else new
         else:
             old, new = old or "—", new or "—"
-        out.append(f'<li>{_when(entry.at)} · {escape(entry.actor or text("history_system"))}: '
+        out.append(f'<li>{time_tag(entry.at)} · {escape(entry.actor or text("history_system"))}: '
                    f'{escape(text(f"history_{kind}", old=old, new=new))}</li>\n')
     return Markup("".join(out))
 
@@ -149,18 +147,6 @@ def sla_items(targets) -> Markup:
         out.append(f'<dt>{escape(text(f"sla_target_{target.target}"))}</dt>\n'
                    f'<dd class="sla-{escape("breached" if target.breached else target.state)}">{escape(shown)}</dd>\n')
     return Markup("".join(out))
-
-
-def _when(value) -> Markup:
-    """`time_tag(value)`, remembered per time, viewer's zone and locale (all it depends on): a sent message's time,
-    shown on every poll and page, is formatted once."""
-    return _time_tags(value, getattr(value, "tzinfo", None), time_zone(), locale())
-
-
-@lru_cache(maxsize=4096)
-def _time_tags(value, offset, zone: str, viewer_locale: str) -> Markup:
-    """`offset`: the value's own zone, which its text keeps (equal instants in two zones are equal keys)."""
-    return time_tag(value)  # reads the request's zone and locale: the key's own
 
 
 def _in(value, chosen: str):

@@ -101,7 +101,7 @@ def test_messages_as_the_template_wrote_them(app):
     ticket = Ticket(number=1234)
     shown = set()
     for viewer_locale, zone in (("ru", "Europe/Moscow"), ("en", "Europe/Moscow"), ("ru", "Asia/Yekaterinburg")):
-        with app.test_request_context():  # the times are remembered per zone and locale: each shows its own
+        with app.test_request_context():  # each zone and locale shows its own time
             g.locale, g.time_zone = viewer_locale, zone
             args = {"conversation": conversation, "ticket": ticket, "download_endpoint": "agent.download"}
             jinja = render_template_string(OLD_MESSAGES, **args)
