@@ -2,16 +2,20 @@
 column decisions taken once: peewee builds each model through `__init__`, sets every column through its field's
 descriptor and tracks which models got a value in a set, ~15 us per ticket row with its joined user; this writes the
 values straight into each model's `__data__`. Joins are attached with peewee's own rules (its join loop, unchanged);
-a reader this does not cover (a column that is no field, a model with its own `__init__`) keeps peewee's method."""
+a reader this does not cover (a column that is no field, a model with its own `__init__`) keeps peewee's method.
+Rows of one model (`ModelObjectCursorWrapper`: a dict per row, then `Model(**row)` setting each column through its
+descriptor) get the same treatment."""
 from __future__ import annotations
 
 from typing import Callable
 
-from peewee import FieldAccessor, Model, ModelCursorWrapper, ObjectIdAccessor
+from peewee import FieldAccessor, Model, ModelCursorWrapper, ModelObjectCursorWrapper, ObjectIdAccessor
 
 
 def row_builder(reader) -> Callable:
     """A function `row -> model` equivalent to `reader.process_row` for an initialized reader."""
+    if type(reader) is ModelObjectCursorWrapper:
+        return _model_builder(reader)
     if type(reader) is not ModelCursorWrapper:
         return reader.process_row
     keys = [key for key, _, _ in reader._constructor_list]
@@ -96,6 +100,36 @@ def row_builder(reader) -> Callable:
             if is_model:
                 instance._dirty.clear()
         return objects[root]
+
+    return build
+
+
+def _model_builder(reader) -> Callable:
+    """`reader.process_row` of a one-model SELECT: the values into a new instance's `__data__`, nothing dirty."""
+    model = reader.constructor
+    if not reader.is_model or model.__init__ is not Model.__init__:
+        return reader.process_row
+    columns = []  # (row index, name in __data__, converter)
+    for idx, column in enumerate(reader.unique_columns):
+        accessor = _descriptor(model, column)
+        if isinstance(accessor, ObjectIdAccessor):
+            name = accessor.field.name
+        elif isinstance(accessor, FieldAccessor):
+            name = accessor.name
+        else:
+            return reader.process_row
+        columns.append((idx, name, reader.converters[idx]))
+    if len({name for _, name, _ in columns}) != len(columns):  # two columns into one field: peewee's order decides
+        return reader.process_row
+    new = object.__new__
+
+    def build(row):
+        instance = new(model)
+        instance.__data__ = {name: row[idx] if converter is None else converter(row[idx])
+                             for idx, name, converter in columns}
+        instance._dirty = set()
+        instance.__rel__ = {}
+        return instance
 
     return build
 

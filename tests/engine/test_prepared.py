@@ -39,6 +39,25 @@ def test_prepared_rows_equal_the_querys_own_rows_run_after_run(rt, customer, age
     assert prepared.all("archived") == [] and prepared.first("archived") is None
 
 
+def test_rows_of_one_model_equal_the_querys_own(rt, customer, agent):
+    """A SELECT of one model (no join): each row built straight into `__data__`, as peewee's `Model(**row)` builds it."""
+    Ticket.create(number=7, customer=customer, category_id="c", topic_id="t", priority="high", status="new",
+                  subject="s", channel="web", assignee=agent, fields={"a": 1}, snapshot={"topic_title": "T"})
+
+    def query(number):
+        return Ticket.select().where(Ticket.number == number)
+
+    prepared = PreparedSelect(query, arity=1)
+    for _ in range(2):
+        row = prepared.first(7)
+        assert snapshot(row) == snapshot(query(7).get()) and type(row) is Ticket
+        assert row.customer.email == customer.email and row.assignee_id == agent.id  # foreign keys load as before
+    users = PreparedSelect(lambda role: User.select(User.id, User.email).where(User.role == role), arity=1)
+    assert [snapshot(u) for u in users.all("agent")] == [snapshot(u) for u in User.select(User.id, User.email)
+                                                       .where(User.role == "agent")]
+    assert all(build.__name__ == "build" for build in (*prepared._readers.values(), *users._readers.values()))
+
+
 def test_in_lists_of_any_length(rt, customer, agent):
     by_count = prepared_by_arity(lambda *ids: User.select().where(User.id.in_(list(ids))).order_by(User.id))
     assert [u.email for u in by_count(2).all(customer.id, agent.id)] == [customer.email, agent.email]
