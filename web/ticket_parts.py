@@ -1,12 +1,14 @@
 """The ticket page's repeated parts as template globals written in Python (as web/list_rows.py does for list rows):
 a conversation's messages, the ticket's header, the agent's assignment card's choices and history, canned replies
-and SLA targets. Per message Jinja paid a `Context.call` for each helper and text,
-a lookup per attribute and an escape per output, more than the message's data cost to fetch. The markup is what the
-templates wrote (whitespace between tags aside), escaped the same way. And the reply box's file field, the same on
-every page of a catalog version and locale, rendered once."""
+and SLA targets. Per message Jinja paid a `Context.call` for each helper and text, a lookup per attribute and an
+escape per output, more than the message's data cost to fetch. The markup is what the templates wrote (whitespace
+between tags aside), escaped the same way; texts come from the page's own `t`, bound to its catalog and locale (the
+request's values cost a context-local lookup each). And the reply box's file field, the same on every page of a
+catalog version and locale, rendered once."""
 from __future__ import annotations
 
 from flask import Flask, render_template
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from engine.catalog.texts import LocalText
@@ -17,9 +19,10 @@ from web.fragments import Remembered
 _reply_files: Remembered[Markup] = Remembered(64)  # (catalog version, locale): a reload brings new keys
 
 
-def message_items(conversation, ticket_number: int, download_endpoint: str, url_for) -> Markup:
+@pass_context
+def message_items(context, conversation, ticket_number: int, download_endpoint: str, url_for) -> Markup:
     """The `<li>` of each message, oldest first: author, time, channel, body and attached files."""
-    text = _texts()
+    text = context["t"]
     out = []
     for message in conversation:
         internal = message.internal
@@ -57,9 +60,10 @@ def _attachment_links(files, endpoint: str, number: int, url_for, text) -> str:
     return f'  <ul class="files">\n{items}</ul>\n'
 
 
-def ticket_header(ticket, staff: bool) -> Markup:
+@pass_context
+def ticket_header(context, ticket, staff: bool) -> Markup:
     """Number, subject, status and where the ticket was filed; `staff` adds priority and channel."""
-    text = _texts()
+    text = context["t"]
     snapshot = ticket.snapshot
     badges = f"{status_badge(ticket.status, staff)} {priority_badge(ticket.priority)}" if staff else status_badge(ticket.status)
     via = f" · {escape(text('via_' + ticket.channel))}" if staff else ""
@@ -70,13 +74,14 @@ def ticket_header(ticket, staff: bool) -> Markup:
         f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
 
 
-def team_options(ticket, teams) -> Markup:
+@pass_context
+def team_options(context, ticket, teams) -> Markup:
     """The `<option>`s of the team a ticket may move to (`teams`: the catalog's), its own selected; a ticket without
     a team, or of a team the config dropped, shows that first."""
-    chosen = locale()
+    chosen = _locale(context)
     out = []
     if not ticket.team:
-        out.append(f'<option value="" selected disabled>{escape(_texts()("team_none"))}</option>')
+        out.append(f'<option value="" selected disabled>{escape(context["t"]("team_none"))}</option>')
     elif ticket.team not in teams:
         out.append(f'<option value="" selected disabled>{escape(ticket.team)}</option>')
     for team in teams.values():
@@ -85,20 +90,22 @@ def team_options(ticket, teams) -> Markup:
     return Markup("".join(out))
 
 
-def assignee_options(ticket, colleagues) -> Markup:
+@pass_context
+def assignee_options(context, ticket, colleagues) -> Markup:
     """The `<option>`s of whom a ticket may be assigned to: nobody, then `colleagues`; its assignee selected."""
     nobody = "selected" if not ticket.assignee_id else ""
-    out = [f'<option value="" {nobody}>{escape(_texts()("assignee_nobody"))}</option>\n']
+    out = [f'<option value="" {nobody}>{escape(context["t"]("assignee_nobody"))}</option>\n']
     for user in colleagues:
         selected = "selected" if ticket.assignee_id == user.id else ""
         out.append(f'<option value="{user.id}" {selected}>{escape(user.name or user.email)}</option>')
     return Markup("".join(out))
 
 
-def history_items(history, teams) -> Markup:
+@pass_context
+def history_items(context, history, teams) -> Markup:
     """The `<li>` of each change of a ticket (engine.ticket_queries.ticket_history): when, who, what from and to;
     statuses and priorities in words, teams by title."""
-    text = _texts()
+    text = context["t"]
     out = []
     for entry in history:
         kind, old, new = entry.kind, entry.old, entry.new
@@ -116,9 +123,10 @@ def history_items(history, teams) -> Markup:
     return Markup("".join(out))
 
 
-def canned_items(number: int, canned, url_for) -> Markup:
+@pass_context
+def canned_items(context, number: int, canned, url_for) -> Markup:
     """A button per canned reply offered for the ticket: htmx adds the reply, rendered, to the reply box."""
-    text, chosen = _texts(), locale()
+    text, chosen = context["t"], _locale(context)
     return Markup("".join(
         f'<li><button type="button" class="button" '
         f'hx-post="{escape(url_for("agent.insert_canned", number=number, reply_id=reply.id))}"\n'
@@ -127,10 +135,11 @@ def canned_items(number: int, canned, url_for) -> Markup:
         for reply in canned))
 
 
-def sla_items(targets) -> Markup:
+@pass_context
+def sla_items(context, targets) -> Markup:
     """The `<dt>`/`<dd>` of each SLA target of the ticket (engine.sla.ticket_targets): met (late), stopped, paused
     or running with the business time left, overdue."""
-    text = _texts()
+    text = context["t"]
     out = []
     for target in targets:
         if target.state == "met":
@@ -161,10 +170,9 @@ def reply_files_field() -> Markup:
                             lambda: Markup(render_template("_reply_files.html", errors={}, kept=())))
 
 
-def _texts():
-    """The request's web UI texts in its locale, bound once per call."""
-    snapshot, chosen = catalog(), locale()
-    return lambda key, **params: snapshot.text(chosen, "web", key, **params)
+def _locale(context) -> str:
+    """The page's locale: the template context's (one lookup) or the request's."""
+    return context.get("locale") or locale()
 
 
 def init_app(app: Flask) -> None:

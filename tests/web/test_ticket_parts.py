@@ -1,4 +1,5 @@
-"""web/ticket_parts.py writes the markup the Jinja templates it replaced wrote (kept here), escaped the same way."""
+"""web/ticket_parts.py writes the markup the Jinja templates it replaced wrote (kept here), escaped the same way; its
+functions are template globals, called here from templates as the pages call them."""
 from __future__ import annotations
 
 import re
@@ -15,8 +16,6 @@ from engine.store.models import Attachment, Message, Ticket, User
 from engine.sla import TargetView
 from engine.ticket_queries import HistoryEntry
 from tests.web.helpers import make_ticket
-from web.ticket_parts import (assignee_options, canned_items, history_items, message_items, sla_items, team_options,
-                              ticket_header)
 
 OLD_MESSAGES = """{% from "_macros.html" import attachment_links %}
 {% for message in conversation %}
@@ -107,7 +106,7 @@ def test_messages_as_the_template_wrote_them(app):
             jinja = render_template_string(OLD_MESSAGES, **args)
             python = render_template_string(
                 "{{ message_items(conversation, ticket.number, download_endpoint, url_for) }}", **args)
-            assert message_items([], 1, "portal.download", None) == ""
+            assert render_template_string("{{ message_items([], 1, 'portal.download', None) }}") == ""
         _same(jinja, python)
         shown.add(re.search(r"<time [^>]*>([^<]*)</time>", python).group(1))
     assert shown == {"01.03.2026 12:30 МСК", "01.03.2026 12:30 MSK", "01.03.2026 14:30 (UTC+5)"}
@@ -123,7 +122,8 @@ def test_header_as_the_template_wrote_it(app):
     with app.test_request_context():
         for shown in (ticket, no_titles):
             for staff in (False, True):
-                _same(render_template_string(OLD_HEADER, ticket=shown, staff=staff), ticket_header(shown, staff))
+                _same(render_template_string(OLD_HEADER, ticket=shown, staff=staff),
+                      render_template_string("{{ ticket_header(ticket, staff) }}", ticket=shown, staff=staff))
 
 
 def test_the_remembered_reply_files_follow_the_catalog_and_the_locale(as_role, users, rt, config_dir):
@@ -163,9 +163,14 @@ def test_assignment_choices_and_history_as_the_template_wrote_them(app):
             for team, assignee_id in ((None, None), ("gone<>", 4), ("sales", 3), ("general", 99)):
                 ticket = Ticket(team=team, assignee_id=assignee_id)
                 jinja = render_template_string(OLD_CHOICES, ticket=ticket, teams_all=teams, colleagues=colleagues)
-                _same(jinja, team_options(ticket, teams) + assignee_options(ticket, colleagues))
-            _same(render_template_string(OLD_HISTORY, history=history, teams_all=teams), history_items(history, teams))
-            assert (">General</option>" in team_options(Ticket(team="general"), teams)) == (viewer_locale == "en")
+                python = render_template_string("{{ team_options(ticket, teams_all) }}{{ assignee_options(ticket, colleagues) }}",
+                                                ticket=ticket, teams_all=teams, colleagues=colleagues)
+                _same(jinja, python)
+            _same(render_template_string(OLD_HISTORY, history=history, teams_all=teams),
+                  render_template_string("{{ history_items(history, teams_all) }}", history=history, teams_all=teams))
+            general = render_template_string("{{ team_options(ticket, teams_all) }}", ticket=Ticket(team="general"),
+                                             teams_all=teams)
+            assert (">General</option>" in general) == (viewer_locale == "en")
 
 
 def test_canned_replies_and_sla_targets_as_the_template_wrote_them(app):
@@ -187,4 +192,5 @@ def test_canned_replies_and_sla_targets_as_the_template_wrote_them(app):
             g.locale = viewer_locale
             jinja = render_template_string(OLD_CANNED, canned=canned, ticket=Ticket(number=1001))
             _same(jinja, render_template_string("{{ canned_items(1001, canned, url_for) }}", canned=canned))
-            _same(render_template_string(OLD_SLA, sla_targets=targets), sla_items(targets))
+            _same(render_template_string(OLD_SLA, sla_targets=targets),
+                  render_template_string("{{ sla_items(sla_targets) }}", sla_targets=targets))
