@@ -210,8 +210,10 @@ def ticket_history(ticket: Ticket) -> list[HistoryEntry]:
                          shown(e.kind, e.new)) for e in events]
 
 
-def _with_authors(query):
-    return query.select(Message, User).join(User, JOIN.LEFT_OUTER, on=(Message.author == User.id))
+def _with_authors(query, *author_columns):
+    """Messages with their authors joined: whole accounts, or only `author_columns`."""
+    return (query.select(Message, *(author_columns or (User,)))
+            .join(User, JOIN.LEFT_OUTER, on=(Message.author == User.id)))
 
 
 def _shown(where, internal: bool):
@@ -229,23 +231,26 @@ def ticket_messages(ticket: Ticket, internal: bool = False) -> list[Message]:
 def latest_messages(ticket: Ticket, before: int | None = None, size: int = CONVERSATION_PAGE,
                     internal: bool = False) -> tuple[list[Message], bool]:
     """The newest `size` messages (those before message id `before` when given; notes only with `internal`), oldest
-    first, authors joined and attachments prefetched; and whether earlier ones exist. Index: message (ticket_id, id)."""
+    first, authors joined (id, name and email: what a conversation shows) and attachments prefetched; and whether
+    earlier ones exist. Index: message (ticket_id, id)."""
     values = (ticket.id,) if before is None else (ticket.id, before)
     rows = _with_attachments(ticket, _conversation_statement(size + 1, internal, before is not None, False).all(*values))
     return rows[:size][::-1], len(rows) > size
 
 
 def messages_after(ticket: Ticket, after: int, size: int = CONVERSATION_PAGE, internal: bool = False) -> list[Message]:
-    """Up to `size` messages newer than message id `after` (notes only with `internal`), oldest first (what a poll appends)."""
+    """Up to `size` messages newer than message id `after` (notes only with `internal`), oldest first (what a poll
+    appends), as latest_messages reads them."""
     return _with_attachments(ticket, _conversation_statement(size, internal, True, True).all(ticket.id, after))
 
 
 @lru_cache(maxsize=64)
 def _conversation_statement(limit: int, internal: bool, bounded: bool, newer: bool) -> PreparedSelect:
-    """Messages of a ticket with their authors, up to `limit`: the newest first, or with `bounded` those before a
-    message id (`newer`: those after it, oldest first)."""
+    """Messages of a ticket with their authors' id, name and email, up to `limit`: the newest first, or with `bounded`
+    those before a message id (`newer`: those after it, oldest first)."""
     def build(ticket_id, *bound):
-        query = _with_authors(Message.select()).where(_shown(Message.ticket == ticket_id, internal))
+        query = (_with_authors(Message.select(), User.id, User.name, User.email)
+                 .where(_shown(Message.ticket == ticket_id, internal)))
         if bounded:
             query = query.where(Message.id > bound[0] if newer else Message.id < bound[0])
         return query.order_by(Message.id if newer else Message.id.desc()).limit(limit)
