@@ -191,8 +191,9 @@ class HistoryEntry:
     new: str | None
 
 
-_EVENTS = PreparedSelect(lambda ticket_id: (
-    TicketEvent.select(TicketEvent, User).join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id))
+_EVENTS = PreparedSelect(lambda ticket_id: (  # an actor's name and email: all the history shows of them
+    TicketEvent.select(TicketEvent, User.id, User.name, User.email)
+    .join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id))
     .where(TicketEvent.ticket == ticket_id).order_by(TicketEvent.id)), arity=1)
 _NAMES = prepared_by_arity(lambda *ids: User.select(User.id, User.name, User.email).where(User.id.in_(list(ids))))
 
