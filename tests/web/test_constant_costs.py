@@ -38,6 +38,21 @@ def test_the_remembered_badges_and_sla_texts_of_the_lists_follow_a_catalog_reloa
     assert ">Новый<" not in queue
 
 
+def test_the_remembered_queue_filters_follow_the_choice_a_catalog_reload_and_the_locale(rt, as_role, config_dir):
+    agent = as_role("agent")
+    page = agent.get("/agent/?status=all").get_data(as_text=True)
+    assert '<option value="all" selected>Все открытые</option>' in page
+    page = agent.get("/agent/?status=new&category=chats").get_data(as_text=True)
+    assert '<option value="new" selected>' in page and '<option value="chats" selected>' in page
+    assert 'id="filter-topic"' in page and '<option value="all" selected>Все' not in page
+    (config_dir / "ui").mkdir()
+    (config_dir / "ui" / "ru.yaml").write_text("locale: ru\nweb:\n  filter_status_all: Любые открытые\n", encoding="utf-8")
+    assert rt.catalogs.reload()
+    assert '<option value="all" selected>Любые открытые</option>' in agent.get("/agent/?status=all").get_data(as_text=True)
+    agent.post("/locale", {"locale": "en", "next": "/agent/"})
+    assert '<option value="all" selected>All open</option>' in agent.get("/agent/?status=all").get_data(as_text=True)
+
+
 def test_the_remembered_empty_form_follows_the_locale(as_role):
     client = as_role("customer")
     assert "Где найти?" in client.get(TOPIC_URL).get_data(as_text=True)
