@@ -4,6 +4,8 @@ as much as the row's data; here a page's rows are one call. The markup is what t
 same way (`escape`; catalog texts in the page's locale as the environment's `finalize` gives them)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Flask
 from markupsafe import Markup, escape
 
@@ -12,12 +14,23 @@ from web.context import catalog, locale, time_zone
 from web.display import priority_badge_in, sla_left_in, status_badge_in, time_tag_in
 
 
+def ticket_links(url_for, endpoint: str) -> Callable[[int], str]:
+    """`number -> escaped url_for(endpoint, number=number)` for a page's rows: a ticket's URL ends with its number, so
+    the rest is built once per page (any other shape is built per row)."""
+    sample = url_for(endpoint, number=1)
+    if not sample.endswith("/1"):
+        return lambda number: escape(url_for(endpoint, number=number))
+    base = escape(sample[:-1])
+    return lambda number: f"{base}{int(number)}"
+
+
 def customer_rows(tickets, url_for) -> Markup:
     """The `<tr>`s of a customer's list: number and subject linking to the ticket, topic and category, status, time."""
     out = []
     current, viewer_locale, zone = catalog(), locale(), time_zone()
+    link = ticket_links(url_for, "portal.ticket")
     for ticket in tickets:
-        href = escape(url_for("portal.ticket", number=ticket.number))
+        href = link(ticket.number)
         snapshot = ticket.snapshot
         out.append(
             f'  <tr>\n'
@@ -36,8 +49,9 @@ def queue_rows(tickets, url_for, teams, to_breach) -> Markup:
     for no SLA column."""
     out = []
     current, viewer_locale, zone = catalog(), locale(), time_zone()
+    link = ticket_links(url_for, "agent.ticket")
     for ticket in tickets:
-        href = escape(url_for("agent.ticket", number=ticket.number))
+        href = link(ticket.number)
         snapshot = ticket.snapshot
         customer = ticket.customer
         team = ""
