@@ -15,7 +15,7 @@ from engine.catalog import Catalog
 from engine.local_time import format_time
 from web.context import catalog, locale, time_zone
 
-MAX_REMEMBERED = 20_000
+MAX_REMEMBERED = 10_000
 
 _shown: dict[tuple, Markup] = {}
 
