@@ -8,8 +8,8 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, requestlog,
-                 security, ticket_parts, urls)
+from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, paging,
+                 requestlog, security, ticket_parts, urls)
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
 from web.admin.user_data import bp as admin_user_data_bp
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     context.init_app(app)
     display.init_app(app)  # badges and times: template globals
     list_rows.init_app(app)  # the ticket lists' rows
-    ticket_parts.init_app(app)  # the ticket page's messages and header
+    paging.init_app(app)  # the lists' pager bar
+    ticket_parts.init_app(app)  # the ticket page's parts
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     urls.init_app(app)
     nav.init_app(app)
