@@ -12,8 +12,8 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from engine.catalog.texts import LocalText
-from web.context import catalog, locale
-from web.display import priority_badge, sla_left, status_badge, time_tag
+from web.context import catalog, locale, time_zone
+from web.display import priority_badge_in, sla_left_in, status_badge_in, time_tag_in
 from web.fragments import Remembered
 
 _reply_files: Remembered[Markup] = Remembered(64)  # (catalog version, locale): a reload brings new keys
@@ -22,7 +22,7 @@ _reply_files: Remembered[Markup] = Remembered(64)  # (catalog version, locale): 
 @pass_context
 def message_items(context, conversation, ticket_number: int, download_endpoint: str, url_for) -> Markup:
     """The `<li>` of each message, oldest first: author, time, channel, body and attached files."""
-    text = context["t"]
+    text, zone, chosen = context["t"], time_zone(), _locale(context)
     out = []
     for message in conversation:
         internal = message.internal
@@ -30,7 +30,8 @@ def message_items(context, conversation, ticket_number: int, download_endpoint: 
                    f'{" message-internal" if internal else ""}" id="m{message.id}">\n  <div class="message-meta">\n')
         if internal:
             out.append(f'    <span class="badge badge-internal">{escape(text("note_badge"))}</span>\n')
-        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n    {time_tag(message.created_at)}\n'
+        out.append(f'    <strong>{escape(_author(message, text))}</strong>\n'
+                   f'    {time_tag_in(message.created_at, zone, chosen)}\n'
                    f'    <span class="hint">{escape(text("via_" + message.channel))}</span>\n  </div>\n')
         if message.body:
             out.append(f'  <div class="message-body">{escape(message.body)}</div>\n')
@@ -63,15 +64,18 @@ def _attachment_links(files, endpoint: str, number: int, url_for, text) -> str:
 @pass_context
 def ticket_header(context, ticket, staff: bool) -> Markup:
     """Number, subject, status and where the ticket was filed; `staff` adds priority and channel."""
-    text = context["t"]
+    text, shown, chosen = context["t"], _catalog(context), _locale(context)
+    badges = status_badge_in(shown, chosen, ticket.status, staff)
+    if staff:
+        badges = f"{badges} {priority_badge_in(shown, chosen, ticket.priority)}"
     snapshot = ticket.snapshot
-    badges = f"{status_badge(ticket.status, staff)} {priority_badge(ticket.priority)}" if staff else status_badge(ticket.status)
     via = f" · {escape(text('via_' + ticket.channel))}" if staff else ""
+    created = time_tag_in(ticket.created_at, time_zone(), chosen)
     return Markup(
         f'<h1><span class="ticket-number">#{ticket.number}</span> {escape(ticket.subject)}</h1>\n'
         f'<p class="ticket-meta">\n  {badges}\n'
         f'  <span>{escape(snapshot.get("category_title", ""))} › {escape(snapshot.get("topic_title", ""))}</span>\n'
-        f'  <span class="hint">{escape(text("created_at"))} {time_tag(ticket.created_at)}{via}</span>\n</p>\n')
+        f'  <span class="hint">{escape(text("created_at"))} {created}{via}</span>\n</p>\n')
 
 
 @pass_context
@@ -105,7 +109,7 @@ def assignee_options(context, ticket, colleagues) -> Markup:
 def history_items(context, history, teams) -> Markup:
     """The `<li>` of each change of a ticket (engine.ticket_queries.ticket_history): when, who, what from and to;
     statuses and priorities in words, teams by title."""
-    text = context["t"]
+    text, zone, chosen = context["t"], time_zone(), _locale(context)
     out = []
     for entry in history:
         kind, old, new = entry.kind, entry.old, entry.new
@@ -118,7 +122,7 @@ def history_items(context, history, teams) -> Markup:
             new = teams[new].title if new in teams else new
         else:
             old, new = old or "—", new or "—"
-        out.append(f'<li>{time_tag(entry.at)} · {escape(entry.actor or text("history_system"))}: '
+        out.append(f'<li>{time_tag_in(entry.at, zone, chosen)} · {escape(entry.actor or text("history_system"))}: '
                    f'{escape(text(f"history_{kind}", old=old, new=new))}</li>\n')
     return Markup("".join(out))
 
@@ -131,7 +135,8 @@ def canned_items(context, number: int, canned, url_for) -> Markup:
         f'<li><button type="button" class="button" '
         f'hx-post="{escape(url_for("agent.insert_canned", number=number, reply_id=reply.id))}"\n'
         f'  hx-include="#reply-message" hx-target="#reply-message" hx-swap="outerHTML" '
-        f'aria-label="{escape(text("canned_insert", title=reply.title))}">{escape(_in(reply.title, chosen))}</button></li>\n'
+        f'aria-label="{escape(text("canned_insert", title=reply.title))}">{escape(_in(reply.title, chosen))}'
+        f'</button></li>\n'
         for reply in canned))
 
 
@@ -139,7 +144,11 @@ def canned_items(context, number: int, canned, url_for) -> Markup:
 def sla_items(context, targets) -> Markup:
     """The `<dt>`/`<dd>` of each SLA target of the ticket (engine.sla.ticket_targets): met (late), stopped, paused
     or running with the business time left, overdue."""
-    text = context["t"]
+    text, snapshot, chosen = context["t"], _catalog(context), _locale(context)
+
+    def left(target) -> str:
+        return sla_left_in(snapshot, chosen, target.remaining).striptags()
+
     out = []
     for target in targets:
         if target.state == "met":
@@ -148,11 +157,11 @@ def sla_items(context, targets) -> Markup:
         elif target.state == "stopped":
             shown = text("sla_state_stopped")
         elif target.state == "paused":
-            shown = text("sla_state_paused", left=sla_left(target.remaining).striptags())
+            shown = text("sla_state_paused", left=left(target))
         elif target.breached or (target.remaining is not None and target.remaining.total_seconds() <= 0):
             shown = text("sla_state_overdue", due=target.local(target.due_at))
         else:
-            shown = text("sla_state_running", due=target.local(target.due_at), left=sla_left(target.remaining).striptags())
+            shown = text("sla_state_running", due=target.local(target.due_at), left=left(target))
         out.append(f'<dt>{escape(text(f"sla_target_{target.target}"))}</dt>\n'
                    f'<dd class="sla-{escape("breached" if target.breached else target.state)}">{escape(shown)}</dd>\n')
     return Markup("".join(out))
@@ -170,13 +179,17 @@ def reply_files_field() -> Markup:
                             lambda: Markup(render_template("_reply_files.html", errors={}, kept=())))
 
 
+def _catalog(context):
+    """The page's catalog snapshot: the template context's (one lookup) or the request's."""
+    return context.get("catalog") or catalog()
+
+
 def _locale(context) -> str:
     """The page's locale: the template context's (one lookup) or the request's."""
     return context.get("locale") or locale()
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header,
-                                 reply_files_field=reply_files_field,
-                                 team_options=team_options, assignee_options=assignee_options, history_items=history_items,
-                                 canned_items=canned_items, sla_items=sla_items)
+    app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header, team_options=team_options,
+                                 assignee_options=assignee_options, history_items=history_items,
+                                 canned_items=canned_items, sla_items=sla_items, reply_files_field=reply_files_field)
