@@ -8,8 +8,8 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, requestlog,
-                 security, urls)
+from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, page_shell,
+                 requestlog, security, urls)
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
 from web.admin.user_data import bp as admin_user_data_bp
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     urls.init_app(app)
     nav.init_app(app)
+    page_shell.init_app(app)  # base.html around every page
     security.init_app(app)
     csrf = csrf_tokens.RememberingCSRFProtect(app)
     csrf_tokens.init_app(app)
