@@ -43,9 +43,10 @@ def page_shell(ctx) -> tuple[Markup, ...]:
     customer = user is not None and not user.is_staff
     unread = ctx["unread_count"]() if customer else 0
     unconfirmed = customer and user.email_verified_at is None
+    page = request._get_current_object()  # one proxy lookup instead of four
     key = (ctx["catalog"].version, ctx["locale"], user.role if user is not None else None, unconfirmed, unread,
-           request.endpoint, request.blueprint, request.script_root)
-    printed = (ctx["csrf_token"](), request.full_path, (user.name or user.email) if user is not None else "")
+           page.endpoint, page.blueprint, page.script_root)
+    printed = (ctx["csrf_token"](), page.full_path, (user.name or user.email) if user is not None else "")
 
     def render(value_of: Callable[[int], str]) -> str:
         return render_template("_shell.html", title=_TITLE, content=_CONTENT, csrf_token=lambda: value_of(0),
