@@ -8,8 +8,8 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, requestlog,
-                 security, urls)
+from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav,
+                 request_hooks, security, urls)
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
 from web.admin.user_data import bp as admin_user_data_bp
@@ -38,9 +38,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.extensions["helpdesk_runtime"] = runtime
     runtime.cache.follow(runtime.redis)  # every page's session and unread count, evicted over Redis pub/sub
 
-    # Order matters: the request id first (every later hook logs with it); the body limit (security) must be set
-    # before CSRFProtect parses the form.
-    requestlog.init_app(app)  # request id, access log, HTTP metrics
+    csrf = csrf_tokens.RememberingCSRFProtect(app)
+    # One hook per phase, first: request id, database, body limit, CSRF; headers, access log and HTTP metrics.
+    request_hooks.init_app(app, csrf)
     context.init_app(app)
     display.init_app(app)  # badges and times: template globals
     list_rows.init_app(app)  # the ticket lists' rows
@@ -48,7 +48,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     urls.init_app(app)
     nav.init_app(app)
     security.init_app(app)
-    csrf = csrf_tokens.RememberingCSRFProtect(app)
     csrf_tokens.init_app(app)
     Htmx(app)
     app.request_class = PortalRequest  # after Htmx, which sets its own

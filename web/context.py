@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Request, current_app, g, session
 from jinja2 import pass_context
 from peewee import SqliteDatabase
 
@@ -110,21 +110,23 @@ def reply_files():
     return reply_fields(catalog())[1]
 
 
+def open_db(rt: Runtime, request: Request) -> None:
+    """Per request (web.request_hooks): the database connection, except for the probes and /metrics."""
+    if request.blueprint not in ("health", "metrics"):  # they report a database that cannot connect, not fail on it
+        rt.db.connect(reuse_if_open=True)
+
+
+def close_db(rt: Runtime) -> None:
+    """At a request's teardown: a server database's connection goes back (SQLite's stays with its thread)."""
+    db = rt.db
+    # A SQLite file connection stays with its server thread: reopening it (and its PRAGMAs) per request
+    # cost two thirds of a page's time. Server databases give the connection back after every request.
+    if not isinstance(db, SqliteDatabase) and not db.is_closed() and not db.in_transaction():
+        db.close()
+
+
 def init_app(app: Flask) -> None:
-    """Open the database per request and give templates the catalog, user and `t`."""
-
-    @app.before_request
-    def _open_db() -> None:
-        if request.blueprint not in ("health", "metrics"):  # they report a database that cannot connect, not fail on it
-            runtime().db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close_db(_exc) -> None:
-        db = runtime().db
-        # A SQLite file connection stays with its server thread: reopening it (and its PRAGMAs) per request
-        # cost two thirds of a page's time. Server databases give the connection back after every request.
-        if not isinstance(db, SqliteDatabase) and not db.is_closed() and not db.in_transaction():
-            db.close()
+    """Give templates the catalog, user and `t` (web.request_hooks opens and closes the database per request)."""
 
     app.jinja_env.globals["t"] = t  # a global, so imported macros see it too
     app.jinja_env.globals["validation_text"] = validation_text

@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 MAX_COOKIES = 10_000  # cookies remembered; start over when this many
@@ -17,7 +17,8 @@ _PLAIN = (str, int, float, bool, type(None))  # values shared safely between req
 
 
 class RememberingCookieSessions(SecureCookieSessionInterface):
-    """`SecureCookieSessionInterface` that verifies each distinct cookie once and reuses one signing serializer."""
+    """`SecureCookieSessionInterface` that verifies each distinct cookie once, reuses one signing serializer and
+    decides first whether a response sets the cookie at all."""
 
     def __init__(self):
         self._opened: dict[tuple, tuple[object, float]] = {}  # (keys, cookie) -> (contents, signed at)
@@ -53,6 +54,15 @@ class RememberingCookieSessions(SecureCookieSessionInterface):
             return self.session_class()
         # Each request gets its own copy: a view changing the session never changes what the next one opens.
         return self.session_class(_copy(contents) if isinstance(contents, dict) else self.serializer.loads(contents))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Most requests leave the session as it was: Flask would read seven cookie settings before deciding so.
+        accessed = session.accessed  # first: reading `permanent` marks the session accessed
+        if not session.modified and not (app.config["SESSION_REFRESH_EACH_REQUEST"] and session.permanent):
+            if accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def _json_tree(value) -> bool:

@@ -51,6 +51,19 @@ class RememberingCSRFProtect(CSRFProtect):
         self._exempt_endpoints: dict[str, bool] = {}  # endpoint -> exempt (views and blueprints exempted once, at start)
         super().__init__(app)
 
+    def init_app(self, app: Flask) -> None:
+        """Flask-WTF's setup without its before-request hook (web.request_hooks calls `check` in its place) and
+        without its context processor (ours, `init_app` below, outvotes it)."""
+        hooks, processors = app.before_request_funcs[None], app.template_context_processors[None]
+        registered = len(hooks), len(processors)
+        super().init_app(app)
+        del hooks[registered[0]:], processors[registered[1]:]
+
+    def check(self, app: Flask) -> None:
+        """What Flask-WTF's before-request hook does: the request's token checked unless disabled or exempt."""
+        if app.config["WTF_CSRF_ENABLED"] and app.config["WTF_CSRF_CHECK_DEFAULT"]:
+            self.protect(apply_exemptions=True)
+
     def exempt(self, view):
         self._exempt_endpoints.clear()
         return super().exempt(view)
