@@ -19,6 +19,7 @@ from web.auth import bp as auth_bp
 from web.cookie_sessions import RememberingCookieSessions
 from web.portal import bp as portal_bp
 from web.request_class import PortalRequest
+from web.route_matches import PortalFlask
 from web.sign_in_link import bp as sign_in_link_bp
 from web.telegram_webhook import bp as telegram_bp
 from web.templating import SharedGlobalsEnvironment
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     if runtime is None:
         runtime = start_runtime(settings or from_env())
     report_unconfigured(runtime.catalog, runtime.settings.env)
-    app = Flask(__name__, static_folder=None)  # our assets blueprint serves /static
+    app = PortalFlask(__name__, static_folder=None)  # our assets blueprint serves /static
     app.session_interface = RememberingCookieSessions()
     app.jinja_environment = SharedGlobalsEnvironment  # before app.jinja_env is first built
     app.config.update(security.defaults(runtime.settings, runtime.catalog))
