@@ -110,10 +110,14 @@ def reply_files():
     return reply_fields(catalog())[1]
 
 
-def open_db(rt: Runtime, request: Request) -> None:
-    """Per request (web.request_hooks): the database connection, except for the probes and /metrics."""
+def begin(rt: Runtime, request: Request, g) -> Catalog:
+    """Per request (web.request_hooks): the database connection (except for the probes and /metrics) and the
+    request's catalog snapshot (`catalog()`), returned."""
     if request.blueprint not in ("health", "metrics"):  # they report a database that cannot connect, not fail on it
         rt.db.connect(reuse_if_open=True)
+    if "catalog" not in g:
+        g.catalog = rt.catalog
+    return g.catalog
 
 
 def close_db(rt: Runtime) -> None:

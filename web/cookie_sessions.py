@@ -60,9 +60,17 @@ class RememberingCookieSessions(SecureCookieSessionInterface):
         accessed = session.accessed  # first: reading `permanent` marks the session accessed
         if not session.modified and not (app.config["SESSION_REFRESH_EACH_REQUEST"] and session.permanent):
             if accessed:
-                response.vary.add("Cookie")
+                _vary_on_cookie(response)
             return
         super().save_session(app, session, response)
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """`response.vary.add("Cookie")`, without parsing and rewriting a header the response does not have yet."""
+    if response.headers.getlist("Vary"):
+        response.vary.add("Cookie")
+    else:
+        response.headers["Vary"] = "Cookie"
 
 
 def _json_tree(value) -> bool:

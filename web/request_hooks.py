@@ -23,9 +23,7 @@ def init_app(app: Flask, csrf: RememberingCSRFProtect) -> None:
     def _before() -> None:
         req, ctx_g = request._get_current_object(), g._get_current_object()
         requestlog.begin(req, ctx_g)
-        rt = app.extensions["helpdesk_runtime"]
-        context.open_db(rt, req)
-        security.limit_body(req, context.catalog())
+        security.limit_body(req, context.begin(app.extensions["helpdesk_runtime"], req, ctx_g))
         csrf.check(app)
 
     @app.after_request
