@@ -19,55 +19,65 @@ from engine.store.models import User
 LOCALES = ("ru", "en")
 
 
+_current_app = current_app._get_current_object  # the app without the proxy's per-attribute lookup
+
+
 def runtime() -> Runtime:
-    return current_app.extensions["helpdesk_runtime"]
+    return _current_app().extensions["helpdesk_runtime"]
 
 
-# The per-request values below are read from `g` with one lookup when set (a page asks for them dozens of times).
+# The per-request values below are read from `g` with one lookup when set (a page asks for them dozens of times),
+# bound once per call: each attribute read through the `g` proxy costs a proxy lookup.
+_request_g = g._get_current_object
+
 
 def catalog() -> Catalog:
     """The snapshot taken at the start of this request: a reload mid-request never mixes two versions."""
+    values = _request_g()
     try:
-        return g.catalog
+        return values.catalog
     except AttributeError:
-        g.catalog = runtime().catalog
-        return g.catalog
+        values.catalog = runtime().catalog
+        return values.catalog
 
 
 def current_user() -> User | None:
     """The user of this request's live server-side session (one query); an ended session's token is dropped."""
+    values = _request_g()
     try:
-        return g.user
+        return values.user
     except AttributeError:
         pass
     token = session.get("sid")
-    g.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
-    if token and g.user is None:
+    values.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
+    if token and values.user is None:
         session.pop("sid")
-    return g.user
+    return values.user
 
 
 def locale() -> str:
     """The UI language: the session's switch, else the user's, else the catalog's default (once per request)."""
+    values = _request_g()
     try:
-        return g.locale
+        return values.locale
     except AttributeError:
         pass
     chosen = session.get("locale")
     user = current_user()
     if chosen not in LOCALES:
         chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
-    g.locale = chosen
-    return g.locale
+    values.locale = chosen
+    return chosen
 
 
 def time_zone() -> str:
     """The zone this request's times are shown in: the user's setting, else `policies.time_zone` (once per request)."""
+    values = _request_g()
     try:
-        return g.time_zone
+        return values.time_zone
     except AttributeError:
-        g.time_zone = viewer_zone(current_user(), catalog().policies)
-        return g.time_zone
+        values.time_zone = viewer_zone(current_user(), catalog().policies)
+        return values.time_zone
 
 
 def local_time(value, date: bool = True) -> str:
