@@ -105,14 +105,15 @@ class RememberingCSRFProtect(CSRFProtect):
                 and (limit is None or 0 <= time.time() - signed_at <= limit))
 
     def _remember(self, signed: str) -> None:
+        secret = _secret(current_app.config)
         try:
-            raw, signed_at = URLSafeTimedSerializer(_secret(current_app.config), salt="wtf-csrf-token").loads(signed, return_timestamp=True)
+            raw, signed_at = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(signed, return_timestamp=True)
         except BadData:
             return
         with _lock:
             if len(self._verified) >= MAX_SESSIONS:
                 self._verified.clear()
-            self._verified[(_secret(current_app.config), signed)] = (raw, signed_at.timestamp())
+            self._verified[(secret, signed)] = (raw, signed_at.timestamp())
 
 
 def _secret(config) -> str:
