@@ -1,7 +1,5 @@
-"""A worker asked to stop while a send hangs stops within 5 s; the send it abandoned is made once, later."""
+"""A worker asked to stop while a send hangs stops after a short grace without it; the send is made once, later."""
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -13,11 +11,12 @@ from tests.waiting import HANG_CAP, wait_for
 pytestmark = pytest.mark.postgres
 
 HANGING = ("--load", "tests.notify.hanging_sender", "--sweep-every", "0.5")
-STOP_LIMIT = 5.0  # seconds from SIGTERM to exit
 
 
-def test_a_busy_worker_stops_within_5s_and_its_delivery_is_sent_once_later(bound, short_lease, mailbox, workers,
-                                                                          tmp_path):
+def test_a_busy_worker_stops_without_its_hung_job_and_its_delivery_is_sent_once_later(bound, short_lease, mailbox,
+                                                                                     workers, tmp_path):
+    """The job hangs until the test lets it go, so a worker that exits stopped cold after its grace time (a wall-clock
+    bound failed on a machine six times oversubscribed: 5.7 s for the 2.5 s grace plus teardown)."""
     (tmp_path / "hold").touch()
     with bound.db.atomic():
         notification = notify(bound.catalog, make_customer(), "support_reply",
@@ -25,10 +24,9 @@ def test_a_busy_worker_stops_within_5s_and_its_delivery_is_sent_once_later(bound
     enqueue_deliveries(bound, [notification.id])
     busy = workers.start(*HANGING, HOLD_DIR=str(tmp_path))
     wait_for(lambda: list(tmp_path.glob("started-*")))
-    sent = time.monotonic()
     busy.terminate()
     busy.wait(HANG_CAP)
-    assert time.monotonic() - sent < STOP_LIMIT
+    assert "stopping without it" in (tmp_path / "worker-0.log").read_text()
     assert Delivery.get().status == "sending" and mailbox.messages == []
     (tmp_path / "hold").unlink()
     workers.start(*HANGING, HOLD_DIR=str(tmp_path))
