@@ -19,7 +19,7 @@ from web.auth import bp as auth_bp
 from web.cookie_sessions import RememberingCookieSessions
 from web.portal import bp as portal_bp
 from web.request_class import PortalRequest
-from web.route_matches import PortalFlask
+from web.portal_flask import PortalFlask
 from web.sign_in_link import bp as sign_in_link_bp
 from web.telegram_webhook import bp as telegram_bp
 from web.templating import SharedGlobalsEnvironment

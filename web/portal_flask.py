@@ -1,4 +1,5 @@
-"""The app class: Flask whose request contexts remember which rule a URL matched.
+"""The app class: Flask whose request contexts remember which rule a URL matched, and which hands plain functions
+to each request without inspecting them again.
 
 Werkzeug's router walks its state machine and runs the converters for every request (6% of an htmx fragment's
 time); browsers ask for the same few URLs over and over. A successful match is remembered by everything it depends
@@ -9,6 +10,8 @@ the map) start the memory over.
 from __future__ import annotations
 
 import threading
+from inspect import CO_COROUTINE
+from types import FunctionType
 
 from flask import Flask
 from flask.ctx import RequestContext
@@ -51,7 +54,8 @@ class _MatchingRequestContext(RequestContext):
 
 
 class PortalFlask(Flask):
-    """Flask with remembered route matches (everything else as Flask does it)."""
+    """Flask with remembered route matches and a shortcut for plain views and hooks (everything else as Flask does
+    it)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,3 +63,11 @@ class PortalFlask(Flask):
 
     def request_context(self, environ: dict) -> RequestContext:
         return _MatchingRequestContext(self, environ)
+
+    def ensure_sync(self, func):
+        # Flask asks `inspect.iscoroutinefunction` for every view, hook and context processor of every request: a
+        # plain function (not a coroutine's code, not marked as one) is returned as it would be, without the walk.
+        if (type(func) is FunctionType and not func.__code__.co_flags & CO_COROUTINE
+                and "_is_coroutine_marker" not in func.__dict__):
+            return func
+        return super().ensure_sync(func)

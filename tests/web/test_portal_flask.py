@@ -1,11 +1,12 @@
-"""Remembered route matches (web/route_matches.py) route as werkzeug does: per-request arguments, failures and
-redirects raised afresh, a rule added later seen."""
+"""The app class's shortcuts (web/portal_flask.py): remembered route matches route as werkzeug does (per-request
+arguments, failures and redirects raised afresh, a rule added later seen); only plain functions skip Flask's
+coroutine check."""
 from __future__ import annotations
 
 from flask import request
 
 from web.converters import IdConverter
-from web.route_matches import PortalFlask
+from web.portal_flask import PortalFlask
 
 
 def _app() -> PortalFlask:
@@ -53,3 +54,20 @@ def test_a_rule_added_after_a_match_is_routed():
     app.add_url_rule("/items/7", "seven", lambda: "the seventh")  # a static rule wins over the converter's
     with app.test_request_context("/items/7"):
         assert request.url_rule.rule == "/items/7"
+
+
+def test_plain_functions_run_as_they_are_and_coroutines_still_go_to_flask():
+    app = _app()
+
+    def plain():
+        return "plain"
+
+    async def coroutine():  # pragma: no cover - never awaited here
+        return "async"
+    assert app.ensure_sync(plain) is plain
+    try:
+        wrapped = app.ensure_sync(coroutine)
+    except RuntimeError as exc:  # Flask without its async extra says so, as it would without the shortcut
+        assert "async" in str(exc)
+    else:
+        assert wrapped is not coroutine
