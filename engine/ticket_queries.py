@@ -21,6 +21,11 @@ MY_ARCHIVE = Keyset((Ticket.closed_at, Ticket.id), descending=True)  # ticket (c
 QUEUE = Keyset((Ticket.updated_at, Ticket.id))  # per priority and status, oldest first: ticket (status, priority, ...)
 BY_BREACH = Keyset((Ticket.sla_due_at, Ticket.id))  # per status, soonest breach first (migration 11: ticket (status, sla_due_at, id))
 SORTS = ("priority", "breach")  # the queue's orders: most urgent then oldest; soonest SLA breach (engine/sla.py)
+# The columns a list row carries: what the lists show (the web's, the bot's) and sort by. Not the submitted values
+# (`fields`: JSON of any size, decoded per row) nor what only a ticket's own page shows; those read as None on a row.
+LIST_COLUMNS = tuple(f for f in Ticket._meta.sorted_fields
+                     if f.name not in ("fields", "idempotency_key", "channel", "closed_reason", "created_at",
+                                       "waiting_since"))
 CONVERSATION_PAGE = 30  # messages a ticket page shows first; earlier ones load on demand
 
 
@@ -72,7 +77,7 @@ def customer_ticket(customer: User, number) -> Ticket:
 
 def _customer_list(statuses: tuple[str, ...], keyset: Keyset) -> PagedList:
     def build(customer_id):
-        query = Ticket.select().where((Ticket.customer == customer_id) & Ticket.status.in_(statuses))
+        query = Ticket.select(*LIST_COLUMNS).where((Ticket.customer == customer_id) & Ticket.status.in_(statuses))
         return query, [[Ticket.status == s for s in statuses]], None
     return PagedList(build, keyset, arity=1)
 
@@ -84,7 +89,7 @@ _MY_ARCHIVE = _customer_list((ARCHIVED,), MY_ARCHIVE)
 def customer_ticket_page(customer: User, active: bool = True, after: str | None = None, before: str | None = None,
                          size: int = PAGE_SIZE) -> Page:
     """A page of the customer's open tickets (active=True, most recently updated first) or of the archive (newest
-    closed first); `after`/`before` are the cursors of the page's next/previous links."""
+    closed first); `after`/`before` are the cursors of the page's next/previous links. Rows carry LIST_COLUMNS."""
     return (_MY_TICKETS if active else _MY_ARCHIVE).page(customer.id, after=after, before=before, size=size)
 
 
@@ -113,8 +118,8 @@ def staff_ticket_page(staff: User, statuses: tuple[str, ...] = (NEW, WAITING_SUP
     """The agents' queue: tickets in `statuses` (optionally of one category/topic, of `teams`, assigned to the
     `assignee` "me" or to "nobody"), most urgent then oldest first (`sort="breach"`: the soonest SLA breach first,
     tickets without a running target last), a page at a time with its total; each row's customer and assignee are
-    joined in (no query per row; their id, name and email: what the queue shows). Each team is a stream of its own:
-    one range of the team indexes."""
+    joined in (no query per row; their id, name and email: what the queue shows); rows carry LIST_COLUMNS. Each team
+    is a stream of its own: one range of the team indexes."""
     require_staff(staff)
     values = [v for v in (category_id, topic_id) if v] + list(teams or ()) + ([staff.id] if assignee == "me" else [])
     queue = _queue(tuple(statuses), bool(category_id), bool(topic_id), None if teams is None else len(teams), assignee,
@@ -138,7 +143,7 @@ def _queue(statuses: tuple[str, ...], by_category: bool, by_topic: bool, teams: 
         where &= _team_and_assignee(markers.pop(0) if assignee == "me" else None, chosen, assignee)
         assignee_row = User.alias("assignee_user")
         shown = [User.id, User.name, User.email, assignee_row.id, assignee_row.name, assignee_row.email]
-        query = (Ticket.select(Ticket, *shown).join(User, on=Ticket.customer).switch(Ticket)
+        query = (Ticket.select(*LIST_COLUMNS, *shown).join(User, on=Ticket.customer).switch(Ticket)
                  .join(assignee_row, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee_row.id), attr="assignee")
                  .where(where))
         by_team = [Ticket.team == team for team in chosen] if chosen else [None]

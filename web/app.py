@@ -8,7 +8,7 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav,
+from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, paging,
                  request_hooks, security, urls)
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     context.init_app(app)
     display.init_app(app)  # badges and times: template globals
     list_rows.init_app(app)  # the ticket lists' rows
+    paging.init_app(app)  # the lists' pager bar
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     urls.init_app(app)
     nav.init_app(app)

@@ -1,11 +1,12 @@
 """What the portal keeps between requests to save work (web/form_cache.py, csrf_tokens.py, urls.py, pending.py's
-session mark) never shows a customer something stale: a reload, another locale, typed values and kept files."""
+session mark, display.py's badges) never shows anyone something stale: a reload, another locale, typed values and
+kept files."""
 from __future__ import annotations
 
 import io
 import re
 
-from tests.web.helpers import PNG, TOPIC_URL, chat_problem
+from tests.web.helpers import PNG, TOPIC_URL, chat_problem, make_ticket
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -18,6 +19,38 @@ def test_the_remembered_empty_form_follows_a_catalog_reload(as_role, rt, config_
     assert rt.catalogs.reload()
     body = client.get(TOPIC_URL).get_data(as_text=True)
     assert "Номер диалога" in body and "Идентификатор чата" not in body
+
+
+def test_the_remembered_badges_and_sla_texts_of_the_lists_follow_a_catalog_reload(rt, as_role, users, config_dir):
+    make_ticket(rt, users["customer"])
+    customer, agent = as_role("customer"), as_role("agent")
+    assert ">Новый</span>" in customer.get("/tickets").get_data(as_text=True)
+    queue = agent.get("/agent/?status=all").get_data(as_text=True)
+    assert ">Новый</span>" in queue and ">Обычный</span>" in queue and " ч " in queue
+    (config_dir / "ui").mkdir()
+    (config_dir / "ui" / "ru.yaml").write_text(
+        "locale: ru\nweb:\n  status_new: Свежий\n  staff_status_new: Свежий у нас\n  priority_normal: Средний\n"
+        "  sla_left: \"{hours} час. {minutes} мин.\"\n", encoding="utf-8")
+    assert rt.catalogs.reload()
+    assert ">Свежий</span>" in customer.get("/tickets").get_data(as_text=True)
+    queue = agent.get("/agent/?status=all").get_data(as_text=True)
+    assert ">Свежий у нас</span>" in queue and ">Средний</span>" in queue and " час. " in queue
+    assert ">Новый<" not in queue
+
+
+def test_the_remembered_queue_filters_follow_the_choice_a_catalog_reload_and_the_locale(rt, as_role, config_dir):
+    agent = as_role("agent")
+    page = agent.get("/agent/?status=all").get_data(as_text=True)
+    assert '<option value="all" selected>Все открытые</option>' in page
+    page = agent.get("/agent/?status=new&category=chats").get_data(as_text=True)
+    assert '<option value="new" selected>' in page and '<option value="chats" selected>' in page
+    assert 'id="filter-topic"' in page and '<option value="all" selected>Все' not in page
+    (config_dir / "ui").mkdir()
+    (config_dir / "ui" / "ru.yaml").write_text("locale: ru\nweb:\n  filter_status_all: Любые открытые\n", encoding="utf-8")
+    assert rt.catalogs.reload()
+    assert '<option value="all" selected>Любые открытые</option>' in agent.get("/agent/?status=all").get_data(as_text=True)
+    agent.post("/locale", {"locale": "en", "next": "/agent/"})
+    assert '<option value="all" selected>All open</option>' in agent.get("/agent/?status=all").get_data(as_text=True)
 
 
 def test_the_remembered_empty_form_follows_the_locale(as_role):

@@ -3,6 +3,7 @@ and archive."""
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from engine import canned_replies, invitations, notes, sla, teams, tickets
 from engine.errors import InvalidValue, PermissionDenied, StorageUnavailable, TransitionRefused, ValidationFailed
@@ -15,6 +16,7 @@ from web.auth import staff_required
 from web.context import catalog, current_user, locale, runtime, t
 from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
+from web.fragments import Remembered
 from web.paging import cursor_args
 from web.uploads import uploads_from
 
@@ -23,6 +25,9 @@ CONVERSATION = {"poll_endpoint": "agent.messages", "earlier_endpoint": "agent.ea
 # Filter values map to fixed status tuples: nothing from the query string reaches a query unchecked.
 STATUS_FILTERS = {"open": (NEW, WAITING_SUPPORT), "all": ACTIVE_STATUSES, **{s: (s,) for s in STATUSES}}
 ASSIGNEE_FILTERS = ("", "me", "nobody")
+MAX_FILTER_FORMS = 2_000  # (version, locale, chosen filters) entries kept; the least recently shown go first
+
+_filter_forms: Remembered[Markup] = Remembered(MAX_FILTER_FORMS)
 
 
 @bp.get("/")
@@ -42,9 +47,19 @@ def queue():
     filters = {"status": status, "category": category_id, "topic": topic_id, "sort": sort, "team": team, "assignee": assignee}
     now = runtime().clock()
     to_breach = {row.id: sla.time_to_breach(catalog(), row, now) for row in page.rows} if catalog().sla else None
-    template = "agent/_queue_table.html" if request.htmx else "agent/queue.html"
-    return render_template(template, page=page, filters=filters, status_filters=STATUS_FILTERS, sorts=SORTS,
-                           to_breach=to_breach, assignee_filters=ASSIGNEE_FILTERS)
+    if request.htmx:
+        return render_template("agent/_queue_table.html", page=page, filters=filters, to_breach=to_breach)
+    return render_template("agent/queue.html", page=page, filters=filters, to_breach=to_breach,
+                           filter_form=_filter_form(filters))
+
+
+def _filter_form(filters: dict) -> Markup:
+    """The queue's filter form with `filters` chosen: it shows only the catalog (version), the locale and the
+    choices, so it is rendered once per those (a reload brings a new version: nothing to invalidate)."""
+    key = (catalog().version, locale(), request.script_root, *filters.values())
+    return _filter_forms.get(key, lambda: Markup(render_template(
+        "agent/_queue_filters.html", filters=filters, status_filters=STATUS_FILTERS, sorts=SORTS,
+        assignee_filters=ASSIGNEE_FILTERS)))
 
 
 def team_and_assignee_args(default_team: str) -> tuple[str, str, tuple[str, ...] | None]:
