@@ -8,8 +8,8 @@ from engine.channel_setup import report_unconfigured
 from engine.logsafe import add_secret
 from engine.runtime import Runtime, start_runtime
 from engine.settings import Settings, from_env
-from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, paging,
-                 requestlog, security, ticket_parts, urls)
+from web import (assets, context, converters, csrf_tokens, display, errors, health, list_rows, metrics, nav, page_shell,
+                 paging, request_hooks, security, ticket_parts, urls)
 from web.account import bp as account_bp
 from web.admin import bp as admin_bp
 from web.admin.user_data import bp as admin_user_data_bp
@@ -19,6 +19,7 @@ from web.auth import bp as auth_bp
 from web.cookie_sessions import RememberingCookieSessions
 from web.portal import bp as portal_bp
 from web.request_class import PortalRequest
+from web.portal_flask import PortalFlask
 from web.sign_in_link import bp as sign_in_link_bp
 from web.telegram_webhook import bp as telegram_bp
 from web.templating import SharedGlobalsEnvironment
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     if runtime is None:
         runtime = start_runtime(settings or from_env())
     report_unconfigured(runtime.catalog, runtime.settings.env)
-    app = Flask(__name__, static_folder=None)  # our assets blueprint serves /static
+    app = PortalFlask(__name__, static_folder=None)  # our assets blueprint serves /static
     app.session_interface = RememberingCookieSessions()
     app.jinja_environment = SharedGlobalsEnvironment  # before app.jinja_env is first built
     app.config.update(security.defaults(runtime.settings, runtime.catalog))
@@ -38,9 +39,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.extensions["helpdesk_runtime"] = runtime
     runtime.cache.follow(runtime.redis)  # every page's session and unread count, evicted over Redis pub/sub
 
-    # Order matters: the request id first (every later hook logs with it); the body limit (security) must be set
-    # before CSRFProtect parses the form.
-    requestlog.init_app(app)  # request id, access log, HTTP metrics
+    csrf = csrf_tokens.RememberingCSRFProtect(app)
+    # One hook per phase, first: request id, database, body limit, CSRF; headers, access log and HTTP metrics.
+    request_hooks.init_app(app, csrf)
     context.init_app(app)
     display.init_app(app)  # badges and times: template globals
     list_rows.init_app(app)  # the ticket lists' rows
@@ -49,8 +50,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     converters.init_app(app)  # before any blueprint: their routes use `<id:...>`
     urls.init_app(app)
     nav.init_app(app)
+    page_shell.init_app(app)  # base.html around every page
     security.init_app(app)
-    csrf = csrf_tokens.RememberingCSRFProtect(app)
     csrf_tokens.init_app(app)
     Htmx(app)
     app.request_class = PortalRequest  # after Htmx, which sets its own

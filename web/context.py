@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Request, current_app, g, session
 from jinja2 import pass_context
 from peewee import SqliteDatabase
 
@@ -19,55 +19,65 @@ from engine.store.models import User
 LOCALES = ("ru", "en")
 
 
+_current_app = current_app._get_current_object  # the app without the proxy's per-attribute lookup
+
+
 def runtime() -> Runtime:
-    return current_app.extensions["helpdesk_runtime"]
+    return _current_app().extensions["helpdesk_runtime"]
 
 
-# The per-request values below are read from `g` with one lookup when set (a page asks for them dozens of times).
+# The per-request values below are read from `g` with one lookup when set (a page asks for them dozens of times),
+# bound once per call: each attribute read through the `g` proxy costs a proxy lookup.
+_request_g = g._get_current_object
+
 
 def catalog() -> Catalog:
     """The snapshot taken at the start of this request: a reload mid-request never mixes two versions."""
+    values = _request_g()
     try:
-        return g.catalog
+        return values.catalog
     except AttributeError:
-        g.catalog = runtime().catalog
-        return g.catalog
+        values.catalog = runtime().catalog
+        return values.catalog
 
 
 def current_user() -> User | None:
     """The user of this request's live server-side session (one query); an ended session's token is dropped."""
+    values = _request_g()
     try:
-        return g.user
+        return values.user
     except AttributeError:
         pass
     token = session.get("sid")
-    g.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
-    if token and g.user is None:
+    values.user = sessions.session_user(token, catalog().policies.sessions, cache=runtime().cache) if token else None
+    if token and values.user is None:
         session.pop("sid")
-    return g.user
+    return values.user
 
 
 def locale() -> str:
     """The UI language: the session's switch, else the user's, else the catalog's default (once per request)."""
+    values = _request_g()
     try:
-        return g.locale
+        return values.locale
     except AttributeError:
         pass
     chosen = session.get("locale")
     user = current_user()
     if chosen not in LOCALES:
         chosen = user.locale if user is not None and user.locale in LOCALES else catalog().policies.default_locale
-    g.locale = chosen
-    return g.locale
+    values.locale = chosen
+    return chosen
 
 
 def time_zone() -> str:
     """The zone this request's times are shown in: the user's setting, else `policies.time_zone` (once per request)."""
+    values = _request_g()
     try:
-        return g.time_zone
+        return values.time_zone
     except AttributeError:
-        g.time_zone = viewer_zone(current_user(), catalog().policies)
-        return g.time_zone
+        values.time_zone = viewer_zone(current_user(), catalog().policies)
+        return values.time_zone
 
 
 def local_time(value, date: bool = True) -> str:
@@ -110,21 +120,27 @@ def reply_files():
     return reply_fields(catalog())[1]
 
 
+def begin(rt: Runtime, request: Request, g) -> Catalog:
+    """Per request (web.request_hooks): the database connection (except for the probes and /metrics) and the
+    request's catalog snapshot (`catalog()`), returned."""
+    if request.blueprint not in ("health", "metrics"):  # they report a database that cannot connect, not fail on it
+        rt.db.connect(reuse_if_open=True)
+    if "catalog" not in g:
+        g.catalog = rt.catalog
+    return g.catalog
+
+
+def close_db(rt: Runtime) -> None:
+    """At a request's teardown: a server database's connection goes back (SQLite's stays with its thread)."""
+    db = rt.db
+    # A SQLite file connection stays with its server thread: reopening it (and its PRAGMAs) per request
+    # cost two thirds of a page's time. Server databases give the connection back after every request.
+    if not isinstance(db, SqliteDatabase) and not db.is_closed() and not db.in_transaction():
+        db.close()
+
+
 def init_app(app: Flask) -> None:
-    """Open the database per request and give templates the catalog, user and `t`."""
-
-    @app.before_request
-    def _open_db() -> None:
-        if request.blueprint not in ("health", "metrics"):  # they report a database that cannot connect, not fail on it
-            runtime().db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close_db(_exc) -> None:
-        db = runtime().db
-        # A SQLite file connection stays with its server thread: reopening it (and its PRAGMAs) per request
-        # cost two thirds of a page's time. Server databases give the connection back after every request.
-        if not isinstance(db, SqliteDatabase) and not db.is_closed() and not db.in_transaction():
-            db.close()
+    """Give templates the catalog, user and `t` (web.request_hooks opens and closes the database per request)."""
 
     app.jinja_env.globals["t"] = t  # a global, so imported macros see it too
     app.jinja_env.globals["validation_text"] = validation_text

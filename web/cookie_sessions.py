@@ -8,16 +8,30 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response, json
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 MAX_COOKIES = 10_000  # cookies remembered; start over when this many
 _PLAIN = (str, int, float, bool, type(None))  # values shared safely between requests' copies
 
 
+class PlainFirstSerializer(TaggedJSONSerializer):
+    """Flask's session serializer, writing a session the tags would leave as it is (plain JSON values, no one-key
+    dict whose key is a tag's) with JSON alone: the same text without the tag walk (half of signing a cookie)."""
+
+    def dumps(self, value) -> str:
+        if _untagged(value, self.tags):
+            return json.dumps(value, separators=(",", ":"))
+        return super().dumps(value)
+
+
 class RememberingCookieSessions(SecureCookieSessionInterface):
-    """`SecureCookieSessionInterface` that verifies each distinct cookie once and reuses one signing serializer."""
+    """`SecureCookieSessionInterface` that verifies each distinct cookie once, reuses one signing serializer,
+    decides first whether a response sets the cookie at all and writes plain sessions without Flask's tag walk."""
+
+    serializer = PlainFirstSerializer()
 
     def __init__(self):
         self._opened: dict[tuple, tuple[object, float]] = {}  # (keys, cookie) -> (contents, signed at)
@@ -54,6 +68,23 @@ class RememberingCookieSessions(SecureCookieSessionInterface):
         # Each request gets its own copy: a view changing the session never changes what the next one opens.
         return self.session_class(_copy(contents) if isinstance(contents, dict) else self.serializer.loads(contents))
 
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Most requests leave the session as it was: Flask would read seven cookie settings before deciding so.
+        accessed = session.accessed  # first: reading `permanent` marks the session accessed
+        if not session.modified and not (app.config["SESSION_REFRESH_EACH_REQUEST"] and session.permanent):
+            if accessed:
+                _vary_on_cookie(response)
+            return
+        super().save_session(app, session, response)
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """`response.vary.add("Cookie")`, without parsing and rewriting a header the response does not have yet."""
+    if response.headers.getlist("Vary"):
+        response.vary.add("Cookie")
+    else:
+        response.headers["Vary"] = "Cookie"
+
 
 def _json_tree(value) -> bool:
     """Only dicts with string keys, lists and plain values: `_copy` copies it exactly (a tuple, a datetime, bytes or
@@ -62,6 +93,17 @@ def _json_tree(value) -> bool:
         return all(isinstance(key, str) and _json_tree(item) for key, item in value.items())
     if isinstance(value, list):
         return all(_json_tree(item) for item in value)
+    return type(value) in _PLAIN
+
+
+def _untagged(value, tags) -> bool:
+    """A `_json_tree` the tagged serializer writes unchanged: no dict of one key that names a tag."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in tags:
+            return False
+        return all(isinstance(key, str) and _untagged(item, tags) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_untagged(item, tags) for item in value)
     return type(value) in _PLAIN
 
 

@@ -51,25 +51,40 @@ class RememberingCSRFProtect(CSRFProtect):
         self._exempt_endpoints: dict[str, bool] = {}  # endpoint -> exempt (views and blueprints exempted once, at start)
         super().__init__(app)
 
+    def init_app(self, app: Flask) -> None:
+        """Flask-WTF's setup without its before-request hook (web.request_hooks calls `check` in its place) and
+        without its context processor (ours, `init_app` below, outvotes it)."""
+        hooks, processors = app.before_request_funcs[None], app.template_context_processors[None]
+        registered = len(hooks), len(processors)
+        super().init_app(app)
+        del hooks[registered[0]:], processors[registered[1]:]
+
+    def check(self, app: Flask) -> None:
+        """What Flask-WTF's before-request hook does: the request's token checked unless disabled or exempt."""
+        if app.config["WTF_CSRF_ENABLED"] and app.config["WTF_CSRF_CHECK_DEFAULT"]:
+            self.protect(apply_exemptions=True)
+
     def exempt(self, view):
         self._exempt_endpoints.clear()
         return super().exempt(view)
 
     def protect(self, apply_exemptions: bool = False) -> None:
+        req, app = request._get_current_object(), current_app._get_current_object()
+        config = app.config
         # The method first: a GET needs no exemption lookup (Flask-WTF returns for either, in the other order).
-        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        if req.method not in config["WTF_CSRF_METHODS"]:
             return
-        if apply_exemptions and (not request.endpoint or self._endpoint_exempt(request.endpoint)):
+        if apply_exemptions and (not req.endpoint or self._endpoint_exempt(req.endpoint)):
             return
         signed = self._get_csrf_token()
-        if not signed or not self._verified_before(signed):
+        if not signed or not self._verified_before(config, signed):
             super().protect()  # answers 400 unless valid
             self._remember(signed)
             return
-        if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:  # as Flask-WTF checks it
-            if not request.referrer:
+        if req.is_secure and config["WTF_CSRF_SSL_STRICT"]:  # as Flask-WTF checks it
+            if not req.referrer:
                 self._error_response("The referrer header is missing.")
-            if not same_origin(request.referrer, f"https://{request.host}/"):
+            if not same_origin(req.referrer, f"https://{req.host}/"):
                 self._error_response("The referrer does not match the host.")
         g.csrf_valid = True
 
@@ -79,29 +94,30 @@ class RememberingCSRFProtect(CSRFProtect):
             exempt = self._exempt_endpoints[endpoint] = self._is_exempt()
         return exempt
 
-    def _verified_before(self, signed: str) -> bool:
-        known = self._verified.get((_secret(), signed))
+    def _verified_before(self, config, signed: str) -> bool:
+        known = self._verified.get((_secret(config), signed))
         if known is None:
             return False
         raw, signed_at = known
-        limit = current_app.config["WTF_CSRF_TIME_LIMIT"]
-        current = session.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+        limit = config["WTF_CSRF_TIME_LIMIT"]
+        current = session.get(config["WTF_CSRF_FIELD_NAME"])
         return (isinstance(current, str) and hmac.compare_digest(current, raw)
                 and (limit is None or 0 <= time.time() - signed_at <= limit))
 
     def _remember(self, signed: str) -> None:
+        secret = _secret(current_app.config)
         try:
-            raw, signed_at = URLSafeTimedSerializer(_secret(), salt="wtf-csrf-token").loads(signed, return_timestamp=True)
+            raw, signed_at = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(signed, return_timestamp=True)
         except BadData:
             return
         with _lock:
             if len(self._verified) >= MAX_SESSIONS:
                 self._verified.clear()
-            self._verified[(_secret(), signed)] = (raw, signed_at.timestamp())
+            self._verified[(secret, signed)] = (raw, signed_at.timestamp())
 
 
-def _secret() -> str:
-    return current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+def _secret(config) -> str:
+    return config.get("WTF_CSRF_SECRET_KEY") or config["SECRET_KEY"]
 
 
 def init_app(app: Flask) -> None:

@@ -8,40 +8,16 @@ depends on (a catalog reload brings a new version), so nothing is invalidated.
 """
 from __future__ import annotations
 
-import re
-import secrets
 from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-from web.fragments import Remembered
+from web.fragments import Holed, Remembered, marker
 
 MAX_SHAPES = 2_000  # fragment shapes kept; the least recently used go first
-_NONCE = secrets.token_hex(8)  # markers no catalog text or typed value can spell by chance
-_MARKER = re.compile(f"\x00{_NONCE}(\\d+)\x00")
 _PRINTED = object()  # a value the row only prints
 
-
-def _marker(slot: int) -> str:
-    return f"\x00{_NONCE}{slot}\x00"
-
-
-class _Holed:
-    """Rendered HTML split at its markers: static text at even indices, slot numbers at odd ones."""
-
-    def __init__(self, html: str):
-        self.parts: list = _MARKER.split(html)
-        for i in range(1, len(self.parts), 2):
-            self.parts[i] = int(self.parts[i])
-
-    def fill(self, printed: Sequence[str]) -> Markup:
-        parts = self.parts[:]
-        for i in range(1, len(parts), 2):
-            parts[i] = printed[parts[i]]
-        return Markup("".join(parts))
-
-
-_shapes: Remembered[_Holed] = Remembered(MAX_SHAPES)
+_shapes: Remembered[Holed] = Remembered(MAX_SHAPES)
 
 
 def _shown(field, value: str):
@@ -60,8 +36,8 @@ def filled(key: tuple, rows: Sequence[tuple[object, str]], error: str | None,
     shown = [_shown(field, value) for field, value in rows]
     printed = [str(escape(error or "")), *(str(escape(value)) for _field, value in rows)]
 
-    def render_marked() -> _Holed:
+    def render_marked() -> Holed:
         def value_of(n: int) -> str:
-            return _marker(n + 1) if shown[n] is _PRINTED else rows[n][1]
-        return _Holed(render(value_of, _marker(0) if error else None))
+            return marker(n + 1) if shown[n] is _PRINTED else rows[n][1]
+        return Holed(render(value_of, marker(0) if error else None))
     return _shapes.get((key, bool(error), *shown), render_marked).fill(printed)

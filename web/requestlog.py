@@ -11,7 +11,7 @@ import logging
 import re
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response
 
 from engine.logformat import request_id
 from engine.unique_ids import unique_id
@@ -34,7 +34,7 @@ def incoming_or_new(value: str | None) -> str:
     return unique_id()
 
 
-def loggable_path() -> str:
+def loggable_path(request: Request) -> str:
     """The path, with control characters and spaces escaped (no forged log lines), and only the names of query
     parameters: their values may carry tokens or personal data."""
     path = _escape(request.path)[:PATH_LIMIT]
@@ -47,42 +47,40 @@ def _escape(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def init_app(app: Flask) -> None:
-    """Register first: every later hook, view and error handler of the request logs with its id."""
+def begin(request: Request, g) -> None:
+    """First of a request's steps (web.request_hooks): every later step, view and error handler logs with its id."""
+    g.request_started = time.perf_counter()
+    g.request_id = incoming_or_new(request.environ.get(ENVIRON_KEY))  # headers.get raises when it is absent
+    g.request_id_token = request_id.set(g.request_id)
 
-    @app.before_request
-    def _begin() -> None:
-        g.request_started = time.perf_counter()
-        g.request_id = incoming_or_new(request.environ.get(ENVIRON_KEY))  # headers.get raises when it is absent
-        g.request_id_token = request_id.set(g.request_id)
 
-    @app.after_request
-    def _finish(response: Response) -> Response:
-        started = g.get("request_started")
-        if started is None:  # a response made before our hook ran (another before_request answered first)
-            return response
-        seconds = time.perf_counter() - started
-        response.headers[HEADER] = g.request_id
-        route = request.url_rule.rule if request.url_rule is not None else None
-        metrics = current_app.extensions.get("helpdesk_metrics")
-        if metrics is not None:
-            metrics.observe(request.method, route, response.status_code, seconds)
-        quiet = request.endpoint in QUIET_ENDPOINTS or request.blueprint in QUIET_BLUEPRINTS
-        if not access_log.isEnabledFor(logging.DEBUG if quiet else logging.INFO):
-            return response
-        path = loggable_path()
-        method = _escape(request.method)[:20]
-        access_log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.1fms", method, path,
-                       response.status_code, seconds * 1000,
-                       extra={"method": method, "path": path, "status": response.status_code,
-                              "duration_ms": round(seconds * 1000, 1)})
-        return response
+def finish(app: Flask, request: Request, g, response: Response) -> None:
+    """The request id header, the HTTP metrics and the access log line of a response."""
+    started = g.get("request_started")
+    if started is None:  # a response made before our hook ran (another before_request answered first)
+        return
+    seconds = time.perf_counter() - started
+    response.headers[HEADER] = g.request_id
+    route = request.url_rule.rule if request.url_rule is not None else None
+    metrics = app.extensions.get("helpdesk_metrics")
+    if metrics is not None:
+        metrics.observe(request.method, route, response.status_code, seconds)
+    quiet = request.endpoint in QUIET_ENDPOINTS or request.blueprint in QUIET_BLUEPRINTS
+    if not access_log.isEnabledFor(logging.DEBUG if quiet else logging.INFO):
+        return
+    path = loggable_path(request)
+    method = _escape(request.method)[:20]
+    access_log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.1fms", method, path,
+                   response.status_code, seconds * 1000,
+                   extra={"method": method, "path": path, "status": response.status_code,
+                          "duration_ms": round(seconds * 1000, 1)})
 
-    @app.teardown_request
-    def _end(_exc) -> None:
-        token = g.pop("request_id_token", None)
-        if token is not None:
-            try:
-                request_id.reset(token)
-            except ValueError:  # torn down in another context (a test client keeping the context): leave it
-                pass
+
+def end(g) -> None:
+    """The request id leaves the logging context."""
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        try:
+            request_id.reset(token)
+        except ValueError:  # torn down in another context (a test client keeping the context): leave it
+            pass

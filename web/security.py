@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.catalog import Catalog
@@ -104,27 +104,27 @@ def _largest_upload(catalog: Catalog) -> int:
     return int(largest * 1024 * 1024)
 
 
+def limit_body(request: Request, catalog: Catalog) -> None:
+    """Per request, before the form is parsed: the catalog may have been reloaded since the app started."""
+    request.max_content_length = max_body_size(catalog)
+
+
+def add_headers(request: Request, response: Response) -> None:
+    """The security headers a response does not set itself, and `no-store` on everything but static assets."""
+    headers = response.headers
+    # Headers.setdefault finds a missing name by raising (and building) an HTTP error: a set is cheaper.
+    present = {name.lower() for name in headers.keys()}
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "cache-control" not in present and request.endpoint and not request.endpoint.startswith("assets."):
+        headers.add("Cache-Control", "no-store")
+
+
 def init_app(app: Flask) -> None:
-    """Trust configured proxies, follow the running catalog's limits per request, add security headers."""
+    """Trust configured proxies; the body limit for the browser's own pre-check (the requests' limit and headers are
+    set by web.request_hooks)."""
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-
-    # Per request: the catalog may have been reloaded since the app started.
-    @app.before_request
-    def _body_limit() -> None:
-        request.max_content_length = max_body_size(context.catalog())
-
-    app.jinja_env.globals["max_body"] = lambda: max_body_size(context.catalog())  # for the browser's own pre-check
-
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        headers = response.headers
-        # Headers.setdefault finds a missing name by raising (and building) an HTTP error: a set is cheaper.
-        present = {name.lower() for name in headers.keys()}
-        for name, value in SECURITY_HEADERS:
-            if name.lower() not in present:
-                headers.add(name, value)
-        if "cache-control" not in present and request.endpoint and not request.endpoint.startswith("assets."):
-            headers.add("Cache-Control", "no-store")
-        return response
+    app.jinja_env.globals["max_body"] = lambda: max_body_size(context.catalog())
