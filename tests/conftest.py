@@ -93,5 +93,7 @@ def rt(settings, redis) -> Runtime:
     upgrade(runtime.db)
     yield runtime
     runtime.cache.close()
+    if settings.database_url:  # each test's pool: its connections stay open while anything still holds the database
+        runtime.db.close_all()
     runtime.catalogs.close()
     runtime.db.close()

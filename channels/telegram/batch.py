@@ -24,20 +24,32 @@ WORKERS = 4  # chats handled at once per bot: their Bot API, Redis and database 
 
 
 class ChatWorkers:
-    """Daemon threads running tasks (one chat's updates each); they never hold up the process's exit."""
+    """Daemon threads running tasks (one chat's updates each); they never hold up the process's exit.
 
-    def __init__(self, size: int, name: str):
+    `at_exit` runs in each thread as it ends after `stop()` (the bot gives back the thread's database connection:
+    a stopped bot's threads left behind in a long-lived process held a pooled PostgreSQL connection each)."""
+
+    def __init__(self, size: int, name: str, at_exit: Callable[[], object] = lambda: None):
         self.tasks: queue.SimpleQueue = queue.SimpleQueue()
         self.threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(size)]
+        self.at_exit = at_exit
 
     def start(self) -> None:
         """Start the threads (from a thread that blocks stop signals: they inherit its mask)."""
         for thread in self.threads:
             thread.start()
 
+    def stop(self) -> None:
+        """End each thread once the tasks queued before this are done; returns at once."""
+        for _ in self.threads:
+            self.tasks.put(None)
+
     def _work(self) -> None:
-        while True:
-            self.tasks.get()()
+        try:
+            while (task := self.tasks.get()) is not None:
+                task()
+        finally:
+            self.at_exit()
 
     def run_all(self, tasks: list[Callable[[], None]]) -> None:
         """Run the tasks side by side and return when every one has finished (a lone task runs right here)."""

@@ -51,7 +51,7 @@ class BotRunner:
         self.poll_timeout = poll_timeout
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.workers = [ChatWorkers(workers, f"bot-{app.primary}-chat") for app in apps]
+        self.workers = [ChatWorkers(workers, f"bot-{app.primary}-chat", at_exit=rt.db.close) for app in apps]
         self.handlers = [BatchHandler(app, pool, self.stopping) for app, pool in zip(apps, self.workers)]
         self.busy = 0  # poll threads handling a batch
         self.long_polling: set[str] = set()  # names of the poll threads waiting in getUpdates
@@ -90,38 +90,43 @@ class BotRunner:
         for thread in self.threads:  # one confirming its last batch ends now; one idle in a long poll is not waited for
             if thread.name not in self.long_polling:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        for pool in self.workers:  # each chat thread ends after the update it may still be finishing
+            pool.stop()
 
     def poll(self, app: BotApp, handler: BatchHandler) -> None:
         """Long-poll one bot; a batch is confirmed (offset) only after it was handled."""
-        offset = None
-        backoff = 1.0
-        pruned = 0.0
-        while not self.stopping.is_set():
-            try:
-                self.long_polling.add(threading.current_thread().name)
+        try:
+            offset = None
+            backoff = 1.0
+            pruned = 0.0
+            while not self.stopping.is_set():
                 try:
-                    updates = botapi.get_updates(app.token, offset, self.poll_timeout, ALLOWED_UPDATES)
-                finally:
-                    self.long_polling.discard(threading.current_thread().name)
-                backoff = 1.0
-            except ApiTelegramException as exc:
-                if exc.error_code == 401:
-                    log.error("telegram %s: token revoked (401); polling stops", app.names)
-                    return
-                if exc.error_code == 409:
-                    app.bot.delete_webhook()
-                backoff = self._pause(app, exc, backoff)
-                continue
-            except (ApiException, requests.RequestException) as exc:
-                backoff = self._pause(app, exc, backoff)
-                continue
-            if updates and not self._handle(handler, updates):
-                return  # stopped with part of the batch handed back: not confirmed
-            offset = updates[-1].update_id + 1 if updates else offset
-            if time.monotonic() - pruned > PRUNE_EVERY:
-                pruned = time.monotonic()
-                dedupe.prune_processed()
-        self._confirm(app, offset)
+                    self.long_polling.add(threading.current_thread().name)
+                    try:
+                        updates = botapi.get_updates(app.token, offset, self.poll_timeout, ALLOWED_UPDATES)
+                    finally:
+                        self.long_polling.discard(threading.current_thread().name)
+                    backoff = 1.0
+                except ApiTelegramException as exc:
+                    if exc.error_code == 401:
+                        log.error("telegram %s: token revoked (401); polling stops", app.names)
+                        return
+                    if exc.error_code == 409:
+                        app.bot.delete_webhook()
+                    backoff = self._pause(app, exc, backoff)
+                    continue
+                except (ApiException, requests.RequestException) as exc:
+                    backoff = self._pause(app, exc, backoff)
+                    continue
+                if updates and not self._handle(handler, updates):
+                    return  # stopped with part of the batch handed back: not confirmed
+                offset = updates[-1].update_id + 1 if updates else offset
+                if time.monotonic() - pruned > PRUNE_EVERY:
+                    pruned = time.monotonic()
+                    dedupe.prune_processed()
+            self._confirm(app, offset)
+        finally:
+            self.rt.db.close()  # the thread's pooled connection goes back (a test process runs many bots)
 
     def _handle(self, handler: BatchHandler, updates: list) -> bool:
         """Handle a batch unless a stop came first; False when it was not (wholly) handled."""
