@@ -1,5 +1,5 @@
 """The ticket page's repeated parts as template globals written in Python (as web/list_rows.py does for list rows):
-a conversation's messages, the ticket's header, the agent's assignment card's choices and history, canned replies
+a conversation's messages, the ticket's header, the agent's assignment card's forms, choices and history, canned replies
 and SLA targets. Per message Jinja paid a `Context.call` for each helper and text, a lookup per attribute and an
 escape per output, more than the message's data cost to fetch. The markup is what the templates wrote (whitespace
 between tags aside), escaped the same way; texts come from the page's own `t`, bound to its catalog and locale (the
@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from engine.catalog.texts import LocalText
 from web.context import catalog, locale, time_zone
+from web.csrf_tokens import csrf_token
 from web.display import priority_badge_in, sla_left_in, status_badge_in, time_tag_in
 from web.fragments import Remembered
 
@@ -92,6 +93,20 @@ def team_options(context, ticket, teams) -> Markup:
         selected = "selected" if ticket.team == team.id else ""
         out.append(f'<option value="{escape(team.id)}" {selected}>{escape(_in(team.title, chosen))}</option>')
     return Markup("".join(out))
+
+
+def choice_form(url: str, name: str, label: str, button: str, options: Markup) -> Markup:
+    """One of the assignment card's forms (move to a team, assign): a labelled `<select>` of `options` and its button,
+    posting to `url` and swapping the card in place (htmx)."""
+    url, name = escape(url), escape(name)
+    return Markup(f'<form method="post" action="{url}" hx-post="{url}"\n'
+                  f'        hx-target="#assignment" hx-swap="outerHTML" hx-disabled-elt="find button" class="field">\n'
+                  f'    <input type="hidden" name="_csrf" value="{escape(csrf_token())}">\n'
+                  f'    <label for="{name}">{escape(label)}</label>\n'
+                  f'    <div class="search-row">\n'
+                  f'      <select id="{name}" name="{name}">{options}</select>\n'
+                  f'      <button type="submit" class="button">{escape(button)}</button>\n'
+                  f'    </div>\n  </form>')
 
 
 @pass_context
@@ -191,5 +206,5 @@ def _locale(context) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(message_items=message_items, ticket_header=ticket_header, team_options=team_options,
-                                 assignee_options=assignee_options, history_items=history_items,
+                                 choice_form=choice_form, assignee_options=assignee_options, history_items=history_items,
                                  canned_items=canned_items, sla_items=sla_items, reply_files_field=reply_files_field)

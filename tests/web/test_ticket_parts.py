@@ -44,6 +44,21 @@ OLD_CHOICES = """{% if not ticket.team %}<option value="" selected disabled>{{ t
     <option value="" {% if not ticket.assignee_id %}selected{% endif %}>{{ t("assignee_nobody") }}</option>
     {% for user in colleagues %}<option value="{{ user.id }}" {% if ticket.assignee_id == user.id %}selected{% endif %}>{{ user.name or user.email }}</option>{% endfor %}"""
 
+OLD_CHOICE_FORM = """{% macro choice_form(endpoint, name, label, button) -%}
+  <form method="post" action="{{ url_for(endpoint, number=ticket.number) }}" hx-post="{{ url_for(endpoint, number=ticket.number) }}"
+        hx-target="#assignment" hx-swap="outerHTML" hx-disabled-elt="find button" class="field">
+    <input type="hidden" name="_csrf" value="{{ csrf_token() }}">
+    <label for="{{ name }}">{{ label }}</label>
+    <div class="search-row">
+      <select id="{{ name }}" name="{{ name }}">{{ caller() }}</select>
+      <button type="submit" class="button">{{ button }}</button>
+    </div>
+  </form>
+{%- endmacro %}
+{% call choice_form("agent.assign", "assignee", t("assignee_label"), label) %}
+    {{ assignee_options(ticket, colleagues) }}
+{% endcall %}"""
+
 OLD_HISTORY = """    {% for entry in history %}
     {% if entry.kind == "status" %}{% set old, new = (t("staff_status_" ~ entry.old) if entry.old else "—"), t("staff_status_" ~ entry.new) %}
     {% elif entry.kind == "priority" %}{% set old, new = t("priority_" ~ entry.old), t("priority_" ~ entry.new) %}
@@ -171,6 +186,19 @@ def test_assignment_choices_and_history_as_the_template_wrote_them(app):
             general = render_template_string("{{ team_options(ticket, teams_all) }}", ticket=Ticket(team="general"),
                                              teams_all=teams)
             assert (">General</option>" in general) == (viewer_locale == "en")
+
+
+def test_assignment_form_as_the_template_wrote_it(app):
+    colleagues = [User(id=3, name="<Анна>", email="a@example.com")]
+    for viewer_locale in ("ru", "en"):
+        with app.test_request_context():
+            g.locale = viewer_locale
+            args = {"ticket": Ticket(number=1001, assignee_id=3), "colleagues": colleagues, "label": "Назначить & <go>"}
+            python = render_template_string(
+                '{{ choice_form(url_for("agent.assign", number=ticket.number), "assignee", t("assignee_label"), label,'
+                ' assignee_options(ticket, colleagues)) }}', **args)
+            _same(render_template_string(OLD_CHOICE_FORM, **args), python)
+            assert "&lt;Анна&gt;" in python and "Назначить &amp; &lt;go&gt;" in python
 
 
 def test_canned_replies_and_sla_targets_as_the_template_wrote_them(app):
