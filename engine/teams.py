@@ -13,19 +13,7 @@ from engine.store.prepared import PreparedSelect
 
 def members(catalog: Catalog, team_id: str | None) -> list[User]:
     """The active agent and admin accounts of a team, by email (none for no team or one the config dropped)."""
-    team = catalog.teams.get(team_id) if team_id else None
-    if team is None or not team.members:
-        return []
-    emails = tuple(team.members)
-    query = _MEMBERS.get(emails)
-    if query is None:  # one per list of members a config had: few
-        query = _MEMBERS.setdefault(emails, PreparedSelect(lambda *markers: User.select().where(
-            User.email.in_(markers) & User.is_active & User.role.in_(STAFF_ROLES)).order_by(User.name, User.email),
-            arity=len(emails)))
-    return query.all(*emails)
-
-
-_MEMBERS: dict[tuple[str, ...], PreparedSelect] = {}  # a team's member emails -> the query of their accounts
+    return _members(catalog, team_id, _MEMBERS, User)
 
 
 def staff_accounts() -> list[User]:
@@ -33,8 +21,38 @@ def staff_accounts() -> list[User]:
     return _STAFF.all()
 
 
-_STAFF = PreparedSelect(lambda: User.select().where(User.is_active & User.role.in_(STAFF_ROLES))
-                        .order_by(User.name, User.email), arity=0)
+def assignee_choices(catalog: Catalog, team_id: str | None) -> list[User]:
+    """Whom a ticket of `team_id` may be assigned to, as the agent's ticket page offers them: the team's members, or
+    every active agent and admin for a ticket without a team or of one the config dropped; id, name and email only."""
+    if team_id in catalog.teams:
+        return _members(catalog, team_id, _MEMBER_CHOICES, *_CHOICE_COLUMNS)
+    return _STAFF_CHOICES.all()
+
+
+def _members(catalog: Catalog, team_id: str | None, queries: dict, *columns) -> list[User]:
+    """A team's active staff accounts (`columns` of them), the query prepared once per list of member emails."""
+    team = catalog.teams.get(team_id) if team_id else None
+    if team is None or not team.members:
+        return []
+    emails = tuple(team.members)
+    query = queries.get(emails)
+    if query is None:  # one per list of members a config had: few
+        query = queries.setdefault(emails, PreparedSelect(lambda *markers: _staff(*columns).where(
+            User.email.in_(markers)), arity=len(emails)))
+    return query.all(*emails)
+
+
+def _staff(*columns):
+    """Active agents and admins (`columns` of them), by name and email."""
+    return User.select(*columns).where(User.is_active & User.role.in_(STAFF_ROLES)).order_by(User.name, User.email)
+
+
+_CHOICE_COLUMNS = (User.id, User.name, User.email)
+# a team's member emails -> the query of their accounts (whole / what an assignee choice shows)
+_MEMBERS: dict[tuple[str, ...], PreparedSelect] = {}
+_MEMBER_CHOICES: dict[tuple[str, ...], PreparedSelect] = {}
+_STAFF = PreparedSelect(lambda: _staff(User), arity=0)
+_STAFF_CHOICES = PreparedSelect(lambda: _staff(*_CHOICE_COLUMNS), arity=0)
 
 
 def is_member(catalog: Catalog, team_id: str | None, user: User) -> bool:

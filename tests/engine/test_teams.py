@@ -238,3 +238,11 @@ def test_members_without_an_agent_account_are_a_warning(teamed, agent, anna, cus
     found = [(w.line, w.path, w.message.split("'")[1]) for w in teams.unknown_members(teamed.catalog, "config")]
     assert found == [(5, "teams.isp.members", "anna@example.com"), (5, "teams.isp.members", "ghost@example.com"),
                      (9, "teams.hosting.members", "ivan@example.com")]
+
+
+def test_assignee_choices_are_the_members_or_every_staff_account(teamed, agent, anna, ivan, customer):
+    def shown(users):
+        return [(u.id, u.name, u.email) for u in users]
+    for team in ("isp", "hosting", None, "dropped"):
+        whole = teams.members(teamed.catalog, team) if team in teamed.catalog.teams else teams.staff_accounts()
+        assert shown(teams.assignee_choices(teamed.catalog, team)) == shown(whole) != []

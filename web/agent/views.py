@@ -229,9 +229,9 @@ def _assignment(found, action):
 
 def _assignment_context(found) -> dict:
     """What the assignment card shows: the teams, the colleagues one may assign to, the ticket's history."""
-    colleagues = teams.members(catalog(), found.team) if found.team in catalog().teams else teams.staff_accounts()
-    history = tickets.ticket_history(found)
-    return {"teams_all": catalog().teams, "colleagues": colleagues, "history": history}
+    snapshot = catalog()
+    return {"teams_all": snapshot.teams, "colleagues": teams.assignee_choices(snapshot, found.team),
+            "history": tickets.ticket_history(found)}
 
 
 def _transition(found, action):
