@@ -35,15 +35,9 @@ def row_builder(reader) -> Callable:
     for idx, key, column, converter in reader._row_spec:
         slot = slot_of.get(key, root)
         constructor, is_model = constructors[slot]
-        name = column
-        if is_model:
-            accessor = _descriptor(constructor, column)
-            if isinstance(accessor, ObjectIdAccessor):
-                name = accessor.field.name
-            elif isinstance(accessor, FieldAccessor):
-                name = accessor.name
-            else:
-                return reader.process_row
+        name = _data_name(constructor, column) if is_model else column
+        if name is None:
+            return reader.process_row
         columns.append((idx, slot, flag_of[key], name, converter))
     if any(src not in slot_of for src, *_ in reader.src_to_dest):
         return reader.process_row
@@ -111,12 +105,8 @@ def _model_builder(reader) -> Callable:
         return reader.process_row
     columns = []  # (row index, name in __data__, converter)
     for idx, column in enumerate(reader.unique_columns):
-        accessor = _descriptor(model, column)
-        if isinstance(accessor, ObjectIdAccessor):
-            name = accessor.field.name
-        elif isinstance(accessor, FieldAccessor):
-            name = accessor.name
-        else:
+        name = _data_name(model, column)
+        if name is None:
             return reader.process_row
         columns.append((idx, name, reader.converters[idx]))
     if len({name for _, name, _ in columns}) != len(columns):  # two columns into one field: peewee's order decides
@@ -132,6 +122,16 @@ def _model_builder(reader) -> Callable:
         return instance
 
     return build
+
+
+def _data_name(model, column: str) -> str | None:
+    """The `__data__` key a selected column of `model` is stored under, or None for a column no plain field takes."""
+    accessor = _descriptor(model, column)
+    if isinstance(accessor, ObjectIdAccessor):
+        return accessor.field.name
+    if isinstance(accessor, FieldAccessor):
+        return accessor.name
+    return None
 
 
 def _descriptor(model: type, name: str):
