@@ -87,6 +87,8 @@ def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
     landing inside RQ's fork of its scheduler, where an exception raised by a handler is swallowed, would be lost)."""
 
     class HelpdeskWorker(base):
+        max_connection_wait_time = SCHEDULER_TAKEOVER  # RQ's reconnect backoff cap (60 s) bounds a lost stop too
+
         @property
         def dequeue_timeout(self) -> int:
             return SCHEDULER_TAKEOVER
@@ -120,21 +122,21 @@ def listening_class(base: type[Worker], early: PendingStop) -> type[Worker]:
                 self.request_stop(early.signum, None)  # idle: stops the scheduler, raises StopRequested
 
         def _shutdown(self):
-            self._stop_requested = True  # RQ sets it only for a busy worker; see should_run_maintenance_tasks
+            self._stop_requested = True  # RQ sets it only for a busy worker; see heartbeat
             if self.get_state() == WorkerStatus.BUSY:  # RQ would wait for the job however long it takes
                 signal.signal(signal.SIGALRM, self._stop_cold)
                 signal.setitimer(signal.ITIMER_REAL, BUSY_STOP_GRACE)  # armed first: stopping the scheduler takes time too
             super()._shutdown()
 
-        @property
-        def should_run_maintenance_tasks(self) -> bool:
-            """RQ asks this before every queue read. An idle worker stops by the StopRequested its signal handler
-            raises, but a handler that runs inside a `__del__` (a garbage-collected redis-py parser, seen in a CI
-            run) has its exception ignored, and RQ's read loop would go on for good; the flag ends it at the next
-            read, within SCHEDULER_TAKEOVER."""
-            if self._stop_requested and self.get_state() != WorkerStatus.BUSY:
+        def heartbeat(self, timeout=None, pipeline=None):
+            """RQ's read loop calls this (without arguments) first on every round: before each queue read and after
+            each failed connection, where its retry loop stays while Redis is down. An idle worker stops by the
+            StopRequested its signal handler raises, but a handler that runs inside a `__del__` (a garbage-collected
+            redis-py parser or connection, seen in CI runs) has its exception ignored; the flag ends the loop here,
+            at the next read or reconnect, within SCHEDULER_TAKEOVER. A job's heartbeats pass a pipeline."""
+            if self._stop_requested and pipeline is None and self.get_state() != WorkerStatus.BUSY:
                 raise StopRequested()
-            return super().should_run_maintenance_tasks
+            return super().heartbeat(timeout, pipeline)
 
         def _stop_cold(self, signum, frame):
             log.warning("a job is still running %.0f s after the stop request; stopping without it", BUSY_STOP_GRACE)

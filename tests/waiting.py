@@ -10,6 +10,7 @@ import time
 from typing import Any, Callable
 
 HANG_CAP = 120.0  # seconds; a bound on a hang, not a speed requirement
+DUMP_AFTER = 30.0  # seconds after SIGTERM a process that has not exited is taken to hang and its stacks dumped
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = HANG_CAP, interval: float = 0.05,

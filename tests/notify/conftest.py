@@ -28,7 +28,7 @@ from engine import enqueue, jobs
 from engine.store.models import TelegramLink, User
 from engine.settings import PROJECT_ROOT
 from tests.telegram.fake_bot_api import FakeBotAPI
-from tests.waiting import HANG_CAP, wait_for
+from tests.waiting import DUMP_AFTER, HANG_CAP, wait_for
 
 NOTIFY_TOKEN = "2002:NOTIFY-notify-tests"
 SUPPORT_TOKEN = "2001:SUPPORT-notify-tests"
@@ -244,6 +244,7 @@ class Workers:
             "HELPDESK_CONFIG": str(settings.config_dir), "HELPDESK_DATA": str(settings.data_dir),
             "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key,
             "TELEGRAM_API_URL": settings.telegram_api_url, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1",
+            "PYTHONFAULTHANDLER": "1",  # SIGABRT writes every thread's stack to the log (see stop)
         }
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen] = []
@@ -264,6 +265,20 @@ class Workers:
             return [parent, *parent.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
+
+    def stop(self, proc: subprocess.Popen) -> float:
+        """SIGTERM `proc` and return the seconds it took to exit; one still running DUMP_AFTER seconds later has its
+        threads' stacks written to its log and fails the test with the log's tail."""
+        sent = time.monotonic()
+        proc.terminate()
+        try:
+            proc.wait(DUMP_AFTER)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(HANG_CAP)
+            log = (self.log_dir / f"worker-{self.procs.index(proc)}.log").read_text()
+            pytest.fail(f"still running {DUMP_AFTER:.0f} s after SIGTERM; its log:\n{log[-20000:]}")
+        return time.monotonic() - sent
 
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL the worker and its children, as a machine crash would."""

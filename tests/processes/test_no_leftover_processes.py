@@ -19,10 +19,9 @@ from redis import Redis
 from engine.settings import PROJECT_ROOT
 from tests.telegram.conftest import NOTIFY_TOKEN, SUPPORT_TOKEN
 from tests.telegram.fake_bot_api import FakeBotAPI
-from tests.waiting import HANG_CAP, wait_for
+from tests.waiting import DUMP_AFTER, HANG_CAP, wait_for
 
 STOP_LIMIT = 5.0  # seconds from SIGTERM to exit: the operator-facing promise
-DUMP_AFTER = 30.0  # seconds after SIGTERM a process that has not exited is taken to hang and its stacks dumped
 PR_SET_CHILD_SUBREAPER = 36
 
 
