@@ -1,9 +1,10 @@
 """An in-process cache for what every signed-in page reads (the session's user, the unread count), evicted across
 processes through a Redis pub/sub channel instead of a Redis round trip per request.
 
-A write that makes entries stale calls `changed(*tags)` (an entry's key, or a tag it was stored with): once its
-transaction commits, the entries with those tags go from every cache of this process and the tags are published on
-CHANNEL, where every cache's follower thread hears them and evicts its own. An entry is trusted only while its
+A write that makes entries stale calls `changed(*tags)` (an entry's key, or a tag it was stored with; a write to a
+WATCHED table does so by itself, see `table_tag`): once its transaction commits, the entries with those tags go
+from every cache of this process and the tags are published on CHANNEL, where every cache's follower thread hears
+them and evicts its own. An entry is trusted only while its
 cache's subscription is live (subscribed, and a PING answered within STALE_AFTER): before the first subscription,
 while Redis is away or reconnecting, every read goes to the database, and a resubscription starts from an empty
 cache, so a message lost with a connection can never keep a revoked session alive. Entries also expire after TTL
@@ -26,7 +27,7 @@ from redis.exceptions import RedisError
 
 from engine.redis_conn import quick_client
 from engine.subscriber_threads import WAKE_EVERY, SubscriberThread
-from engine.store.db import database
+from engine.store.db import database, write_listeners
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,23 @@ def user_tag(user_id: int) -> str:
 def unread_tag(user_id: int) -> str:
     """The user's unread-notification count."""
     return f"n:{user_id}"
+
+
+def table_tag(table: str) -> str:
+    """Entries that show rows of a WATCHED table: evicted by every committed write to it (engine.store.db reports
+    each write statement, whichever code runs it, so no list of code paths can miss one)."""
+    return f"w:{table}"
+
+
+WATCHED = frozenset({"user", "ticket", "message", "attachment", "ticketevent", "slaclock", "timer"})
+
+
+def _table_written(table: str) -> None:
+    if table in WATCHED:
+        changed(table_tag(table))
+
+
+write_listeners.append(_table_written)
 
 
 def publish_with(redis: Redis | None) -> None:

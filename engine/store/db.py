@@ -1,8 +1,15 @@
-"""Database binding: one peewee DatabaseProxy, pointed at SQLite (WAL) or PostgreSQL by DATABASE_URL."""
+"""Database binding: one peewee DatabaseProxy, pointed at SQLite (WAL) or PostgreSQL by DATABASE_URL.
+
+Every INSERT, UPDATE or DELETE the process runs is reported, with its table, to the `write_listeners` (after the
+statement ran: engine.live_cache evicts what showed the table once the write commits), whichever code made it.
+"""
 from __future__ import annotations
 
-from peewee import DatabaseProxy, InterfaceError, OperationalError
-from playhouse.db_url import connect, parse
+import re
+from typing import Callable
+
+from peewee import DatabaseProxy, InterfaceError, OperationalError, SqliteDatabase
+from playhouse.db_url import parse
 from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.shortcuts import ReconnectMixin
 
@@ -17,12 +24,30 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
 }
 
+write_listeners: list[Callable[[str], None]] = []  # called with a written table's name
+_WRITE = re.compile(r'(?:INSERT(?: OR \w+)? INTO|UPDATE|DELETE FROM) "(\w+)"')
+
 POOL_SIZE = 32  # connections per process; waitress runs 8 threads, a worker 2 (jobs and sweeper)
 POOL_WAIT = 10  # seconds a thread waits for a free pooled connection
 POOL_STALE = 300  # seconds after which an idle pooled connection is replaced
 
 
-class ResilientPostgres(ReconnectMixin, PooledPostgresqlDatabase):
+class ReportsWrites:
+    """A peewee Database mixin: tells `write_listeners` which table each write statement changed."""
+
+    def execute_sql(self, sql, params=None):
+        cursor = super().execute_sql(sql, params)
+        if sql[:1] in "IUD" and (match := _WRITE.match(sql)):
+            for listener in write_listeners:
+                listener(match.group(1))
+        return cursor
+
+
+class ReportingSqlite(ReportsWrites, SqliteDatabase):
+    """SQLite, reporting its writes."""
+
+
+class ResilientPostgres(ReportsWrites, ReconnectMixin, PooledPostgresqlDatabase):
     """PostgreSQL with pooled connections (a request or job checks one out, `close()` gives it back) that
     reconnects once when the server dropped the connection (restart, failover, pg_terminate_backend).
     A statement inside a transaction is never retried silently: the error reaches the caller."""
@@ -44,7 +69,7 @@ def init_database(settings: Settings):
     if url.startswith("sqlite"):
         # BEGIN IMMEDIATE: a transaction that reads then writes takes the write lock up front, so a
         # concurrent writer makes it wait (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT.
-        db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+        db = ReportingSqlite(**{**parse(url), "pragmas": SQLITE_PRAGMAS, "timeout": 10, "lock_type": "IMMEDIATE"})
     else:
         # peewee 4 runs in autocommit mode: a failed statement never leaves the connection aborted.
         db = ResilientPostgres(**parse(url), max_connections=POOL_SIZE, timeout=POOL_WAIT, stale_timeout=POOL_STALE)

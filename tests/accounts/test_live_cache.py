@@ -11,7 +11,7 @@ from redis import Redis
 
 from engine import accounts, live_cache, notify, sessions
 from engine.catalog.schema import SessionPolicy
-from engine.store.models import Notification, WebSession
+from engine.store.models import Notification, User, WebSession
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,3 +140,30 @@ def test_the_tags_of_one_transaction_go_out_in_one_message_once_it_commits(rt, c
              message="the announcements")
     listener.close()
     assert heard == [b"t:a t:b", b"t:d"]
+
+
+def _stored(cache, key: str, table: str) -> None:
+    cache.put(key, "page", cache.token(), tags=(live_cache.table_tag(table),))
+    assert cache.get(key) == "page"
+
+
+def test_any_committed_write_to_a_watched_table_evicts_what_showed_it(rt, cache):
+    """Pages tagged with a table need no list of the code paths that write it: the database reports each write."""
+    user = accounts.create_user("anna@example.com", "long enough secret")
+    _stored(cache, "users page", "user")
+    _stored(cache, "sessions page", "websession")  # not watched: sessions change on every sign-in
+    sessions.start_session(user)
+    assert cache.get("sessions page") == "page"
+
+    with rt.db.atomic():
+        rt.db.execute_sql('UPDATE "user" SET name = ? WHERE id = ?', ("Анна", user.id))  # raw SQL alike
+        assert cache.get("users page") == "page"  # not before the commit: a reader would store the old row again
+    assert cache.get("users page") is None
+
+    _stored(cache, "users page", "user")
+    with pytest.raises(RuntimeError), rt.db.atomic():
+        User.update(name="Не сохранится").where(User.id == user.id).execute()
+        raise RuntimeError("rolled back")
+    assert cache.get("users page") == "page"  # nothing changed
+    rt.db.execute_sql('DELETE FROM "user" WHERE id = ?', (user.id,))
+    assert cache.get("users page") is None  # outside a transaction: once the statement ran
