@@ -8,7 +8,7 @@ web/page_shell.py fills the shell). Only the page as it first shows is stored; o
 errors, typed text, kept files, a refusal, an earlier stretch of the conversation, a notice) is rendered and not
 stored. An entry is tagged with every table the pages show (TABLES, all in engine.live_cache.WATCHED), so any committed
 write to them evicts it, and is used only while the clock has not changed its text: an SLA target's time left is
-kept until its minute would tick (`shown_until`).
+kept until its minute left would drop (`shown_until`).
 
 Access is checked on every request: the customer's page is served from an entry only to the ticket's customer it
 recorded (the key names the viewer too); the agent's page only behind `staff_required`, which reads the viewer's role
@@ -18,7 +18,7 @@ ticket, so a page read across an eviction is not stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Hashable
 
 from flask import render_template, request
@@ -80,9 +80,7 @@ def shown(page: TicketPage) -> str:
                            page_content=page.content.fill((str(escape(csrf_token())),)))
 
 
-def shown_until(targets, now: datetime) -> datetime | None:
-    """When the SLA targets' text next changes by the clock alone: a running target's minutes left tick down (business
-    time passes no faster than the clock; a met, stopped, paused or overdue target's text stays); None: never."""
-    ticks = [left % 60 for target in targets if target.state == "running" and target.remaining is not None
-             and (left := target.remaining.total_seconds()) > 0]
-    return now + timedelta(seconds=min(ticks)) if ticks else None
+def shown_until(targets) -> datetime | None:
+    """When the SLA targets' text next changes by the clock alone: a running target's minutes left drop (`ticks_at`,
+    in business time); a met, stopped, paused or overdue target's text stays. None: never."""
+    return min((target.ticks_at for target in targets if target.ticks_at is not None), default=None)

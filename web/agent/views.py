@@ -254,11 +254,11 @@ def _render_ticket(found, errors=None, body="", refused=None, before=None, note_
                    invite_email="", store=None):
     """The page; stored under `store` = (key, token) when it shows nothing of this request's (web/ticket_page_cache.py)
     until its SLA targets' text would change."""
-    customer, now = found.customer, runtime().clock()
+    customer = found.customer
     invited = request.args.get("invited") == "1"
     if errors or body or refused or before is not None or note_body or invite_error or invite_email or invited:
         store = None
-    targets = sla.ticket_targets(catalog(), found, now)
+    targets = sla.ticket_targets(catalog(), found, runtime().clock())
     return ticket_page_cache.rendered(
         "agent/_ticket_content.html", found,
         {"fields": tickets.field_rows(found), "customer": customer,
@@ -267,4 +267,4 @@ def _render_ticket(found, errors=None, body="", refused=None, before=None, note_
          "errors": errors or {}, "body": body, "refused": refused, "note_body": note_body,
          "canned": canned_replies.offered(catalog(), found), "sla_targets": targets, "priorities": PRIORITIES,
          "reply_url": url_for("agent.reply", number=found.number), **_assignment_context(found)},
-        store, ticket_page_cache.shown_until(targets, now))
+        store, ticket_page_cache.shown_until(targets))
