@@ -130,13 +130,16 @@ def test_no_other_viewer_gets_a_kept_page(rt, live, as_role, users):
         response = client.get(url)
         assert response.status_code == 404 and "Ответ" not in response.get_data(as_text=True)
 
-    # A second session of the owner shares the page, each with its own session's CSRF token in every form.
-    again = as_role("customer")
-    for client in (owner, again):
-        page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
-        token = CSRF_RE.search(page).group(1)
-        forms = re.findall(r'name="_csrf" value="([^"]+)"', page)
-        assert len(forms) >= 2 and set(forms) == {token} and "\x00" not in page
+    # A second session of the same viewer shares the page, each with its own session's CSRF token in every form.
+    for role, url in (("customer", f"/tickets/{ticket.number}"), ("agent", f"/agent/tickets/{ticket.number}")):
+        tokens = set()
+        for client in (as_role(role), as_role(role)):
+            page = client.get(url).get_data(as_text=True)
+            token = CSRF_RE.search(page).group(1)
+            forms = re.findall(r'name="_csrf" value="([^"]+)"', page)
+            assert len(forms) >= 2 and set(forms) == {token} and "\x00" not in page
+            tokens.add(token)
+        assert len(tokens) == 2
 
 
 def test_a_failed_post_shows_its_errors_once_and_the_page_as_kept_after(rt, live, as_role, users):
