@@ -2,6 +2,7 @@
 another process's cache drops; without a live subscription the database answers."""
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,18 @@ def test_any_committed_write_to_a_watched_table_evicts_what_showed_it(rt, cache)
     assert cache.get("users page") == "page"  # nothing changed
     rt.db.execute_sql('DELETE FROM "user" WHERE id = ?', (user.id,))
     assert cache.get("users page") is None  # outside a transaction: once the statement ran
+
+
+def test_an_outage_warns_once_that_evictions_go_unannounced(rt, tmp_path, caplog):
+    """Every ticket write announces an eviction: with Redis away, one warning per outage, not one per write."""
+    caplog.set_level(logging.INFO, logger="engine.live_cache")
+    live_cache.publish_with(Redis(unix_socket_path=str(tmp_path / "no-redis.sock")))
+    try:
+        for _ in range(3):
+            live_cache.changed(live_cache.table_tag("ticket"))
+        live_cache.publish_with(rt.redis)
+        live_cache.changed(live_cache.table_tag("ticket"))
+    finally:
+        live_cache.publish_with(rt.redis)
+    assert caplog.text.count("cache evictions not announced") == 1
+    assert "cache evictions announced again" in caplog.text
