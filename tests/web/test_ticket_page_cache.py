@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import assignment, notes, tickets
+from engine import assignment, live_cache, notes, tickets
 from engine.attachments import Upload
 from engine.store import db
 from engine.store.models import Ticket, User
@@ -36,6 +36,23 @@ init_database(Settings(data_dir=Path(data_dir), database_url=database_url))
 live_cache.publish_with(Redis(unix_socket_path=redis_socket))
 Ticket.update(subject="Переименован в другом процессе").where(Ticket.id == int(ticket_id)).execute()
 """
+
+
+class StillCache(live_cache.LiveCache):
+    """Always live (its clock stands still) and following nothing: only this process's writes evict it, at once. The
+    app's own cache also hears its process's evictions again over Redis, a moment later, and can lapse under load."""
+
+    def __init__(self):
+        super().__init__(clock=lambda: 0.0)
+        self.heard()
+
+
+@pytest.fixture
+def kept(rt, app):
+    """The app's pages kept in a StillCache (web/ticket_page_cache.py reads `rt.cache` per request)."""
+    followed, rt.cache = rt.cache, StillCache()
+    yield rt.cache
+    rt.cache = followed
 
 
 @pytest.fixture
@@ -74,7 +91,7 @@ def _assert_kept(clients_urls, ticket, subject: str) -> None:
     assert [_text(client, url) for client, url in clients_urls] == before
 
 
-def test_each_engine_write_shows_on_the_next_view_at_once(rt, live, as_role, users):
+def test_each_engine_write_shows_on_the_next_view_at_once(rt, kept, as_role, users):
     customer, agent = as_role("customer"), as_role("agent")
     ticket = make_ticket(rt, users["customer"])
     mine, staff = f"/tickets/{ticket.number}", f"/agent/tickets/{ticket.number}"
@@ -107,7 +124,15 @@ def test_each_engine_write_shows_on_the_next_view_at_once(rt, live, as_role, use
 def test_a_write_in_another_process_evicts_the_page(rt, live, as_role, users):
     customer = as_role("customer")
     ticket = make_ticket(rt, users["customer"])
-    _assert_kept([(customer, f"/tickets/{ticket.number}")], ticket, "Не видно")
+    pages, tries = [(customer, f"/tickets/{ticket.number}")], iter(range(1000))
+
+    def kept_once() -> bool:  # this process's own writes come back over Redis a moment later and evict once more
+        try:
+            _assert_kept(pages, ticket, f"Не видно {next(tries)}")
+        except AssertionError:
+            return False
+        return True
+    wait_for(kept_once, message="a page kept by the followed cache")
     socket = rt.redis.connection_pool.connection_kwargs["path"]
     subprocess.run([sys.executable, "-c", RENAME_ELSEWHERE, str(rt.settings.data_dir), rt.settings.database_url,
                     socket, str(ticket.id)], cwd=ROOT, check=True, capture_output=True)
@@ -115,7 +140,7 @@ def test_a_write_in_another_process_evicts_the_page(rt, live, as_role, users):
              message="the eviction from the other process")
 
 
-def test_no_other_viewer_gets_a_kept_page(rt, live, as_role, users):
+def test_no_other_viewer_gets_a_kept_page(rt, kept, as_role, users):
     ticket = make_ticket(rt, users["customer"])
     tickets.add_reply(rt, ticket, users["agent"], "Ответ", [], "web")
     notes.add_note(rt, Ticket.get_by_id(ticket.id), users["agent"], "Только для своих", "web")
@@ -142,7 +167,7 @@ def test_no_other_viewer_gets_a_kept_page(rt, live, as_role, users):
         assert len(tokens) == 2
 
 
-def test_a_failed_post_shows_its_errors_once_and_the_page_as_kept_after(rt, live, as_role, users):
+def test_a_failed_post_shows_its_errors_once_and_the_page_as_kept_after(rt, kept, as_role, users):
     customer = as_role("customer")
     ticket = make_ticket(rt, users["customer"])
     url = f"/tickets/{ticket.number}"
@@ -162,7 +187,7 @@ def test_without_a_live_cache_every_view_reads_the_database(rt, live, as_role, u
         assert f"Без кэша {n}" in _text(client, url)
 
 
-def test_the_sla_time_left_is_kept_only_until_its_minute_ticks(rt, live, as_role, users):
+def test_the_sla_time_left_is_kept_only_until_its_minute_ticks(rt, kept, as_role, users):
     class Clock:
         now = datetime(2027, 3, 15, 7, 0, 30, tzinfo=timezone.utc)  # Monday 10:00:30 Moscow, business hours
 
