@@ -24,10 +24,12 @@ from typing import Hashable
 from flask import render_template, request
 from markupsafe import Markup, escape
 
+from engine import notify
 from engine.live_cache import table_tag
-from web.context import catalog, locale, runtime, time_zone
+from web.context import catalog, current_user, locale, runtime, time_zone
 from web.csrf_tokens import csrf_token
 from web.fragments import Holed, marker
+from web.page_shell import page_shell
 
 TABLES = ("ticket", "message", "attachment", "user", "ticketevent", "slaclock")
 TAGS = tuple(table_tag(table) for table in TABLES)
@@ -75,9 +77,13 @@ def rendered(template: str, ticket, context: dict, store: tuple[Hashable, int] |
 
 
 def shown(page: TicketPage) -> str:
-    """The page around the stored part (web/page_shell.py's shell), with this request's CSRF token."""
-    return render_template("_ticket_page.html", page_title=page.title,
-                           page_content=page.content.fill((str(escape(csrf_token())),)))
+    """The page in base.html's shell (web/page_shell.py, which base.html prints around its blocks: the same HTML
+    without a template render), with this request's CSRF token."""
+    user, token = current_user(), csrf_token()
+    head, middle, tail = page_shell({"current_user": user, "catalog": catalog(), "locale": locale(),
+                                     "csrf_token": lambda: token,
+                                     "unread_count": lambda: notify.unread_count(user, runtime().cache)})
+    return head + page.title + middle + page.content.fill((str(escape(token)),)) + tail
 
 
 def shown_until(targets) -> datetime | None:
