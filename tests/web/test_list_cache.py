@@ -13,6 +13,7 @@ from benchmarks.statements import recording
 from engine import assignment, live_cache, tickets
 from engine.live_cache import EVERYTHING
 from engine.store.models import Ticket, User
+from web import list_cache
 from tests.waiting import wait_for
 from tests.web.helpers import make_ticket
 
@@ -144,3 +145,14 @@ def test_without_a_live_subscription_the_lists_read_the_database(rt, app, as_rol
     monkeypatch.setattr(live_cache, "changed", lambda *tags: None)  # a write whose eviction is lost
     Ticket.update(subject="После правки").where(Ticket.id == ticket.id).execute()
     assert "После правки" in body(customer, "/tickets") and not served_from_cache(rt, customer, "/tickets")
+
+
+def test_a_process_keeps_a_bounded_number_of_lists(rt, live, as_role, users, monkeypatch):
+    make_ticket(rt, users["customer"])
+    customer = as_role("customer")
+    monkeypatch.setattr(list_cache, "MAX_STORED", 2)
+    monkeypatch.setattr(list_cache, "_stored", [0])
+    body(customer, "/tickets")
+    assert served_from_cache(rt, customer, "/tickets")
+    body(customer, "/tickets?after=a"), body(customer, "/tickets?after=b")  # mangled cursors: keys of their own
+    assert not served_from_cache(rt, customer, "/tickets")  # the third entry dropped the others
