@@ -36,8 +36,10 @@ Ticket.update(subject="Переименован в другом процессе
 
 @pytest.fixture
 def live(rt, app, monkeypatch):
-    """The app's cache live, its entries kept until evicted (no TTL to hide a missed eviction)."""
+    """The app's cache live, its entries kept until evicted (no TTL to hide a missed eviction), and live on a busy
+    machine whose follower thread answers late (a lost subscription still ends it)."""
     monkeypatch.setattr(rt.cache, "ttl", 3600.0)
+    monkeypatch.setattr(live_cache, "STALE_AFTER", 3600.0)
     wait_for(lambda: rt.cache.live, message="the eviction subscription")
     return rt.cache
 
