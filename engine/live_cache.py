@@ -113,7 +113,16 @@ def _evict_everywhere(tags) -> None:
         try:
             redis.publish(CHANNEL, " ".join(tags))
         except (RedisError, OSError) as exc:
-            log.warning("cache eviction not announced (other processes keep it up to %g s): %s", TTL, exc)
+            if not _unannounced[0]:  # once per outage: every ticket write announces
+                log.warning("cache evictions not announced (other processes keep entries up to %g s): %s", TTL, exc)
+            _unannounced[0] = True
+        else:
+            if _unannounced[0]:
+                log.info("cache evictions announced again")
+            _unannounced[0] = False
+
+
+_unannounced = [False]  # the last publish failed (its warning was logged)
 
 
 class LiveCache:
