@@ -183,11 +183,11 @@ class LiveCache:
         with self._lock:
             if token != self._epoch or self._clock() >= self._live_until:
                 return
+            if len(self._entries) >= MAX_KEYS:  # expired entries of keys nobody asks for again
+                self._drop_all()
             self._entries[key] = (value, self._clock() + self.ttl)
             for tag in (key, *tags):
                 self._tagged.setdefault(tag, set()).add(key)
-            if len(self._entries) > 4 * len(self._tagged) + 10_000:  # expired entries of idle keys
-                self._drop_all()
 
     def evict(self, tags) -> None:
         """Drop the entries with any of these tags (a key is its own tag)."""
