@@ -18,6 +18,7 @@ from engine.attachments import Upload
 from engine.store import db
 from engine.store.models import Ticket, User
 from tests.waiting import wait_for
+from web import ticket_page_cache
 from tests.web.conftest import CSRF_RE
 from tests.web.helpers import PNG, make_ticket
 
@@ -209,3 +210,16 @@ def test_the_sla_time_left_is_kept_only_until_its_minute_ticks(rt, kept, as_role
     rt.clock.now += timedelta(seconds=2)  # 10:01:31: a minute less
     page = _text(agent, url)
     assert left(page) == "3 ч 58 мин" and "Тема после" in page
+
+
+def test_past_max_stored_the_process_drops_its_pages_together(rt, kept, as_role, users, monkeypatch):
+    monkeypatch.setattr(ticket_page_cache, "MAX_STORED", 1)
+    monkeypatch.setattr(ticket_page_cache, "_stored", [0])
+    customer = as_role("customer")
+    first, second = make_ticket(rt, users["customer"]), make_ticket(rt, users["customer"], subject="Второй")
+    _assert_kept([(customer, f"/tickets/{first.number}")], first, "Первый, уже в кэше")
+    _text(customer, f"/tickets/{second.number}")  # the second page stored: all dropped, this one too
+    _rename_unreported(first, "Первый, прочитан заново")
+    _rename_unreported(second, "Второй, прочитан заново")
+    assert "Первый, прочитан заново" in _text(customer, f"/tickets/{first.number}")
+    assert "Второй, прочитан заново" in _text(customer, f"/tickets/{second.number}")
