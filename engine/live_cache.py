@@ -205,6 +205,26 @@ class LiveCache:
         self._tagged.clear()
 
 
+class BoundedGroup:
+    """Entries of one kind whose keys clients can make up at will (cursors, pages, minutes): past `limit` stores
+    since the group was last dropped, this process drops the group's entries together (an entry is rarely shown
+    twice once a write evicted it, so this bounds memory at little cost)."""
+
+    def __init__(self, tag: str, limit: int):
+        self.tag, self.limit = tag, limit
+        self._stored = 0  # approximate across threads: only a bound
+
+    def put(self, cache: LiveCache, key: Hashable, value, token: int, tags: tuple[str, ...] = ()) -> None:
+        """`cache.put` with the group's tag; past the limit the group goes instead (this value too: its token is
+        stale then)."""
+        self._stored += 1
+        if self._stored > self.limit:
+            self._stored = 0
+            cache.evict((self.tag,))
+        else:
+            cache.put(key, value, token, (self.tag, *tags))
+
+
 class EvictionFollower(SubscriberThread):
     """Subscribes its cache to CHANNEL, evicts the tags each message names and keeps the cache live while PINGs
     are answered."""

@@ -8,7 +8,7 @@ web/page_shell.py fills the shell). Only the page as it first shows is stored; o
 errors, typed text, kept files, a refusal, an earlier stretch of the conversation, a notice) is rendered and not
 stored. An entry is tagged with every table the pages show (TABLES, all in engine.live_cache.WATCHED), so any committed
 write to them evicts it, and is used only while the clock has not changed its text: an SLA target's time left is
-kept until its minute left would drop (`shown_until`). A process stores at most MAX_STORED pages, then drops them
+kept until its minute left would drop (`shown_until`). A process stores at most PAGES.limit pages, then drops them
 together (as web/list_cache.py does its lists).
 
 Access is checked on every request: the customer's page is served from an entry only to the ticket's customer it
@@ -26,18 +26,15 @@ from flask import render_template, request
 from markupsafe import Markup, escape
 
 from engine import notify
-from engine.live_cache import table_tag
+from engine.live_cache import BoundedGroup, table_tag
 from web.context import catalog, current_user, locale, runtime, time_zone
 from web.csrf_tokens import csrf_token
 from web.fragments import Holed, marker
 from web.page_shell import page_shell
 
 TABLES = ("ticket", "message", "attachment", "user", "ticketevent", "slaclock")
-PAGES = "ticket-pages"  # the tag of every entry: this process's are dropped together past MAX_STORED
-TAGS = (PAGES, *(table_tag(table) for table in TABLES))
-MAX_STORED = 1_000  # entries stored (~5-15 KB each) before this process's are dropped together
-
-_stored = [0]  # entries stored since the last drop (approximate across threads: only a bound)
+TAGS = tuple(table_tag(table) for table in TABLES)
+PAGES = BoundedGroup("ticket-pages", 1_000)  # pages (~5-15 KB each) a process keeps before dropping them together
 _CSRF = Markup(marker(0))
 
 
@@ -76,13 +73,8 @@ def rendered(template: str, ticket, context: dict, store: tuple[Hashable, int] |
     `store` = (key, token) when given, then filled in for this request."""
     page = TicketPage(ticket.id, ticket.customer_id, Markup(f"#{ticket.number} {escape(ticket.subject)}"),
                       Holed(render_template(template, ticket=ticket, csrf_token=lambda: _CSRF, **context)), until)
-    if store is not None:
-        _stored[0] += 1
-        if _stored[0] > MAX_STORED:  # pages nobody shows again before a write evicts them must not pile up
-            _stored[0] = 0
-            runtime().cache.evict((PAGES,))  # this process only; this page is not stored (its token is stale now)
-        else:
-            runtime().cache.put(store[0], page, store[1], tags=TAGS)
+    if store is not None:  # pages nobody shows again before a write evicts them must not pile up
+        PAGES.put(runtime().cache, store[0], page, store[1], TAGS)
     return shown(page)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.statements import recording
 from engine import assignment, live_cache, tickets
-from engine.live_cache import EVERYTHING
+from engine.live_cache import EVERYTHING, BoundedGroup
 from engine.store.models import Ticket, User
 from web import list_cache
 from tests.waiting import wait_for
@@ -152,8 +152,7 @@ def test_without_a_live_subscription_the_lists_read_the_database(rt, app, as_rol
 def test_a_process_keeps_a_bounded_number_of_lists(rt, live, as_role, users, monkeypatch):
     make_ticket(rt, users["customer"])
     customer = as_role("customer")
-    monkeypatch.setattr(list_cache, "MAX_STORED", 2)
-    monkeypatch.setattr(list_cache, "_stored", [0])
+    monkeypatch.setattr(list_cache, "LISTS", BoundedGroup("lists", 2))
     body(customer, "/tickets")
     assert served_from_cache(rt, customer, "/tickets")
     body(customer, "/tickets?after=a"), body(customer, "/tickets?after=b")  # mangled cursors: keys of their own

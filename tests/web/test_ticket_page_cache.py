@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine import assignment, live_cache, notes, tickets
+from engine.live_cache import BoundedGroup
 from engine.attachments import Upload
 from engine.store import db
 from engine.store.models import Ticket, User
@@ -217,8 +218,7 @@ def test_the_sla_time_left_is_kept_only_until_its_minute_ticks(rt, kept, as_role
 
 
 def test_past_max_stored_the_process_drops_its_pages_together(rt, kept, as_role, users, monkeypatch):
-    monkeypatch.setattr(ticket_page_cache, "MAX_STORED", 1)
-    monkeypatch.setattr(ticket_page_cache, "_stored", [0])
+    monkeypatch.setattr(ticket_page_cache, "PAGES", BoundedGroup("ticket-pages", 1))
     customer = as_role("customer")
     first, second = make_ticket(rt, users["customer"]), make_ticket(rt, users["customer"], subject="Второй")
     _assert_kept([(customer, f"/tickets/{first.number}")], first, "Первый, уже в кэше")
