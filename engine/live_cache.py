@@ -61,7 +61,7 @@ def table_tag(table: str) -> str:
     return f"w:{table}"
 
 
-WATCHED = frozenset({"user", "ticket", "message", "attachment", "ticketevent", "slaclock", "timer"})
+WATCHED = frozenset({"user", "ticket", "message", "attachment", "ticketevent", "slaclock"})
 
 
 def _table_written(table: str) -> None:

@@ -1,7 +1,8 @@
 """Database binding: one peewee DatabaseProxy, pointed at SQLite (WAL) or PostgreSQL by DATABASE_URL.
 
-Every INSERT, UPDATE or DELETE the process runs is reported, with its table, to the `write_listeners` (after the
-statement ran: engine.live_cache evicts what showed the table once the write commits), whichever code made it.
+Every INSERT, UPDATE or DELETE the process runs that changed a row is reported, with its table, to the
+`write_listeners` (after the statement ran: engine.live_cache evicts what showed the table once the write commits),
+whichever code made it.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class ReportsWrites:
 
     def execute_sql(self, sql, params=None):
         cursor = super().execute_sql(sql, params)
-        if sql[:1] in "IUD" and (match := _WRITE.match(sql)):
+        # A statement that changed no row (a sweep's UPDATE finding nothing due) is not a write to report.
+        if sql[:1] in "IUD" and cursor.rowcount != 0 and (match := _WRITE.match(sql)):
             for listener in write_listeners:
                 listener(match.group(1))
         return cursor

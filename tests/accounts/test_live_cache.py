@@ -169,6 +169,8 @@ def test_any_committed_write_to_a_watched_table_evicts_what_showed_it(rt):
         assert log.evicted == []  # not before the commit: a reader would store the old row again
     assert log.evicted == [live_cache.table_tag("user")]
 
+    User.update(name="Никто").where(User.id == -1).execute()  # no row changed: nothing to evict
+    assert log.evicted == [live_cache.table_tag("user")]
     with pytest.raises(RuntimeError), rt.db.atomic():
         User.update(name="Не сохранится").where(User.id == user.id).execute()
         raise RuntimeError("rolled back")
