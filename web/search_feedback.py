@@ -18,12 +18,14 @@ from werkzeug.http import dump_cookie
 
 from engine import search_feedback
 from web.context import runtime
+from web.fragments import Remembered
 
 COOKIE = "helpdesk_search"  # base64url of JSON [unix seconds, phrase, [offered topic keys]]
 MAX_COOKIE = 2_048  # characters; a longer cookie is ignored (the portal writes at most ~1,200)
 MAX_PHRASE = search_feedback.MAX_PHRASE * 2  # characters of the phrase kept (normalise cuts it to MAX_PHRASE)
 FRESH = 900  # seconds after a search in which opening a topic counts as its outcome (also the cookie's Max-Age)
 RESTAMP_AFTER = 60  # seconds after which the same search again renews its time (FRESH counts from it)
+MAX_READ = 2_000  # cookies read and remembered (a browser repeating a search sends the same one)
 _TAIL = "search_feedback.set_cookie_tail"  # app.extensions key: the cookie's attributes, formatted
 _to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -31,7 +33,7 @@ _to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def searched(phrase: str, found, explicit: bool, response: Response) -> None:
     """Remember what a search offered (on `response`); an explicit search that found nothing is recorded now."""
     rt = runtime()
-    now, phrase, offered = int(rt.clock().timestamp()), phrase[:MAX_PHRASE], [s.topic.key for s in found]
+    now, phrase, offered = int(rt.clock().timestamp()), phrase[:MAX_PHRASE], tuple([s.topic.key for s in found])
     last = _last_search()
     # The same search again within a minute (htmx repeating a request) sends no cookie.
     if last is None or last[1:] != (phrase, offered) or not 0 <= now - last[0] < RESTAMP_AFTER:
@@ -56,11 +58,18 @@ def chose(topic_key: str, response: Response) -> None:
         search_feedback.record(rt, _session_key(), phrase, topic_key, now=rt.clock())
 
 
-def _last_search() -> tuple[int, str, list[str]] | None:
+def _last_search() -> tuple[int, str, tuple[str, ...]] | None:
     """(unix seconds, phrase, offered topic keys) from this browser's cookie; None for none or garbage."""
     raw = request.cookies[COOKIE] if COOKIE in request.cookies else None  # .get raises and catches a KeyError
     if not raw or len(raw) > MAX_COOKIE:
         return None
+    return _read.get((raw,), lambda: _decoded(raw))  # a browser repeating a search sends the same cookie again
+
+
+_read: Remembered[tuple[int, str, tuple[str, ...]]] = Remembered(MAX_READ)
+
+
+def _decoded(raw: str) -> tuple[int, str, tuple[str, ...]] | None:
     try:
         at, phrase, offered = json.loads(base64.urlsafe_b64decode(raw))
     except (ValueError, TypeError, RecursionError):  # not base64, not UTF-8, not JSON, not three items; nested deep
@@ -68,7 +77,7 @@ def _last_search() -> tuple[int, str, list[str]] | None:
     if (type(at) is not int or not isinstance(phrase, str) or not isinstance(offered, list)
             or not all(isinstance(key, str) for key in offered)):
         return None
-    return at, phrase[:MAX_PHRASE], offered
+    return at, phrase[:MAX_PHRASE], tuple(offered)
 
 
 def _set_cookie_header(value: str) -> str:
