@@ -21,7 +21,7 @@ from web.context import runtime
 from web.fragments import Remembered
 
 COOKIE = "helpdesk_search"  # base64url of JSON [unix seconds, phrase, [offered topic keys]]
-MAX_COOKIE = 2_048  # characters; a longer cookie is ignored (the portal writes at most ~1,200)
+MAX_COOKIE = 4_096  # characters, as browsers keep; a longer one is ignored (the portal writes at most ~2,100)
 MAX_PHRASE = search_feedback.MAX_PHRASE * 2  # characters of the phrase kept (normalise cuts it to MAX_PHRASE)
 FRESH = 900  # seconds after a search in which opening a topic counts as its outcome (also the cookie's Max-Age)
 RESTAMP_AFTER = 60  # seconds after which the same search again renews its time (FRESH counts from it)

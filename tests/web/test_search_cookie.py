@@ -80,7 +80,7 @@ def _hostile(now: int) -> dict[str, str]:
         "phrase as list": _encoded([now, ["голубиная почта"], []]),
         "offered as text": _encoded([now, "голубиная почта", "chats/chat-problem-and-more"]),  # no substring match
         "offered numbers": _encoded([now, "голубиная почта", [1, 2]]),
-        "nested deep": base64.urlsafe_b64encode(b"[" * 1_500).decode(),
+        "nested deep": base64.urlsafe_b64encode(b"[" * 3_000).decode(),
         "future": _encoded([now + 3_600, "голубиная почта", []]),
         "stale": _encoded([now - FRESH - 1, "голубиная почта", []]),
     }
