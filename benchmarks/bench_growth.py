@@ -145,6 +145,7 @@ def build(name: str, workdir: Path, database_url: str, scale: Scale) -> Site:
     ticket = Ticket.get(Ticket.number == added["long_ticket"])
     last = Message.select(Message.id).where(Message.ticket == ticket).order_by(Message.id.desc()).scalar()
     app = create_app(runtime=rt)
+    rt.cache.close()  # what the data costs, not the cache: every page reads the database (web/list_cache.py)
     clients = {role: signed_in(app, user.email) for role, user in users.items()}
     return Site(name, rt, clients, ticket.number, last, ticket.category_id, ticket.topic_id)
 

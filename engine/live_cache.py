@@ -113,7 +113,16 @@ def _evict_everywhere(tags) -> None:
         try:
             redis.publish(CHANNEL, " ".join(tags))
         except (RedisError, OSError) as exc:
-            log.warning("cache eviction not announced (other processes keep it up to %g s): %s", TTL, exc)
+            if not _unannounced[0]:  # once per outage: every ticket write announces
+                log.warning("cache evictions not announced (other processes keep entries up to %g s): %s", TTL, exc)
+            _unannounced[0] = True
+        else:
+            if _unannounced[0]:
+                log.info("cache evictions announced again")
+            _unannounced[0] = False
+
+
+_unannounced = [False]  # the last publish failed (its warning was logged)
 
 
 class LiveCache:
@@ -174,11 +183,11 @@ class LiveCache:
         with self._lock:
             if token != self._epoch or self._clock() >= self._live_until:
                 return
+            if len(self._entries) >= MAX_KEYS:  # expired entries of keys nobody asks for again
+                self._drop_all()
             self._entries[key] = (value, self._clock() + self.ttl)
             for tag in (key, *tags):
                 self._tagged.setdefault(tag, set()).add(key)
-            if len(self._entries) > 4 * len(self._tagged) + 10_000:  # expired entries of idle keys
-                self._drop_all()
 
     def evict(self, tags) -> None:
         """Drop the entries with any of these tags (a key is its own tag)."""

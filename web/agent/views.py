@@ -17,6 +17,7 @@ from web.context import catalog, current_user, locale, runtime, t
 from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
 from web.fragments import Remembered
+from web.list_cache import QUEUE_TAGS, current_minute, list_part
 from web.paging import cursor_args
 from web.uploads import uploads_from
 
@@ -42,15 +43,23 @@ def queue():
     if topic_id and (not category_id or catalog().topic(f"{category_id}/{topic_id}") is None):
         abort(400)
     team, assignee, chosen_teams = team_and_assignee_args(default_team="mine")
-    page = tickets.staff_ticket_page(current_user(), statuses=STATUS_FILTERS[status], category_id=category_id,
-                                     topic_id=topic_id, sort=sort, teams=chosen_teams, assignee=assignee, **cursor_args())
+    agent, cursors = current_user(), cursor_args()
+    tickets.require_staff(agent)
     filters = {"status": status, "category": category_id, "topic": topic_id, "sort": sort, "team": team, "assignee": assignee}
-    now = runtime().clock()
-    to_breach = {row.id: sla.time_to_breach(catalog(), row, now) for row in page.rows} if catalog().sla else None
-    if request.htmx:
+
+    def render() -> str:
+        page = tickets.staff_ticket_page(agent, statuses=STATUS_FILTERS[status], category_id=category_id,
+                                         topic_id=topic_id, sort=sort, teams=chosen_teams, assignee=assignee, **cursors)
+        now = runtime().clock()
+        to_breach = {row.id: sla.time_to_breach(catalog(), row, now) for row in page.rows} if catalog().sla else None
         return render_template("agent/_queue_table.html", page=page, filters=filters, to_breach=to_breach)
-    return render_template("agent/queue.html", page=page, filters=filters, to_breach=to_breach,
-                           filter_form=_filter_form(filters))
+    # The queue shows every agent the same tickets: its key names the agent only where "assigned to me" does.
+    parameters = (*filters.values(), chosen_teams, agent.id if assignee == "me" else None, cursors["after"],
+                  cursors["before"], current_minute() if catalog().sla else None)
+    table = list_part("queue", parameters, QUEUE_TAGS, render)
+    if request.htmx:
+        return table
+    return render_template("agent/queue.html", queue_table=table, filter_form=_filter_form(filters))
 
 
 def _filter_form(filters: dict) -> Markup:

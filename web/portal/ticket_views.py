@@ -10,6 +10,7 @@ from web import pending
 from web.context import current_user, reply_files, runtime, t
 from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
+from web.list_cache import CUSTOMER_LIST_TAGS, list_part
 from web.paging import cursor_args
 from web.portal.blueprint import bp
 from web.uploads import uploads_from
@@ -21,15 +22,26 @@ CONVERSATION = {"poll_endpoint": "portal.messages", "earlier_endpoint": "portal.
 @bp.get("/tickets", endpoint="tickets")
 @login_required
 def tickets_list():
-    page = tickets.customer_ticket_page(current_user(), active=True, **cursor_args())
-    return render_template("portal/tickets.html", page=page, archive=False)
+    return _render_list(archive=False)
 
 
 @bp.get("/tickets/archive")
 @login_required
 def archive():
-    page = tickets.customer_ticket_page(current_user(), active=False, **cursor_args())
-    return render_template("portal/tickets.html", page=page, archive=True)
+    return _render_list(archive=True)
+
+
+def _render_list(archive: bool):
+    """My tickets or the archive: the list part (rows, total, pager) of the signed-in customer's own tickets comes
+    from the list cache while nothing it shows changed (web.list_cache)."""
+    customer, cursors = current_user(), cursor_args()
+
+    def render() -> str:
+        page = tickets.customer_ticket_page(customer, active=not archive, **cursors)
+        return render_template("portal/_ticket_list.html", page=page, archive=archive)
+    ticket_list = list_part("archive" if archive else "tickets", (customer.id, cursors["after"], cursors["before"]),
+                            CUSTOMER_LIST_TAGS, render)
+    return render_template("portal/tickets.html", ticket_list=ticket_list, archive=archive)
 
 
 @bp.get("/tickets/<id:number>")
