@@ -243,6 +243,7 @@ class TargetView:
     remaining: timedelta | None  # business time left (negative: overdue by this wall-clock time); None unless running or paused
     met_at: datetime | None
     zone: ZoneInfo  # the calendar's time zone: the page shows the instants in it
+    ticks_at: datetime | None = None  # a running target's next drop in whole minutes left (what a kept page waits for)
 
     def local(self, instant: datetime) -> str:
         return f"{instant.astimezone(self.zone):%d.%m.%Y %H:%M} ({self.zone.key})"
@@ -252,7 +253,8 @@ _CLOCKS = PreparedSelect(lambda ticket_id: SlaClock.select().where(SlaClock.tick
 
 
 def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[TargetView]:
-    """The ticket's SLA targets in TARGETS order, each with its state and the business time left."""
+    """The ticket's SLA targets in TARGETS order, each with its state, the business time left and, while running, when
+    its whole minutes left next drop."""
     views = []
     clocks = {c.target: c for c in _CLOCKS.all(ticket.id)}
     for target in TARGETS:
@@ -260,13 +262,15 @@ def ticket_targets(catalog: Catalog, ticket: Ticket, now: datetime) -> list[Targ
         if clock is None:
             continue
         calendar = catalog.sla.calendar(clock.calendar_id) if catalog.sla else None
-        remaining = None
+        remaining = ticks_at = None
         if clock.state == PAUSED:
             remaining = timedelta(seconds=clock.remaining_seconds or 0)
         elif clock.state == RUNNING and calendar is not None:
             remaining = _left(calendar, now, clock.due_at)
+            if remaining > timedelta(0):
+                ticks_at = add(calendar, now, remaining % timedelta(minutes=1))
         views.append(TargetView(target, clock.state, clock.due_at, clock.breached_at is not None, remaining, clock.met_at,
-                                calendar.zone if calendar else ZoneInfo("UTC")))
+                                calendar.zone if calendar else ZoneInfo("UTC"), ticks_at))
     return views
 
 

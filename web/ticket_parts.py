@@ -13,7 +13,6 @@ from markupsafe import Markup, escape
 
 from engine.catalog.texts import LocalText
 from web.context import catalog, locale, time_zone
-from web.csrf_tokens import csrf_token
 from web.display import priority_badge_in, sla_left_in, status_badge_in, time_tag_in
 from web.fragments import Remembered
 
@@ -95,13 +94,15 @@ def team_options(context, ticket, teams) -> Markup:
     return Markup("".join(out))
 
 
-def choice_form(url: str, name: str, label: str, button: str, options: Markup) -> Markup:
+@pass_context
+def choice_form(context, url: str, name: str, label: str, button: str, options: Markup) -> Markup:
     """One of the assignment card's forms (move to a team, assign): a labelled `<select>` of `options` and its button,
-    posting to `url` and swapping the card in place (htmx)."""
+    posting to `url` and swapping the card in place (htmx). The CSRF token is the page's `csrf_token()` (a marker
+    where web/ticket_page_cache.py renders the page)."""
     url, name = escape(url), escape(name)
     return Markup(f'<form method="post" action="{url}" hx-post="{url}"\n'
                   f'        hx-target="#assignment" hx-swap="outerHTML" hx-disabled-elt="find button" class="field">\n'
-                  f'    <input type="hidden" name="_csrf" value="{escape(csrf_token())}">\n'
+                  f'    <input type="hidden" name="_csrf" value="{escape(context["csrf_token"]())}">\n'
                   f'    <label for="{name}">{escape(label)}</label>\n'
                   f'    <div class="search-row">\n'
                   f'      <select id="{name}" name="{name}">{options}</select>\n'

@@ -10,6 +10,7 @@ from engine.errors import InvalidValue, PermissionDenied, StorageUnavailable, Tr
 from engine.store.models import User
 from engine.ticket_queries import SORTS
 from engine.ticket_states import ACTIVE_STATUSES, NEW, PRIORITIES, STATUSES, WAITING_SUPPORT
+from web import ticket_page_cache
 from web.agent.blueprint import bp
 from web.account import invite_link
 from web.auth import staff_required
@@ -85,7 +86,14 @@ def team_and_assignee_args(default_team: str) -> tuple[str, str, tuple[str, ...]
 @bp.get("/tickets/<id:number>")
 @staff_required
 def ticket(number):
-    return _render_ticket(tickets.staff_ticket(current_user(), number))
+    """The page as stored (web/ticket_page_cache.py) for this agent, else read, rendered and stored; staff_required
+    has checked the viewer's role for this request (staff see every ticket)."""
+    key = ticket_page_cache.page_key("agent", number, current_user())
+    page = ticket_page_cache.cached(key) if request.args.get("invited") != "1" else None  # the notice: this request's
+    if page is not None:
+        return ticket_page_cache.shown(page)
+    token = ticket_page_cache.token()
+    return _render_ticket(tickets.staff_ticket(current_user(), number), store=(key, token))
 
 
 @bp.get("/tickets/<id:number>/messages")
@@ -252,13 +260,20 @@ def _transition(found, action):
 
 
 def _render_ticket(found, errors=None, body="", refused=None, before=None, note_body="", invite_error=None,
-                   invite_email=""):
+                   invite_email="", store=None):
+    """The page; stored under `store` = (key, token) when it shows nothing of this request's (web/ticket_page_cache.py)
+    until its SLA targets' text would change."""
     customer = found.customer
-    return render_template("agent/ticket.html", ticket=found, fields=tickets.field_rows(found), customer=customer,
-                           invitable=invitations.enabled(runtime()) and invitations.pending(customer),
-                           invite_error=invite_error, invite_email=invite_email, invited=request.args.get("invited") == "1",
-                           **conversation_context(found, CONVERSATION, before, internal=True), errors=errors or {},
-                           body=body, refused=refused, note_body=note_body, canned=canned_replies.offered(catalog(), found),
-                           sla_targets=sla.ticket_targets(catalog(), found, runtime().clock()),
-                           priorities=PRIORITIES, reply_url=url_for("agent.reply", number=found.number),
-                           **_assignment_context(found))
+    invited = request.args.get("invited") == "1"
+    if errors or body or refused or before is not None or note_body or invite_error or invite_email or invited:
+        store = None
+    targets = sla.ticket_targets(catalog(), found, runtime().clock())
+    return ticket_page_cache.rendered(
+        "agent/_ticket_content.html", found,
+        {"fields": tickets.field_rows(found), "customer": customer,
+         "invitable": invitations.enabled(runtime()) and invitations.pending(customer), "invite_error": invite_error,
+         "invite_email": invite_email, "invited": invited, **conversation_context(found, CONVERSATION, before, internal=True),
+         "errors": errors or {}, "body": body, "refused": refused, "note_body": note_body,
+         "canned": canned_replies.offered(catalog(), found), "sla_targets": targets, "priorities": PRIORITIES,
+         "reply_url": url_for("agent.reply", number=found.number), **_assignment_context(found)},
+        store, ticket_page_cache.shown_until(targets))

@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, session, url_for
 from engine import tickets
 from engine.errors import StorageUnavailable, TransitionRefused, ValidationFailed
 from web.auth import login_required
-from web import pending
+from web import pending, ticket_page_cache
 from web.context import current_user, reply_files, runtime, t
 from web.conversation import conversation_context, earlier_response, poll_response
 from web.downloads import send_attachment
@@ -47,8 +47,15 @@ def _render_list(archive: bool):
 @bp.get("/tickets/<id:number>")
 @login_required
 def ticket(number):
-    found = tickets.customer_ticket(current_user(), number)
-    return _render_ticket(found)
+    """The page as stored (web/ticket_page_cache.py) for its own customer, else read, rendered and stored."""
+    user = current_user()
+    key = ticket_page_cache.page_key("portal", number, user)
+    page = ticket_page_cache.cached(key)
+    if page is not None and page.owner_id == user.id and not _kept(page.ticket_id):
+        return ticket_page_cache.shown(page)
+    token = ticket_page_cache.token()
+    found = tickets.customer_ticket(user, number)  # NotFound for someone else's ticket
+    return _render_ticket(found, store=(key, token))
 
 
 @bp.get("/tickets/<id:number>/messages")
@@ -71,7 +78,7 @@ def earlier(number):
 @login_required
 def reply(number):
     found = tickets.customer_ticket(current_user(), number)
-    sid, scope = session.get("sid"), _scope(found)
+    sid, scope = session.get("sid"), _scope(found.id)
     try:
         # Files kept from an earlier failed attempt come first, then the ones chosen now.
         uploads = pending.take(sid, scope, request.form.getlist(pending.KEPT_FIELD)) + uploads_from("attachments")
@@ -106,12 +113,21 @@ def download(number, attachment_id):
     return send_attachment(tickets.ticket_attachment(found, attachment_id))
 
 
-def _scope(found) -> str:
-    return f"reply:{found.id}"
+def _scope(ticket_id: int) -> str:
+    return f"reply:{ticket_id}"
 
 
-def _render_ticket(found, errors=None, body="", refused=None, before=None):
-    kept = pending.kept_files(session.get("sid"), _scope(found))
-    return render_template("portal/ticket.html", ticket=found, fields=tickets.field_rows(found),
-                           **conversation_context(found, CONVERSATION, before), errors=errors or {}, body=body,
-                           refused=refused, kept=kept)
+def _kept(ticket_id: int) -> list:
+    """The files this session kept from a failed reply to the ticket (shown in its reply box)."""
+    return pending.kept_files(session.get("sid"), _scope(ticket_id))
+
+
+def _render_ticket(found, errors=None, body="", refused=None, before=None, store=None):
+    """The page; stored under `store` = (key, token) when it shows nothing of this request's (web/ticket_page_cache.py)."""
+    kept = _kept(found.id)
+    if errors or body or refused or before is not None or kept:
+        store = None
+    return ticket_page_cache.rendered(
+        "portal/_ticket_content.html", found,
+        {"fields": tickets.field_rows(found), **conversation_context(found, CONVERSATION, before),
+         "errors": errors or {}, "body": body, "refused": refused, "kept": kept}, store)
