@@ -108,7 +108,7 @@ def _untagged(value, tags) -> bool:
 
 
 def _copy(value):
-    """A deep copy of a `_json_tree` (a session's search offers: cheaper than the tagged serializer's loads)."""
+    """A deep copy of a `_json_tree` (nested session values: cheaper than the tagged serializer's loads)."""
     if isinstance(value, dict):
         return {key: _copy(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from urllib.parse import unquote_plus
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -51,19 +52,29 @@ def _signed_in(page: Page, email: str) -> Page:
     return page
 
 
+def _cookies(page: Page) -> dict[str, str]:
+    return {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+
+
 def test_customer_agent_and_admin_story(sign_in, users, config_dir):
     customer = sign_in(users["customer"].email)
     expect(customer.get_by_role("heading", name="Не знаете, что выбрать?")).to_be_visible()
     shot(customer, "01-home")
 
-    # Search a phrase and pick the suggested topic.
-    customer.get_by_label("Кратко опишите вашу ситуацию").press_sequentially("ошибка в чате, диалог остановился", delay=15)
+    # Search a phrase and pick the suggested topic: the live search keeps the session cookie as it was and keeps the
+    # last search in a cookie of its own, which the topic page forgets (it was offered: no search feedback).
+    session_cookie = _cookies(customer)["helpdesk_session"]
+    phrase = "ошибка в чате, диалог остановился"
+    with customer.expect_response(lambda response: unquote_plus(response.url).endswith(f"/search?q={phrase}")):
+        customer.get_by_label("Кратко опишите вашу ситуацию").press_sequentially(phrase, delay=15)
     suggestion = customer.locator('#suggestions a[href="/c/chats/chat-problem"]')
     expect(suggestion).to_be_visible()
     expect(customer.locator("#suggestions")).to_contain_text("Чаты и рассылки")
     shot(customer, "02-search")
+    assert _cookies(customer)["helpdesk_session"] == session_cookie and "helpdesk_search" in _cookies(customer)
     suggestion.click()
     expect(customer).to_have_url(re.compile(r"/c/chats/chat-problem$"))
+    assert "helpdesk_search" not in _cookies(customer)
 
     # A wrong ID shows the engine's message inline as the customer leaves the field.
     account = customer.locator("#f-account_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, make_response, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
 from engine import search, tickets
@@ -45,9 +45,11 @@ def search_topics():
     else:
         found = _suggest(phrase)
         html = None
+    response = make_response(html if html is not None else
+                             render_template("portal/search.html", phrase=phrase, suggestions=found))
     if phrase:
-        search_feedback.searched(phrase, found, explicit=not request.htmx)
-    return html if html is not None else render_template("portal/search.html", phrase=phrase, suggestions=found)
+        search_feedback.searched(phrase, found, not request.htmx, response)
+    return response
 
 
 _live_results: Remembered[tuple[list, Markup]] = Remembered(MAX_LIVE_RESULTS)
@@ -79,8 +81,9 @@ def topic(category_id: str, topic_id: str):
     if refused is not None:
         return refused
     if request.method == "GET":
-        search_feedback.chose(current.key)
-        return _render_topic(current, _session(current), errors={}, key=unique_id())
+        response = make_response(_render_topic(current, _session(current), errors={}, key=unique_id()))
+        search_feedback.chose(current.key, response)
+        return response
     key = request.form.get("_idem", "")
     key = key if IDEMPOTENCY_RE.match(key) else None
     form = _session(current, request.form)
