@@ -20,7 +20,7 @@ from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from rq.worker import WorkerStatus
 
-from app.worker import SCHEDULER_TAKEOVER, listening_class
+from app.worker import SCHEDULER_TAKEOVER, _wind_down, listening_class
 from engine.stop_signals import PendingStop
 
 from tests.processes.test_no_leftover_processes import STOP_LIMIT, RunPy, rq_workers, stop
@@ -115,6 +115,7 @@ def stop_losing_the_exception(worker, ready: Callable[[], bool], **work_kwargs) 
     finally:
         returned.set()
         helper.join()
+        _wind_down(worker)  # RQ's teardown stops its command listener only when Redis answers
     assert lost, "the stop raised StopRequested in the helper thread, where nothing sees it"
     assert not hung, f"the idle worker was still in its loop {HANG_CAP:.0f} s after the stop"
 
