@@ -74,8 +74,12 @@ write_listeners.append(_table_written)
 
 def publish_with(redis: Redis | None) -> None:
     """Where `changed` publishes from now on (the process's Runtime calls it); with short timeouts and no retries,
-    so a sign-out never waits seconds for a Redis that is away."""
+    so a sign-out never waits seconds for a Redis that is away. The previous publisher's connection is closed: every
+    ticket write publishes, and a process that starts runtimes one after another (the tests) ran out of descriptors."""
+    previous = _publisher[0]
     _publisher[0] = quick_client(redis, REDIS_TIMEOUT) if redis is not None else None
+    if previous is not None:
+        previous.connection_pool.disconnect()
 
 
 def changed(*tags: str) -> None:

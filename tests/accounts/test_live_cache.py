@@ -3,6 +3,7 @@ another process's cache drops; without a live subscription the database answers.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -200,3 +201,17 @@ def test_the_cache_starts_afresh_past_max_keys(monkeypatch):
     for key in ("a", "b", "c"):
         cache.put(key, key, cache.token())
     assert [cache.get(key) for key in ("a", "b", "c")] == [None, None, "c"]
+
+
+def test_a_new_publisher_closes_the_previous_one_s_connection(rt):
+    """Every runtime a process starts sets the publisher, and every ticket write publishes: a CI run whose test
+    processes started a runtime per test ran out of file descriptors (waitress's select() failed past 1,024)."""
+    def descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    live_cache.changed(live_cache.table_tag("ticket"))
+    before = descriptors()
+    for _ in range(20):
+        live_cache.publish_with(rt.redis)
+        live_cache.changed(live_cache.table_tag("ticket"))
+    assert descriptors() <= before + 1
