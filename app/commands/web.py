@@ -84,7 +84,9 @@ def make_server(app, host: str, port: int, threads: int = 8, **overrides):
     options = {"threads": threads, "ident": "helpdesk", "max_request_body_size": limit(),
                "channel_timeout": SLOW_BODY_TIMEOUT, "cleanup_interval": 10,
                # Idle/slow connections cost a socket, not a thread: allow many before new clients wait.
-               "connection_limit": CONNECTION_LIMIT, **overrides}
+               "connection_limit": CONNECTION_LIMIT,
+               # poll(), not select(): select() fails on descriptors past 1,024, which 1,000 connections reach.
+               "asyncore_use_poll": True, **overrides}
     with kept_from_new_threads():  # waitress starts its worker threads here; SIGTERM must reach its main loop
         server = create_server(app, host=host, port=port, **options)
     if "max_request_body_size" not in overrides:

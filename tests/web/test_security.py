@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import time
 
@@ -239,6 +240,22 @@ def test_a_stalled_body_is_cut_off_while_others_are_served(app):
             assert time.monotonic() - started < 8
     finally:
         server.stop()
+
+
+def test_the_server_answers_on_descriptors_past_1024(app):
+    """waitress's default select() fails on a descriptor numbered 1,024 or more (its loop thread dies and every
+    client waits): a CI run's test process reached that, and 1,000 connections (CONNECTION_LIMIT) would too."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1_030)]
+    server = LiveServer(app)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+            assert client.fileno() > 1_024
+            client.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.1 200")
+    finally:
+        server.stop()
+        for descriptor in held:
+            os.close(descriptor)
 
 
 BROKEN_TYPE = """
